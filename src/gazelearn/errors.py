@@ -1,0 +1,56 @@
+"""Exceptions raised by gazelearn.
+
+Every problem with user input (files, columns, options) raises :class:`InputError`, whose message
+is one line naming the file, the line or field, and what was expected. The CLI prints that line
+and exits with code 1; nothing else should escape to the user.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class GazelearnError(Exception):
+    """Base class of all gazelearn errors."""
+
+
+class InputError(GazelearnError, ValueError):
+    """Bad user input: a file, a column, a value or an option is not what was expected.
+
+    Parameters
+    ----------
+    message : str
+        What was wrong and what was expected.
+    source : str or Path, optional
+        The file (or option) the problem was found in.
+    line : int, optional
+        1-based line number in ``source``.
+    field : str, optional
+        Column or field name.
+
+    Examples
+    --------
+    >>> str(InputError("expected a number, got 'abc'", source="a.csv", line=3, field="x"))
+    "a.csv, line 3, column 'x': expected a number, got 'abc'"
+    """
+
+    def __init__(
+        self,
+        message: str,
+        source: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.reason = message
+        self.source = None if source is None else str(source)
+        self.line = line
+        self.field = field
+        where = []
+        if self.source is not None:
+            where.append(self.source)
+        if line is not None:
+            where.append(f"line {line}")
+        if field is not None:
+            where.append(f"column {field!r}")
+        text = (", ".join(where) + ": " + message) if where else message
+        super().__init__(" ".join(text.split()))  # one line, always

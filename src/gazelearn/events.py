@@ -1,0 +1,238 @@
+"""The :class:`Events` table: one row per eye-movement event, and conversion to and from samples.
+
+Columns (one row per event, in time order):
+
+=============== ===========================================================================
+type            label name (``fixation``, ``saccade``, ``pso``, ``pursuit``, ``blink``)
+onset, offset   seconds; ``offset`` is the time the next sample starts (end-exclusive)
+duration        ``offset - onset`` in seconds
+onset_index     first sample of the event
+offset_index    one past the last sample (so ``samples[onset_index:offset_index]``)
+amplitude       visual angle between the first and last valid position, degrees (NaN without screen)
+peak_velocity   highest Savitzky-Golay speed inside the event, deg/s (NaN without screen)
+mean_x, mean_y  mean gaze position in pixels
+=============== ===========================================================================
+
+Samples labelled ``undefined`` belong to no event; converting events back to samples gives
+``undefined`` where no event covers a sample, so ``Events.from_labels`` and
+:meth:`Events.to_labels` are exact inverses.
+
+Examples
+--------
+>>> import numpy as np
+>>> from gazelearn import Recording
+>>> rec = Recording(np.arange(6) / 100.0, np.zeros(6), np.zeros(6), labels=[1, 1, 2, 2, 2, 1])
+>>> events = Events.from_recording(rec)
+>>> events.frame["type"].to_list(), events.frame["onset_index"].to_list()
+(['fixation', 'saccade', 'fixation'], [0, 2, 5])
+>>> events.to_labels(rec.time).tolist()
+[1, 1, 2, 2, 2, 1]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from gazelearn.errors import InputError
+from gazelearn.labels import LABELS, Label, name_to_code
+from gazelearn.preprocess import speed_deg
+from gazelearn.recording import Recording
+
+#: The columns of every events table, in order, with their polars types.
+EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "type": pl.String,
+    "onset": pl.Float64,
+    "offset": pl.Float64,
+    "duration": pl.Float64,
+    "onset_index": pl.Int64,
+    "offset_index": pl.Int64,
+    "amplitude": pl.Float64,
+    "peak_velocity": pl.Float64,
+    "mean_x": pl.Float64,
+    "mean_y": pl.Float64,
+}
+
+
+def label_runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run-length encode a label sequence.
+
+    Returns
+    -------
+    starts, stops, codes : numpy.ndarray
+        Run ``i`` covers ``labels[starts[i]:stops[i]]`` and has label ``codes[i]``.
+
+    Examples
+    --------
+    >>> label_runs(np.array([1, 1, 2, 1]))
+    (array([0, 2, 3]), array([2, 3, 4]), array([1, 2, 1], dtype=int8))
+    """
+    labels = np.asarray(labels)
+    if labels.size == 0:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, np.array([], dtype=np.int8)
+    change = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+    starts = np.concatenate(([0], change))
+    stops = np.concatenate((change, [len(labels)]))
+    return starts, stops, labels[starts].astype(np.int8)
+
+
+class Events:
+    """A table of eye-movement events (a thin, validated wrapper around a polars DataFrame).
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        With at least ``type``, ``onset`` and ``offset``; missing measure columns are added as
+        NaN (index columns as -1).
+    """
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        for required in ("type", "onset", "offset"):
+            if required not in frame.columns:
+                raise InputError(f"an events table needs a {required!r} column; "
+                                 f"it has {', '.join(frame.columns) or 'no columns'}")
+        missing = []
+        for name, dtype in EVENT_SCHEMA.items():
+            if name not in frame.columns:
+                default = -1 if dtype == pl.Int64 else float("nan")
+                missing.append(pl.lit(default, dtype=dtype).alias(name))
+        if missing:
+            frame = frame.with_columns(missing)
+        if "duration" not in frame.columns or frame["duration"].is_nan().all():
+            frame = frame.with_columns((pl.col("offset") - pl.col("onset")).alias("duration"))
+        try:
+            frame = frame.with_columns(
+                [pl.col(name).cast(dtype) for name, dtype in EVENT_SCHEMA.items()])
+        except pl.exceptions.PolarsError as error:
+            raise InputError(f"events table has a column of the wrong type: {error}") from None
+        for name in frame["type"].unique().to_list():
+            name_to_code(name)  # raises a clear error on unknown types
+        if (frame["offset"] < frame["onset"]).any():
+            raise InputError("an event ends before it starts (offset < onset)")
+        extra = [c for c in frame.columns if c not in EVENT_SCHEMA]
+        self.frame: pl.DataFrame = frame.select([*EVENT_SCHEMA, *extra]).sort("onset")
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def empty(cls) -> Events:
+        """An events table without rows."""
+        return cls(pl.DataFrame(schema=EVENT_SCHEMA))
+
+    @classmethod
+    def from_labels(cls, recording: Recording, labels=None) -> Events:
+        """Events from per-sample labels (the recording's own when ``labels`` is None).
+
+        Consecutive samples with the same label form one event; ``undefined`` runs form none.
+        Measures in degrees are NaN when the recording has no screen.
+        """
+        labels = recording.labels if labels is None else np.asarray(labels)
+        if labels is None:
+            raise InputError("the recording has no per-sample labels to turn into events",
+                             source=recording.meta.source)
+        if len(labels) != len(recording):
+            raise InputError(f"{len(labels)} labels for {len(recording)} samples")
+        starts, stops, codes = label_runs(labels)
+        keep = codes != Label.UNDEFINED
+        starts, stops, codes = starts[keep], stops[keep], codes[keep]
+        if len(starts) == 0:
+            return cls.empty()
+        time = recording.time
+        n = len(recording)
+        step = 1.0 / recording.sampling_rate if n > 1 else 0.0
+        onset = time[starts]
+        offset = np.where(stops < n, time[np.minimum(stops, n - 1)], time[-1] + step)
+        mean_x, mean_y = _run_means(recording.x, starts, stops), _run_means(recording.y, starts,
+                                                                               stops)
+        amplitude = np.full(len(starts), np.nan)
+        peak = np.full(len(starts), np.nan)
+        if recording.screen is not None and n > 1:
+            speed = speed_deg(recording)
+            first, last = _first_last_valid(recording.valid, starts, stops)
+            ok = first >= 0
+            amplitude[ok] = recording.screen.angular_distance(
+                recording.x[first[ok]], recording.y[first[ok]],
+                recording.x[last[ok]], recording.y[last[ok]])
+            peak = _run_max(speed, starts, stops)
+        return cls(pl.DataFrame({
+            "type": [LABELS[c] for c in codes],
+            "onset": onset,
+            "offset": offset,
+            "duration": offset - onset,
+            "onset_index": starts.astype(np.int64),
+            "offset_index": stops.astype(np.int64),
+            "amplitude": amplitude,
+            "peak_velocity": peak,
+            "mean_x": mean_x,
+            "mean_y": mean_y,
+        }))
+
+    from_recording = from_labels
+
+    # ------------------------------------------------------------------ conversion back
+    def to_labels(self, time) -> np.ndarray:
+        """Per-sample label codes for timestamps ``time``: the event covering each sample.
+
+        A sample belongs to an event when ``onset <= t < offset``; samples covered by none are
+        ``undefined``. Where events overlap, the later one wins.
+        """
+        time = np.asarray(time, dtype=np.float64)
+        labels = np.zeros(len(time), dtype=np.int8)
+        first = np.searchsorted(time, self.frame["onset"].to_numpy(), side="left")
+        last = np.searchsorted(time, self.frame["offset"].to_numpy(), side="left")
+        for start, stop, name in zip(first, last, self.frame["type"].to_list(), strict=True):
+            labels[start:stop] = name_to_code(name)
+        return labels
+
+    # ------------------------------------------------------------------ views
+    def __len__(self) -> int:
+        return self.frame.height
+
+    def of_type(self, name: str) -> Events:
+        """Only the events of one type."""
+        name_to_code(name)
+        return Events(self.frame.filter(pl.col("type") == name))
+
+    def counts(self) -> dict[str, int]:
+        """Number of events per type."""
+        return dict(self.frame.group_by("type").len().sort("type").iter_rows())
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}: {v}" for k, v in self.counts().items())
+        return f"Events({len(self)} events; {counts})"
+
+
+def _run_means(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """NaN-ignoring mean of ``values[start:stop]`` for every run (NaN for an all-NaN run)."""
+    good = ~np.isnan(values)
+    sums = np.concatenate(([0.0], np.cumsum(np.where(good, values, 0.0))))
+    counts = np.concatenate(([0], np.cumsum(good)))
+    run_sums = sums[stops] - sums[starts]
+    run_counts = counts[stops] - counts[starts]
+    return np.where(run_counts > 0, run_sums / np.maximum(run_counts, 1), np.nan)
+
+
+def _run_max(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    result = np.full(len(starts), np.nan)
+    for i, (start, stop) in enumerate(zip(starts, stops, strict=True)):
+        segment = values[start:stop]
+        if np.any(~np.isnan(segment)):
+            result[i] = np.nanmax(segment)
+    return result
+
+
+def _first_last_valid(valid: np.ndarray, starts: np.ndarray, stops: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the first and last valid sample of each run (-1 when none)."""
+    index = np.arange(len(valid))
+    cumulative = np.cumsum(valid)
+    first = np.full(len(starts), -1)
+    last = np.full(len(starts), -1)
+    valid_index = index[valid]
+    for i, (start, stop) in enumerate(zip(starts, stops, strict=True)):
+        before = cumulative[start - 1] if start > 0 else 0
+        count = cumulative[stop - 1] - before
+        if count > 0:
+            first[i] = valid_index[before]
+            last[i] = valid_index[before + count - 1]
+    return first, last
