@@ -42,7 +42,8 @@ def name_to_code(name: str) -> int:
     try:
         return _NAME_TO_CODE[name.strip().lower()]
     except KeyError:
-        raise InputError(f"unknown event label {name!r}; expected one of {', '.join(LABELS)}") from None
+        raise InputError(f"unknown event label {name!r}; expected one of "
+                         f"{', '.join(LABELS)}") from None
 
 
 def names_to_codes(names) -> np.ndarray:

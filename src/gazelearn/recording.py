@@ -200,7 +200,8 @@ class Recording:
         median = float(np.median(positive))
         deviation = np.abs(positive - median) / median
         return TimingReport(
-            sampling_rate=1.0 / median,
+            # 6 significant digits: the nominal rate, free of floating-point dust (499.99999...)
+            sampling_rate=float(f"{1.0 / median:.6g}"),
             n_duplicates=int(np.sum(steps == 0)),
             n_irregular=int(np.sum((deviation > 0.25) & (positive <= 2 * median))),
             n_gaps=int(np.sum(positive > 2 * median)),

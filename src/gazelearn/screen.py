@@ -190,7 +190,8 @@ class Screen:
         ax, ay, az = vectors(x1, y1)
         bx, by, bz = vectors(x2, y2)
         dot = ax * bx + ay * by + az * bz
-        cross = np.sqrt((ay * bz - az * by) ** 2 + (az * bx - ax * bz) ** 2 + (ax * by - ay * bx) ** 2)
+        cross = np.sqrt((ay * bz - az * by) ** 2 + (az * bx - ax * bz) ** 2
+                        + (ax * by - ay * bx) ** 2)
         return np.degrees(np.arctan2(cross, dot))
 
     def to_dict(self) -> dict:
