@@ -12,12 +12,12 @@ Examples
 30.72
 """
 
-from gazelearn.errors import GazelearnError, InputError
-from gazelearn.labels import LABELS, Label
-from gazelearn.screen import Screen
-from gazelearn.recording import Metadata, Recording, TimingReport
-from gazelearn.events import Events
 from gazelearn.dataset import Dataset
+from gazelearn.errors import GazelearnError, InputError
+from gazelearn.events import Events
+from gazelearn.labels import LABELS, Label
+from gazelearn.recording import Metadata, Recording, TimingReport
+from gazelearn.screen import Screen
 
 __version__ = "0.1.0"
 

@@ -54,3 +54,11 @@ class InputError(GazelearnError, ValueError):
             where.append(f"column {field!r}")
         text = (", ".join(where) + ": " + message) if where else message
         super().__init__(" ".join(text.split()))  # one line, always
+
+
+class LeakageError(GazelearnError):
+    """A split puts samples of one group (recording, subject, ...) on both sides.
+
+    Raised by :func:`gazelearn.splits.assert_no_leakage` unless a leaky protocol is asked for
+    explicitly with ``allow_leak=True``.
+    """

@@ -2,7 +2,8 @@
 
 All functions take plain numpy arrays (and a sampling rate) or a :class:`~gazelearn.Recording`,
 and treat NaN as lost data: a filter never spreads a value across a gap, and a result is NaN where
-the input had no data.
+the input had no data. Savitzky-Golay filters assume regular sampling: :func:`resample` a
+recording with irregular timestamps first.
 
 Examples
 --------
@@ -14,20 +15,32 @@ Examples
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.signal import savgol_coeffs
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
+import numpy as np
+from scipy.signal import savgol_filter
+
+from gazelearn.dataset import Dataset
 from gazelearn.errors import InputError
 from gazelearn.recording import Recording
 
+#: Features :func:`make_windows` and :func:`feature_matrix` know.
+FEATURES = ("x", "y", "x_deg", "y_deg", "vx", "vy", "speed", "pupil")
 
-def _savgol_window(window_s: float, sampling_rate: float, order: int, n: int) -> int:
-    """An odd Savitzky-Golay window length in samples, shrunk to fit short signals."""
-    length = int(round(window_s * sampling_rate))
-    length = max(length, order + 2)
-    if length % 2 == 0:
-        length += 1
-    return length
+
+# ---------------------------------------------------------------------------- helpers
+def _check_rate(sampling_rate: float) -> float:
+    if (not isinstance(sampling_rate, int | float | np.integer | np.floating)
+            or not np.isfinite(sampling_rate) or sampling_rate <= 0):
+        raise InputError(f"sampling rate must be a positive number, got {sampling_rate!r}")
+    return float(sampling_rate)
+
+
+def _savgol_window(window_s: float, sampling_rate: float, order: int) -> int:
+    """An odd Savitzky-Golay window length in samples (at least ``order + 2``)."""
+    length = max(int(round(window_s * sampling_rate)), order + 2)
+    return length + 1 if length % 2 == 0 else length
 
 
 def _nan_runs_filled(values: np.ndarray) -> np.ndarray:
@@ -39,6 +52,22 @@ def _nan_runs_filled(values: np.ndarray) -> np.ndarray:
     return np.interp(index, index[good], values[good])
 
 
+def _window_touches(lost: np.ndarray, length: int) -> np.ndarray:
+    """Samples whose Savitzky-Golay window (``mode="interp"``, shifted inwards at the edges)
+    contains a lost sample."""
+    n = len(lost)
+    starts = np.clip(np.arange(n) - length // 2, 0, n - length)
+    counts = np.concatenate([[0], np.cumsum(lost)])
+    return counts[starts + length] - counts[starts] > 0
+
+
+def _recording_rate(recording: Recording) -> float | None:
+    """The recording's sampling rate, or None when it has fewer than two distinct times."""
+    rate = recording.sampling_rate
+    return rate if np.isfinite(rate) else None
+
+
+# ---------------------------------------------------------------------------- derivatives
 def savgol_derivative(values, sampling_rate: float, deriv: int = 1, window_s: float = 0.02,
                       order: int = 2) -> np.ndarray:
     """Smoothed derivative of a signal by a Savitzky-Golay filter, NaN-aware.
@@ -46,7 +75,7 @@ def savgol_derivative(values, sampling_rate: float, deriv: int = 1, window_s: fl
     Parameters
     ----------
     values : array_like
-        The signal (NaN where lost).
+        The signal (NaN where lost), regularly sampled.
     sampling_rate : float
         Samples per second.
     deriv : int
@@ -60,47 +89,115 @@ def savgol_derivative(values, sampling_rate: float, deriv: int = 1, window_s: fl
     -------
     numpy.ndarray
         Same length as ``values``; NaN wherever the filter window touched a lost sample, so no
-        velocity is invented across a gap. Signals shorter than the window get a window of the
-        largest odd length that fits (down to a plain difference of 2 or 3 samples).
+        velocity is invented across a gap. Near the ends the polynomial is fitted to the first
+        (last) window, so polynomials up to ``order`` are differentiated exactly everywhere.
+        Signals shorter than the window get the largest odd window that fits, down to a plain
+        difference of 2 or 3 samples.
+
+    Examples
+    --------
+    >>> x = 0.5 * (np.arange(10) / 100.0) ** 2  # acceleration 1 unit/s^2
+    >>> np.round(savgol_derivative(x, 100.0, deriv=2, window_s=0.05)[[0, 5, 9]], 6)
+    array([1., 1., 1.])
+    >>> savgol_derivative([0.0, 1, np.nan, 3, 4, 5, 6, 7, 8], 1.0, window_s=5.0)
+    array([nan, nan, nan, nan, nan,  1.,  1.,  1.,  1.])
     """
     values = np.asarray(values, dtype=np.float64)
-    if sampling_rate <= 0 or not np.isfinite(sampling_rate):
-        raise InputError(f"sampling rate must be a positive number, got {sampling_rate!r}")
+    sampling_rate = _check_rate(sampling_rate)
+    if values.ndim != 1:
+        raise InputError(f"expected a one-dimensional signal, got shape {values.shape}")
+    if deriv not in (0, 1, 2):
+        raise InputError(f"deriv must be 0, 1 or 2, got {deriv!r}")
+    if not window_s > 0 or order < 0:
+        raise InputError(f"window_s must be > 0 and order >= 0, got {window_s!r}, {order!r}")
     n = len(values)
-    if n < 2:
+    length = min(_savgol_window(window_s, sampling_rate, order), n if n % 2 else n - 1)
+    poly = min(order, max(length - 1, 0))
+    if length < 1 or poly < deriv:  # too short (or too low an order) for the filter
+        if deriv == 0:
+            return values.copy()
+        if n > deriv:
+            result = values
+            for _ in range(deriv):
+                result = np.gradient(result, 1.0 / sampling_rate)
+            return result
         return np.full(n, np.nan)
-    length = _savgol_window(window_s, sampling_rate, order, n)
-    if length > n:
-        length = n if n % 2 else n - 1
-    poly = min(order, length - 1)
-    if length < 3 or poly < deriv:
-        if deriv != 1:
-            return np.full(n, np.nan)
-        return np.gradient(values) * sampling_rate
-    coeffs = savgol_coeffs(length, poly, deriv=deriv, delta=1.0 / sampling_rate, use="dot")
     lost = np.isnan(values)
-    filled = _nan_runs_filled(values)
-    half = length // 2
-    padded = np.pad(filled, half, mode="edge" if n > 1 else "constant")
-    windows = np.lib.stride_tricks.sliding_window_view(padded, length)
-    result = windows @ coeffs
-    if deriv > 0:
-        # edge padding flattens the signal at both ends; use one-sided differences there instead
-        edge = np.gradient(filled, 1.0 / sampling_rate) if deriv == 1 else None
-        if edge is not None:
-            result[:half] = edge[:half]
-            result[n - half:] = edge[n - half:]
+    if lost.all():
+        return np.full(n, np.nan)
+    result = savgol_filter(_nan_runs_filled(values), length, poly, deriv=deriv,
+                           delta=1.0 / sampling_rate, mode="interp")
     if lost.any():
-        touched = np.convolve(lost.astype(np.int64), np.ones(length, dtype=np.int64), "same") > 0
-        result[touched] = np.nan
+        result[_window_touches(lost, length)] = np.nan
     return result
 
 
 def velocity(x, y, sampling_rate: float, window_s: float = 0.02, order: int = 2
              ) -> tuple[np.ndarray, np.ndarray]:
-    """Velocity components (units per second) of a 2-D signal by Savitzky-Golay filtering."""
+    """Velocity components (units per second) of a 2-D signal by Savitzky-Golay filtering.
+
+    Examples
+    --------
+    >>> t = np.arange(200) / 200.0
+    >>> vx, vy = velocity(np.sin(2 * np.pi * t), 3.0 * t, 200.0)
+    >>> bool(np.allclose(vx[5:-5], 2 * np.pi * np.cos(2 * np.pi * t[5:-5]), rtol=0, atol=0.02))
+    True
+    """
     return (savgol_derivative(x, sampling_rate, 1, window_s, order),
             savgol_derivative(y, sampling_rate, 1, window_s, order))
+
+
+def acceleration(x, y, sampling_rate: float, window_s: float = 0.02, order: int = 2
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Acceleration components (units per second squared) by Savitzky-Golay filtering.
+
+    Examples
+    --------
+    >>> t = np.arange(50) / 100.0
+    >>> ax, ay = acceleration(3.0 * t ** 2, t, 100.0)
+    >>> round(float(ax[25]), 6), abs(round(float(ay[25]), 6))
+    (6.0, 0.0)
+    """
+    return (savgol_derivative(x, sampling_rate, 2, window_s, order),
+            savgol_derivative(y, sampling_rate, 2, window_s, order))
+
+
+def velocity_deg(recording: Recording, window_s: float = 0.02, order: int = 2
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Velocity components in deg/s of a recording (needs its screen; exact atan degrees).
+
+    Examples
+    --------
+    >>> from gazelearn import Screen
+    >>> screen = Screen(1000, 1000, 500.0, 500.0, 500.0)
+    >>> rec = Recording(np.arange(20) / 100.0, np.full(20, 500.0), np.full(20, 500.0),
+    ...                 screen=screen)
+    >>> vx, vy = velocity_deg(rec)
+    >>> float(vx[10]), float(vy[10])
+    (0.0, 0.0)
+    """
+    x_deg, y_deg = recording.position_deg()
+    rate = _recording_rate(recording)
+    if rate is None:
+        return np.full(len(recording), np.nan), np.full(len(recording), np.nan)
+    return velocity(x_deg, y_deg, rate, window_s, order)
+
+
+def velocity_px(recording: Recording, window_s: float = 0.02, order: int = 2
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Velocity components in px/s of a recording (the fallback when its screen is unknown).
+
+    Examples
+    --------
+    >>> rec = Recording(np.arange(20) / 100.0, np.arange(20.0), np.zeros(20))
+    >>> vx, vy = velocity_px(rec)
+    >>> round(float(vx[3]), 6), round(float(vy[3]), 6)
+    (100.0, 0.0)
+    """
+    rate = _recording_rate(recording)
+    if rate is None:
+        return np.full(len(recording), np.nan), np.full(len(recording), np.nan)
+    return velocity(recording.x, recording.y, rate, window_s, order)
 
 
 def speed_deg(recording: Recording, window_s: float = 0.02, order: int = 2) -> np.ndarray:
@@ -108,7 +205,480 @@ def speed_deg(recording: Recording, window_s: float = 0.02, order: int = 2) -> n
 
     Positions are first converted to degrees with the exact atan form, so speeds are right
     anywhere on the screen.
+
+    Examples
+    --------
+    >>> from gazelearn import Screen
+    >>> rec = Recording(np.arange(20) / 100.0, np.full(20, 512.0), np.full(20, 384.0),
+    ...                 screen=Screen(1024, 768, 380.0, 300.0, 670.0))
+    >>> float(speed_deg(rec)[10])
+    0.0
     """
-    x_deg, y_deg = recording.position_deg()
-    vx, vy = velocity(x_deg, y_deg, recording.sampling_rate, window_s, order)
+    vx, vy = velocity_deg(recording, window_s, order)
     return np.hypot(vx, vy)
+
+
+# ---------------------------------------------------------------------------- smoothing, gaps
+def _median_smooth(values: np.ndarray, length: int) -> np.ndarray:
+    result = values.copy()
+    valid = ~np.isnan(values)
+    if length < 2 or not valid.any():
+        return result
+    half = length // 2
+    padded = np.pad(values, half, mode="edge")  # ends: repeat the end value
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    result[valid] = np.nanmedian(windows[valid], axis=1)
+    return result
+
+
+def smooth(data, sampling_rate: float | None = None, method: str = "savgol",
+           window_s: float = 0.02, order: int = 2):
+    """Smooth a signal (or a recording's x and y) without spreading values across gaps.
+
+    Parameters
+    ----------
+    data : array_like or Recording
+        A 1-D signal (NaN where lost) or a recording, whose ``x`` and ``y`` are smoothed.
+    sampling_rate : float, optional
+        Needed for arrays; taken from the timestamps for a recording.
+    method : {"savgol", "median"}
+        ``"savgol"``: Savitzky-Golay of order ``order`` (order-0 derivative); samples whose window
+        touches a gap keep their raw value. ``"median"``: running median over the valid samples
+        of the window (the end values are repeated beyond the ends).
+    window_s : float
+        Window length in seconds (rounded to an odd number of samples, at least 3).
+    order : int
+        Polynomial order for ``"savgol"``.
+
+    Returns
+    -------
+    numpy.ndarray or Recording
+        Same type as ``data``; lost samples stay NaN.
+
+    Examples
+    --------
+    >>> smooth(np.array([0.0, 0, 9, 0, 0, np.nan, 1]), 1.0, method="median", window_s=3.0)
+    array([ 0.,  0.,  0.,  0.,  0., nan,  1.])
+    """
+    if isinstance(data, Recording):
+        rate = _recording_rate(data)
+        if rate is None:
+            return data
+        return replace(data, x=smooth(data.x, rate, method, window_s, order),
+                       y=smooth(data.y, rate, method, window_s, order))
+    values = np.asarray(data, dtype=np.float64)
+    if sampling_rate is None:
+        raise InputError("smoothing an array needs its sampling_rate")
+    sampling_rate = _check_rate(sampling_rate)
+    if values.ndim != 1:
+        raise InputError(f"expected a one-dimensional signal, got shape {values.shape}")
+    if method == "median":
+        length = max(_savgol_window(window_s, sampling_rate, 1), 3)
+        return _median_smooth(values, min(length, len(values) if len(values) % 2 else
+                                          len(values) - 1))
+    if method != "savgol":
+        raise InputError(f"unknown smoothing method {method!r}; expected 'savgol' or 'median'")
+    result = savgol_derivative(values, sampling_rate, 0, window_s, order)
+    near_gap = np.isnan(result) & ~np.isnan(values)
+    result[near_gap] = values[near_gap]
+    return result
+
+
+def _interval(time: np.ndarray) -> float:
+    steps = np.diff(time)
+    steps = steps[steps > 0]
+    return float(np.median(steps)) if steps.size else float("nan")
+
+
+def _fill_short_gaps(values: np.ndarray, time: np.ndarray, max_gap_s: float) -> np.ndarray:
+    values = values.copy()
+    lost = np.isnan(values)
+    if not lost.any() or lost.all():
+        return values
+    edges = np.diff(np.concatenate([[0], lost.astype(np.int8), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    inner = (starts > 0) & (stops < len(values))
+    starts, stops = starts[inner], stops[inner]
+    gap_s = time[stops] - time[starts - 1] - _interval(time)
+    keep = gap_s <= max_gap_s * (1 + 1e-9) + 1e-12
+    good = ~lost
+    filled = np.interp(time, time[good], values[good])
+    for start, stop in zip(starts[keep], stops[keep], strict=True):
+        values[start:stop] = filled[start:stop]
+    return values
+
+
+def interpolate_gaps(data, max_gap_s: float, sampling_rate: float | None = None, time=None):
+    """Fill gaps (runs of NaN) no longer than ``max_gap_s`` by linear interpolation in time.
+
+    A gap's duration is the time without data: for ``k`` lost samples at a regular rate, ``k``
+    sample intervals. Longer gaps, and gaps at the start or end, stay NaN.
+
+    Parameters
+    ----------
+    data : array_like or Recording
+        A signal of shape ``(n,)`` or ``(n, channels)`` (channels are filled independently), or
+        a recording (``x``, ``y`` and ``pupil`` are filled; labels are kept).
+    max_gap_s : float
+        Longest gap to fill, in seconds.
+    sampling_rate : float, optional
+        For arrays with regular sampling (or give ``time``).
+    time : array_like, optional
+        Timestamps in seconds for arrays.
+
+    Returns
+    -------
+    numpy.ndarray or Recording
+        Same type and shape as ``data``.
+
+    Examples
+    --------
+    >>> x = np.array([0.0, np.nan, 2.0, np.nan, np.nan, np.nan, 6.0, np.nan])
+    >>> interpolate_gaps(x, max_gap_s=0.02, sampling_rate=100.0)
+    array([ 0.,  1.,  2., nan, nan, nan,  6., nan])
+    >>> interpolate_gaps(x, max_gap_s=0.03, sampling_rate=100.0)
+    array([ 0.,  1.,  2.,  3.,  4.,  5.,  6., nan])
+    """
+    if not (isinstance(max_gap_s, int | float | np.integer | np.floating) and max_gap_s >= 0):
+        raise InputError(f"max_gap_s must be a number >= 0, got {max_gap_s!r}")
+    if isinstance(data, Recording):
+        fill = lambda v: None if v is None else _fill_short_gaps(v, data.time, max_gap_s)  # noqa: E731
+        return replace(data, x=fill(data.x), y=fill(data.y), pupil=fill(data.pupil))
+    values = np.asarray(data, dtype=np.float64)
+    if values.ndim not in (1, 2):
+        raise InputError(f"expected shape (n,) or (n, channels), got {values.shape}")
+    if time is None:
+        if sampling_rate is None:
+            raise InputError("interpolating gaps of an array needs sampling_rate or time")
+        time = np.arange(len(values)) / _check_rate(sampling_rate)
+    time = np.asarray(time, dtype=np.float64)
+    if time.shape != values.shape[:1]:
+        raise InputError(f"time has {len(time)} values for {len(values)} samples")
+    if values.ndim == 1:
+        return _fill_short_gaps(values, time, max_gap_s)
+    return np.stack([_fill_short_gaps(c, time, max_gap_s) for c in values.T], axis=1)
+
+
+def resample(recording: Recording, rate: float, max_gap_intervals: float = 2.0) -> Recording:
+    """Resample a recording to a regular rate.
+
+    ``x``, ``y`` and ``pupil`` are interpolated linearly between the two original samples around
+    each new time; labels take the nearest original sample. A new sample is NaN when either
+    neighbour is lost or the neighbours are more than ``max_gap_intervals`` original sample
+    intervals apart (plus 10 % for timestamp jitter): no data is invented across gaps.
+
+    Parameters
+    ----------
+    recording : Recording
+    rate : float
+        New sampling rate in Hz.
+    max_gap_intervals : float
+        Longest interval, in original sample intervals, to interpolate across.
+
+    Returns
+    -------
+    Recording
+        Starting at the first original timestamp, with the same screen and metadata.
+
+    Examples
+    --------
+    >>> rec = Recording(np.arange(5) / 100.0, np.arange(5) * 10.0, np.zeros(5), labels=[1] * 5)
+    >>> out = resample(rec, 200.0)
+    >>> out.x.tolist()
+    [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0]
+    >>> out.sampling_rate
+    200.0
+    """
+    rate = _check_rate(rate)
+    if not max_gap_intervals > 0:
+        raise InputError(f"max_gap_intervals must be > 0, got {max_gap_intervals!r}")
+    time = recording.time
+    if len(time) < 2:
+        return recording
+    t0 = time[0]
+    count = int(np.floor((time[-1] - t0) * rate + 1e-9)) + 1
+    new_time = t0 + np.arange(count) / rate
+    left = np.clip(np.searchsorted(time, new_time, side="right") - 1, 0, len(time) - 1)
+    right = np.minimum(left + 1, len(time) - 1)
+    span = time[right] - time[left]
+    exact = np.isclose(new_time, time[left], rtol=0, atol=1e-9 / rate)
+    ok = exact | (span <= max_gap_intervals * _interval(time) * 1.1)
+    weight = np.where(span > 0, (new_time - time[left]) / np.where(span > 0, span, 1.0), 0.0)
+
+    def interp(values):
+        if values is None:
+            return None
+        lo, hi = values[left], values[right]
+        out = np.where(exact, lo, lo + weight * (hi - lo))
+        return np.where(ok, out, np.nan)
+
+    labels = None
+    if recording.labels is not None:
+        nearest = np.where(new_time - time[left] <= time[right] - new_time, left, right)
+        labels = recording.labels[nearest]
+    return replace(recording, time=new_time, x=interp(recording.x), y=interp(recording.y),
+                   pupil=interp(recording.pupil), labels=labels)
+
+
+# ---------------------------------------------------------------------------- windows
+def sliding_windows(values, length: int, step: int | None = None, pad: bool = False,
+                    fill: float = np.nan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut a signal into fixed-length windows.
+
+    Parameters
+    ----------
+    values : array_like, shape (n,) or (n, channels)
+    length : int
+        Window length in samples (>= 1).
+    step : int, optional
+        Hop between window starts (default ``length``: no overlap).
+    pad : bool
+        Also return a last, partial window holding the samples no full window covers (and a
+        single window for a signal shorter than ``length``), padded with ``fill``.
+    fill : float
+        Value of padded positions (NaN or 0).
+
+    Returns
+    -------
+    windows : numpy.ndarray, shape (k, length, channels)
+    starts : numpy.ndarray of int, shape (k,)
+        Index of each window's first sample.
+    mask : numpy.ndarray of bool, shape (k, length)
+        True for real samples, False for padding.
+
+    Examples
+    --------
+    >>> w, starts, mask = sliding_windows(np.arange(7.0), length=3, step=2, pad=True, fill=0)
+    >>> w[..., 0].tolist(), starts.tolist()
+    ([[0.0, 1.0, 2.0], [2.0, 3.0, 4.0], [4.0, 5.0, 6.0]], [0, 2, 4])
+    >>> sliding_windows(np.arange(8.0), 3, 2, pad=True, fill=0)[0][-1, :, 0].tolist()
+    [6.0, 7.0, 0.0]
+    >>> sliding_windows(np.arange(8.0), 3, 3, pad=True)[2].tolist()
+    [[True, True, True], [True, True, True], [True, True, False]]
+    """
+    values = np.asarray(values)
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2:
+        raise InputError(f"expected shape (n,) or (n, channels), got {values.shape}")
+    for name, value in (("length", length), ("step", length if step is None else step)):
+        if not isinstance(value, int | np.integer) or value < 1:
+            raise InputError(f"window {name} must be an integer >= 1, got {value!r}")
+    step = length if step is None else int(step)
+    n, channels = values.shape
+    n_full = 0 if n < length else (n - length) // step + 1
+    starts = np.arange(n_full, dtype=np.int64) * step
+    if pad and n_full * step < n and (n_full == 0 or (n_full - 1) * step + length < n):
+        starts = np.append(starts, n_full * step)
+    total = int(starts[-1]) + length if len(starts) else n
+    if total > n:
+        dtype = np.result_type(values.dtype, np.float64) if np.isnan(fill) else values.dtype
+        values = np.concatenate([values.astype(dtype),
+                                 np.full((total - n, channels), fill, dtype=dtype)])
+    index = starts[:, None] + np.arange(length)[None, :]
+    return values[index], starts, index < n
+
+
+@dataclass
+class WindowSet:
+    """Fixed-length windows cut from many recordings, ready for a model.
+
+    Attributes
+    ----------
+    X : numpy.ndarray, float32, shape (k, length, channels)
+    y : numpy.ndarray or None, shape (k,)
+        Per-window target: the target of the recording the window comes from.
+    sample_labels : numpy.ndarray or None, int8, shape (k, length)
+        Per-sample event codes when every recording has labels; -1 on padding.
+    recording : numpy.ndarray of int, shape (k,)
+        Index of each window's source recording.
+    groups : numpy.ndarray, shape (k,)
+        Group of each window for splitting (the recording index unless chosen otherwise).
+    start : numpy.ndarray of int, shape (k,)
+        First sample of each window in its recording.
+    mask : numpy.ndarray of bool, shape (k, length)
+        True on real samples, False on padding.
+    channels : tuple of str
+        Channel names (``"valid"`` last when NaN were filled).
+    velocity_unit : str
+        ``"deg/s"`` or ``"px/s"`` for ``vx``, ``vy``, ``speed`` (``""`` when not used).
+    """
+
+    X: np.ndarray
+    y: np.ndarray | None
+    sample_labels: np.ndarray | None
+    recording: np.ndarray
+    groups: np.ndarray
+    start: np.ndarray
+    mask: np.ndarray
+    channels: tuple[str, ...]
+    velocity_unit: str = ""
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def subset(self, index) -> WindowSet:
+        """The windows at ``index`` (an index array or boolean mask)."""
+        pick = lambda a: None if a is None else a[index]  # noqa: E731
+        return replace(self, X=self.X[index], y=pick(self.y),
+                       sample_labels=pick(self.sample_labels), recording=self.recording[index],
+                       groups=self.groups[index], start=self.start[index], mask=self.mask[index])
+
+
+def feature_matrix(recording: Recording, features: Sequence[str] = ("vx", "vy"),
+                   velocity_unit: str = "auto", window_s: float = 0.02
+                   ) -> tuple[np.ndarray, str]:
+    """Per-sample features of a recording as an ``(n, len(features))`` float64 array.
+
+    Parameters
+    ----------
+    recording : Recording
+    features : sequence of str
+        From ``x``, ``y`` (px), ``x_deg``, ``y_deg``, ``vx``, ``vy``, ``speed``, ``pupil``.
+    velocity_unit : {"auto", "deg", "px"}
+        Unit of ``vx``, ``vy``, ``speed``: deg/s (needs the screen), px/s, or deg/s when the
+        screen is known and px/s otherwise.
+    window_s : float
+        Savitzky-Golay window for velocities.
+
+    Returns
+    -------
+    values : numpy.ndarray
+    unit : str
+        ``"deg/s"``, ``"px/s"``, or ``""`` when no velocity feature was asked for.
+
+    Examples
+    --------
+    >>> rec = Recording(np.arange(10) / 100.0, np.arange(10.0), np.zeros(10))
+    >>> values, unit = feature_matrix(rec, ("x", "vx"))
+    >>> values.shape, unit, round(float(values[5, 1]), 6)
+    ((10, 2), 'px/s', 100.0)
+    """
+    unknown = [f for f in features if f not in FEATURES]
+    if unknown or not features:
+        raise InputError(f"unknown features {unknown}; expected some of {', '.join(FEATURES)}")
+    if velocity_unit not in ("auto", "deg", "px"):
+        raise InputError(f"velocity_unit must be 'auto', 'deg' or 'px', got {velocity_unit!r}")
+    columns, unit = {}, ""
+    if {"x_deg", "y_deg"} & set(features):
+        columns["x_deg"], columns["y_deg"] = recording.position_deg()
+    if {"vx", "vy", "speed"} & set(features):
+        use_deg = velocity_unit == "deg" or (velocity_unit == "auto" and recording.screen)
+        if use_deg:
+            columns["vx"], columns["vy"] = velocity_deg(recording, window_s)
+        else:
+            columns["vx"], columns["vy"] = velocity_px(recording, window_s)
+        columns["speed"] = np.hypot(columns["vx"], columns["vy"])
+        unit = "deg/s" if use_deg else "px/s"
+    if "pupil" in features and recording.pupil is None:
+        raise InputError("feature 'pupil' asked for, but the recording has no pupil data",
+                         source=recording.meta.source)
+    columns.update(x=recording.x, y=recording.y, pupil=recording.pupil)
+    return np.stack([columns[f] for f in features], axis=1).astype(np.float64), unit
+
+
+def _per_recording(values, data, name: str, n: int) -> np.ndarray | None:
+    if values is None:
+        return None
+    if isinstance(values, str):
+        return np.asarray((data if isinstance(data, Dataset) else Dataset(data)).column(values))
+    values = np.asarray(values)
+    if len(values) != n:
+        raise InputError(f"{name} has {len(values)} values for {n} recordings")
+    return values
+
+
+def make_windows(data, length: int, step: int | None = None,
+                 features: Sequence[str] = ("vx", "vy"), pad: bool = False, targets=None,
+                 groups=None, fill_nan: bool = True, max_lost: float | None = None,
+                 velocity_unit: str = "auto", window_s: float = 0.02) -> WindowSet:
+    """Cut recordings into fixed-length multichannel windows with targets and groups.
+
+    Parameters
+    ----------
+    data : Dataset or sequence of Recording
+    length, step, pad
+        As in :func:`sliding_windows`.
+    features : sequence of str
+        Channels (see :func:`feature_matrix`); velocities are computed on the whole recording
+        before cutting.
+    targets : str or array_like, optional
+        One target per recording (for example a class label), or the name of a metadata column.
+    groups : str or array_like, optional
+        One group per recording (for example ``"subject"``) or a metadata column name; default
+        the recording index, so windows of one recording stay together in any split.
+    fill_nan : bool
+        Replace NaN (lost samples, velocity near gaps, padding) by 0 and add a ``"valid"``
+        channel (1 on usable samples, 0 elsewhere). Otherwise NaN stay in ``X``.
+    max_lost : float, optional
+        Drop windows whose share of unusable real samples exceeds this (0..1).
+    velocity_unit : {"auto", "deg", "px"}
+        "auto" uses deg/s when every recording has a screen, px/s when none has; a mix is an
+        error, since one channel would carry two units.
+
+    Returns
+    -------
+    WindowSet
+
+    Examples
+    --------
+    >>> from gazelearn import Metadata
+    >>> recs = [Recording(np.arange(n) / 100.0, np.arange(n, dtype=float), np.zeros(n),
+    ...                   meta=Metadata(subject=s)) for n, s in [(10, "a"), (7, "b")]]
+    >>> ws = make_windows(recs, length=4, features=("x", "y"), targets=[0, 1], groups="subject")
+    >>> ws.X.shape, ws.y.tolist(), ws.groups.tolist(), ws.start.tolist()
+    ((3, 4, 3), [0, 0, 1], ['a', 'a', 'b'], [0, 4, 0])
+    >>> ws.channels
+    ('x', 'y', 'valid')
+    """
+    recordings = list(data)
+    n_rec = len(recordings)
+    if max_lost is not None and not 0 <= max_lost <= 1:
+        raise InputError(f"max_lost must be in 0..1, got {max_lost!r}")
+    if velocity_unit == "auto" and {"vx", "vy", "speed"} & set(features):
+        with_screen = {rec.screen is not None for rec in recordings}
+        if len(with_screen) > 1:
+            raise InputError("some recordings have a screen and some do not: velocities would "
+                             "mix deg/s and px/s; pass velocity_unit='px' or add the screens")
+    target_values = _per_recording(targets, data, "targets", n_rec)
+    group_values = _per_recording(groups, data, "groups", n_rec)
+    if group_values is None:
+        group_values = np.arange(n_rec)
+    labelled = n_rec > 0 and all(rec.labels is not None for rec in recordings)
+    parts: dict[str, list] = {k: [] for k in ("X", "labels", "rec", "start", "mask", "lost")}
+    unit = ""
+    for index, rec in enumerate(recordings):
+        values, unit = feature_matrix(rec, features, velocity_unit, window_s)
+        windows, starts, mask = sliding_windows(values, length, step, pad)
+        usable = np.isfinite(windows).all(axis=2) & mask
+        lost = (mask & ~usable).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
+        parts["X"].append(windows)
+        parts["mask"].append(mask)
+        parts["lost"].append(lost)
+        parts["start"].append(starts)
+        parts["rec"].append(np.full(len(starts), index, dtype=np.int64))
+        if labelled:
+            labels = sliding_windows(rec.labels.astype(np.int16), length, step, pad, fill=-1)[0]
+            parts["labels"].append(labels[..., 0].astype(np.int8))
+    channels = tuple(features)
+    if not any(len(s) for s in parts["start"]):
+        X = np.zeros((0, length, len(channels)))
+        mask = np.zeros((0, length), dtype=bool)
+        lost, starts, rec_index = np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        labels = np.zeros((0, length), np.int8) if labelled else None
+    else:
+        X, mask, lost = (np.concatenate(parts[k]) for k in ("X", "mask", "lost"))
+        starts, rec_index = np.concatenate(parts["start"]), np.concatenate(parts["rec"])
+        labels = np.concatenate(parts["labels"]) if labelled else None
+    if fill_nan:
+        usable = np.isfinite(X).all(axis=2) & mask
+        X = np.concatenate([np.nan_to_num(X, nan=0.0, posinf=0.0, neginf=0.0),
+                            usable[..., None].astype(X.dtype)], axis=2)
+        channels += ("valid",)
+    window_set = WindowSet(
+        X=X.astype(np.float32), y=None if target_values is None else target_values[rec_index],
+        sample_labels=labels, recording=rec_index, groups=group_values[rec_index],
+        start=starts, mask=mask, channels=channels, velocity_unit=unit)
+    if max_lost is not None:
+        window_set = window_set.subset(np.flatnonzero(lost <= max_lost + 1e-12))
+    return window_set

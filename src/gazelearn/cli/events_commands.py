@@ -1,0 +1,205 @@
+"""``gazelearn events detect | evaluate``: events from samples, and their scores.
+
+CLI contract (scripts depend on it exactly):
+
+* ``gazelearn events detect INPUT... --method NAME [reader options] --output OUT`` writes an
+  events table (CSV or Parquet by OUT's extension); with ``--samples`` one row per input sample,
+  columns ``time,x,y,label``. With several inputs OUT is a directory and each output keeps its
+  input's file stem.
+* ``gazelearn events evaluate --truth ... --pred ...``: per-class one-vs-rest Cohen's kappa
+  (samples), event-level F1 (Hooge et al. 2018 matching), confusion matrix.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from gazelearn.cli.common import console, run_safely
+from gazelearn.cli.data_commands import ReaderOptions, reader_options
+from gazelearn.cli.main import app
+from gazelearn.errors import InputError
+
+events_app = typer.Typer(help="Detect eye-movement events and score detectors.",
+                         no_args_is_help=True)
+app.add_typer(events_app, name="events")
+
+_TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+
+
+def _detect_all(paths: list[Path], method: str, reader: ReaderOptions, options: dict):
+    from gazelearn.detection import create_detector
+    from gazelearn.io import expand_paths, read
+
+    detector = create_detector(method, **options)
+    results = []
+    for path in expand_paths(paths):
+        recording = read(path, **reader.kwargs())
+        results.append((path, recording, detector.predict(recording)))
+    return results
+
+
+def _parse_options(items: list[str] | None) -> dict:
+    options = {}
+    for item in items or []:
+        if "=" not in item:
+            raise InputError(f"--option {item!r}: expected KEY=VALUE, e.g. threshold=40")
+        key, value = item.split("=", 1)
+        try:
+            options[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.strip()] = value
+    return options
+
+
+@events_app.command("detect")
+@run_safely
+@reader_options
+def detect(
+    inputs: list[Path] = typer.Argument(..., help="Recordings (any format --format reads)."),
+    method: str = typer.Option("nh", "--method", "-m",
+                               help="Detector: ivt, idt, nh, ivdt (gazelearn.detection)."),
+    output: Path = typer.Option(..., "--output", "-o",
+                                help="Events table .csv/.parquet; a folder for several inputs."),
+    samples: bool = typer.Option(False, "--samples",
+                                 help="Write one row per sample: time,x,y,label."),
+    option: list[str] | None = typer.Option(None, "--option",
+                                            help="Detector option KEY=VALUE (repeatable)."),
+    out_format: str = typer.Option("csv", "--out-format",
+                                   help="With several inputs: csv or parquet files in OUT."),
+    reader: ReaderOptions = None,
+) -> None:
+    """Detect fixations, saccades, PSOs, pursuit and blinks.
+
+    Example: gazelearn events detect TH38_img_Europe_labelled_RA.mat --method nh --output ev.csv
+    """
+    from gazelearn import Events
+    from gazelearn.io import write_events, write_recording
+
+    if out_format not in ("csv", "parquet"):
+        raise InputError(f"--out-format {out_format!r}: expected csv or parquet")
+    results = _detect_all(inputs, method, reader, _parse_options(option))
+    if not results:
+        raise InputError("no input recordings found")
+    several = len(results) > 1 or any(p.is_dir() for p in inputs)
+    if several:
+        if output.suffix.lower() in _TABLE_SUFFIXES:
+            raise InputError(f"--output {output}: several inputs need a folder, not a file")
+        targets = [output / f"{path.stem}.{out_format}" for path, _, _ in results]
+        if len(set(targets)) != len(targets):
+            raise InputError("two inputs have the same file stem; their outputs would collide")
+    else:
+        if output.suffix.lower() not in _TABLE_SUFFIXES:
+            raise InputError(f"--output {output}: expected a .csv, .tsv or .parquet file")
+        targets = [output]
+    # everything was read and detected before the first file is written: bad input leaves nothing
+    for (_, recording, labels), target in zip(results, targets, strict=True):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if samples:
+            write_recording(replace(recording, labels=labels, pupil=None), target, sidecar=False)
+        else:
+            write_events(Events.from_labels(recording, labels), target)
+    total = sum(len(r) for _, r, _ in results)
+    console.print(f"{method}: {len(results)} recording(s), {total} samples -> "
+                  f"{output if several else targets[0]}")
+
+
+def _read_labels(path: Path, reader: ReaderOptions, time=None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample labels and timestamps from a labelled recording or an events table."""
+    from gazelearn.io import read, read_events
+
+    if path.suffix.lower() in _TABLE_SUFFIXES and _is_events_table(path):
+        if time is None:
+            raise InputError("an events table cannot be the reference: it has no samples; "
+                             "give a labelled recording", source=path)
+        return read_events(path).to_labels(time), time
+    recording = read(path, **reader.kwargs())
+    if recording.labels is None:
+        raise InputError("has no per-sample labels (expected a labelled recording, a "
+                         "--samples output of 'events detect', or an events table)", source=path)
+    return recording.labels, recording.time
+
+
+def _is_events_table(path: Path) -> bool:
+    import polars as pl
+
+    try:
+        columns = (pl.read_parquet_schema(path).keys() if path.suffix.lower() in (".parquet", ".pq")
+                   else pl.read_csv(path, n_rows=0,
+                                    separator="\t" if path.suffix == ".tsv" else ",").columns)
+    except Exception:  # unreadable here: let the recording reader give its precise error
+        return False
+    return {"type", "onset", "offset"} <= set(columns)
+
+
+def _pair_files(truth: list[Path], pred: list[Path]) -> list[tuple[Path, Path]]:
+    from gazelearn.io import expand_paths
+
+    truth_files = expand_paths(truth)
+    pred_files = [p for p in (expand_paths(pred) if pred else []) if not p.name.endswith(".json")]
+    if len(truth_files) == 1 and len(pred_files) == 1:
+        return [(truth_files[0], pred_files[0])]
+    by_stem = {p.stem: p for p in pred_files}
+    pairs = []
+    for t in truth_files:
+        if t.stem not in by_stem:
+            raise InputError(f"no prediction with the stem {t.stem!r} among --pred files",
+                             source=t)
+        pairs.append((t, by_stem[t.stem]))
+    return pairs
+
+
+@events_app.command("evaluate")
+@run_safely
+@reader_options
+def evaluate(
+    truth: list[Path] = typer.Option(..., "--truth", help="Reference: labelled recordings "
+                                     "(files or folders; repeatable)."),
+    pred: list[Path] = typer.Option(..., "--pred", help="Predictions: 'events detect' outputs "
+                                    "(samples or events tables), paired by file stem."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the scores as JSON."),
+    reader: ReaderOptions = None,
+) -> None:
+    """Score predicted events against reference labels: kappa per class, event F1, confusion.
+
+    Example: gazelearn events evaluate --truth lund2013-dev/img --pred detected/
+    """
+    from gazelearn.detection.evaluate import evaluate_labels
+    from gazelearn.io.atomic import atomic_write
+
+    pairs = []
+    rates = []
+    for truth_path, pred_path in _pair_files(truth, pred):
+        truth_labels, time = _read_labels(truth_path, reader)
+        pred_labels, _ = _read_labels(pred_path, ReaderOptions(), time=time)
+        if len(pred_labels) != len(truth_labels):
+            raise InputError(f"has {len(pred_labels)} samples, the reference {truth_path.name} "
+                             f"{len(truth_labels)}; expected the same recording", source=pred_path)
+        pairs.append((truth_labels, pred_labels))
+        steps = np.diff(time)
+        rates.append(1.0 / np.median(steps[steps > 0]) if (steps > 0).any() else np.nan)
+    scores = evaluate_labels(pairs, sampling_rate=float(np.nanmedian(rates)))
+
+    table = Table(title=f"{len(pairs)} recording(s), {scores.n_samples} samples: accuracy "
+                  f"{scores.accuracy:.3f}, kappa {scores.kappa:.3f}")
+    frame = scores.table()
+    for column in frame.columns:
+        table.add_column(column)
+    for row in frame.iter_rows():
+        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+    console.print(table)
+    confusion = Table(title="Confusion matrix (rows: reference, columns: prediction)")
+    confusion.add_column("")
+    for name in scores.confusion_labels:
+        confusion.add_column(name)
+    for name, row in zip(scores.confusion_labels, scores.confusion, strict=True):
+        confusion.add_row(name, *[str(int(v)) for v in row])
+    console.print(confusion)
+    if json_out is not None:
+        with atomic_write(json_out) as temp:
+            Path(temp).write_text(json.dumps(scores.as_dict(), indent=2))

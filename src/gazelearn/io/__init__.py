@@ -1,0 +1,58 @@
+"""Readers and writers of eye-tracking data.
+
+Every reader returns a :class:`~gazelearn.Recording` (image sets return an
+:class:`~gazelearn.io.images.ImageSet`); readers register by name, so ``read(path, "lund2013")``,
+``--format lund2013`` and configs pick them by string.
+
+============== ================================================================================
+format         files
+============== ================================================================================
+delimited      CSV/TSV/whitespace text; you name columns and units (own ``time,x,y`` files: none)
+lund2013       Lund 2013 hand-labelled ``.mat`` (500 Hz, labels, screen)
+gazecom        GazeCom ``SUBJ_VIDEO.csv`` (X_coord Y_coord Confidence Pattern; 250 Hz, labels)
+etra-paths     ETRA 2021 ``paths/IMG_P.csv`` (ms, G, x, y, tracker TS; about 60 Hz)
+etra-animals   ETRA 2021 ``animals/A*.csv`` (ms, x, y)
+radio          radiograph viewing ``CLASS_PERSON_IMAGE_N`` (timstamp,smoothx,...; about 60 Hz)
+eyelink-asc    SR Research EyeLink ``.asc`` (samples, EFIX/ESACC/EBLINK, DISPLAY_COORDS)
+parquet        gazelearn's own Parquet recordings
+images         folder of ``X_Y.bmp/png/jpg`` (gaze target in the name) -> ImageSet
+manifest       CSV of image paths with targets ``x``, ``y`` -> ImageSet
+============== ================================================================================
+
+Examples
+--------
+>>> import tempfile, pathlib, numpy as np
+>>> from gazelearn import Recording
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> rec = Recording(np.arange(4) / 250, np.arange(4.0), np.zeros(4))
+>>> path = write_recording(rec, folder / "r.csv")
+>>> detect_format(path), len(read(path))
+('delimited', 4)
+"""
+
+from . import delimited, etra2021, eyelink, gazecom, lund2013, radio  # noqa: F401 (register)
+from .api import expand_paths, read, read_dataset
+from .atomic import atomic_write
+from .detect import IMAGE_FORMATS, detect_format
+from .images import ImageSet, read_image_folder, read_images, read_manifest
+from .registry import available_formats, reader_info, register_reader
+from .writers import read_events, write_events, write_recording
+
+__all__ = [
+    "IMAGE_FORMATS",
+    "ImageSet",
+    "atomic_write",
+    "available_formats",
+    "detect_format",
+    "expand_paths",
+    "read",
+    "read_dataset",
+    "read_events",
+    "read_image_folder",
+    "read_images",
+    "read_manifest",
+    "reader_info",
+    "register_reader",
+    "write_events",
+    "write_recording",
+]

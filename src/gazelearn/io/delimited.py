@@ -1,0 +1,234 @@
+"""Generic delimited text (CSV, TSV, semicolon, whitespace), and gazelearn's own recording files.
+
+The user names the columns (header names, or 0-based numbers when there is no header) and their
+units; the delimiter and the header line are detected when not given.
+
+* time: ``time_col`` in ``time_unit`` (s, ms, us; default ms), or ``sampling_rate`` when the file
+  has no time column;
+* position: ``x_col``, ``y_col`` in ``position_unit`` (px, deg from the screen centre, or norm =
+  0..1 over the screen; deg and norm need ``screen``);
+* optional ``pupil_col`` and ``label_col`` (label names such as ``fixation`` or codes 0..5).
+
+Empty fields and ``NaN``/``NA``/``.`` are lost samples; so is an exact (0, 0) unless
+``zero_is_lost=False``. Without column options, a header with the usual names (``time`` or
+``timestamp``, ``x``, ``y``) is recognised.
+
+**gazelearn's own files** (written by :func:`gazelearn.io.write_recording`) have the header
+``time,x,y[,pupil][,label]`` with time in seconds and positions in px; they are recognised
+automatically, read back exactly, and their sidecar ``<file>.json`` (screen and metadata) is
+picked up when present.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "gaze.csv"
+>>> _ = path.write_text("ts;gx;gy\\n0;100;200\\n2;0;0\\n4;101;201\\n")
+>>> rec = read_delimited(path, time_col="ts", x_col="gx", y_col="gy")
+>>> rec.sampling_rate, rec.x.tolist()
+(500.0, [100.0, nan, 101.0])
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from gazelearn.errors import InputError
+from gazelearn.labels import LABELS, name_to_code
+from gazelearn.recording import Metadata, Recording
+from gazelearn.screen import Screen
+
+from .registry import register_reader
+from .table import (
+    Table,
+    make_recording,
+    positions_to_px,
+    read_table,
+    synthetic_time,
+    time_to_seconds,
+    zero_to_nan,
+)
+
+#: gazelearn's own header: these first, then optionally pupil and label.
+OWN_COLUMNS = ("time", "x", "y")
+_OWN_OPTIONAL = ("pupil", "label")
+
+_GUESSES = {
+    "time": ("time", "timestamp", "t", "time_ms", "timestamp_ms"),
+    "x": ("x", "gaze_x", "x_px", "gazex"),
+    "y": ("y", "gaze_y", "y_px", "gazey"),
+}
+
+OPTIONS = ("time_col", "x_col", "y_col", "pupil_col", "label_col", "time_unit", "position_unit",
+           "sampling_rate", "screen", "delimiter", "header", "unordered", "zero_is_lost")
+
+
+def is_own_header(names: list[str] | None) -> bool:
+    """True for gazelearn's header ``time,x,y[,pupil][,label]``."""
+    if not names:
+        return False
+    lowered = [name.strip().lower() for name in names]
+    return (tuple(lowered[:3]) == OWN_COLUMNS
+            and all(name in _OWN_OPTIONAL for name in lowered[3:])
+            and len(set(lowered)) == len(lowered))
+
+
+def sidecar_path(path: str | Path) -> Path:
+    """The JSON file holding a written recording's screen and metadata: ``<file>.json``."""
+    path = Path(path)
+    return path.with_name(path.name + ".json")
+
+
+def read_sidecar(path: str | Path) -> tuple[Screen | None, Metadata | None]:
+    """Screen and metadata from a recording's sidecar, or ``(None, None)`` when there is none."""
+    side = sidecar_path(path)
+    if not side.is_file():
+        return None, None
+    try:
+        content = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise InputError(f"unreadable sidecar: {error}", source=side) from None
+    if not isinstance(content, dict):
+        raise InputError("sidecar must hold a JSON object", source=side)
+    screen = content.get("screen")
+    if screen is not None:
+        if not isinstance(screen, dict):
+            raise InputError("'screen' must be an object", source=side, field="screen")
+        screen = Screen.from_dict(screen)
+    values = content.get("metadata") or {}
+    if not isinstance(values, dict):
+        raise InputError("'metadata' must be an object", source=side, field="metadata")
+    extra = values.get("extra") or {}
+    meta = Metadata(**{k: (None if values.get(k) is None else str(values.get(k)))
+                       for k in ("subject", "session", "stimulus", "trial")},
+                    extra=dict(extra) if isinstance(extra, dict) else {})
+    return screen, meta
+
+
+def _guess(table: Table, role: str) -> str | None:
+    if table.header is None:
+        return None
+    lowered = [name.strip().lower() for name in table.header]
+    for candidate in _GUESSES[role]:
+        if candidate in lowered:
+            return table.header[lowered.index(candidate)]
+    return None
+
+
+def _labels(table: Table, column: str | int) -> np.ndarray:
+    values = table.strings(column, "label column")
+    index = table.column_index(column)
+    codes = np.empty(len(values), dtype=np.int8)
+    lookup = {name: code for code, name in enumerate(LABELS)}
+    for i, value in enumerate(values):
+        key = value.strip().lower()
+        if key in lookup:
+            codes[i] = lookup[key]
+        elif key.isdigit() and int(key) < len(LABELS):
+            codes[i] = int(key)
+        else:
+            try:
+                codes[i] = name_to_code(key)
+            except InputError as error:
+                raise InputError(error.reason, source=table.source, line=int(table.lines[i]),
+                                 field=table.name_of(index)) from None
+    return codes
+
+
+@register_reader("delimited", description="CSV/TSV/whitespace text; you name the columns and "
+                 "units (gazelearn's own time,x,y files need nothing)", options=OPTIONS)
+def read_delimited(path: str | Path, *, time_col: str | int | None = None,
+                   x_col: str | int | None = None, y_col: str | int | None = None,
+                   pupil_col: str | int | None = None, label_col: str | int | None = None,
+                   time_unit: str | None = None, position_unit: str | None = None,
+                   sampling_rate: float | None = None, screen: Screen | None = None,
+                   delimiter: str | None = None, header: bool | None = None,
+                   unordered: str = "error", zero_is_lost: bool | None = None) -> Recording:
+    """Read a delimited text file of gaze samples.
+
+    Parameters
+    ----------
+    path : str or Path
+    time_col, x_col, y_col, pupil_col, label_col : str or int, optional
+        Column names, or 0-based numbers (also as digit strings) when the file has no header.
+    time_unit : {"s", "ms", "us"}, optional
+        Default ``"ms"`` (``"s"`` for gazelearn's own files).
+    position_unit : {"px", "deg", "norm"}, optional
+        Default ``"px"``; ``deg`` and ``norm`` need ``screen``.
+    sampling_rate : float, optional
+        Samples per second, used when there is no time column.
+    screen : Screen, optional
+        Screen geometry (also overrides a sidecar's).
+    delimiter : str, optional
+        Detected when omitted; ``"whitespace"`` for runs of blanks.
+    header : bool, optional
+        Detected when omitted.
+    unordered : {"error", "sort"}
+        What to do when time goes backwards.
+    zero_is_lost : bool, optional
+        Treat exact (0, 0) as lost; default True, False for gazelearn's own files.
+
+    Returns
+    -------
+    Recording
+
+    Raises
+    ------
+    InputError
+        On a missing column, a non-numeric value (naming line and column), time going
+        backwards, a unit without the screen it needs, ...
+    """
+    source = str(path)
+    table = read_table(path, delimiter=delimiter, header=header)
+    own = (is_own_header(table.header) and time_col is None and x_col is None
+           and y_col is None)
+    meta = Metadata(source=source, format="delimited")
+    if own:
+        time_col, x_col, y_col = table.header[0], table.header[1], table.header[2]
+        lowered = [name.strip().lower() for name in table.header]
+        if "pupil" in lowered and pupil_col is None:
+            pupil_col = table.header[lowered.index("pupil")]
+        if "label" in lowered and label_col is None:
+            label_col = table.header[lowered.index("label")]
+        time_unit = time_unit or "s"
+        zero_is_lost = False if zero_is_lost is None else zero_is_lost
+        side_screen, side_meta = read_sidecar(path)
+        if side_meta is not None:
+            meta = Metadata(subject=side_meta.subject, session=side_meta.session,
+                            stimulus=side_meta.stimulus, trial=side_meta.trial, source=source,
+                            format="delimited", extra=side_meta.extra)
+        screen = screen if screen is not None else side_screen
+    else:
+        if time_col is None and sampling_rate is None:
+            time_col = _guess(table, "time")
+        x_col = x_col if x_col is not None else _guess(table, "x")
+        y_col = y_col if y_col is not None else _guess(table, "y")
+        for role, column in (("x", x_col), ("y", y_col)):
+            if column is None:
+                columns = (", ".join(table.header) if table.header
+                           else f"{max(len(r) for r in table.rows)} unnamed columns (0-based)")
+                raise InputError(f"which column holds {role}? give --{role}-col "
+                                 f"({role}_col= in the API); the file has {columns}",
+                                 source=source)
+    if not table.rows:
+        raise InputError("no samples in the file (only a header)", source=source)
+    time_unit = time_unit or "ms"
+    position_unit = position_unit or "px"
+    x = table.floats(x_col, "x column")
+    y = table.floats(y_col, "y column")
+    x, y = positions_to_px(x, y, position_unit, screen, source)
+    if zero_is_lost is None or zero_is_lost:
+        if position_unit == "px":
+            x, y = zero_to_nan(x, y)
+    if time_col is not None:
+        time = time_to_seconds(table.floats(time_col, "time column"), time_unit, source)
+        time_field = table.name_of(table.column_index(time_col))
+    else:
+        time = synthetic_time(len(table), sampling_rate, source)
+        time_field = None
+    pupil = None if pupil_col is None else table.floats(pupil_col, "pupil column")
+    labels = None if label_col is None else _labels(table, label_col)
+    return make_recording(time, x, y, pupil=pupil, labels=labels, screen=screen, meta=meta,
+                          unordered=unordered, lines=table.lines, time_field=time_field)

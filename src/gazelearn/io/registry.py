@@ -1,0 +1,82 @@
+"""The reader registry: readers register by name, so the CLI and configs pick them by string.
+
+A reader is a function ``reader(path, **options) -> Recording``. The name is what
+:func:`gazelearn.io.detect_format` returns and what ``--format`` accepts.
+
+Examples
+--------
+>>> from gazelearn.io import available_formats
+>>> "lund2013" in available_formats()
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gazelearn.errors import InputError
+
+
+@dataclass(frozen=True)
+class ReaderInfo:
+    """A registered reader: its name, function, one-line description and the options it takes."""
+
+    name: str
+    function: Callable
+    description: str
+    options: tuple[str, ...]
+
+
+_READERS: dict[str, ReaderInfo] = {}
+
+
+def register_reader(name: str, *, description: str = "", options: tuple[str, ...] = ()
+                    ) -> Callable[[Callable], Callable]:
+    """Register a reader function under ``name`` (a decorator).
+
+    Parameters
+    ----------
+    name : str
+        Format name, e.g. ``"lund2013"``.
+    description : str
+        One line for ``gazelearn info --formats`` and the docs.
+    options : tuple of str
+        Keyword options the reader accepts besides ``path`` (``read`` refuses others with a
+        clear error instead of ignoring them).
+
+    Examples
+    --------
+    >>> @register_reader("example-doc", description="a doctest reader")
+    ... def _read_example(path, **options):
+    ...     raise NotImplementedError
+    >>> "example-doc" in available_formats()
+    True
+    >>> unregister_reader("example-doc")
+    """
+
+    def decorate(function: Callable) -> Callable:
+        _READERS[name] = ReaderInfo(name, function, description or (function.__doc__ or "")
+                                    .strip().split("\n")[0], tuple(options))
+        return function
+
+    return decorate
+
+
+def unregister_reader(name: str) -> None:
+    """Remove a reader (mainly for tests)."""
+    _READERS.pop(name, None)
+
+
+def available_formats() -> list[str]:
+    """Names of all registered formats, sorted."""
+    return sorted(_READERS)
+
+
+def reader_info(name: str) -> ReaderInfo:
+    """The registered reader called ``name``; a clear error listing the known names otherwise."""
+    try:
+        return _READERS[name]
+    except KeyError:
+        raise InputError(f"unknown format {name!r}; expected auto or one of "
+                         f"{', '.join(available_formats())}") from None

@@ -1,0 +1,214 @@
+"""Writing recordings and events (CSV or Parquet by extension), reading them back.
+
+A recording is written as ``time,x,y[,pupil][,label]`` (seconds, px, label names). Its screen and
+metadata go to a sidecar ``<file>.json`` beside a CSV, or into the key-value metadata of a Parquet
+file; both are picked up when the file is read again, so ``read(write_recording(rec, p))`` gives
+back the same samples, labels, screen and metadata. Every writer goes through
+:func:`~gazelearn.io.atomic.atomic_write`: output is complete or absent.
+
+Examples
+--------
+>>> import tempfile, pathlib, numpy as np
+>>> from gazelearn import Recording
+>>> from gazelearn.io import read
+>>> rec = Recording(np.arange(3) / 500, np.array([1.0, np.nan, 3.0]), np.zeros(3),
+...                 labels=[1, 2, 2])
+>>> path = write_recording(rec, pathlib.Path(tempfile.mkdtemp()) / "rec.csv")
+>>> back = read(path)
+>>> np.array_equal(back.time, rec.time), back.x.tolist(), back.labels.tolist()
+(True, [1.0, nan, 3.0], [1, 2, 2])
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from gazelearn.errors import InputError
+from gazelearn.events import EVENT_SCHEMA, Events
+from gazelearn.labels import LABELS
+from gazelearn.recording import Metadata, Recording
+from gazelearn.screen import Screen
+
+from .atomic import atomic_write
+from .delimited import sidecar_path
+from .registry import register_reader
+from .table import make_recording
+
+CSV_SUFFIXES = (".csv", ".tsv")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_META_KEY = "gazelearn"
+
+
+def _kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    raise InputError(f"cannot tell the output format from {suffix or 'no extension'!r}; "
+                     "expected .csv, .tsv or .parquet", source=path)
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def _description(rec: Recording) -> dict:
+    meta = rec.meta
+    return {
+        "kind": "gazelearn-recording",
+        "version": 1,
+        "screen": None if rec.screen is None else rec.screen.to_dict(),
+        "metadata": {"subject": meta.subject, "session": meta.session,
+                     "stimulus": meta.stimulus, "trial": meta.trial,
+                     "original_source": meta.source, "original_format": meta.format,
+                     "extra": meta.extra},
+    }
+
+
+def write_recording(rec: Recording, path: str | Path, *, sidecar: bool = True) -> Path:
+    """Write a recording to CSV/TSV or Parquet (chosen by the extension).
+
+    Parameters
+    ----------
+    rec : Recording
+    path : str or Path
+        ``.csv``, ``.tsv``, ``.parquet`` or ``.pq``.
+    sidecar : bool
+        Beside a CSV, also write ``<file>.json`` with the screen and metadata.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    path = Path(path)
+    kind = _kind(path)
+    frame = rec.to_frame()
+    description = json.dumps(_description(rec), default=_jsonable)
+    if kind == "parquet":
+        with atomic_write(path) as temp:
+            frame.write_parquet(temp, metadata={_META_KEY: description})
+        return path
+    separator = "\t" if path.suffix.lower() == ".tsv" else ","
+    with atomic_write(path) as temp:
+        frame.write_csv(temp, separator=separator)
+    if sidecar:
+        with atomic_write(sidecar_path(path), "w") as handle:
+            handle.write(description)
+    return path
+
+
+def _restore_meta(description: dict, source: str, fmt: str) -> tuple[Screen | None, Metadata]:
+    screen = description.get("screen")
+    screen = Screen.from_dict(screen) if isinstance(screen, dict) else None
+    values = description.get("metadata") or {}
+    extra = values.get("extra") if isinstance(values.get("extra"), dict) else {}
+    meta = Metadata(**{k: (None if values.get(k) is None else str(values.get(k)))
+                       for k in ("subject", "session", "stimulus", "trial")},
+                    source=source, format=fmt, extra=dict(extra))
+    return screen, meta
+
+
+@register_reader("parquet", description="gazelearn's own Parquet recordings (time,x,y,...)",
+                 options=("screen",))
+def read_parquet_recording(path: str | Path, *, screen: Screen | None = None) -> Recording:
+    """Read a recording written by :func:`write_recording` as Parquet."""
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise InputError("file not found", source=path)
+    try:
+        frame = pl.read_parquet(path)
+        stored = pl.read_parquet_metadata(path).get(_META_KEY)
+    except Exception as error:  # polars raises several types on corrupt files
+        reason = " ".join(str(error).split())[:120]
+        raise InputError(f"not a readable Parquet file: {reason}", source=source) from None
+    for column in ("time", "x", "y"):
+        if column not in frame.columns:
+            raise InputError(f"a recording needs a {column!r} column; the file has "
+                             f"{', '.join(frame.columns)}", source=source, field=column)
+    description = {}
+    if stored:
+        try:
+            description = json.loads(stored)
+        except ValueError:
+            description = {}
+    file_screen, meta = _restore_meta(description if isinstance(description, dict) else {},
+                                      source, "parquet")
+
+    def numbers(name: str) -> np.ndarray:
+        try:
+            return frame[name].cast(pl.Float64).to_numpy()
+        except Exception:  # noqa: BLE001 - any polars cast failure is bad input
+            raise InputError("expected numbers", source=source, field=name) from None
+
+    labels = None
+    if "label" in frame.columns:
+        lookup = {name: code for code, name in enumerate(LABELS)}
+        names = frame["label"].cast(pl.String).to_list()
+        unknown = sorted({str(n) for n in names if n not in lookup})
+        if unknown:
+            raise InputError(f"unknown label {unknown[0]!r}; expected one of {', '.join(LABELS)}",
+                             source=source, field="label")
+        labels = np.array([lookup[n] for n in names], dtype=np.int8)
+    return make_recording(numbers("time"), numbers("x"), numbers("y"),
+                          pupil=numbers("pupil") if "pupil" in frame.columns else None,
+                          labels=labels, screen=screen or file_screen, meta=meta)
+
+
+def write_events(events: Events, path: str | Path) -> Path:
+    """Write an events table to CSV/TSV or Parquet (by extension); returns the path."""
+    path = Path(path)
+    kind = _kind(path)
+    with atomic_write(path) as temp:
+        if kind == "parquet":
+            events.frame.write_parquet(temp)
+        else:
+            events.frame.write_csv(temp, separator="\t" if path.suffix.lower() == ".tsv"
+                                   else ",")
+    return path
+
+
+def read_events(path: str | Path) -> Events:
+    """Read an events table written by :func:`write_events` (CSV/TSV or Parquet).
+
+    Raises
+    ------
+    InputError
+        When the file is missing, unreadable, or lacks ``type``, ``onset``, ``offset``.
+    """
+    path = Path(path)
+    kind = _kind(path)
+    if not path.is_file():
+        raise InputError("file not found", source=path)
+    try:
+        if kind == "parquet":
+            frame = pl.read_parquet(path)
+        else:
+            separator = "\t" if path.suffix.lower() == ".tsv" else ","
+            header = pl.read_csv(path, separator=separator, n_rows=0).columns
+            frame = pl.read_csv(path, separator=separator, schema_overrides={
+                name: dtype for name, dtype in EVENT_SCHEMA.items() if name in header})
+    except Exception as error:  # polars raises several types on bad files
+        reason = " ".join(str(error).split())[:160]
+        raise InputError(f"not a readable events table: {reason}", source=path) from None
+    for name in ("type", "onset", "offset"):
+        if name in frame.columns and frame[name].null_count():
+            row = int(frame[name].is_null().arg_max())
+            raise InputError(f"missing {name}", source=path, field=name,
+                             line=row + 2 if kind == "csv" else None)
+    try:
+        return Events(frame)
+    except InputError as error:
+        raise InputError(error.reason, source=path, field=error.field) from None

@@ -1,0 +1,61 @@
+"""Reports: one self-contained HTML file per result, and the plots every domain shares.
+
+:class:`Report` collects headings, text, tables, facts and figures and writes a single HTML
+file (inline CSS, figures as base64 PNG, provenance in the footer). The plot helpers in
+:mod:`gazelearn.report.plots` return matplotlib figures drawn with Agg, never opening a window.
+
+Examples
+--------
+>>> import numpy as np
+>>> from gazelearn.report import Report, confusion_matrix
+>>> r = Report("Demo", seed=42).section("Results")
+>>> _ = r.figure(confusion_matrix(np.array([[3, 1], [0, 4]]), ["fixation", "saccade"]))
+>>> r.to_html().count("data:image/png;base64,")
+1
+"""
+
+from gazelearn.report.html import (
+    PNG_SIGNATURE,
+    Report,
+    atomic_write,
+    figure_to_png_bytes,
+    format_value,
+    save_figure,
+)
+from gazelearn.report.plots import (
+    LABEL_COLOURS,
+    cmc_curve,
+    confusion_matrix,
+    det_curve,
+    equal_error_rate,
+    error_vectors,
+    gaze_on_stimulus,
+    heatmap,
+    label_colour,
+    learning_curves,
+    roc_curve,
+    scanpath,
+    signal_with_events,
+)
+
+__all__ = [
+    "LABEL_COLOURS",
+    "PNG_SIGNATURE",
+    "Report",
+    "atomic_write",
+    "cmc_curve",
+    "confusion_matrix",
+    "det_curve",
+    "equal_error_rate",
+    "error_vectors",
+    "figure_to_png_bytes",
+    "format_value",
+    "gaze_on_stimulus",
+    "heatmap",
+    "label_colour",
+    "learning_curves",
+    "roc_curve",
+    "save_figure",
+    "scanpath",
+    "signal_with_events",
+]
