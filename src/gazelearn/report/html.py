@@ -32,14 +32,12 @@ True
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as _dt
 import html
 import io
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from numbers import Integral, Real
 from pathlib import Path
@@ -48,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from gazelearn.errors import InputError
+from gazelearn.io.atomic import atomic_write as io_atomic_write
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _JPEG_SIGNATURE = b"\xff\xd8\xff"
@@ -234,17 +233,11 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> Path:
     if target.is_dir():
         raise InputError("is a directory, expected a file path", source=target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
+    # one mechanism for every file gazelearn writes: gazelearn.io.atomic
+    with io_atomic_write(target, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
     return target
 
 
