@@ -1,0 +1,180 @@
+"""``gazelearn models``, ``gazelearn export`` and ``gazelearn tune``: the learning commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from gazelearn.cli.common import console, run_safely
+from gazelearn.cli.data_commands import ReaderOptions, reader_options
+from gazelearn.cli.main import app
+from gazelearn.errors import InputError
+
+
+@app.command("models")
+@run_safely
+def models() -> None:
+    """List the registered models (names for --model, create() and configs).
+
+    Example: gazelearn models
+    """
+    from rich.table import Table
+
+    from gazelearn.learn.registry import entries
+
+    table = Table("name", "task", "description")
+    for entry in entries():
+        table.add_row(entry.name, entry.task, entry.description)
+    console.print(table)
+
+
+@app.command("export")
+@run_safely
+def export(
+    model: Path = typer.Argument(..., help="A saved model (file or directory)."),
+    output: Path = typer.Argument(..., help="The ONNX file to write."),
+    tolerance: float = typer.Option(1e-4, help="Largest accepted onnxruntime-vs-torch "
+                                               "difference."),
+) -> None:
+    """Export a saved neural model to ONNX and check it with onnxruntime.
+
+    The ONNX graph takes raw windows (standardisation inside) and returns class probabilities
+    or targets. Prints the largest difference between onnxruntime and torch on a test batch.
+
+    Example: gazelearn export model.safetensors model.onnx
+    """
+    from gazelearn.learn.modelfile import load_model
+    from gazelearn.nn.onnx_export import export_onnx
+
+    estimator = load_model(model)
+    report = export_onnx(estimator, output, tolerance=tolerance)
+    console.print(f"wrote {report.path} (input (batch, {', '.join(map(str, report.input_shape))}))"
+                  f"; onnxruntime vs torch max |diff| = {report.max_abs_diff:.3g} "
+                  f"(tolerance {tolerance:g})")
+
+
+def _read_labels(path: Path, group_col: str) -> dict[str, tuple[object, object]]:
+    import polars as pl
+
+    try:
+        table = pl.read_csv(path, infer_schema_length=None)
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise InputError(f"cannot read the labels table: {error}", source=path) from None
+    for column in ("recording", "label"):
+        if column not in table.columns:
+            raise InputError(f"the labels table needs a {column!r} column; it has "
+                             f"{', '.join(table.columns)}", source=path)
+    groups = table[group_col].to_list() if group_col in table.columns else [None] * table.height
+    out: dict[str, tuple[object, object]] = {}
+    for name, label, group in zip(table["recording"].to_list(), table["label"].to_list(), groups,
+                                  strict=True):
+        out[str(name)] = (label, group)
+    return out
+
+
+def _labels_for(dataset, labels: dict, group_col: str, source: Path) -> tuple[list, list]:
+    targets, groups = [], []
+    meta_groups = dataset.column(group_col) if group_col in dataset.metadata.columns else None
+    for i, recording in enumerate(dataset):
+        file = Path(recording.meta.source or f"recording {i}")
+        entry = labels.get(file.name) or labels.get(file.stem) or labels.get(str(file))
+        if entry is None:
+            raise InputError(f"no label for recording {file.name!r} (match the 'recording' "
+                             "column by file name or stem)", source=source)
+        label, group = entry
+        if group is None:
+            group = meta_groups[i] if meta_groups is not None else file.stem
+        targets.append(label)
+        groups.append(group)
+    return targets, groups
+
+
+def _parse_space(space: str | None, model: str) -> dict:
+    from gazelearn.learn.tune import default_space
+
+    if not space:
+        return default_space(model)
+    text = Path(space[1:]).read_text() if space.startswith("@") else space
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"--space is not valid JSON: {error}") from None
+    if not isinstance(parsed, dict):
+        raise InputError("--space must be a JSON object of parameter: range or choices")
+    return parsed
+
+
+@app.command("tune")
+@run_safely
+@reader_options
+def tune_command(
+    recordings: list[Path] = typer.Argument(..., help="Recording files or folders."),
+    labels: Path = typer.Option(..., "--labels", help="CSV: recording (file name or stem), "
+                                "label, optional group column."),
+    model: str = typer.Option("tree", "--model", help="Registered model (gazelearn models)."),
+    trials: int = typer.Option(20, "--trials", min=1, help="Optuna trials."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Group k-fold folds."),
+    group_col: str = typer.Option("group", "--group-col", help="Group column of the labels "
+                                  "table (or a metadata column such as subject); default each "
+                                  "recording is its own group."),
+    output: Path = typer.Option(..., "--output", help="Study directory (journal, best.json, "
+                                "trials.csv)."),
+    window: int = typer.Option(100, "--window", min=2, help="Window length in samples."),
+    step: int = typer.Option(None, "--step", help="Window step in samples (default: window)."),
+    features: str = typer.Option("vx,vy", "--features", help="Comma-separated channels."),
+    space: str = typer.Option(None, "--space", help="Search space as JSON, or @file.json; "
+                              "default depends on the model."),
+    epochs: int = typer.Option(20, "--epochs", help="Epochs of neural models."),
+    seed: int = typer.Option(0, "--seed"),
+    save_best: bool = typer.Option(False, "--save-best/--no-save-best",
+                                   help="Refit the best parameters on all windows and save "
+                                   "OUTPUT/best_model.safetensors."),
+    reader: ReaderOptions = None,
+) -> None:
+    """Tune a model's hyper-parameters on windows cut from labelled recordings.
+
+    Every recording gets the label (and group) of its row in the labels table; it is cut into
+    windows, and each Optuna trial is scored by group k-fold cross-validation (no group on both
+    sides). The study is saved to OUTPUT (Optuna journal) with best.json and trials.csv.
+
+    Example: gazelearn tune data/*.csv --labels labels.csv --model forest --trials 30 --folds 5
+    --output studies/forest
+    """
+    from gazelearn.io import read_dataset
+    from gazelearn.learn.modelfile import save_model
+    from gazelearn.learn.registry import create
+    from gazelearn.learn.tune import tune
+    from gazelearn.preprocess import make_windows
+
+    table = _read_labels(labels, group_col)
+    dataset = read_dataset(recordings, **reader.kwargs())
+    if len(dataset) == 0:
+        raise InputError("no recordings found in the given paths")
+    targets, groups = _labels_for(dataset, table, group_col, labels)
+    channels = tuple(c.strip() for c in features.split(",") if c.strip())
+    windows = make_windows(dataset, window, step, features=channels, targets=targets,
+                           groups=np.asarray(groups, dtype=object).astype(str))
+    if len(windows) == 0:
+        raise InputError(f"no windows of {window} samples: the recordings are shorter")
+    n_groups = len(np.unique(windows.groups))
+    if n_groups < folds:
+        raise InputError(f"{folds} folds need at least {folds} groups; the windows come from "
+                         f"{n_groups}")
+    fixed = {"epochs": epochs} if "epochs" in create(model).get_params() else {}
+    console.print(f"{len(windows)} windows of {window} samples x {len(windows.channels)} "
+                  f"channels from {len(dataset)} recordings, {n_groups} groups")
+    study = tune(model, windows.X, windows.y, windows.groups, _parse_space(space, model),
+                 n_trials=trials, folds=folds, seed=seed, fixed_params=fixed, output=output)
+    if save_best:
+        best = create(model, **fixed, **study.best_params).fit(windows.X, windows.y,
+                                                                groups=windows.groups)
+        rates = sorted({float(r.sampling_rate) for r in dataset if r.sampling_rate})
+        path = save_model(best, output / "best_model.safetensors", preprocessing={
+            "window_length": window, "step": step or window, "features": list(channels),
+            "channels": list(windows.channels), "velocity_unit": windows.velocity_unit,
+            "sampling_rate": rates[0] if len(rates) == 1 else rates})
+        console.print(f"saved the refitted best model to {path}")
+    console.print(f"study saved in {output}")

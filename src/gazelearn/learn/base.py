@@ -1,0 +1,510 @@
+"""Neural estimators with scikit-learn's contract: NeuralClassifier and NeuralRegressor.
+
+They take feature vectors ``(n, features)``, windows ``(n, length, channels)`` or images
+``(n, channels, height, width)``, learn per-channel standardisation in ``fit``, split a
+validation set *by group* (never windows of one recording on both sides), and train with
+:class:`gazelearn.nn.Trainer` (best checkpoint, early stopping, LR schedule, CSV log, seed).
+Constructor arguments are stored unchanged and learned state ends with ``_``, so they work in
+``sklearn.model_selection.cross_validate``, pipelines and grid searches like any baseline.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(120, 20, 2)).astype("float32"); y = (X[:, :, 0].mean(1) > 0).astype(int)
+>>> groups = np.repeat(np.arange(12), 10)
+>>> clf = NeuralClassifier("conv1d", epochs=3, batch_size=32, seed=0)
+>>> clf.fit(X, y, groups=groups).predict(X[:3]).shape
+(3,)
+>>> clf.predict_proba(X[:2]).shape, len(clf.history_)
+((2, 2), 3)
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from gazelearn.errors import InputError
+from gazelearn.learn.registry import register
+from gazelearn.nn import callbacks as cb
+from gazelearn.nn.architectures import build
+from gazelearn.nn.loop import Trainer, accuracy, mean_absolute_error, predict
+from gazelearn.nn.samplers import GroupBatchSampler
+from gazelearn.splits import train_test_by_group
+
+
+# ---------------------------------------------------------------------------- helpers
+def unpack_windows(X: Any, y: Any, groups: Any) -> tuple[Any, Any, Any]:
+    """Accept a window set (anything with ``X``, ``y``, ``groups``) in place of ``X``."""
+    if y is None and hasattr(X, "X") and hasattr(X, "y"):
+        return X.X, X.y, groups if groups is not None else getattr(X, "groups", None)
+    return X, y, groups
+
+
+def as_input(X: Any) -> np.ndarray:
+    """``X`` as float32 of 2 to 4 dimensions, with a clear error otherwise."""
+    if torch.is_tensor(X):
+        X = X.detach().cpu().numpy()
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim not in (2, 3, 4):
+        raise InputError(f"X must have shape (n, features), (n, length, channels) or (n, C, H, W);"
+                         f" got {X.shape}")
+    return X
+
+
+def _stat_axes(ndim: int) -> tuple[int, ...]:
+    return {2: (0,), 3: (0, 1), 4: (0, 2, 3)}[ndim]
+
+
+def standardization(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature/channel mean and scale (NaN-aware); shapes broadcast against ``X``."""
+    axes = _stat_axes(X.ndim)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(X, axis=axes, keepdims=True)
+        scale = np.nanstd(X, axis=axes, keepdims=True)
+    mean = np.nan_to_num(mean[0], nan=0.0).astype(np.float32)
+    scale = np.nan_to_num(scale[0], nan=1.0).astype(np.float32)
+    scale[scale < 1e-12] = 1.0
+    return mean, scale
+
+
+def validation_split(n: int, groups: Any, fraction: float | None, validation_groups: Any,
+                     seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation indices with no group on both sides.
+
+    ``validation_groups`` (group labels) wins over ``fraction``; without groups there is no
+    validation set (a random split of windows would leak between the sides).
+    """
+    everything = np.arange(n)
+    nothing = np.array([], dtype=np.int64)
+    if validation_groups is not None:
+        if groups is None:
+            raise InputError("validation_groups needs groups passed to fit")
+        val = np.isin(np.asarray(groups), np.asarray(list(validation_groups)))
+        if val.all() or not val.any():
+            raise InputError("validation_groups must name some, but not all, groups of the data")
+        return everything[~val], everything[val]
+    if not fraction or groups is None:
+        return everything, nothing
+    groups = np.asarray(groups)
+    if len(groups) != n:
+        raise InputError(f"groups has {len(groups)} values for {n} samples")
+    if len(np.unique(groups)) < 2:
+        return everything, nothing
+    train, val = train_test_by_group(groups, test_size=fraction, seed=seed)
+    return np.sort(np.asarray(train)), np.sort(np.asarray(val))
+
+
+def training_summary(X: np.ndarray, y: np.ndarray, groups: Any) -> dict[str, Any]:
+    """A small description of the training data, stored in model files."""
+    summary: dict[str, Any] = {"n_samples": int(len(X)), "sample_shape": list(X.shape[1:])}
+    if groups is not None:
+        summary["n_groups"] = int(len(np.unique(np.asarray(groups))))
+    y = np.asarray(y)
+    if y.dtype.kind in "OUSb" or (y.dtype.kind in "iu" and len(np.unique(y)) <= 100):
+        values, counts = np.unique(y, return_counts=True)
+        summary["class_counts"] = {str(v): int(c) for v, c in zip(values, counts, strict=True)}
+    else:
+        summary["target_mean"] = np.asarray(np.nanmean(y, axis=0)).tolist()
+    return summary
+
+
+class _Inference(torch.nn.Module):
+    """Raw input to final output: standardise, fill NaN with the mean, run the net, post-process."""
+
+    def __init__(self, net: torch.nn.Module, mean: np.ndarray, scale: np.ndarray,
+                 softmax: bool, y_mean: np.ndarray | None = None,
+                 y_scale: np.ndarray | None = None) -> None:
+        super().__init__()
+        self.net = net
+        self.register_buffer("mean", torch.as_tensor(mean)[None])
+        self.register_buffer("scale", torch.as_tensor(scale)[None])
+        self.softmax = softmax
+        self.register_buffer("y_mean", torch.as_tensor(y_mean if y_mean is not None else 0.0))
+        self.register_buffer("y_scale", torch.as_tensor(y_scale if y_scale is not None else 1.0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = (x - self.mean) / self.scale
+        x = torch.where(torch.isnan(x), torch.zeros_like(x), x)
+        out = self.net(x)
+        if self.softmax:
+            return torch.softmax(out, dim=1)
+        return out * self.y_scale + self.y_mean
+
+
+# ---------------------------------------------------------------------------- the base
+class NeuralEstimator(BaseEstimator):
+    """Shared machinery of :class:`NeuralClassifier` and :class:`NeuralRegressor`."""
+
+    _classifier = False
+
+    # ------------------------------------------------------------------ subclass hooks
+    def _targets(self, y: np.ndarray, train: np.ndarray) -> tuple[torch.Tensor, int]:
+        raise NotImplementedError
+
+    def _loss(self, y_train: torch.Tensor) -> Any:
+        raise NotImplementedError
+
+    def _metrics(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any = None, groups: Any = None) -> NeuralEstimator:
+        """Train on ``X`` and ``y``; ``groups`` (one label per sample) define the validation split.
+
+        Parameters
+        ----------
+        X : array of shape (n, features), (n, length, channels) or (n, C, H, W)
+            Or a window set with ``X``, ``y`` and ``groups`` (then ``y`` may be omitted).
+        y : array of shape (n,) (or (n, targets) for regression)
+        groups : array of shape (n,), optional
+            Recording, session or subject of each sample. The validation set is whole groups;
+            without groups no validation set is held out and ``monitor`` falls back to the
+            training loss.
+        """
+        X, y, groups = unpack_windows(X, y, groups)
+        X = as_input(X)
+        if y is None:
+            raise InputError("fit needs targets y")
+        y = np.asarray(y)
+        if len(y) != len(X):
+            raise InputError(f"X has {len(X)} samples but y has {len(y)}")
+        if groups is not None and len(groups) != len(X):
+            raise InputError(f"groups has {len(groups)} values for {len(X)} samples")
+        train, val = validation_split(len(X), groups, self.validation_fraction,
+                                      self.validation_groups, self.seed)
+        self.input_shape_ = tuple(int(s) for s in X.shape[1:])
+        self.n_features_in_ = int(np.prod(self.input_shape_))
+        if self.standardize:
+            self.x_mean_, self.x_scale_ = standardization(X[train])
+        else:
+            self.x_mean_ = np.zeros((1,) * (X.ndim - 1), dtype=np.float32)
+            self.x_scale_ = np.ones_like(self.x_mean_)
+        targets, n_outputs = self._targets(y, train)
+        self.n_outputs_ = n_outputs
+        inputs = torch.as_tensor(self._prepare(X))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            net = build(self.architecture, self.input_shape_, n_outputs,
+                        **(self.architecture_options or {}))
+        loss = self._loss(targets[train])
+        monitor = self.monitor if len(val) else self.monitor.replace("val_", "train_")
+        if monitor == "train_loss":
+            monitor = "loss"
+        callbacks: list[cb.Callback] = [cb.BestCheckpoint(monitor, path=self._path("best"))]
+        if self.patience:
+            callbacks.append(cb.EarlyStopping(monitor, patience=self.patience))
+        if self.lr_schedule:
+            callbacks.append(cb.LRSchedule(self.lr_schedule, monitor=monitor))
+        if self.checkpoint_dir:
+            callbacks.append(cb.CSVLogger(Path(self.checkpoint_dir) / "log.csv"))
+        sampler = None
+        if self.batch_sampler == "group":
+            if groups is None:
+                raise InputError("batch_sampler='group' needs groups passed to fit")
+            sampler = GroupBatchSampler(np.asarray(groups)[train], self.batch_size,
+                                        seed=self.seed)
+        elif self.batch_sampler is not None:
+            raise InputError(f"batch_sampler must be None or 'group', got {self.batch_sampler!r}")
+        trainer = Trainer(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                          weight_decay=self.weight_decay, optimizer=self.optimizer,
+                          callbacks=callbacks, seed=self.seed, device=self.device,
+                          num_threads=self.num_threads, progress=self.progress)
+        history = trainer.fit(net, loss, (inputs[train], targets[train]),
+                              val=(inputs[val], targets[val]) if len(val) else None,
+                              metrics=self._metrics(), batch_sampler=sampler)
+        self.model_ = net.cpu().eval()
+        self.history_ = history.epochs
+        self.best_epoch_ = history.best_epoch
+        self.stopped_early_ = history.stopped_early
+        self.n_validation_ = int(len(val))
+        self.training_summary_ = training_summary(X, y, groups)
+        return self
+
+    def _path(self, name: str) -> Path | None:
+        return None if not self.checkpoint_dir else Path(self.checkpoint_dir) / \
+            f"{name}.safetensors"
+
+    def _prepare(self, X: np.ndarray) -> np.ndarray:
+        out = (X - self.x_mean_[None]) / self.x_scale_[None]
+        return np.nan_to_num(out, nan=0.0).astype(np.float32, copy=False)
+
+    def _outputs(self, X: Any) -> torch.Tensor:
+        check_is_fitted(self, "model_")
+        X = as_input(X)
+        if X.shape[1:] != self.input_shape_:
+            raise InputError(f"the model was trained on samples of shape {self.input_shape_}, "
+                             f"got {X.shape[1:]}")
+        return predict(self.model_, self._prepare(X), batch_size=max(self.batch_size, 256),
+                       device="cpu")
+
+    def inference_module(self) -> torch.nn.Module:
+        """One module from raw input to probabilities (classifier) or targets (regressor).
+
+        Standardisation and NaN filling are inside, so it can be exported (ONNX) on its own.
+        """
+        check_is_fitted(self, "model_")
+        return _Inference(self.model_, self.x_mean_, self.x_scale_, self._classifier,
+                          getattr(self, "y_mean_", None), getattr(self, "y_scale_", None)).eval()
+
+    # ------------------------------------------------------------------ model files
+    def __gazelearn_state__(self) -> dict[str, Any]:
+        check_is_fitted(self, "model_")
+        state = {k: v for k, v in vars(self).items()
+                 if k.endswith("_") and not k.startswith("_") and k != "model_"}
+        state["model_"] = {k: v.detach().cpu().numpy() for k, v in
+                           self.model_.state_dict().items()}
+        return state
+
+    def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
+        weights = state.pop("model_")
+        vars(self).update(state)
+        self.input_shape_ = tuple(self.input_shape_)
+        net = build(self.architecture, self.input_shape_, self.n_outputs_,
+                    **(self.architecture_options or {}))
+        net.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
+        self.model_ = net.eval()
+
+
+_COMMON_DOC = """
+    Parameters
+    ----------
+    architecture : str
+        Registered network: ``mlp``, ``conv1d``, ``conv2d``, ``lstm``, ``gru`` or one added with
+        :func:`gazelearn.nn.register_architecture`.
+    architecture_options : dict, optional
+        Keyword arguments of the architecture's factory (e.g. ``{"channels": (32, 64)}``).
+    epochs, batch_size, lr, weight_decay : int, int, float, float
+        Training length, batch size (per process), learning rate and L2 penalty.
+    optimizer : str
+        ``adam``, ``adamw`` or ``sgd``.
+    loss : str or callable, optional
+        ``cross_entropy``, ``mse``, ``l1``, ``huber`` or ``fn(outputs, targets)``; default
+        cross-entropy (classifier) or MSE on standardised targets (regressor).
+    validation_fraction : float
+        Share of *groups* held out for validation (0 for none).
+    validation_groups : sequence, optional
+        Exactly these groups form the validation set.
+    monitor : str
+        Metric for the best checkpoint, early stopping and plateau schedules.
+    patience : int, optional
+        Early-stopping patience in epochs (None: train all epochs).
+    lr_schedule : {None, "plateau", "cosine"}
+    standardize : bool
+        Learn per-feature/channel mean and scale in ``fit`` (saved with the model).
+    batch_sampler : {None, "group"}
+        ``group``: every batch from one group (:class:`gazelearn.nn.GroupBatchSampler`).
+    checkpoint_dir : str, optional
+        Write ``best.safetensors`` and ``log.csv`` (every epoch's metrics) there.
+    seed : int
+        Seeds initialisation, shuffling and dropout: same seed, same numbers on CPU.
+    device : str
+        ``auto`` (GPU when available), ``cpu`` or ``cuda:N``.
+    num_threads : int, optional
+        CPU threads (default: cores shared between the processes on this node).
+    progress : bool, optional
+        Progress bar (default: only on an interactive terminal).
+"""
+
+
+def _loss_by_name(loss: Any, default: Any) -> Any:
+    if loss is None:
+        return default
+    if callable(loss):
+        return loss
+    losses = {"cross_entropy": torch.nn.CrossEntropyLoss, "mse": torch.nn.MSELoss,
+              "l1": torch.nn.L1Loss, "huber": torch.nn.HuberLoss}
+    if loss not in losses:
+        raise InputError(f"unknown loss {loss!r}; choose from {', '.join(losses)} or a callable")
+    return losses[loss]()
+
+
+@register("neural", description="a neural network classifier (any architecture)")
+class NeuralClassifier(ClassifierMixin, NeuralEstimator):
+    __doc__ = """A neural network classifier with scikit-learn's interface.
+""" + _COMMON_DOC + """    class_weight : None, "balanced" or dict
+        Weights of the classes in the loss ("balanced": inversely proportional to their
+        frequency in the training part).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(1).normal(size=(80, 6)); y = (X[:, 0] > 0).astype(int)
+    >>> clf = NeuralClassifier("mlp", epochs=20, lr=0.01, seed=0).fit(X, y)
+    >>> clf.score(X, y) > 0.85
+    True
+"""
+
+    _classifier = True
+
+    def __init__(self, architecture: str = "mlp", architecture_options: dict | None = None,
+                 epochs: int = 30, batch_size: int = 64, lr: float = 1e-3,
+                 weight_decay: float = 0.0, optimizer: str = "adam", loss: Any = None,
+                 class_weight: str | dict | None = None, validation_fraction: float = 0.2,
+                 validation_groups: Sequence | None = None, monitor: str = "val_loss",
+                 patience: int | None = None, lr_schedule: str | None = None,
+                 standardize: bool = True, batch_sampler: str | None = None,
+                 checkpoint_dir: str | None = None, seed: int = 0, device: str = "auto",
+                 num_threads: int | None = None, progress: bool | None = None) -> None:
+        self.architecture = architecture
+        self.architecture_options = architecture_options
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.loss = loss
+        self.class_weight = class_weight
+        self.validation_fraction = validation_fraction
+        self.validation_groups = validation_groups
+        self.monitor = monitor
+        self.patience = patience
+        self.lr_schedule = lr_schedule
+        self.standardize = standardize
+        self.batch_sampler = batch_sampler
+        self.checkpoint_dir = checkpoint_dir
+        self.seed = seed
+        self.device = device
+        self.num_threads = num_threads
+        self.progress = progress
+
+    def _targets(self, y: np.ndarray, train: np.ndarray) -> tuple[torch.Tensor, int]:
+        if y.ndim != 1:
+            raise InputError(f"a classifier needs y of shape (n,), got {y.shape}")
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        if len(np.unique(codes[train])) < 2:
+            raise InputError("the training data has fewer than two classes")
+        return torch.as_tensor(codes, dtype=torch.long), len(self.classes_)
+
+    def _class_weights(self, codes: torch.Tensor) -> torch.Tensor | None:
+        if self.class_weight is None:
+            return None
+        k = len(self.classes_)
+        if self.class_weight == "balanced":
+            counts = np.bincount(codes.numpy(), minlength=k).astype(np.float64)
+            weights = len(codes) / (k * np.maximum(counts, 1.0))
+        elif isinstance(self.class_weight, dict):
+            weights = np.array([float(self.class_weight.get(c, self.class_weight.get(str(c), 1.0)))
+                                for c in self.classes_.tolist()])
+        else:
+            raise InputError(f"class_weight must be None, 'balanced' or a dict, got "
+                             f"{self.class_weight!r}")
+        self.class_weights_ = weights.astype(np.float32)
+        return torch.as_tensor(self.class_weights_)
+
+    def _loss(self, y_train: torch.Tensor) -> Any:
+        weights = self._class_weights(y_train)
+        if self.loss is None:
+            return torch.nn.CrossEntropyLoss(weight=weights)
+        return _loss_by_name(self.loss, None)
+
+    def _metrics(self) -> dict[str, Any]:
+        return {"accuracy": accuracy}
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
+        return torch.softmax(self._outputs(X).double(), dim=1).numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each sample."""
+        return self.classes_[self._outputs(X).argmax(dim=1).numpy()]
+
+
+@register("neural", task="regression", description="a neural network regressor (any architecture)")
+class NeuralRegressor(RegressorMixin, NeuralEstimator):
+    __doc__ = """A neural network regressor with scikit-learn's interface (targets standardised).
+""" + _COMMON_DOC + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(2).normal(size=(100, 3)); y = X @ [1.0, -2.0, 0.5]
+    >>> reg = NeuralRegressor("mlp", epochs=40, lr=0.01, seed=0).fit(X, y)
+    >>> reg.predict(X).shape, reg.score(X, y) > 0.8
+    ((100,), True)
+"""
+
+    def __init__(self, architecture: str = "mlp", architecture_options: dict | None = None,
+                 epochs: int = 30, batch_size: int = 64, lr: float = 1e-3,
+                 weight_decay: float = 0.0, optimizer: str = "adam", loss: Any = None,
+                 validation_fraction: float = 0.2, validation_groups: Sequence | None = None,
+                 monitor: str = "val_loss", patience: int | None = None,
+                 lr_schedule: str | None = None, standardize: bool = True,
+                 batch_sampler: str | None = None, checkpoint_dir: str | None = None,
+                 seed: int = 0, device: str = "auto", num_threads: int | None = None,
+                 progress: bool | None = None) -> None:
+        self.architecture = architecture
+        self.architecture_options = architecture_options
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.loss = loss
+        self.validation_fraction = validation_fraction
+        self.validation_groups = validation_groups
+        self.monitor = monitor
+        self.patience = patience
+        self.lr_schedule = lr_schedule
+        self.standardize = standardize
+        self.batch_sampler = batch_sampler
+        self.checkpoint_dir = checkpoint_dir
+        self.seed = seed
+        self.device = device
+        self.num_threads = num_threads
+        self.progress = progress
+
+    def _targets(self, y: np.ndarray, train: np.ndarray) -> tuple[torch.Tensor, int]:
+        y = y.astype(np.float32)
+        if y.ndim not in (1, 2):
+            raise InputError(f"a regressor needs y of shape (n,) or (n, targets), got {y.shape}")
+        self.target_ndim_ = int(y.ndim)
+        y2 = y.reshape(len(y), -1)
+        if self.standardize:
+            self.y_mean_ = np.nanmean(y2[train], axis=0).astype(np.float32)
+            self.y_scale_ = np.nanstd(y2[train], axis=0).astype(np.float32)
+            self.y_scale_[~(self.y_scale_ > 1e-12)] = 1.0
+        else:
+            self.y_mean_ = np.zeros(y2.shape[1], dtype=np.float32)
+            self.y_scale_ = np.ones(y2.shape[1], dtype=np.float32)
+        return torch.as_tensor((y2 - self.y_mean_) / self.y_scale_), y2.shape[1]
+
+    def _loss(self, y_train: torch.Tensor) -> Any:
+        return _loss_by_name(self.loss, torch.nn.MSELoss())
+
+    def _metrics(self) -> dict[str, Any]:
+        scale = torch.as_tensor(self.y_scale_)
+
+        def mae(outputs: torch.Tensor, targets: torch.Tensor) -> float:
+            return mean_absolute_error(outputs * scale, targets * scale)
+
+        return {"mae": mae}
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted targets, shape (n,) or (n, targets) like the ``y`` given to fit."""
+        out = self._outputs(X).numpy().astype(np.float64) * self.y_scale_ + self.y_mean_
+        return out[:, 0] if self.target_ndim_ == 1 else out
+
+
+def _shortcut(architecture: str, task: str) -> None:
+    estimator = NeuralClassifier if task == "classification" else NeuralRegressor
+
+    def factory(**params: Any) -> NeuralEstimator:
+        params.setdefault("architecture", architecture)
+        return estimator(**params)
+
+    factory.__doc__ = f"{architecture} network ({estimator.__name__})"
+    register(architecture, task=task)(factory)
+
+
+for _name in ("mlp", "conv1d", "conv2d", "lstm", "gru"):
+    for _task in ("classification", "regression"):
+        _shortcut(_name, _task)

@@ -1,0 +1,245 @@
+"""Model files: any trained estimator as one safetensors file or a directory, never a pickle.
+
+A model file holds
+
+* the weights and every fitted array as **safetensors** tensors,
+* a **JSON config** to rebuild the estimator: its registered class, constructor parameters and
+  the fitted non-array state (classes, shapes, training history),
+* **preprocessing** parameters: normalisation statistics (as tensors), the input shape, and any
+  ``preprocessing`` dict the caller attaches (window length, sampling rate, features ...),
+* the **gazelearn version** and library versions that wrote it, and a **training data summary**.
+
+``path`` with a suffix (``model.safetensors``) gives a single file whose safetensors header holds
+the JSON config; ``path`` without a suffix gives a directory with ``config.json`` and
+``weights.safetensors``. scikit-learn baselines are stored the same way: trees and forests as
+their node arrays, LDA / naive Bayes / SVM as their fitted arrays, kNN as its training data
+(refitted exactly on load). Only registered classes (and a few scikit-learn tree classes) can be
+rebuilt, so loading a file never runs code from it.
+
+Examples
+--------
+>>> import numpy as np, tempfile, os
+>>> from gazelearn.learn import create
+>>> X = np.random.default_rng(0).normal(size=(40, 5)); y = (X[:, 0] > 0).astype(int)
+>>> tree = create("tree", max_depth=3).fit(X, y)
+>>> path = os.path.join(tempfile.mkdtemp(), "tree.safetensors")
+>>> _ = save_model(tree, path, preprocessing={"window_length": 5, "sampling_rate": 500.0})
+>>> again = load_model(path)
+>>> bool((again.predict(X) == tree.predict(X)).all()), again.preprocessing_["window_length"]
+(True, 5)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gazelearn.errors import InputError
+from gazelearn.learn.registry import class_for_key, class_key, entries, is_registered_class
+from gazelearn.learn.serialize import decode, encode
+
+FORMAT = "gazelearn-model"
+FORMAT_VERSION = 1
+CONFIG_KEY = "gazelearn_config"
+
+
+def _version_tuple(text: str) -> tuple[int, ...] | None:
+    match = re.match(r"^(\d+)\.(\d+)(?:\.(\d+))?", str(text))
+    return None if match is None else tuple(int(g or 0) for g in match.groups())
+
+
+def _installed_version() -> str:
+    from gazelearn import __version__
+
+    return __version__
+
+
+def _registered_name(cls: type) -> tuple[str | None, str | None]:
+    for entry in entries():
+        if entry.factory is cls:
+            return entry.name, entry.task
+    return None, None
+
+
+def _libraries() -> dict[str, str]:
+    import sklearn
+    import torch
+
+    return {"numpy": np.__version__, "torch": torch.__version__,
+            "scikit-learn": sklearn.__version__}
+
+
+def save_model(estimator: Any, path: str | Path, preprocessing: dict | None = None,
+               training_data: dict | None = None) -> Path:
+    """Write a fitted estimator to ``path`` (a single file with a suffix, else a directory).
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        A gazelearn neural estimator, a registered baseline, or any registered class that
+        implements ``__gazelearn_state__`` / ``__gazelearn_restore__``.
+    path : str or Path
+        ``model.safetensors`` (one file) or ``model_dir`` (``config.json`` + weights).
+    preprocessing : dict, optional
+        JSON-ready parameters the model needs at prediction time: ``window_length``,
+        ``sampling_rate``, ``features``, ... (merged over the estimator's ``preprocessing_``).
+    training_data : dict, optional
+        Extra description of the training data (merged over what ``fit`` recorded).
+
+    Returns
+    -------
+    Path
+        The written file or directory.
+    """
+    cls = type(estimator)
+    if not is_registered_class(cls) or not hasattr(estimator, "__gazelearn_state__"):
+        raise InputError(f"cannot save a {cls.__name__}: only registered gazelearn estimators "
+                         "can be stored (see gazelearn.learn.register)")
+    try:
+        state = estimator.__gazelearn_state__()
+    except (AttributeError, ValueError) as error:
+        raise InputError(f"cannot save the {cls.__name__}: it is not fitted ({error})") from None
+    arrays: dict[str, np.ndarray] = {}
+    params = estimator.get_params(deep=False)
+    dropped = [k for k, v in params.items() if callable(v)]
+    params = {k: (None if k in dropped else v) for k, v in params.items()}
+    name, task = _registered_name(cls)
+    merged_pre = {**getattr(estimator, "preprocessing_", {}), **(preprocessing or {})}
+    if hasattr(estimator, "input_shape_"):
+        merged_pre.setdefault("input_shape", list(estimator.input_shape_))
+    if hasattr(estimator, "x_mean_"):
+        merged_pre.setdefault("standardization", "per feature/channel; tensors state.x_mean_ "
+                                                 "and state.x_scale_")
+    config = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "gazelearn_version": _installed_version(),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "estimator": class_key(cls),
+        "name": name,
+        "task": task,
+        "params": encode(params, "params", arrays),
+        "params_not_stored": dropped,
+        "state": encode(state, "state", arrays),
+        "preprocessing": _json_ready(merged_pre, "preprocessing"),
+        "training_data": _json_ready({**getattr(estimator, "training_summary_", {}),
+                                      **(training_data or {})}, "training_data"),
+        "libraries": _libraries(),
+    }
+    text = json.dumps(config, allow_nan=True)
+    from safetensors.numpy import save_file
+
+    path = Path(path)
+    if path.suffix:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file(arrays, str(path), metadata={CONFIG_KEY: text})
+    else:
+        path.mkdir(parents=True, exist_ok=True)
+        save_file(arrays, str(path / "weights.safetensors"))
+        (path / "config.json").write_text(json.dumps(config, indent=1, allow_nan=True) + "\n")
+    return path
+
+
+def _json_ready(value: Any, what: str) -> Any:
+    try:
+        return json.loads(json.dumps(value, default=_plain))
+    except TypeError as error:
+        raise InputError(f"{what} must be JSON-ready (numbers, strings, lists, dicts): "
+                         f"{error}") from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON-ready")
+
+
+def _read(path: str | Path) -> tuple[dict, Path]:
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no model file at {path}")
+    if path.is_dir():
+        config_path, weights = path / "config.json", path / "weights.safetensors"
+        if not config_path.is_file() or not weights.is_file():
+            raise InputError("a model directory needs config.json and weights.safetensors",
+                             source=path)
+        try:
+            config = json.loads(config_path.read_text())
+        except json.JSONDecodeError as error:
+            raise InputError(f"config.json is not valid JSON: {error}", source=path) from None
+        return config, weights
+    try:
+        with safe_open(str(path), framework="numpy") as handle:
+            metadata = handle.metadata() or {}
+    except Exception as error:  # noqa: BLE001 - safetensors raises its own error types
+        raise InputError(f"not a gazelearn model file (not safetensors: {error})",
+                         source=path) from None
+    if CONFIG_KEY not in metadata:
+        raise InputError("not a gazelearn model file (no gazelearn config in the header)",
+                         source=path)
+    return json.loads(metadata[CONFIG_KEY]), path
+
+
+def _check(config: dict, path: Path) -> None:
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise InputError("not a gazelearn model file (format is not 'gazelearn-model')",
+                         source=path)
+    written = str(config.get("gazelearn_version", ""))
+    installed = _installed_version()
+    written_v, installed_v = _version_tuple(written), _version_tuple(installed)
+    if written_v is None:
+        raise InputError(f"model file was written by an unknown gazelearn version {written!r}",
+                         source=path)
+    if installed_v is not None and written_v > installed_v:
+        raise InputError(f"model file was written by gazelearn {written}, newer than the "
+                         f"installed {installed}; upgrade gazelearn to load it", source=path)
+    if int(config.get("format_version", 0)) > FORMAT_VERSION:
+        raise InputError(f"model file format {config.get('format_version')} is newer than this "
+                         f"gazelearn reads ({FORMAT_VERSION}); upgrade gazelearn", source=path)
+
+
+def read_model_info(path: str | Path) -> dict:
+    """The JSON config of a model file (estimator, params, preprocessing, versions, data)."""
+    config, _ = _read(path)
+    _check(config, Path(path))
+    return config
+
+
+def load_model(path: str | Path) -> Any:
+    """Rebuild the estimator saved at ``path``; ready to ``predict``.
+
+    The returned estimator also carries ``preprocessing_`` (the stored preprocessing dict) and
+    ``model_info_`` (the whole JSON config).
+
+    Raises
+    ------
+    InputError
+        Not a model file, written by a newer or unknown gazelearn version, or naming an
+        estimator this installation does not know.
+    """
+    from safetensors.numpy import load_file
+
+    config, weights = _read(path)
+    _check(config, Path(path))
+    cls = class_for_key(config["estimator"])
+    arrays = load_file(str(weights))
+    try:
+        estimator = cls(**decode(config["params"], arrays))
+    except TypeError as error:
+        raise InputError(f"model file parameters do not fit {cls.__name__}: {error}",
+                         source=path) from None
+    estimator.__gazelearn_restore__(decode(config["state"], arrays))
+    estimator.preprocessing_ = config.get("preprocessing", {})
+    estimator.model_info_ = config
+    return estimator

@@ -1,0 +1,184 @@
+"""Pickle-free encoding of fitted state: numbers to JSON, arrays to safetensors tensors.
+
+:func:`encode` turns a value (numbers, strings, lists, tuples, dicts, numpy arrays and scalars,
+scikit-learn estimators and their ``Tree`` objects) into a JSON-ready structure plus a dict of
+named numeric arrays (stored as safetensors); :func:`decode` reverses it. No code is ever
+pickled: estimators are rebuilt from an allow-list of classes, their constructor parameters and
+their fitted attributes, so loading a model file cannot run code from the file.
+
+Examples
+--------
+>>> import numpy as np
+>>> arrays = {}
+>>> node = encode({"classes_": np.array(["a", "b"]), "coef_": np.eye(2), "n": (1, 2)}, "s",
+...               arrays)
+>>> sorted(arrays)
+['s.coef_']
+>>> back = decode(node, arrays)
+>>> back["classes_"].tolist(), back["coef_"].shape, back["n"]
+(['a', 'b'], (2, 2), (1, 2))
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+
+from gazelearn.errors import InputError
+
+#: scikit-learn classes that may appear *inside* a stored estimator (e.g. a forest's trees).
+ALLOWED_SKLEARN = {
+    "sklearn.tree.DecisionTreeClassifier",
+    "sklearn.tree.DecisionTreeRegressor",
+    "sklearn.tree.ExtraTreeClassifier",
+    "sklearn.tree.ExtraTreeRegressor",
+    "sklearn.preprocessing.StandardScaler",
+    "sklearn.preprocessing.LabelEncoder",
+}
+
+_NUMERIC = "biuf"
+
+
+def _estimator_key(obj: Any) -> str:
+    cls = type(obj)
+    module = cls.__module__
+    if module.startswith("sklearn."):
+        public = ".".join(module.split(".")[:2])
+        if getattr(importlib.import_module(public), cls.__name__, None) is cls:
+            module = public
+    return f"{module}.{cls.__name__}"
+
+
+def _resolve(key: str) -> type:
+    if key not in ALLOWED_SKLEARN:
+        from gazelearn.learn.registry import class_for_key
+
+        return class_for_key(key)
+    module, _, name = key.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def fitted_attributes(estimator: Any) -> dict[str, Any]:
+    """The instance attributes of ``estimator`` that are not constructor parameters."""
+    params = set(estimator.get_params(deep=False)) if hasattr(estimator, "get_params") else set()
+    return {k: v for k, v in vars(estimator).items() if k not in params}
+
+
+def encode(value: Any, name: str, arrays: dict[str, np.ndarray]) -> Any:
+    """A JSON-ready form of ``value``; numeric arrays go into ``arrays`` under ``name``-based keys.
+
+    Raises
+    ------
+    InputError
+        For a value that cannot be stored without pickling code (the message names it).
+    """
+    from sklearn.base import BaseEstimator
+    from sklearn.tree._tree import Tree
+
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, np.generic):
+        return {"__scalar__": value.dtype.str, "value": value.item()}
+    if isinstance(value, np.ndarray):
+        if value.dtype.names:  # structured (a tree's nodes): one array per field
+            fields = {f: encode(np.ascontiguousarray(value[f]), f"{name}.{f}", arrays)
+                      for f in value.dtype.names}
+            return {"__struct__": fields, "len": int(len(value))}
+        if value.dtype.kind in _NUMERIC:
+            arrays[name] = np.ascontiguousarray(value)
+            return {"__array__": name}
+        if value.dtype.kind in "US" or value.dtype == object:
+            items = value.tolist()
+            flat = value.ravel().tolist()
+            if all(v is None or isinstance(v, bool | int | float | str) for v in flat):
+                return {"__list_array__": items, "dtype": value.dtype.str}
+        raise InputError(f"cannot store {name} (array of {value.dtype}) without pickle")
+    if isinstance(value, tuple):
+        return {"__tuple__": [encode(v, f"{name}.{i}", arrays) for i, v in enumerate(value)]}
+    if isinstance(value, list):
+        return [encode(v, f"{name}.{i}", arrays) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value):
+            return {"__dict__": {k: encode(v, f"{name}.{k}", arrays) for k, v in value.items()}}
+        return {"__items__": [[encode(k, f"{name}.k{i}", arrays), encode(v, f"{name}.{i}", arrays)]
+                              for i, (k, v) in enumerate(value.items())]}
+    if isinstance(value, Tree):
+        state = value.__getstate__()
+        return {"__sktree__": {
+            "n_features": int(value.n_features),
+            "n_classes": encode(np.asarray(value.n_classes), f"{name}.n_classes", arrays),
+            "n_outputs": int(value.n_outputs),
+            "state": encode(state, f"{name}.state", arrays),
+        }}
+    if isinstance(value, BaseEstimator):
+        key = _estimator_key(value)
+        _resolve(key)  # refuse now what could not be loaded later
+        return {"__estimator__": key,
+                "params": encode(value.get_params(deep=False), f"{name}.params", arrays),
+                "state": encode(fitted_attributes(value), f"{name}.state", arrays)}
+    raise InputError(f"cannot store {name} of type {type(value).__name__} without pickle")
+
+
+def decode(node: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """Rebuild a value from :func:`encode` output and its arrays."""
+    if node is None or isinstance(node, bool | int | float | str):
+        return node
+    if isinstance(node, list):
+        return [decode(v, arrays) for v in node]
+    if not isinstance(node, dict):
+        raise InputError(f"model file holds an unexpected value {node!r}")
+    if "__array__" in node:
+        key = node["__array__"]
+        if key not in arrays:
+            raise InputError(f"model file lacks the array {key!r}")
+        return np.array(arrays[key])
+    if "__scalar__" in node:
+        return np.dtype(node["__scalar__"]).type(node["value"])
+    if "__list_array__" in node:
+        dtype = np.dtype(node["dtype"])
+        if dtype == np.dtype(object):
+            out = np.empty(len(node["__list_array__"]), dtype=object)
+            out[:] = node["__list_array__"]
+            return out
+        return np.array(node["__list_array__"], dtype=dtype)
+    if "__struct__" in node:
+        return {"__fields__": {f: decode(v, arrays) for f, v in node["__struct__"].items()}}
+    if "__tuple__" in node:
+        return tuple(decode(v, arrays) for v in node["__tuple__"])
+    if "__dict__" in node:
+        return {k: decode(v, arrays) for k, v in node["__dict__"].items()}
+    if "__items__" in node:
+        return {_hashable(decode(k, arrays)): decode(v, arrays) for k, v in node["__items__"]}
+    if "__sktree__" in node:
+        return _decode_tree(node["__sktree__"], arrays)
+    if "__estimator__" in node:
+        cls = _resolve(node["__estimator__"])
+        estimator = cls(**decode(node["params"], arrays))
+        vars(estimator).update(decode(node["state"], arrays))
+        return estimator
+    raise InputError(f"model file holds an unknown entry with keys {sorted(node)}")
+
+
+def _hashable(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _decode_tree(node: dict, arrays: dict[str, np.ndarray]) -> Any:
+    from sklearn.tree._tree import Tree
+
+    n_classes = np.asarray(decode(node["n_classes"], arrays), dtype=np.intp)
+    tree = Tree(int(node["n_features"]), n_classes, int(node["n_outputs"]))
+    state = decode(node["state"], arrays)
+    fields = state["nodes"]["__fields__"]
+    template = tree.__getstate__()["nodes"].dtype
+    nodes = np.zeros(len(next(iter(fields.values()))) if fields else 0, dtype=template)
+    for field in template.names:
+        if field not in fields:
+            raise InputError(f"stored tree lacks the node field {field!r} (written by another "
+                             "scikit-learn version)")
+        nodes[field] = fields[field]
+    state["nodes"] = nodes
+    tree.__setstate__(state)
+    return tree
