@@ -8,6 +8,17 @@ Examples
 (1000, 500.0)
 """
 
+from gazelearn.simulate.eyes import (
+    EyeDataset,
+    EyeSimulator,
+    PersonParameters,
+    SessionParameters,
+    random_person,
+    random_session,
+    read_eye_dataset,
+    simulate_eye_dataset,
+    write_eye_dataset,
+)
 from gazelearn.simulate.oculomotor import (
     DEFAULT_SCREEN,
     SubjectParameters,
@@ -18,6 +29,15 @@ from gazelearn.simulate.oculomotor import (
 
 __all__ = [
     "DEFAULT_SCREEN",
+    "EyeDataset",
+    "EyeSimulator",
+    "PersonParameters",
+    "SessionParameters",
+    "random_person",
+    "random_session",
+    "read_eye_dataset",
+    "simulate_eye_dataset",
+    "write_eye_dataset",
     "SubjectParameters",
     "random_subject",
     "simulate_population",
