@@ -1,0 +1,220 @@
+"""``gazelearn track``: webcam gaze from a video or a camera, without a browser.
+
+Binding contract::
+
+    gazelearn track --video FILE | --camera N --profile PROFILE.json --output REC.csv
+    gazelearn track --calibrate MANIFEST.csv --profile OUT.json
+
+The first runs :class:`gazelearn.gaze.Tracker` and writes a recording every gazelearn command
+reads; the second fits a :class:`gazelearn.gaze.CalibrationProfile` from a manifest of face
+frames with their x, y targets (``gazelearn.io.images`` manifest format) and prints the
+validation on the manifest's last targets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from gazelearn.cli.common import console, run_safely
+from gazelearn.cli.data_commands import (
+    DistanceMmOption,
+    ReaderOptions,
+    ScreenMmOption,
+    ScreenPxOption,
+)
+from gazelearn.cli.main import app
+from gazelearn.errors import InputError
+
+_TRACK = "Tracking"
+_CAL = "Calibration (--calibrate)"
+
+
+def _image_column(columns: list[str], wanted: str | None) -> str:
+    if wanted is not None:
+        if wanted not in columns:
+            raise InputError(f"no image column {wanted!r}; the manifest has {', '.join(columns)}",
+                             field=wanted)
+        return wanted
+    faces = [c for c in columns if "face" in c.lower()]
+    return faces[0] if faces else columns[0]
+
+
+def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | None = None,
+                            validation_fraction: float = 0.2, screen=None,
+                            alpha: float = 1.0, kernel: str = "linear", min_side: int = 0,
+                            outlier_threshold: float | None = 3.5, frame_lag: int = 0) -> dict:
+    """Fit and save a profile from a manifest of face frames; returns a summary dictionary.
+
+    The manifest's distinct targets are split in recording order: the last
+    ``validation_fraction`` of them are new targets for the validation report. With
+    ``frame_lag = k`` the frame of row ``i + k`` is paired with the target of row ``i`` (for
+    recordings whose frames were saved before the eyes reached the new target).
+    """
+    from PIL import Image
+
+    from gazelearn.gaze import (
+        FaceLandmarker,
+        LandmarkGazeRegressor,
+        fit_profile,
+        landmark_features,
+        target_groups,
+    )
+    from gazelearn.io.images import read_manifest
+
+    if not 0 <= validation_fraction < 1:
+        raise InputError(f"--validation-fraction must be in [0, 1), got {validation_fraction}")
+    images = read_manifest(manifest)
+    column = _image_column(images.columns, image_col)
+    rows, found = [], []
+    with FaceLandmarker(static_image_mode=True, max_num_faces=3, min_side=min_side) as marker:
+        for path in images.images[column]:
+            try:
+                with Image.open(path) as image:
+                    frame = np.asarray(image.convert("RGB"))
+            except OSError as error:
+                raise InputError(f"cannot read the image: {error}", source=path) from None
+            face = marker.detect(frame)
+            found.append(face is not None)
+            rows.append(landmark_features(face) if face is not None else None)
+    n_features = next((len(r) for r in rows if r is not None), 14)
+    features = np.array([r if r is not None else np.full(n_features, np.nan) for r in rows])
+    targets = images.targets
+    if frame_lag < 0 or frame_lag >= len(targets) - 2:
+        raise InputError(f"--frame-lag must be in 0..{len(targets) - 3}, got {frame_lag}")
+    found_dropped = int(np.sum(found[:frame_lag]))
+    if frame_lag:
+        features, targets = features[frame_lag:], targets[:len(targets) - frame_lag]
+        found = found[frame_lag:]
+    groups = target_groups(targets)
+    n_groups = int(groups.max()) + 1
+    n_validation = int(round(validation_fraction * n_groups))
+    if n_groups - n_validation < 2:
+        raise InputError(f"too few targets ({n_groups}) to calibrate and validate",
+                         source=manifest)
+    is_validation = groups >= n_groups - n_validation
+    if screen is None:
+        screen = (1920, 1080)
+    profile = fit_profile(
+        features[~is_validation], targets[~is_validation], screen,
+        validation_features=features[is_validation] if n_validation else None,
+        validation_targets=targets[is_validation] if n_validation else None,
+        regressor=LandmarkGazeRegressor(alpha=alpha, kernel=kernel),
+        outlier_threshold=outlier_threshold,
+        meta={"source": str(manifest), "image_column": column,
+              "face_found_fraction": float(np.mean(found)),
+              "validation_targets": n_validation, "frame_lag": frame_lag})
+    profile.save(output)
+    return {"frames": len(images), "faces_found": int(np.sum(found)) + found_dropped,
+            "calibration_targets": n_groups - n_validation, "validation_targets": n_validation,
+            "profile": profile}
+
+
+@app.command("track")
+@run_safely
+def track(
+    video: Annotated[Path | None, typer.Option(
+        "--video", help="Video file to track (read with OpenCV).", rich_help_panel=_TRACK)] = None,
+    camera: Annotated[int | None, typer.Option(
+        "--camera", help="Camera index to track live (Ctrl-C stops).",
+        rich_help_panel=_TRACK)] = None,
+    profile: Annotated[Path | None, typer.Option(
+        "--profile", help="Calibration profile JSON: read when tracking, written with "
+        "--calibrate.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Recording to write (.csv, .tsv or .parquet).",
+        rich_help_panel=_TRACK)] = None,
+    calibrate: Annotated[Path | None, typer.Option(
+        "--calibrate", help="Manifest CSV of face frames with x, y targets: fit a profile and "
+        "save it to --profile.", rich_help_panel=_CAL)] = None,
+    filter_name: Annotated[str, typer.Option(
+        "--filter", help="Smoothing: one_euro, kalman or none.", rich_help_panel=_TRACK)
+    ] = "one_euro",
+    fixation_aware: Annotated[bool, typer.Option(
+        "--fixation-aware/--no-fixation-aware", help="Reset smoothing across saccades.",
+        rich_help_panel=_TRACK)] = True,
+    jump_px: Annotated[float, typer.Option(
+        "--jump-px", help="Jump (px) that counts as a saccade for --fixation-aware.",
+        rich_help_panel=_TRACK)] = 150.0,
+    max_frames: Annotated[int | None, typer.Option(
+        "--max-frames", help="Stop after this many frames.", rich_help_panel=_TRACK)] = None,
+    image_col: Annotated[str | None, typer.Option(
+        "--image-col", help="Manifest column of the face images (default: the first with "
+        "'face' in its name).", rich_help_panel=_CAL)] = None,
+    validation_fraction: Annotated[float, typer.Option(
+        "--validation-fraction", help="Share of the manifest's targets, the last ones, kept "
+        "for validation.", rich_help_panel=_CAL)] = 0.2,
+    alpha: Annotated[float, typer.Option(
+        "--alpha", help="Ridge penalty of the regressor.", rich_help_panel=_CAL)] = 1.0,
+    kernel: Annotated[str, typer.Option(
+        "--kernel", help="Regressor: linear (ridge) or rbf (kernel ridge).",
+        rich_help_panel=_CAL)] = "linear",
+    frame_lag: Annotated[int, typer.Option(
+        "--frame-lag", help="Pair the frame of row i+K with the target of row i (1 for "
+        "webcam-crops-dev, whose frames lag their targets by one row).",
+        rich_help_panel=_CAL)] = 0,
+    min_side: Annotated[int, typer.Option(
+        "--min-side", help="Upscale frames whose shorter side is below this (small face "
+        "crops); 0: never.", rich_help_panel=_CAL)] = 0,
+    screen_px: ScreenPxOption = None,
+    screen_mm: ScreenMmOption = None,
+    distance_mm: DistanceMmOption = None,
+) -> None:
+    """Track gaze from a video or a camera with a calibration profile, or fit a profile.
+
+    Examples: gazelearn track --video face.mp4 --profile me.json --output gaze.csv;
+    gazelearn track --calibrate frames.csv --profile me.json --screen-px 1920 1080
+    """
+    sources = [name for name, value in (("--video", video), ("--camera", camera),
+                                        ("--calibrate", calibrate)) if value is not None]
+    if len(sources) != 1:
+        raise InputError("give exactly one of --video FILE, --camera N or --calibrate MANIFEST"
+                         + (f" (got {', '.join(sources)})" if sources else ""))
+    if profile is None:
+        raise InputError("--profile is required (the profile to use, or to write with "
+                         "--calibrate)")
+    # --screen-px alone gives px and % of screen; with --screen-mm and --distance-mm, degrees too
+    if screen_px is not None and screen_mm is None and distance_mm is None:
+        screen = tuple(screen_px)
+    else:
+        screen = ReaderOptions(screen_px=screen_px, screen_mm=screen_mm,
+                               distance_mm=distance_mm).screen()
+    if calibrate is not None:
+        if not calibrate.is_file():
+            raise InputError("manifest not found", source=calibrate)
+        result = calibrate_from_manifest(
+            calibrate, profile, image_col=image_col, validation_fraction=validation_fraction,
+            screen=screen, alpha=alpha, kernel=kernel, min_side=min_side, frame_lag=frame_lag)
+        fitted = result["profile"]
+        console.print(f"faces found in {result['faces_found']} of {result['frames']} frames "
+                      f"({100 * result['faces_found'] / result['frames']:.1f} %); calibrated on "
+                      f"{result['calibration_targets']} targets", highlight=False)
+        if fitted.validation is not None:
+            console.print(f"validation on {result['validation_targets']} new targets: "
+                          f"{fitted.validation.describe()}", highlight=False)
+        console.print(f"wrote {profile}", highlight=False)
+        return
+
+    from gazelearn.gaze import CalibrationProfile, Tracker, camera_frames, read_video
+    from gazelearn.io import write_recording
+
+    if output is None:
+        raise InputError("--output REC.csv is required when tracking")
+    loaded = CalibrationProfile.load(profile)
+    if video is not None:
+        frames = read_video(video, max_frames)
+        source = str(video)
+    else:
+        frames = camera_frames(camera, max_frames)
+        source = f"camera {camera}"
+    tracker = Tracker(loaded, filter=filter_name, fixation_aware=fixation_aware,
+                      jump_px=jump_px)
+    recording = tracker.process_timed(frames, source=source)
+    write_recording(recording, output)
+    extra = recording.meta.extra
+    console.print(f"{len(recording)} frames, face found in "
+                  f"{100 * extra['face_found_fraction']:.1f} %, blinks "
+                  f"{100 * extra['blink_fraction']:.1f} %; wrote {output}", highlight=False)

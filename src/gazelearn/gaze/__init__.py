@@ -1,0 +1,65 @@
+"""Webcam gaze without a browser: landmarks, crops, head pose, features, calibration, smoothing.
+
+The pipeline (see ``docs/webcam.md``)::
+
+    frame --FaceLandmarker--> 478 landmarks --landmark_features--> 14 features
+          --CalibrationProfile (LandmarkGazeRegressor)--> screen px --filter--> Recording
+
+MediaPipe (``mediapipe==0.10.21``) and OpenCV are imported only by the parts that need them
+(:class:`FaceLandmarker`, the crops and the video readers), so the regressor, calibration and
+filters work without them.
+
+Examples
+--------
+>>> from gazelearn.gaze import calibration_targets, make_filter
+>>> calibration_targets(9, (1920, 1080)).shape, type(make_filter("kalman")).__name__
+((9, 2), 'KalmanFilter')
+"""
+
+from gazelearn.gaze.calibration import (
+    CalibrationProfile,
+    ValidationReport,
+    calibration_targets,
+    fit_profile,
+    moving_target_path,
+    reject_outliers,
+    target_groups,
+    validate,
+    validation_targets,
+)
+from gazelearn.gaze.crops import EYE_CROP_SIZE, crop_transform, eye_crop, eye_crops, face_crop
+from gazelearn.gaze.features import (
+    FEATURE_NAMES,
+    features_from_frames,
+    iris_position,
+    landmark_features,
+)
+from gazelearn.gaze.filters import (
+    FILTERS,
+    FixationAwareFilter,
+    GazeFilter,
+    KalmanFilter,
+    OneEuroFilter,
+    make_filter,
+    smooth,
+)
+from gazelearn.gaze.headpose import face_position, head_pose, rotation_matrix
+from gazelearn.gaze.landmarks import (
+    EYES,
+    FaceLandmarker,
+    FaceLandmarks,
+    eye_aspect_ratio,
+    time_per_frame,
+)
+from gazelearn.gaze.regressor import LandmarkGazeRegressor
+from gazelearn.gaze.tracker import Tracker, camera_frames, read_video
+
+__all__ = [
+    "EYES", "EYE_CROP_SIZE", "FEATURE_NAMES", "FILTERS", "CalibrationProfile", "FaceLandmarker",
+    "FaceLandmarks", "FixationAwareFilter", "GazeFilter", "KalmanFilter", "LandmarkGazeRegressor",
+    "OneEuroFilter", "Tracker", "ValidationReport", "calibration_targets", "camera_frames",
+    "crop_transform", "eye_aspect_ratio", "eye_crop", "eye_crops", "face_crop", "face_position",
+    "features_from_frames", "fit_profile", "head_pose", "iris_position", "landmark_features",
+    "make_filter", "moving_target_path", "read_video", "reject_outliers", "rotation_matrix",
+    "smooth", "target_groups", "time_per_frame", "validate", "validation_targets",
+]

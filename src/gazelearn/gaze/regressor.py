@@ -1,0 +1,190 @@
+"""Landmark features -> screen pixels: ridge or kernel ridge regression, fitted per person.
+
+This is the default gaze model after a calibration, the way WebGazer (Papoutsaki et al. 2016)
+and EyeTrax map eye features to the screen: no pretrained network, a few seconds of looking at
+known targets. Features are standardised with the calibration's mean and standard deviation,
+then either
+
+* ``kernel="linear"``: ridge regression, ``W = (X'X + alpha I)^-1 X'y`` on centred data, or
+* ``kernel="rbf"``: kernel ridge regression with ``k(a, b) = exp(-gamma |a - b|^2)``,
+  ``gamma = 1 / n_features`` by default, on top of the linear fit's residuals (so it
+  extrapolates like the linear model away from the calibration points).
+
+It follows scikit-learn's estimator contract (``fit``, ``predict``, ``score`` = R^2, parameters
+unchanged, learned state ending in ``_``) and saves to plain JSON (:meth:`to_dict`,
+:meth:`save`, :meth:`load`) -- no pickles.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(30, 4))
+>>> true = np.array([[100.0, 0], [0, 50], [20, 20], [0, 0]])
+>>> y = X @ true + [960, 540]
+>>> model = LandmarkGazeRegressor(alpha=1e-9).fit(X, y)
+>>> bool(np.allclose(model.predict(X), y, atol=1e-4))
+True
+>>> LandmarkGazeRegressor.from_dict(model.to_dict()).predict(X[:1]).round(3).tolist() == \\
+...     model.predict(X[:1]).round(3).tolist()
+True
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+
+from gazelearn.errors import InputError
+from gazelearn.io.atomic import atomic_write
+
+_KINDS = ("linear", "rbf")
+_FORMAT = "gazelearn-landmark-gaze-regressor"
+
+
+def _check_xy(features, targets=None) -> tuple[np.ndarray, np.ndarray | None]:
+    X = np.asarray(features, dtype=np.float64)
+    if X.ndim != 2:
+        raise InputError(f"features must be a 2-D array (samples, features), got shape {X.shape}")
+    if targets is None:
+        return X, None
+    y = np.asarray(targets, dtype=np.float64)
+    if y.ndim != 2 or y.shape[1] != 2 or len(y) != len(X):
+        raise InputError(f"targets must be ({len(X)}, 2) screen x, y in px, got shape {y.shape}")
+    return X, y
+
+
+class LandmarkGazeRegressor(RegressorMixin, BaseEstimator):
+    """Ridge / kernel ridge regression from landmark features to screen pixels.
+
+    Parameters
+    ----------
+    alpha : float
+        Ridge penalty on the standardised features (larger: smoother, more biased).
+    kernel : {"linear", "rbf"}
+        Linear ridge, or an RBF kernel ridge correction on top of it.
+    gamma : float, optional
+        RBF width; ``1 / n_features`` when None.
+    kernel_alpha : float
+        Penalty of the kernel part.
+
+    Attributes
+    ----------
+    mean_, scale_ : numpy.ndarray
+        Feature standardisation learned in :meth:`fit`.
+    coef_ : numpy.ndarray
+        ``(n_features, 2)`` linear weights on standardised features.
+    intercept_ : numpy.ndarray
+        ``(2,)`` intercept in px.
+    X_fit_, dual_coef_ : numpy.ndarray or None
+        Standardised training features and dual weights of the RBF part (``None`` for linear).
+    n_features_in_ : int
+    """
+
+    def __init__(self, alpha: float = 1.0, kernel: str = "linear", gamma: float | None = None,
+                 kernel_alpha: float = 1.0) -> None:
+        self.alpha = alpha
+        self.kernel = kernel
+        self.gamma = gamma
+        self.kernel_alpha = kernel_alpha
+
+    # ------------------------------------------------------------------ fitting
+    def _gamma(self) -> float:
+        return float(self.gamma) if self.gamma is not None else 1.0 / self.n_features_in_
+
+    def _rbf(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+        sq = (A**2).sum(1)[:, None] + (B**2).sum(1)[None, :] - 2.0 * A @ B.T
+        return np.exp(-self._gamma() * np.maximum(sq, 0.0))
+
+    def fit(self, features, targets_px) -> LandmarkGazeRegressor:
+        """Fit on ``(n, n_features)`` features and ``(n, 2)`` screen targets in px.
+
+        Rows with a NaN feature or target (frames without a face) are left out.
+        """
+        if self.kernel not in _KINDS:
+            raise InputError(f"kernel must be one of {', '.join(_KINDS)}, got {self.kernel!r}")
+        if self.alpha < 0 or self.kernel_alpha <= 0:
+            raise InputError("alpha must be >= 0 and kernel_alpha > 0")
+        X, y = _check_xy(features, targets_px)
+        keep = np.isfinite(X).all(axis=1) & np.isfinite(y).all(axis=1)
+        X, y = X[keep], y[keep]
+        if len(X) < 2:
+            raise InputError(f"calibration needs at least 2 usable samples, got {len(X)}")
+        self.n_features_in_ = X.shape[1]
+        self.mean_ = X.mean(axis=0)
+        scale = X.std(axis=0)
+        self.scale_ = np.where(scale > 1e-12, scale, 1.0)
+        Z = (X - self.mean_) / self.scale_
+        y_mean = y.mean(axis=0)
+        gram = Z.T @ Z + self.alpha * np.eye(Z.shape[1])
+        self.coef_ = np.linalg.lstsq(gram, Z.T @ (y - y_mean), rcond=None)[0]
+        self.intercept_ = y_mean
+        self.X_fit_, self.dual_coef_ = None, None
+        if self.kernel == "rbf":
+            residual = y - (Z @ self.coef_ + self.intercept_)
+            K = self._rbf(Z, Z)
+            self.X_fit_ = Z
+            self.dual_coef_ = np.linalg.solve(K + self.kernel_alpha * np.eye(len(Z)), residual)
+        return self
+
+    def predict(self, features) -> np.ndarray:
+        """``(n, 2)`` screen positions in px; NaN rows for NaN features."""
+        if not hasattr(self, "coef_"):
+            raise InputError("this regressor is not fitted yet: call fit() or load a profile")
+        X, _ = _check_xy(features)
+        if X.shape[1] != self.n_features_in_:
+            raise InputError(f"expected {self.n_features_in_} features, got {X.shape[1]}")
+        out = np.full((len(X), 2), np.nan)
+        ok = np.isfinite(X).all(axis=1)
+        if ok.any():
+            Z = (X[ok] - self.mean_) / self.scale_
+            pred = Z @ self.coef_ + self.intercept_
+            if self.dual_coef_ is not None:
+                pred = pred + self._rbf(Z, self.X_fit_) @ self.dual_coef_
+            out[ok] = pred
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict:
+        """Parameters and learned arrays as JSON-ready lists."""
+        state = {"format": _FORMAT, "version": 1, "params": self.get_params()}
+        if hasattr(self, "coef_"):
+            state["fitted"] = {
+                "n_features_in_": int(self.n_features_in_),
+                **{name: None if getattr(self, name) is None else getattr(self, name).tolist()
+                   for name in ("mean_", "scale_", "coef_", "intercept_", "X_fit_",
+                                "dual_coef_")},
+            }
+        return state
+
+    @classmethod
+    def from_dict(cls, state: dict) -> LandmarkGazeRegressor:
+        """Rebuild from :meth:`to_dict` output."""
+        if not isinstance(state, dict) or state.get("format") != _FORMAT:
+            raise InputError(f"not a saved {_FORMAT}")
+        model = cls(**state.get("params", {}))
+        fitted = state.get("fitted")
+        if fitted:
+            model.n_features_in_ = int(fitted["n_features_in_"])
+            for name in ("mean_", "scale_", "coef_", "intercept_", "X_fit_", "dual_coef_"):
+                value = fitted.get(name)
+                setattr(model, name, None if value is None else np.asarray(value, np.float64))
+        return model
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`to_dict` as JSON."""
+        path = Path(path)
+        with atomic_write(path, "w") as handle:
+            json.dump(self.to_dict(), handle)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> LandmarkGazeRegressor:
+        """Read a regressor written by :meth:`save`."""
+        try:
+            state = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise InputError(f"cannot read the regressor: {error}", source=path) from None
+        return cls.from_dict(state)
