@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
-from scipy.signal import savgol_filter
+from scipy.signal import savgol_coeffs
 
 from gazelearn.dataset import Dataset
 from gazelearn.errors import InputError
@@ -48,17 +49,37 @@ def _nan_runs_filled(values: np.ndarray) -> np.ndarray:
     good = ~np.isnan(values)
     if good.all() or not good.any():
         return values.copy()
-    index = np.arange(len(values))
-    return np.interp(index, index[good], values[good])
+    # interpolate only at the lost samples: usually a few percent of the signal
+    filled = values.copy()
+    lost_index = np.flatnonzero(~good)
+    good_index = np.flatnonzero(good)
+    filled[lost_index] = np.interp(lost_index, good_index, values[good_index])
+    return filled
 
 
 def _window_touches(lost: np.ndarray, length: int) -> np.ndarray:
     """Samples whose Savitzky-Golay window (``mode="interp"``, shifted inwards at the edges)
-    contains a lost sample."""
+    contains a lost sample.
+
+    Works on the runs of lost samples (few, even in long recordings): sample ``i``'s window is
+    ``[i - half, i - half + length)``, so a run ``[a, b)`` touches ``a - after <= i < b + half``
+    (``after = length - 1 - half``); the first (last) samples share the first (last) window, so
+    they are touched when any lost sample lies in it.
+    """
     n = len(lost)
-    starts = np.clip(np.arange(n) - length // 2, 0, n - length)
-    counts = np.concatenate([[0], np.cumsum(lost)])
-    return counts[starts + length] - counts[starts] > 0
+    half = length // 2
+    after = length - 1 - half
+    edges = np.diff(lost.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    delta = np.zeros(n + 1, dtype=np.int32)
+    np.add.at(delta, np.clip(starts - after, 0, n), 1)
+    np.add.at(delta, np.clip(stops + half, 0, n), -1)
+    touched = np.cumsum(delta[:n]) > 0
+    if starts.size and starts[0] < length:  # a lost sample inside the first window
+        touched[:half] = True
+    if stops.size and stops[-1] > n - length:  # ... inside the last window
+        touched[n - length + half + 1:] = True
+    return touched
 
 
 def _recording_rate(recording: Recording) -> float | None:
@@ -68,6 +89,35 @@ def _recording_rate(recording: Recording) -> float | None:
 
 
 # ---------------------------------------------------------------------------- derivatives
+@lru_cache(maxsize=64)
+def _savgol_weights(length: int, order: int, deriv: int, delta: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Convolution kernel and the two edge matrices of ``savgol_filter(mode="interp")``."""
+    half = length // 2
+    kernel = savgol_coeffs(length, order, deriv=deriv, delta=delta, use="conv")
+    first = np.array([savgol_coeffs(length, order, deriv=deriv, delta=delta, pos=p, use="dot")
+                      for p in range(half)]).reshape(half, length)
+    last = np.array([savgol_coeffs(length, order, deriv=deriv, delta=delta, pos=p, use="dot")
+                     for p in range(length - half, length)]).reshape(half, length)
+    return kernel, first, last
+
+
+def _savgol_interp(values: np.ndarray, length: int, order: int, deriv: int,
+                   delta: float) -> np.ndarray:
+    """``scipy.signal.savgol_filter(values, length, order, deriv, delta, mode="interp")`` for an
+    odd ``length <= len(values)``: one ``np.convolve`` for the interior (several times faster than
+    scipy's ``correlate1d``) and cached least-squares weights for the ends, where the polynomial
+    of the first (last) window is evaluated."""
+    half = length // 2
+    kernel, first, last = _savgol_weights(length, order, deriv, float(delta))
+    result = np.empty_like(values)
+    result[half:len(values) - half] = np.convolve(values, kernel, mode="valid")
+    if half:
+        result[:half] = first @ values[:length]
+        result[len(values) - half:] = last @ values[len(values) - length:]
+    return result
+
+
 def savgol_derivative(values, sampling_rate: float, deriv: int = 1, window_s: float = 0.02,
                       order: int = 2) -> np.ndarray:
     """Smoothed derivative of a signal by a Savitzky-Golay filter, NaN-aware.
@@ -125,8 +175,7 @@ def savgol_derivative(values, sampling_rate: float, deriv: int = 1, window_s: fl
     lost = np.isnan(values)
     if lost.all():
         return np.full(n, np.nan)
-    result = savgol_filter(_nan_runs_filled(values), length, poly, deriv=deriv,
-                           delta=1.0 / sampling_rate, mode="interp")
+    result = _savgol_interp(_nan_runs_filled(values), length, poly, deriv, 1.0 / sampling_rate)
     if lost.any():
         result[_window_touches(lost, length)] = np.nan
     return result

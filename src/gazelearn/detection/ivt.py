@@ -51,9 +51,12 @@ class IVT(Detector):
         x_deg, y_deg = positions_in_degrees(recording, "I-VT")
         rate = recording.sampling_rate
         vx, vy = velocity(x_deg, y_deg, rate, self.window_s)
-        speed = np.hypot(vx, vy)
-        labels = np.where(speed > self.threshold, Label.SACCADE, Label.FIXATION).astype(np.int8)
-        labels[np.isnan(speed)] = Label.UNDEFINED
+        # squared speed against the squared threshold: no square root per sample
+        speed2 = vx * vx
+        speed2 += vy * vy
+        labels = (speed2 > self.threshold * self.threshold).astype(np.int8)
+        labels += Label.FIXATION  # 1 fixation, 2 saccade (NaN compares False -> fixation)
+        labels[np.isnan(speed2)] = Label.UNDEFINED
         labels = label_lost_samples(labels, recording.valid, rate)
         min_samples = max(int(round(self.min_fixation_s * rate)), 1)
         return remove_short_events(labels, Label.FIXATION, min_samples)
