@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 
@@ -13,8 +11,7 @@ from gazelearn import Dataset, InputError, Metadata, Recording, Screen
 SCREEN = Screen(1024, 768, 380.0, 300.0, 670.0)
 
 
-def test_doctests():
-    assert doctest.testmod(pp).failed == 0
+
 
 
 # ---------------------------------------------------------------------------- derivatives

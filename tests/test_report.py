@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import doctest
 import os
 import re
 from pathlib import Path
@@ -22,7 +21,6 @@ from gazelearn.report import (
     LABEL_COLOURS,
     PNG_SIGNATURE,
     Report,
-    _common,
     cmc_curve,
     confusion_matrix,
     det_curve,
@@ -35,12 +33,10 @@ from gazelearn.report import (
     html,
     label_colour,
     learning_curves,
-    plots,
     roc_curve,
     save_figure,
     scanpath,
     signal_with_events,
-    spatial,
 )
 
 IMG_SRC = re.compile(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
@@ -466,7 +462,3 @@ def test_report_with_every_plot_renders(tmp_path: Path) -> None:
     assert len(IMG_SRC.findall(text)) == 9
 
 
-@pytest.mark.parametrize("module", [html, plots, spatial, _common, gazelearn.report])
-def test_docstring_examples_run(module: object) -> None:
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0

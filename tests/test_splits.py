@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -17,8 +15,7 @@ group_arrays = st.lists(st.integers(0, 12), min_size=3, max_size=80).filter(
     lambda g: len(set(g)) >= 3).map(np.asarray)
 
 
-def test_doctests():
-    assert doctest.testmod(sp).failed == 0
+
 
 
 def _assert_partition(splits, groups, every_sample_tested_once=True):

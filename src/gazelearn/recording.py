@@ -192,7 +192,19 @@ class Recording:
                                                        if len(self) > 1 else 0.0)
 
     def timing(self) -> TimingReport:
-        """Measure the sampling rate and report irregular or duplicated timestamps."""
+        """Measure the sampling rate and report irregular or duplicated timestamps.
+
+        The report is cached for the current ``time`` array (a median over all intervals is
+        the slowest step of a fast detector otherwise); assigning a new ``time`` renews it.
+        """
+        cached = self.__dict__.get("_timing_cache")
+        if cached is not None and cached[0] is self.time:
+            return cached[1]
+        report = self._measure_timing()
+        self.__dict__["_timing_cache"] = (self.time, report)
+        return report
+
+    def _measure_timing(self) -> TimingReport:
         steps = np.diff(self.time)
         positive = steps[steps > 0]
         if positive.size == 0:

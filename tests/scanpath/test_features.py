@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import polars as pl
 import pytest
@@ -16,14 +14,9 @@ from gazelearn.scanpath import (
     recording_features,
     recurrence_measures,
 )
-from gazelearn.scanpath import features as module
 from gazelearn.simulate import simulate_population, simulate_recording
 
 from ._shared import SCREEN
-
-
-def test_doctests():
-    assert doctest.testmod(module).failed == 0
 
 
 def test_recurrence_of_alternating_places():
@@ -221,13 +214,7 @@ def test_radio_recordings_without_a_screen(shared_data):
     assert table["coverage5"].is_between(0, 1).all()
 
 
-def test_docs_examples():
-    from pathlib import Path
 
-    docs = Path(__file__).resolve().parents[2] / "docs" / "scanpath.md"
-    result = doctest.testfile(str(docs), module_relative=False,
-                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0
 
 
 def _naive_rqa(x, y, radius, min_line):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 
@@ -19,14 +17,9 @@ from gazelearn.scanpath import (
     overlay,
     similarity,
 )
-from gazelearn.scanpath import heatmaps as module
 from gazelearn.simulate import simulate_recording
 
 from ._shared import SCREEN, fixation_table
-
-
-def test_doctests():
-    assert doctest.testmod(module).failed == 0
 
 
 def test_single_fixation_is_a_gaussian_of_the_right_width_at_the_right_cell():

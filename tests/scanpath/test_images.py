@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 
 from gazelearn import InputError, Recording
-from gazelearn.scanpath import images as module
 from gazelearn.scanpath import scanpath_image, scanpath_images
 from gazelearn.scanpath.images import draw_segments
 from gazelearn.simulate import simulate_population, simulate_recording
 
 from ._shared import SCREEN, fixation_table
-
-
-def test_doctests():
-    assert doctest.testmod(module).failed == 0
 
 
 def test_horizontal_line_fills_its_row():

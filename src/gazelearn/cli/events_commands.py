@@ -70,6 +70,8 @@ def detect(
                                  help="Write one row per sample: time,x,y,label."),
     option: list[str] | None = typer.Option(None, "--option",
                                             help="Detector option KEY=VALUE (repeatable)."),
+    model: Path | None = typer.Option(None, "--model", help="With --method deep: a model file "
+                                      "from 'events train' (default: the bundled model)."),
     out_format: str = typer.Option("csv", "--out-format",
                                    help="With several inputs: csv or parquet files in OUT."),
     reader: ReaderOptions = None,
@@ -83,7 +85,12 @@ def detect(
 
     if out_format not in ("csv", "parquet"):
         raise InputError(f"--out-format {out_format!r}: expected csv or parquet")
-    results = _detect_all(inputs, method, reader, _parse_options(option))
+    options = _parse_options(option)
+    if method == "deep":
+        options.setdefault("model", str(model) if model else "default")
+    elif model is not None:
+        raise InputError("--model goes with --method deep")
+    results = _detect_all(inputs, method, reader, options)
     if not results:
         raise InputError("no input recordings found")
     several = len(results) > 1 or any(p.is_dir() for p in inputs)
@@ -203,3 +210,51 @@ def evaluate(
     if json_out is not None:
         with atomic_write(json_out) as temp:
             Path(temp).write_text(json.dumps(scores.as_dict(), indent=2))
+
+
+@events_app.command("train")
+@run_safely
+@reader_options
+def train(
+    data: list[Path] = typer.Argument(..., help="Labelled recordings (files or folders)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Model file (.safetensors)."),
+    epochs: int = typer.Option(30, "--epochs", help="Largest number of epochs."),
+    synthetic: int = typer.Option(0, "--synthetic", help="Add this many simulated 20-s "
+                                  "recordings (exact labels) to the training data."),
+    group_col: str = typer.Option("subject", "--group-col", help="Metadata column whose groups "
+                                  "the validation split keeps apart."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (recorded in the model file)."),
+    reader: ReaderOptions = None,
+) -> None:
+    """Train a deep event detector on labelled recordings; use it with --method deep --model.
+
+    Example: gazelearn events train lund2013-dev/ --output my_detector.safetensors --epochs 20
+    """
+    from gazelearn.detection.deep import DeepDetector
+    from gazelearn.io import read_dataset
+    from gazelearn.simulate import simulate_population
+
+    if output.suffix != ".safetensors":
+        raise InputError(f"--output {output}: expected a .safetensors file")
+    dataset = read_dataset(data, **reader.kwargs())
+    recordings = list(dataset)
+    if not recordings:
+        raise InputError("no recordings found in the given paths")
+    unlabelled = [r.meta.source for r in recordings if r.labels is None]
+    if unlabelled:
+        raise InputError("has no per-sample labels; training needs labelled recordings",
+                         source=unlabelled[0])
+    groups = [str(g) for g in dataset.column(group_col)]
+    if synthetic:
+        simulated = simulate_population(n_subjects=synthetic, recordings_per_subject=1,
+                                        duration_s=20.0, seed=seed)
+        recordings += list(simulated)
+        groups += [f"sim-{g}" for g in simulated.column("subject")]
+    detector = DeepDetector(epochs=epochs, seed=seed).fit(recordings, groups=groups)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    detector.save(output, training_data={"files": [str(p) for p in data],
+                                         "synthetic_recordings": synthetic, "seed": seed})
+    summary = detector.training_summary_
+    console.print(f"trained on {summary['recordings']} recordings ({summary['samples']} labelled "
+                  f"samples) in {summary['seconds']} s; best epoch {summary['best_epoch']} -> "
+                  f"{output}")

@@ -18,7 +18,8 @@ class IVT(Detector):
 
     Samples faster than ``threshold`` deg/s are saccade samples, the rest fixation samples;
     runs of lost samples become blinks (50-500 ms) or undefined. Fixations shorter than
-    ``min_fixation_s`` become undefined.
+    ``min_fixation_s`` between two saccade runs join them (one saccade, not two); other short
+    fixations become undefined.
 
     Salvucci, D. D. & Goldberg, J. H. (2000). Identifying fixations and saccades in eye-tracking
     protocols. Proceedings of ETRA 2000, 71-78.
@@ -59,4 +60,8 @@ class IVT(Detector):
         labels[np.isnan(speed2)] = Label.UNDEFINED
         labels = label_lost_samples(labels, recording.valid, rate)
         min_samples = max(int(round(self.min_fixation_s * rate)), 1)
+        # a brief dip below the threshold inside a saccade belongs to the saccade; other too
+        # short fixations are undefined
+        labels = remove_short_events(labels, Label.FIXATION, min_samples, Label.SACCADE,
+                                     between=Label.SACCADE)
         return remove_short_events(labels, Label.FIXATION, min_samples)

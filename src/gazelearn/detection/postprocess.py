@@ -38,11 +38,26 @@ def label_lost_samples(labels: np.ndarray, valid: np.ndarray, sampling_rate: flo
 
 
 def remove_short_events(labels: np.ndarray, label: int, min_samples: int,
-                        replacement: int = Label.UNDEFINED) -> np.ndarray:
-    """Relabel runs of ``label`` shorter than ``min_samples`` as ``replacement``."""
+                        replacement: int = Label.UNDEFINED, between: int | None = None
+                        ) -> np.ndarray:
+    """Relabel runs of ``label`` shorter than ``min_samples`` as ``replacement``.
+
+    With ``between``, only the short runs with a ``between`` run on both sides change (for
+    example a velocity dip inside one saccade, which must not split it into two).
+
+    Examples
+    --------
+    >>> labels = np.array([1, 1, 1, 2, 1, 2, 1, 1, 1])
+    >>> remove_short_events(labels, 1, 2, replacement=2, between=2).tolist()
+    [1, 1, 1, 2, 2, 2, 1, 1, 1]
+    """
     labels = labels.copy()
     starts, stops, codes = label_runs(labels)
     short = (codes == label) & ((stops - starts) < min_samples)
+    if between is not None:
+        before = np.concatenate(([-1], codes[:-1]))
+        after = np.concatenate((codes[1:], [-1]))
+        short &= (before == between) & (after == between)
     for start, stop in zip(starts[short], stops[short], strict=True):
         labels[start:stop] = replacement
     return labels

@@ -16,6 +16,9 @@ from collections.abc import Callable
 from gazelearn.errors import InputError
 
 _DETECTORS: dict[str, type] = {}
+# Detectors whose module is imported only when asked for (the deep one pulls in torch, which
+# would slow every `gazelearn events detect --method ivt` by a second or two).
+_LAZY = {"deep": "gazelearn.detection.deep"}
 
 
 def register_detector(name: str) -> Callable[[type], type]:
@@ -33,11 +36,15 @@ def register_detector(name: str) -> Callable[[type], type]:
 
 def available_detectors() -> list[str]:
     """Names of all registered detectors."""
-    return sorted(_DETECTORS)
+    return sorted(set(_DETECTORS) | set(_LAZY))
 
 
 def create_detector(name: str, **options):
     """Create a registered detector by name with keyword options."""
+    if name in _LAZY and name not in _DETECTORS:
+        import importlib
+
+        importlib.import_module(_LAZY[name])
     try:
         cls = _DETECTORS[name]
     except KeyError:

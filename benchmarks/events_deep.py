@@ -1,0 +1,122 @@
+"""The deep event detector, cross-validated by subject on Lund 2013 and GazeCom together.
+
+Folds hold whole subjects out (Lund and GazeCom subjects are distinct people): each fold trains
+one `DeepDetector` on the training subjects' recordings of both datasets (GazeCom thinned to
+every ``--gazecom-stride``-th training file to keep training in minutes on a CPU) and labels
+every recording of the held-out subjects. Scores are the same as in ``events_lund.py``: binary
+kappa and event F1 per class, pooled per Lund stimulus type, and sample F1 on GazeCom.
+
+Usage::
+
+    .venv/bin/python benchmarks/events_deep.py                  # 4 folds, ~15-30 min on 2 cores
+    .venv/bin/python benchmarks/events_deep.py --folds 2 --epochs 5 --gazecom-limit 40  # quick
+
+Writes ``benchmarks/results/events_deep.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import events_lund  # noqa: E402
+import gazelearn  # noqa: E402
+from gazelearn.detection.deep import DeepDetector  # noqa: E402
+from gazelearn.splits import group_kfold  # noqa: E402
+
+
+def cross_validated_predictions(recordings, subjects, datasets, folds: int, epochs: int,
+                                gazecom_stride: int, seed: int, threads: int | None = None,
+                                log=print):
+    """Labels for every recording from a model that never saw its subject."""
+    predictions: list[np.ndarray | None] = [None] * len(recordings)
+    fold_info = []
+    for fold, (train_idx, test_idx) in enumerate(group_kfold(subjects, folds, seed=seed)):
+        train_idx = [i for k, i in enumerate(sorted(train_idx))
+                     if datasets[i] != "gazecom-dev" or k % gazecom_stride == 0]
+        start = time.perf_counter()
+        detector = DeepDetector(epochs=epochs, seed=seed, num_threads=threads, progress=False)
+        detector.fit([recordings[i] for i in train_idx],
+                     groups=[subjects[i] for i in train_idx])
+        for i in test_idx:
+            predictions[i] = detector.predict(recordings[i])
+        seconds = time.perf_counter() - start
+        fold_info.append({"fold": fold, "train_recordings": len(train_idx),
+                          "test_recordings": len(test_idx), "seconds": round(seconds, 1),
+                          "best_epoch": detector.training_summary_["best_epoch"]})
+        log(f"fold {fold}: trained on {len(train_idx)}, labelled {len(test_idx)} "
+            f"in {seconds:.0f} s")
+    return predictions, fold_info
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=events_lund.DATA)
+    parser.add_argument("--folds", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--gazecom-limit", type=int, default=None)
+    parser.add_argument("--gazecom-stride", type=int, default=4,
+                        help="train on every Nth GazeCom training file (all are tested)")
+    parser.add_argument("--seed", type=int, default=events_lund.SEED)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--output", type=Path,
+                        default=HERE / "results" / "events_deep.json")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    lund, lund_types = events_lund.load_lund(args.data / "lund2013-dev")
+    gazecom, gazecom_videos = events_lund.load_gazecom(args.data / "gazecom-dev",
+                                                       args.gazecom_limit)
+    recordings = lund + gazecom
+    datasets = ["lund2013-dev"] * len(lund) + ["gazecom-dev"] * len(gazecom)
+    subjects = [f"{d}:{r.meta.subject}" for d, r in zip(datasets, recordings, strict=True)]
+    predictions, folds = cross_validated_predictions(
+        recordings, subjects, datasets, args.folds, args.epochs, args.gazecom_stride, args.seed,
+        args.threads)
+    results = {
+        "lund2013-dev": {"method": "deep", "cross_validated": True, "groups": {}},
+        "gazecom-dev": {"method": "deep", "cross_validated": True, "groups": {}},
+    }
+    n_lund = len(lund)
+    for group in sorted(set(lund_types)):
+        index = [i for i, t in enumerate(lund_types) if t == group]
+        results["lund2013-dev"]["groups"][group] = events_lund.score_group(
+            [lund[i] for i in index], [predictions[i] for i in index])
+    results["lund2013-dev"]["all"] = events_lund.score_group(lund, predictions[:n_lund])
+    results["gazecom-dev"]["all"] = events_lund.score_group(gazecom, predictions[n_lund:])
+    print(f"\n== lund2013-dev ({n_lund} recordings), deep detector, subject-held-out CV")
+    for group in ["img", "dots", "video", "all"]:
+        print(events_lund.format_table([results["lund2013-dev"]], group))
+        print()
+    print(f"== gazecom-dev ({len(gazecom)} recordings): sample F1, kappa, event F1")
+    print(events_lund.format_table([results["gazecom-dev"]], "all",
+                                   metrics=("sample_f1", "kappa", "event_f1")))
+    record = {
+        "benchmark": "events_deep",
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "seed": args.seed, "folds": folds, "epochs": args.epochs,
+        "gazecom_stride": args.gazecom_stride, "gazecom_limit": args.gazecom_limit,
+        "split": "group k-fold by subject over Lund and GazeCom together",
+        "gazelearn": gazelearn.__version__,
+        "seconds": time.perf_counter() - started,
+        "results": results,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(record, indent=1, default=float) + "\n")
+    print(f"\nwrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
