@@ -94,3 +94,24 @@ def test_train_cli_then_detect_with_the_model(tmp_path):
     assert len(out.read_text().splitlines()) == 3001
     result = runner.invoke(app, ["events", "train", str(folder), "--output", str(tmp_path / "x")])
     assert result.exit_code == 1 and "safetensors" in result.output
+
+
+def test_partial_label_loss_accepts_pso_only_where_flagged():
+    import torch
+
+    from gazelearn.detection.deep import _partial_label_loss
+
+    outputs = torch.randn(2, 3, 5, generator=torch.Generator().manual_seed(0))
+    weight = torch.ones(5)
+    plain = torch.tensor([[0, 1, -1], [0, 1, 4]])
+    expected = torch.nn.functional.cross_entropy(outputs.reshape(-1, 5), plain.reshape(-1),
+                                                 ignore_index=-1)
+    assert float(_partial_label_loss(outputs, plain, weight)) == pytest.approx(float(expected))
+    # flagged fixation (10) and saccade (11): -log(p(label) + p(pso)), by hand
+    flagged = torch.tensor([[0, 1, -1], [10, 11, 4]])
+    log_p = torch.log_softmax(outputs.reshape(-1, 5), -1)
+    by_hand = -(log_p[0, 0] + log_p[1, 1] + torch.logaddexp(log_p[3, 0], log_p[3, 2])
+                + torch.logaddexp(log_p[4, 1], log_p[4, 2]) + log_p[5, 4]) / 5
+    assert float(_partial_label_loss(outputs, flagged, weight)) == pytest.approx(float(by_hand))
+    assert float(_partial_label_loss(outputs, flagged, weight)) < float(
+        _partial_label_loss(outputs, plain, weight))

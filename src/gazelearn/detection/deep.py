@@ -9,8 +9,11 @@ drift and 500 deg/s saccades both fit), plus a validity channel. The design foll
 
 Training uses gazelearn's one training loop: windows of ``window_s`` seconds, a validation split
 by group (never windows of one recording on both sides), class weights against the rarity of
-PSOs and saccades, early stopping and the best checkpoint. Prediction runs on overlapping
-chunks so long recordings are processed in parallel batches.
+PSOs and saccades, early stopping and the best checkpoint. Recordings whose coders never used
+the PSO label (GazeCom) are trained with a partial-label loss that accepts PSO wherever they say
+fixation or saccade, so data without PSO labels do not teach the network that PSOs do not
+exist. Prediction runs on overlapping chunks so long recordings are processed in parallel
+batches.
 
 Examples
 --------
@@ -36,7 +39,7 @@ from torch import nn
 from gazelearn.detection.base import Detector
 from gazelearn.detection.registry import register_detector
 from gazelearn.errors import InputError
-from gazelearn.labels import LABELS
+from gazelearn.labels import LABELS, Label
 from gazelearn.learn.registry import register_class
 from gazelearn.preprocess import resample, velocity
 from gazelearn.recording import Recording
@@ -113,12 +116,56 @@ def detector_features(recording: Recording, rate: float) -> tuple[np.ndarray, Re
     return np.nan_to_num(features, nan=0.0).astype(np.float32), resampled
 
 
-def _targets(labels: np.ndarray) -> np.ndarray:
-    """Label codes -> class indices of the network (-1 = ignored: undefined)."""
+_PSO = _CLASSES.index("pso")
+# Targets at or above this offset come from recordings whose coders never labelled PSOs
+# (GazeCom): there a "fixation" or "saccade" sample may really be a PSO, so the loss accepts
+# either the label or PSO instead of teaching the network that PSOs do not exist.
+_PSO_ALLOWED = 10
+
+
+def _targets(labels: np.ndarray, pso_labelled: bool = True) -> np.ndarray:
+    """Label codes -> class indices of the network (-1 = ignored: undefined).
+
+    Examples
+    --------
+    >>> _targets(np.array([0, 1, 2, 3])).tolist()
+    [-1, 0, 1, 2]
+    >>> _targets(np.array([0, 1, 2, 5]), pso_labelled=False).tolist()
+    [-1, 10, 11, 4]
+    """
     lookup = np.full(len(LABELS), -1, dtype=np.int64)
     for index, name in enumerate(_CLASSES):
         lookup[LABELS.index(name)] = index
-    return lookup[labels]
+    targets = lookup[labels]
+    if not pso_labelled:
+        # only fixation and saccade samples may hide a PSO
+        maybe_pso = np.isin(targets, [_CLASSES.index("fixation"), _CLASSES.index("saccade")])
+        targets = np.where(maybe_pso, targets + _PSO_ALLOWED, targets)
+    return targets
+
+
+def _partial_label_loss(outputs: torch.Tensor, targets: torch.Tensor,
+                        weight: torch.Tensor) -> torch.Tensor:
+    """Weighted cross-entropy where flagged targets also accept the PSO class."""
+    log_p = torch.log_softmax(outputs.reshape(-1, outputs.shape[-1]), dim=-1)
+    targets = targets.reshape(-1)
+    valid = targets >= 0
+    flagged = targets >= _PSO_ALLOWED
+    base = torch.where(flagged, targets - _PSO_ALLOWED, targets).clamp(min=0)
+    chosen = log_p.gather(1, base[:, None])[:, 0]
+    chosen = torch.where(flagged, torch.logaddexp(chosen, log_p[:, _PSO]), chosen)
+    w = weight[base] * valid
+    return -(chosen * w).sum() / w.sum().clamp(min=1e-12)
+
+
+def _partial_label_accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> float:
+    predicted = outputs.argmax(-1).reshape(-1)
+    targets = targets.reshape(-1)
+    valid = targets >= 0
+    flagged = targets >= _PSO_ALLOWED
+    base = torch.where(flagged, targets - _PSO_ALLOWED, targets)
+    correct = (predicted == base) | (flagged & (predicted == _PSO))
+    return float(correct[valid].double().mean()) if valid.any() else float("nan")
 
 
 def _windows(array: np.ndarray, length: int, step: int, fill) -> np.ndarray:
@@ -213,27 +260,22 @@ class DeepDetector(Detector):
         groups = list(range(len(recordings))) if groups is None else list(groups)
         for rec, lab, group in zip(recordings, labels, groups, strict=True):
             features, resampled = detector_features(rec.with_labels(lab), self.sampling_rate)
-            targets = _targets(resampled.labels)
+            targets = _targets(resampled.labels, pso_labelled=bool(np.any(lab == Label.PSO)))
             X_parts.append(_windows(features, length, length // 2, 0.0))
             y_parts.append(_windows(targets, length, length // 2, -1))
             group_parts.append(np.full(len(X_parts[-1]), str(group)))
         X = np.concatenate(X_parts)
         y = np.concatenate(y_parts)
         window_groups = np.concatenate(group_parts)
-        counts = np.bincount(y[y >= 0], minlength=len(_CLASSES)).astype(np.float64)
+        counts = np.bincount(y[y >= 0] % _PSO_ALLOWED,
+                             minlength=len(_CLASSES)).astype(np.float64)
         # square-root inverse frequency: rare PSOs count more without drowning fixations
         weights = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)
         weights = weights / weights[counts > 0].mean()
         weight_tensor = torch.tensor(weights, dtype=torch.float32)
 
         def loss_fn(outputs, targets):
-            return nn.functional.cross_entropy(outputs.reshape(-1, outputs.shape[-1]),
-                                               targets.reshape(-1), weight=weight_tensor,
-                                               ignore_index=-1)
-
-        def sample_accuracy(outputs, targets):
-            keep = targets >= 0
-            return float((outputs.argmax(-1)[keep] == targets[keep]).double().mean())
+            return _partial_label_loss(outputs, targets, weight_tensor)
 
         if len(set(window_groups)) > 1:
             train_idx, val_idx = train_test_by_group(window_groups, test_size=0.2,
@@ -252,7 +294,7 @@ class DeepDetector(Detector):
         start = time.perf_counter()
         val = (X[val_idx], y[val_idx]) if len(val_idx) else None
         history = trainer.fit(network, loss_fn, (X[train_idx], y[train_idx]), val=val,
-                              metrics={"accuracy": sample_accuracy})
+                              metrics={"accuracy": _partial_label_accuracy})
         self.network_ = network.eval()
         self.history_ = history.epochs
         self.training_summary_ = {
