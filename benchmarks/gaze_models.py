@@ -1,0 +1,259 @@
+"""Gaze CNNs and calibration: synthetic measurement experiment, ETRA 2021 eye_left, webcam crops,
+latency. Prints tables and writes ``benchmarks/results/gaze_models.json`` (parts merge into it).
+
+Parts (``--part a b c d``):
+
+a  synthetic eyes (``--persons`` x 3 measurements x 100 frames, seed 0): baseline (random
+   batches) vs per-measurement BN vs stored BN profile (k frames) vs few-point affine (k points)
+   and combinations, for unfamiliar people (split by person) and unfamiliar measurements (split
+   by measurement). In each test measurement the first 16 frames are the calibration pool
+   (first k of them used) and frames 16..99 are evaluated, the same frames for every method.
+b  ETRA 2021 ``eye_left`` (200 images): random 85/15 split (seed 0) and 5-fold CV, MAE in px.
+c  ``webcam-crops-dev``: first 480 rows train, last 120 test, with the rows paired as given
+   (lag 0) and with frame i+1 paired with target i (lag 1).
+d  single-frame latency on one thread.
+
+Example: .venv/bin/python benchmarks/gaze_models.py --part a --persons 24 --epochs 12
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gazelearn.gazemodels import AffineCalibration, GazeRegressor, load_gaze_data
+from gazelearn.metrics import error_deg, error_pct_normalized, error_px
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+OUT = ROOT / "benchmarks" / "results" / "gaze_models.json"
+KS = (5, 9, 16)
+
+
+def errors(true_px, pred_px, screen) -> dict:
+    out = {"pct": float(np.mean(error_pct_normalized(true_px, pred_px, screen))),
+           "px": float(np.mean(error_px(true_px, pred_px)))}
+    if hasattr(screen, "distance_mm"):
+        out["deg"] = float(np.mean(error_deg(true_px, pred_px, screen)))
+    return out
+
+
+def calibration_frames(groups: np.ndarray, n_pool: int = 16) -> np.ndarray:
+    """Position of each frame within its measurement (frames come in recording order)."""
+    position = np.zeros(len(groups), dtype=int)
+    for g in np.unique(groups):
+        rows = np.flatnonzero(groups == g)
+        position[rows] = np.arange(len(rows))
+    return position
+
+
+def evaluate_synthetic(base: GazeRegressor, bnm: GazeRegressor, images, targets, groups,
+                       screen) -> dict:
+    position = calibration_frames(groups)
+    evaluate = position >= 16
+    results: dict[str, list] = {}
+
+    def add(name, pred, rows):
+        results.setdefault(name, []).append((targets[rows], pred))
+
+    for g in np.unique(groups):
+        rows = np.flatnonzero((groups == g) & evaluate)
+        pool = np.flatnonzero(groups == g)[:16]
+        x = images[rows]
+        for model, tag in ((base, "baseline"), (bnm, "bn_model")):
+            model.reset_calibration()
+            add(f"{tag}", model.predict(x), rows)
+        add("per_measurement_bn", bnm.predict(x, groups=np.full(len(rows), g)), rows)
+        base.reset_calibration()
+        add("baseline_batch_bn", base.predict(x, groups=np.full(len(rows), g)), rows)
+        for k in KS:
+            cal = pool[:k]
+            for model, tag in ((base, "baseline"), (bnm, "bn_model")):
+                model.calibrate(images[cal], targets[cal], bn=False, affine=True)
+                add(f"{tag}+affine_k{k}", model.predict(x), rows)
+                model.calibrate(images[cal], bn=True, affine=False)
+                add(f"{tag}+profile_k{k}", model.predict(x), rows)
+                model.calibrate(images[cal], targets[cal], bn=True, affine=True)
+                add(f"{tag}+profile+affine_k{k}", model.predict(x), rows)
+            # affine on top of per-measurement BN outputs (batch statistics of the test frames)
+            bnm.reset_calibration()
+            out_all = bnm.predict(images[np.concatenate([cal, rows])],
+                                  groups=np.full(len(cal) + len(rows), g))
+            fix = AffineCalibration(alpha=1e-3).fit(out_all[:k] / screen_size(screen),
+                                                    targets[cal] / screen_size(screen))
+            add(f"per_measurement_bn+affine_k{k}",
+                fix.transform(out_all[k:] / screen_size(screen)) * screen_size(screen), rows)
+        base.reset_calibration()
+        bnm.reset_calibration()
+    summary = {}
+    for name, parts in results.items():
+        true = np.concatenate([p[0] for p in parts])
+        pred = np.concatenate([p[1] for p in parts])
+        summary[name] = errors(true, pred, screen)
+    return summary
+
+
+def screen_size(screen) -> np.ndarray:
+    return np.array([screen.width_px, screen.height_px], float)
+
+
+def part_a(args) -> dict:
+    from gazelearn.simulate.eyes import simulate_eye_dataset
+
+    start = time.perf_counter()
+    data = simulate_eye_dataset(args.persons, 3, 100, seed=0)
+    images = data.images
+    targets, groups, person = data.targets_px, data.measurement.astype(str), data.person
+    screen = data.screen
+    rng = np.random.default_rng(0)
+    persons = rng.permutation(args.persons)
+    n_test = max(2, args.persons // 4)
+    test_persons = persons[:n_test]
+    splits = {
+        "unfamiliar_people": np.isin(person, test_persons),
+        "unfamiliar_measurements": np.array([m.endswith("_m2") for m in groups]),
+    }
+    out = {"data": f"simulate_eye_dataset({args.persons}, 3, 100, seed=0), 64x36 grayscale",
+           "model": args.model, "epochs": args.epochs, "seed": 0,
+           "test_persons": sorted(int(p) for p in test_persons),
+           "protocol": "per test measurement: frames 0..15 calibration pool (first k used), "
+                       "frames 16..99 evaluated; errors are means over evaluated frames"}
+    for split, test in splits.items():
+        train = ~test
+        models = {}
+        for calibration in ("none", "bn"):
+            t0 = time.perf_counter()
+            models[calibration] = GazeRegressor(
+                args.model, epochs=args.epochs, calibration=calibration,
+                screen_size=(screen.width_px, screen.height_px), num_threads=1,
+                progress=False, seed=0).fit(images[train], targets[train], groups=groups[train])
+            print(f"{split}: trained calibration={calibration} in "
+                  f"{time.perf_counter() - t0:.0f} s", flush=True)
+        result = evaluate_synthetic(models["none"], models["bn"], images[test], targets[test],
+                                    groups[test], screen)
+        out[split] = result
+        print_table(split, result)
+    out["seconds"] = time.perf_counter() - start
+    return out
+
+
+def print_table(title: str, result: dict) -> None:
+    print(f"\n{title}\n{'method':38s} {'% screen':>9s} {'px':>8s} {'deg':>6s}")
+    for name, e in result.items():
+        print(f"{name:38s} {e['pct']:9.2f} {e['px']:8.1f} {e.get('deg', float('nan')):6.2f}")
+
+
+def mae_px(true, pred) -> float:
+    return float(np.mean(np.abs(np.asarray(true) - np.asarray(pred))))
+
+
+def part_b(args) -> dict:
+    from sklearn.model_selection import KFold
+
+    from gazelearn.splits import random_split
+
+    data = load_gaze_data(DATA / "etra2021" / "eye_left")
+    x, y = data.images, data.targets_px
+    size = (1366.0, 768.0)
+    out = {"data": "etra2021/eye_left (200 images, resized to 43x43, the most common size)",
+           "screen_px": size, "epochs": args.epochs_b, "seed": 0}
+    for model in args.models_b:
+        split = random_split(len(x), test_size=0.15, seed=0)
+        train, test = np.asarray(split[0]), np.asarray(split[1])
+        reg = GazeRegressor(model, epochs=args.epochs_b, batch_size=16, screen_size=size,
+                            num_threads=1, progress=False, seed=0).fit(x[train], y[train])
+        pred = reg.predict(x[test])
+        entry = {"holdout_85_15": {"mae_px": mae_px(y[test], pred),
+                                   "euclid_px": float(np.mean(error_px(y[test], pred))),
+                                   "n_test": int(len(test))}}
+        folds = []
+        for tr, te in KFold(5, shuffle=True, random_state=0).split(x):
+            reg = GazeRegressor(model, epochs=args.epochs_b, batch_size=16, screen_size=size,
+                                num_threads=1, progress=False, seed=0).fit(x[tr], y[tr])
+            folds.append(mae_px(y[te], reg.predict(x[te])))
+        entry["cv5_mae_px"] = {"mean": float(np.mean(folds)), "folds": folds}
+        # what predicting the training mean would score (a floor for "learned anything")
+        entry["mean_predictor_mae_px"] = mae_px(y[test], np.tile(y[train].mean(0), (len(test), 1)))
+        out[model] = entry
+        print(f"ETRA eye_left {model}: holdout MAE {entry['holdout_85_15']['mae_px']:.1f} px, "
+              f"5-fold MAE {entry['cv5_mae_px']['mean']:.1f} px "
+              f"(mean predictor {entry['mean_predictor_mae_px']:.1f} px)", flush=True)
+    return out
+
+
+def part_c(args) -> dict:
+    data = load_gaze_data(DATA / "webcam-crops-dev" / "eye_data.csv")
+    x, y = data.images, data.targets_px
+    size = (1920.0, 1080.0)
+    out = {"data": "webcam-crops-dev/eye_data.csv: face, left, right eye resized to 45x45 RGB, "
+                   "stacked as 9 channels", "split": "rows 0..479 train, 480..599 test",
+           "epochs": args.epochs_c, "seed": 0}
+    for lag in (0, 1):
+        xs, ys = (x, y) if lag == 0 else (x[1:], y[:-1])
+        n = len(ys)
+        train, test = np.arange(0, 480 - lag), np.arange(480 - lag, n)
+        reg = GazeRegressor(args.model, epochs=args.epochs_c, batch_size=32, screen_size=size,
+                            num_threads=1, progress=False, seed=0).fit(xs[train], ys[train])
+        pred = reg.predict(xs[test])
+        mean_pred = np.tile(ys[train].mean(0), (len(test), 1))
+        out[f"lag{lag}"] = {"px": float(np.mean(error_px(ys[test], pred))),
+                            "pct": float(np.mean(error_pct_normalized(ys[test], pred, size))),
+                            "mean_predictor_px": float(np.mean(error_px(ys[test], mean_pred))),
+                            "n_train": int(len(train)), "n_test": int(len(test))}
+        print(f"webcam lag {lag}: {out[f'lag{lag}']}", flush=True)
+    return out
+
+
+def part_d(args) -> dict:
+    from gazelearn.gazemodels.models import resnet_small, tutorial_cnn
+
+    torch.set_num_threads(1)
+    out = {"threads": 1, "input": "1x1x36x64", "statistic": "median of 300 runs, ms"}
+    for name, net in (("tutorial", tutorial_cnn(1)), ("resnet", resnet_small(1))):
+        net.eval()
+        x = torch.randn(1, 1, 36, 64)
+        times = []
+        with torch.inference_mode():
+            for _ in range(30):
+                net(x)
+            for _ in range(300):
+                t0 = time.perf_counter()
+                net(x)
+                times.append(time.perf_counter() - t0)
+        out[name] = {"ms": 1000 * float(np.median(times)),
+                     "parameters": int(sum(p.numel() for p in net.parameters()))}
+        print(f"latency {name}: {out[name]}")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", nargs="+", default=["a", "b", "c", "d"])
+    parser.add_argument("--persons", type=int, default=24)
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs-b", type=int, default=60)
+    parser.add_argument("--epochs-c", type=int, default=40)
+    parser.add_argument("--model", default="resnet")
+    parser.add_argument("--models-b", nargs="+", default=["resnet", "tutorial"])
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    results = json.loads(OUT.read_text()) if OUT.is_file() else {}
+    parts = {"a": part_a, "b": part_b, "c": part_c, "d": part_d}
+    names = {"a": "synthetic_measurements", "b": "etra2021_eye_left", "c": "webcam_crops",
+             "d": "latency"}
+    for part in args.part:
+        results[names[part]] = {**parts[part](args), "command": (
+            "python benchmarks/gaze_models.py " + " ".join(
+                f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                for k, v in vars(args).items() if k != "part") + f" --part {part}")}
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

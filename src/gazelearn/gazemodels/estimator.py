@@ -1,0 +1,350 @@
+"""``GazeRegressor``: eye images -> gaze point, with BatchNorm and few-point user calibration.
+
+The estimator follows scikit-learn's contract (``fit``/``predict``/``score``, constructor
+arguments stored unchanged, learned state ending in ``_``) and is stored by
+:func:`gazelearn.learn.save_model` as safetensors + JSON (no pickle), user calibration included.
+Internally it predicts *normalised* screen coordinates (targets / screen size, centred);
+``predict`` returns px like the targets given to ``fit``.
+
+Calibration (see :mod:`gazelearn.gazemodels.calibration`):
+
+* ``calibration="bn"`` trains with every batch drawn from ONE group (measurement), so its
+  BatchNorm layers normalise each measurement on its own; ``predict(X, groups=...)`` then
+  normalises every test group with its own batch statistics;
+* :meth:`GazeRegressor.calibrate` stores a per-user BN profile from ``k`` frames and/or fits an
+  affine correction on ``k`` points; ``predict`` without groups then runs frame by frame in
+  eval mode with the profile (the real-time form), followed by the affine correction.
+
+Examples
+--------
+>>> import numpy as np
+>>> from gazelearn.simulate.eyes import simulate_eye_dataset
+>>> data = simulate_eye_dataset(2, 2, 16, seed=0)
+>>> model = GazeRegressor("resnet", {"channels": (8, 8)}, epochs=1, calibration="bn",
+...                       screen_size=(1920, 1080), num_threads=1, progress=False)
+>>> _ = model.fit(data.images, data.targets_px, groups=data.measurement)
+>>> model.predict(data.images[:5]).shape
+(5, 2)
+>>> _ = model.calibrate(data.images[:9], data.targets_px[:9])
+>>> sorted(k for k in vars(model) if k.endswith("calibration_") or k.endswith("profile_"))
+['bn_profile_', 'output_calibration_']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from gazelearn.errors import InputError
+from gazelearn.gazemodels import models as _models  # noqa: F401  (registers architectures)
+from gazelearn.gazemodels.augment import Augment
+from gazelearn.gazemodels.calibration import (
+    AffineCalibration,
+    bn_layers,
+    bn_profile,
+    use_bn_profile,
+)
+from gazelearn.gazemodels.data import images_to_array
+from gazelearn.learn.registry import register
+from gazelearn.nn import callbacks as cb
+from gazelearn.nn.architectures import build
+from gazelearn.nn.loop import Trainer, predict
+from gazelearn.nn.samplers import GroupBatchSampler
+
+__all__ = ["GazeRegressor", "as_images", "model_architecture"]
+
+
+def model_architecture(name: str) -> str:
+    """Architecture name of a gaze model name: ``resnet`` -> ``gaze_resnet``."""
+    from gazelearn.nn.architectures import ARCHITECTURES
+
+    key = name if name in ARCHITECTURES else f"gaze_{name}"
+    if key not in ARCHITECTURES or not key.startswith("gaze_"):
+        names = sorted(k[5:] for k in ARCHITECTURES if k.startswith("gaze_"))
+        raise InputError(f"unknown gaze model {name!r}; choose from {', '.join(names)}")
+    return key
+
+
+def as_images(X: Any) -> np.ndarray:
+    """Images as float32 ``(n, c, h, w)``: uint8 ``(n, h, w[, c])`` is converted and scaled.
+
+    Examples
+    --------
+    >>> as_images(np.zeros((2, 36, 64), np.uint8)).shape
+    (2, 1, 36, 64)
+    """
+    if torch.is_tensor(X):
+        X = X.detach().cpu().numpy()
+    X = np.asarray(X)
+    if X.ndim == 3 or (X.ndim == 4 and X.dtype == np.uint8 and X.shape[-1] in (1, 3, 4)
+                       and X.shape[1] not in (1, 3)):
+        return images_to_array(X)
+    if X.ndim != 4:
+        raise InputError(f"images must be (n, h, w), (n, h, w, c) or (n, c, h, w); got {X.shape}")
+    return X.astype(np.float32) / (255.0 if X.dtype == np.uint8 else 1.0)
+
+
+@register("gaze_cnn", task="regression", description="eye images -> gaze point (CNN + calibration)")
+class GazeRegressor(RegressorMixin, BaseEstimator):
+    """A CNN gaze estimator with BatchNorm calibration and few-point affine calibration.
+
+    Parameters
+    ----------
+    model : str
+        ``tutorial`` (the ETRA 2021 tutorial's CNN) or ``resnet`` (small residual CNN of
+        depthwise-separable blocks); see :mod:`gazelearn.gazemodels.models`.
+    model_options : dict, optional
+        Keyword arguments of the network's factory (``{"channels": (16, 32)}``).
+    epochs, batch_size, lr, weight_decay : int, int, float, float
+        Training length, batch size (frames per batch; per measurement with ``calibration="bn"``),
+        AdamW learning rate (cosine schedule) and weight decay.
+    calibration : {"none", "bn"}
+        ``bn``: every training batch from one group (``groups`` in ``fit`` required).
+    augment : bool
+        Brightness, contrast, shift, blur and noise augmentation while training.
+    screen_size : (float, float), optional
+        Screen width and height in px; targets are divided by it. Default: the largest
+        target of each axis in the training data.
+    loss : {"l1", "mse"}
+        Mean absolute error (the tutorial's) or mean squared error, on normalised targets.
+    seed : int
+        Seeds initialisation, batches and augmentation.
+    num_threads : int, optional
+        CPU threads for training and prediction.
+    progress : bool, optional
+        Progress bar while training.
+
+    Attributes
+    ----------
+    model_ : torch.nn.Module
+        The trained network (eval mode).
+    screen_size_ : tuple
+        Screen size used for normalisation.
+    bn_profile_ : dict or None
+        Stored per-user BN statistics (after :meth:`calibrate`).
+    output_calibration_ : numpy.ndarray or None
+        ``(3, 2)`` affine correction of normalised outputs (after :meth:`calibrate` with targets).
+    history_ : list of dict
+        Metrics of every training epoch.
+    """
+
+    def __init__(self, model: str = "resnet", model_options: dict | None = None,
+                 epochs: int = 20, batch_size: int = 32, lr: float = 3e-3,
+                 weight_decay: float = 1e-4, calibration: str = "none", augment: bool = True,
+                 screen_size: tuple[float, float] | None = None, loss: str = "l1",
+                 seed: int = 0, num_threads: int | None = None,
+                 progress: bool | None = None) -> None:
+        self.model = model
+        self.model_options = model_options
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.calibration = calibration
+        self.augment = augment
+        self.screen_size = screen_size
+        self.loss = loss
+        self.seed = seed
+        self.num_threads = num_threads
+        self.progress = progress
+
+    # ------------------------------------------------------------------ helpers
+    def _normalize(self, y_px: np.ndarray) -> np.ndarray:
+        return np.asarray(y_px, dtype=np.float64) / np.asarray(self.screen_size_) - 0.5
+
+    def _denormalize(self, y: np.ndarray) -> np.ndarray:
+        return (np.asarray(y, dtype=np.float64) + 0.5) * np.asarray(self.screen_size_)
+
+    def _prepare(self, X: Any) -> torch.Tensor:
+        check_is_fitted(self, "model_")
+        x = as_images(X)
+        if x.shape[1:] != tuple(self.input_shape_):
+            raise InputError(f"the model was trained on images of shape (channels, height, "
+                             f"width) {tuple(self.input_shape_)}, got {x.shape[1:]}")
+        return torch.as_tensor((x - self.x_mean_) / self.x_scale_)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any, groups: Any = None) -> GazeRegressor:
+        """Train on images ``X`` and targets ``y`` (px, ``(n, 2)``).
+
+        Parameters
+        ----------
+        X : array
+            ``(n, h, w)`` / ``(n, h, w, c)`` uint8 or ``(n, c, h, w)`` float in [0, 1].
+        y : array of shape (n, 2)
+            Gaze targets in px.
+        groups : array of shape (n,), optional
+            Measurement (session) of every frame; required with ``calibration="bn"``.
+        """
+        x = as_images(X)
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim != 2 or y.shape[1] != 2 or len(y) != len(x):
+            raise InputError(f"y must be (n, 2) gaze targets for {len(x)} images; got {y.shape}")
+        if len(x) < 2:
+            raise InputError("training needs at least 2 images")
+        if self.calibration not in ("none", "bn"):
+            raise InputError(f"calibration must be 'none' or 'bn', got {self.calibration!r}")
+        if self.loss not in ("l1", "mse"):
+            raise InputError(f"loss must be 'l1' or 'mse', got {self.loss!r}")
+        architecture = model_architecture(self.model)
+        self.screen_size_ = tuple(float(v) for v in (
+            self.screen_size if self.screen_size is not None else np.ceil(y.max(axis=0))))
+        if min(self.screen_size_) <= 0:
+            raise InputError(f"screen size must be positive, got {self.screen_size_}")
+        self.input_shape_ = tuple(int(s) for s in x.shape[1:])
+        self.x_mean_ = x.mean(axis=(0, 2, 3), keepdims=True)[0].astype(np.float32)
+        self.x_scale_ = np.maximum(x.std(axis=(0, 2, 3), keepdims=True)[0], 1e-3).astype(
+            np.float32)
+        inputs = torch.as_tensor(x)
+        targets = torch.as_tensor(self._normalize(y), dtype=torch.float32)
+        sampler = None
+        if self.calibration == "bn":
+            if groups is None:
+                raise InputError("calibration='bn' needs groups (the measurement of every "
+                                 "frame) to draw each batch from one measurement")
+            groups = np.asarray(groups)
+            if len(groups) != len(x):
+                raise InputError(f"groups has {len(groups)} values for {len(x)} images")
+            sizes = np.unique(groups, return_counts=True)[1]
+            sampler = GroupBatchSampler(groups, self.batch_size, seed=self.seed,
+                                        drop_last=bool(sizes.min() >= self.batch_size))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            net = build(architecture, self.input_shape_, 2, **(self.model_options or {}))
+        augment = Augment(seed=self.seed) if self.augment else None
+
+        mean, scale = torch.as_tensor(self.x_mean_), torch.as_tensor(self.x_scale_)
+
+        def forward(module: torch.nn.Module, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
+            xb, yb = batch
+            if augment is not None and module.training:
+                xb = augment(xb)
+            return module((xb - mean) / scale), yb
+
+        loss = torch.nn.L1Loss() if self.loss == "l1" else torch.nn.MSELoss()
+        trainer = Trainer(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                          weight_decay=self.weight_decay, optimizer="adamw",
+                          callbacks=[cb.LRSchedule("cosine", monitor="loss")], seed=self.seed,
+                          device="cpu", num_threads=self.num_threads, progress=self.progress,
+                          forward=forward)
+        history = trainer.fit(net, loss, (inputs, targets), batch_sampler=sampler)
+        self.model_ = net.eval()
+        self.history_ = history.epochs
+        self.n_train_ = int(len(x))
+        self.bn_profile_ = None
+        self.output_calibration_ = None
+        return self
+
+    # ------------------------------------------------------------------ calibration
+    def calibrate(self, X: Any, y: Any = None, bn: bool | None = None, affine: bool = True,
+                  alpha: float = 1e-3, kind: str = "affine") -> GazeRegressor:
+        """Calibrate to one user from ``k`` frames (and, for the affine part, their targets).
+
+        Parameters
+        ----------
+        X : array
+            ``k`` calibration images of the user.
+        y : array of shape (k, 2), optional
+            Their targets in px; without them only the BN profile is stored.
+        bn : bool, optional
+            Store a BN profile computed from ``X`` (default: when trained with
+            ``calibration="bn"``).
+        affine : bool
+            Fit the affine output correction (needs ``y``).
+        alpha, kind
+            See :class:`~gazelearn.gazemodels.calibration.AffineCalibration`.
+        """
+        x = self._prepare(X)
+        bn = (self.calibration == "bn") if bn is None else bn
+        self.bn_profile_ = None
+        self.output_calibration_ = None
+        if bn:
+            with torch.random.fork_rng(devices=[]):
+                self.bn_profile_ = bn_profile(self.model_, x)
+        if affine and y is not None:
+            y = np.asarray(y, dtype=np.float64)
+            if y.shape != (len(x), 2):
+                raise InputError(f"calibration targets must be ({len(x)}, 2); got {y.shape}")
+            raw = self._outputs(x, None)
+            cal = AffineCalibration(alpha=alpha, kind=kind).fit(raw, self._normalize(y))
+            self.output_calibration_ = cal.matrix_
+        return self
+
+    def reset_calibration(self) -> GazeRegressor:
+        """Forget the user calibration (BN profile and affine correction)."""
+        self.bn_profile_ = None
+        self.output_calibration_ = None
+        return self
+
+    # ------------------------------------------------------------------ predict
+    def _outputs(self, x: torch.Tensor, groups: Any) -> np.ndarray:
+        threads = torch.get_num_threads()
+        if self.num_threads:
+            torch.set_num_threads(int(self.num_threads))
+        try:
+            if groups is None:
+                with use_bn_profile(self.model_, self.bn_profile_):
+                    return predict(self.model_, x).double().numpy()
+            groups = np.asarray(groups)
+            if len(groups) != len(x):
+                raise InputError(f"groups has {len(groups)} values for {len(x)} images")
+            if not bn_layers(self.model_):
+                return predict(self.model_, x).double().numpy()
+            out = np.zeros((len(x), 2))
+            for group in np.unique(groups):
+                rows = np.flatnonzero(groups == group)
+                if len(rows) < 2:
+                    with use_bn_profile(self.model_, self.bn_profile_):
+                        out[rows] = predict(self.model_, x[rows]).double().numpy()
+                    continue
+                profile = bn_profile(self.model_, x[rows])
+                with use_bn_profile(self.model_, profile):
+                    out[rows] = predict(self.model_, x[rows]).double().numpy()
+            return out
+        finally:
+            torch.set_num_threads(threads)
+
+    def predict_normalized(self, X: Any, groups: Any = None) -> np.ndarray:
+        """Predictions in screen fractions (0..1), ``(n, 2)``; see :meth:`predict`."""
+        out = self._outputs(self._prepare(X), groups)
+        if getattr(self, "output_calibration_", None) is not None:
+            out = np.hstack([out, np.ones((len(out), 1))]) @ self.output_calibration_
+        return out + 0.5
+
+    def predict(self, X: Any, groups: Any = None) -> np.ndarray:
+        """Gaze points in px, ``(n, 2)``.
+
+        Parameters
+        ----------
+        X : array
+            Images (as in :meth:`fit`).
+        groups : array of shape (n,), optional
+            Measurement of every frame: BatchNorm then normalises each group with its own batch
+            statistics (per-measurement BN). Without groups: eval mode frame by frame, with the
+            stored BN profile when there is one. The affine correction, when fitted, comes last.
+        """
+        return self.predict_normalized(X, groups) * np.asarray(self.screen_size_)
+
+    # ------------------------------------------------------------------ model files
+    def __gazelearn_state__(self) -> dict[str, Any]:
+        check_is_fitted(self, "model_")
+        state = {k: v for k, v in vars(self).items()
+                 if k.endswith("_") and not k.startswith("_") and k not in
+                 ("model_", "preprocessing_", "model_info_")}
+        state["model_"] = {k: v.detach().cpu().numpy() for k, v in
+                           self.model_.state_dict().items()}
+        return state
+
+    def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
+        weights = state.pop("model_")
+        vars(self).update(state)
+        self.input_shape_ = tuple(self.input_shape_)
+        self.screen_size_ = tuple(self.screen_size_)
+        net = build(model_architecture(self.model), self.input_shape_, 2,
+                    **(self.model_options or {}))
+        net.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
+        self.model_ = net.eval()
