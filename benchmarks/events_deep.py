@@ -33,6 +33,7 @@ if str(HERE) not in sys.path:
 import events_lund  # noqa: E402
 import gazelearn  # noqa: E402
 from gazelearn.detection.deep import DeepDetector  # noqa: E402
+from gazelearn.labels import Label  # noqa: E402
 from gazelearn.splits import group_kfold  # noqa: E402
 
 
@@ -94,12 +95,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             [lund[i] for i in index], [predictions[i] for i in index])
     results["lund2013-dev"]["all"] = events_lund.score_group(lund, predictions[:n_lund])
     results["gazecom-dev"]["all"] = events_lund.score_group(gazecom, predictions[n_lund:])
+    # GazeCom's coders had no PSO class: also score with predicted PSO counted as saccade
+    merged = [np.where(p == Label.PSO, Label.SACCADE, p) for p in predictions[n_lund:]]
+    results["gazecom-dev (pso as saccade)"] = {
+        "method": "deep", "cross_validated": True, "groups": {},
+        "all": events_lund.score_group(gazecom, merged)}
     print(f"\n== lund2013-dev ({n_lund} recordings), deep detector, subject-held-out CV")
     for group in ["img", "dots", "video", "all"]:
         print(events_lund.format_table([results["lund2013-dev"]], group))
         print()
     print(f"== gazecom-dev ({len(gazecom)} recordings): sample F1, kappa, event F1")
     print(events_lund.format_table([results["gazecom-dev"]], "all",
+                                   metrics=("sample_f1", "kappa", "event_f1")))
+    print("== gazecom-dev, predicted PSO counted as saccade (GazeCom has no PSO class)")
+    print(events_lund.format_table([results["gazecom-dev (pso as saccade)"]], "all",
                                    metrics=("sample_f1", "kappa", "event_f1")))
     record = {
         "benchmark": "events_deep",
