@@ -309,32 +309,39 @@ class DeepDetector(Detector):
     # ------------------------------------------------------------------ prediction
     def predict_proba(self, recording: Recording) -> np.ndarray:
         """Class probabilities ``(n_samples, 5)`` for fixation, saccade, pso, pursuit, blink."""
+        return self._scores(recording, probabilities=True)
+
+    def _scores(self, recording: Recording, probabilities: bool) -> np.ndarray:
+        """Per-sample class scores: probabilities, or logits (enough for the arg-max)."""
         if not hasattr(self, "network_"):
             raise InputError("the deep detector has no model: train it (gazelearn events train) "
                              "or give a model file")
         features, resampled = detector_features(recording, self.sampling_rate)
         if self.architecture == "tcn":
             # long chunks are cheap for convolutions; the margin covers the receptive field
-            length, margin = int(round(8 * self.sampling_rate)), 256
+            length, margin = int(round(16 * self.sampling_rate)), 256
         else:
             length = int(round(2 * self.window_s * self.sampling_rate))
             margin = length // 8
         step = length - 2 * margin
         n = len(features)
         chunks = _windows(features, length, step, 0.0) if n > length else features[None]
+        transform = (lambda logits: torch.softmax(logits, -1)) if probabilities else \
+            (lambda logits: logits)
+        batch = 16
         with torch.inference_mode():
-            probabilities = np.concatenate([
-                torch.softmax(self.network_(torch.from_numpy(chunks[i:i + 32])), -1).numpy()
-                for i in range(0, len(chunks), 32)])
+            scores = np.concatenate([
+                transform(self.network_(torch.from_numpy(chunks[i:i + batch]))).numpy()
+                for i in range(0, len(chunks), batch)])
         result = np.zeros((n, len(_CLASSES)), dtype=np.float32)
         if n <= length:
-            result[:] = probabilities[0, :n]
+            result[:] = scores[0, :n]
         else:
             # each chunk contributes its centre; the chunk edges lack context on one side
             starts = list(range(0, max(n - length, 0) + 1, step))
             if starts[-1] + length < n:
                 starts.append(n - length)
-            for chunk, start in zip(probabilities, starts, strict=True):
+            for chunk, start in zip(scores, starts, strict=True):
                 lo = 0 if start == 0 else margin
                 hi = length if start + length >= n else length - margin
                 result[start + lo:start + hi] = chunk[lo:hi]
@@ -355,9 +362,9 @@ class DeepDetector(Detector):
     def predict(self, recording: Recording) -> np.ndarray:
         from gazelearn.detection.postprocess import label_lost_samples
 
-        probabilities = self.predict_proba(recording)
+        scores = self._scores(recording, probabilities=False)
         codes = np.array([LABELS.index(name) for name in _CLASSES], dtype=np.int8)
-        labels = codes[probabilities.argmax(axis=1)]
+        labels = codes[scores.argmax(axis=1)]
         # lost samples follow the shared rule, as for every detector
         lost_labels = label_lost_samples(labels, recording.valid, recording.sampling_rate)
         labels = np.where(recording.valid, labels, lost_labels).astype(np.int8)
