@@ -10,7 +10,7 @@ from functools import wraps
 import typer
 from rich.console import Console
 
-from gazelearn.errors import GazelearnError
+from gazelearn.errors import GazelearnError, InputError
 
 console = Console()
 error_console = Console(stderr=True)
@@ -49,3 +49,36 @@ def progress_enabled() -> bool:
     """Progress bars only on an interactive terminal, never in CI or tests."""
     return sys.stderr.isatty() and not os.environ.get("CI") and "PYTEST_CURRENT_TEST" not in \
         os.environ
+
+
+def _parse_value(text: str):
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes"):
+        return True
+    if lowered in ("false", "no"):
+        return False
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_key_values(items: list[str] | None, option: str) -> dict:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}`` for repeatable ``KEY=VALUE`` options.
+
+    Values become bool, int or float where they read as one; ``-`` in keys becomes ``_``.
+
+    Examples
+    --------
+    >>> parse_key_values(["threshold=40", "eye=right", "sort=yes"], "--option")
+    {'threshold': 40, 'eye': 'right', 'sort': True}
+    """
+    options = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"{option} {item!r}: expected KEY=VALUE, e.g. threshold=40")
+        options[key.strip().replace("-", "_")] = _parse_value(value)
+    return options

@@ -39,7 +39,7 @@ from typing import Annotated
 
 import typer
 
-from gazelearn.cli.common import console, run_safely
+from gazelearn.cli.common import console, parse_key_values, run_safely
 from gazelearn.errors import InputError
 from gazelearn.io import IMAGE_FORMATS, detect_format, expand_paths, read, write_recording
 from gazelearn.io.images import read_images
@@ -99,30 +99,6 @@ ReadOptionOption = Annotated[list[str] | None, typer.Option(
     "--read-option", "-O", help="A format option KEY=VALUE, e.g. position=smooth (radio), "
     "clock=system (etra-paths), eye=right (eyelink-asc), unordered=sort. Repeatable.",
     rich_help_panel=_PANEL)]
-
-
-def _parse_value(text: str):
-    lowered = text.strip().lower()
-    if lowered in ("true", "yes"):
-        return True
-    if lowered in ("false", "no"):
-        return False
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
-def _parse_read_options(items: list[str] | None) -> dict:
-    options = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"expected KEY=VALUE, got {item!r}")
-        options[key.strip().replace("-", "_")] = _parse_value(value)
-    return options
 
 
 def _present(value) -> bool:
@@ -251,7 +227,7 @@ def reader_kwargs_raw(raw: dict) -> dict:
         "sampling_rate": raw.get("sampling_rate"),
         "screen_px": raw.get("screen_px"), "screen_mm": raw.get("screen_mm"),
         "distance_mm": raw.get("distance_mm"),
-        "read_options": _parse_read_options(raw.get("read_option")),
+        "read_options": parse_key_values(raw.get("read_option"), "--read-option"),
     }
 
 

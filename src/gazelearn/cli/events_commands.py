@@ -20,7 +20,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from gazelearn.cli.common import console, run_safely
+from gazelearn.cli.common import console, parse_key_values, run_safely
 from gazelearn.cli.data_commands import ReaderOptions, reader_options
 from gazelearn.cli.main import app
 from gazelearn.errors import InputError
@@ -42,19 +42,6 @@ def _detect_all(paths: list[Path], method: str, reader: ReaderOptions, options: 
         recording = read(path, **reader.kwargs())
         results.append((path, recording, detector.predict(recording)))
     return results
-
-
-def _parse_options(items: list[str] | None) -> dict:
-    options = {}
-    for item in items or []:
-        if "=" not in item:
-            raise InputError(f"--option {item!r}: expected KEY=VALUE, e.g. threshold=40")
-        key, value = item.split("=", 1)
-        try:
-            options[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key.strip()] = value
-    return options
 
 
 @events_app.command("detect")
@@ -85,7 +72,7 @@ def detect(
 
     if out_format not in ("csv", "parquet"):
         raise InputError(f"--out-format {out_format!r}: expected csv or parquet")
-    options = _parse_options(option)
+    options = parse_key_values(option, "--option")
     if method == "deep":
         options.setdefault("model", str(model) if model else "default")
     elif model is not None:
