@@ -44,8 +44,8 @@ import numpy as np
 
 from gazelearn.learn import create
 from gazelearn.metrics import accuracy, bootstrap_ci, cohen_kappa
-from gazelearn.preprocess import WindowSet, make_windows
 from gazelearn.splits import check_leakage, group_kfold, random_split
+from gazelearn.windows import WindowSet, make_windows
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "etra2021" / "paths"

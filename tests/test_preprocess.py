@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import gazelearn.preprocess as pp
+import gazelearn.windows as win
 from gazelearn import Dataset, InputError, Metadata, Recording, Screen
 
 SCREEN = Screen(1024, 768, 380.0, 300.0, 670.0)
@@ -203,7 +204,7 @@ def test_resample_never_bridges_gaps():
 ])
 def test_sliding_window_counts(n, length, step, pad, starts):
     values = np.arange(2.0 * n).reshape(n, 2)
-    windows, got, mask = pp.sliding_windows(values, length, step, pad)
+    windows, got, mask = win.sliding_windows(values, length, step, pad)
     assert got.tolist() == starts
     assert windows.shape == (len(starts), length, 2) and mask.shape == (len(starts), length)
     for w, s, m in zip(windows, got, mask, strict=True):
@@ -214,13 +215,13 @@ def test_sliding_window_counts(n, length, step, pad, starts):
 
 
 def test_sliding_windows_errors_and_fill():
-    windows, _, mask = pp.sliding_windows(np.arange(5), 3, pad=True, fill=0)
+    windows, _, mask = win.sliding_windows(np.arange(5), 3, pad=True, fill=0)
     assert windows.dtype.kind == "i" and windows[1, :, 0].tolist() == [3, 4, 0]
     for length, step in [(0, 1), (3, 0), (2.5, 1)]:
         with pytest.raises(InputError):
-            pp.sliding_windows(np.arange(5.0), length, step)
+            win.sliding_windows(np.arange(5.0), length, step)
     with pytest.raises(InputError):
-        pp.sliding_windows(np.zeros((2, 2, 2)), 1)
+        win.sliding_windows(np.zeros((2, 2, 2)), 1)
 
 
 def _dataset():
@@ -237,7 +238,7 @@ def _dataset():
 
 def test_make_windows_from_dataset():
     data = _dataset()
-    ws = pp.make_windows(data, length=20, features=("vx", "vy", "x"), targets="task",
+    ws = win.make_windows(data, length=20, features=("vx", "vy", "x"), targets="task",
                          groups="subject")
     assert ws.channels == ("vx", "vy", "x", "valid") and ws.velocity_unit == "deg/s"
     assert ws.X.dtype == np.float32 and ws.X.shape == (5 + 3 + 2, 20, 4)
@@ -256,7 +257,7 @@ def test_make_windows_from_dataset():
 
 def test_make_windows_padding_drop_and_units():
     data = _dataset()
-    ws = pp.make_windows(data, length=40, step=40, features=("x", "y"), pad=True,
+    ws = win.make_windows(data, length=40, step=40, features=("x", "y"), pad=True,
                          fill_nan=False, max_lost=0.5)
     # rec0: 0, 40, 80(pad); rec1: 0 (30/40 lost -> dropped), 40 (pad, 20 real, 0 lost); rec2: 0, 40
     assert ws.recording.tolist() == [0, 0, 0, 1, 2, 2]
@@ -265,7 +266,7 @@ def test_make_windows_padding_drop_and_units():
     assert (ws.sample_labels[2, 20:] == -1).all() and (ws.sample_labels[2, :20] == 1).all()
     assert ws.groups.tolist() == [0, 0, 0, 1, 2, 2]  # default: the recording
     assert ws.velocity_unit == "" and ws.y is None
-    px = pp.make_windows(list(data), 10, features=("speed",), velocity_unit="px")
+    px = win.make_windows(list(data), 10, features=("speed",), velocity_unit="px")
     assert px.velocity_unit == "px/s"
     np.testing.assert_allclose(px.X[0, :, 0], 50.0, rtol=1e-6)
     sub = ws.subset(np.array([0, 3]))
@@ -276,20 +277,20 @@ def test_make_windows_errors():
     data = _dataset()
     no_screen = Recording(np.arange(30) / 100.0, np.zeros(30), np.zeros(30))
     with pytest.raises(InputError, match="screen"):
-        pp.make_windows([data[0], no_screen], 10)
-    assert pp.make_windows([data[0], no_screen], 10, velocity_unit="px").velocity_unit == "px/s"
+        win.make_windows([data[0], no_screen], 10)
+    assert win.make_windows([data[0], no_screen], 10, velocity_unit="px").velocity_unit == "px/s"
     with pytest.raises(InputError, match="features"):
-        pp.make_windows(data, 10, features=("vz",))
+        win.make_windows(data, 10, features=("vz",))
     with pytest.raises(InputError, match="pupil"):
-        pp.make_windows(data, 10, features=("pupil",))
+        win.make_windows(data, 10, features=("pupil",))
     with pytest.raises(InputError, match="length"):
-        pp.make_windows(data, 0)
+        win.make_windows(data, 0)
     with pytest.raises(InputError, match="targets"):
-        pp.make_windows(data, 10, targets=[1, 2])
+        win.make_windows(data, 10, targets=[1, 2])
     with pytest.raises(InputError, match="column"):
-        pp.make_windows(data, 10, groups="nope")
+        win.make_windows(data, 10, groups="nope")
     with pytest.raises(InputError, match="column"):
-        pp.make_windows(list(data), 10, groups="nope")
-    assert set(pp.make_windows(list(data), 10, groups="subject").groups.tolist()) == {"a", "b"}
-    empty = pp.make_windows(data, 1000)
+        win.make_windows(list(data), 10, groups="nope")
+    assert set(win.make_windows(list(data), 10, groups="subject").groups.tolist()) == {"a", "b"}
+    empty = win.make_windows(data, 1000)
     assert empty.X.shape == (0, 1000, 3) and empty.sample_labels.shape == (0, 1000)

@@ -147,7 +147,7 @@ def tune_command(
     from gazelearn.learn.modelfile import save_model
     from gazelearn.learn.registry import create
     from gazelearn.learn.tune import tune
-    from gazelearn.preprocess import make_windows
+    from gazelearn.windows import make_windows
 
     table = _read_labels(labels, group_col)
     dataset = read_dataset(recordings, **reader.kwargs())

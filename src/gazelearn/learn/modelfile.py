@@ -134,14 +134,20 @@ def save_model(estimator: Any, path: str | Path, preprocessing: dict | None = No
     text = json.dumps(config, allow_nan=True)
     from safetensors.numpy import save_file
 
+    from gazelearn.io.atomic import atomic_write
+
+    # through gazelearn's one atomic writer: a model file is complete or absent
     path = Path(path)
     if path.suffix:
         path.parent.mkdir(parents=True, exist_ok=True)
-        save_file(arrays, str(path), metadata={CONFIG_KEY: text})
+        with atomic_write(path) as temp:
+            save_file(arrays, str(temp), metadata={CONFIG_KEY: text})
     else:
         path.mkdir(parents=True, exist_ok=True)
-        save_file(arrays, str(path / "weights.safetensors"))
-        (path / "config.json").write_text(json.dumps(config, indent=1, allow_nan=True) + "\n")
+        with atomic_write(path / "weights.safetensors") as temp:
+            save_file(arrays, str(temp))
+        with atomic_write(path / "config.json", "w") as handle:
+            handle.write(json.dumps(config, indent=1, allow_nan=True) + "\n")
     return path
 
 

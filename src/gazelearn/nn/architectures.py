@@ -1,7 +1,7 @@
 """Network factories: small, explicit ``torch.nn.Module`` builders for gaze data.
 
 Inputs follow one convention: feature vectors ``(n, features)``, windows of gaze signals
-``(n, length, channels)`` (time first, as :func:`gazelearn.preprocess.make_windows` gives them)
+``(n, length, channels)`` (time first, as :func:`gazelearn.windows.make_windows` gives them)
 and images ``(n, channels, height, width)``. Every factory takes explicit arguments and returns a
 plain module whose output is ``(n, n_outputs)`` (class scores or regression targets).
 :func:`build` picks a factory by name from the input shape; :func:`register_architecture` adds
