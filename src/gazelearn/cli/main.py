@@ -47,8 +47,32 @@ _register()
 
 
 def main() -> None:
-    """Run the CLI (the ``gazelearn`` console script)."""
-    app()
+    """Run the CLI (the ``gazelearn`` console script).
+
+    Usage mistakes (a missing or unknown option, a bad value) end like every other bad input:
+    one line on stderr and exit code 1, instead of Click's framed message and code 2.
+    """
+    import sys
+
+    try:  # typer >= 0.20 vendors click; older typer uses click itself
+        from typer._click import exceptions as click_exceptions
+    except ImportError:  # pragma: no cover
+        from click import exceptions as click_exceptions
+
+    try:
+        code = app(standalone_mode=False)
+    except click_exceptions.UsageError as error:
+        if type(error).__name__ == "NoArgsIsHelpError" and error.ctx is not None:
+            sys.stdout.write(error.ctx.get_help() + "\n")  # a bare command shows its help
+            sys.exit(0)
+        command = error.ctx.command_path if error.ctx else "gazelearn"
+        message = " ".join(error.format_message().split())
+        sys.stderr.write(f"error: {message} (see '{command} --help')\n")
+        sys.exit(1)
+    except typer.Abort:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
