@@ -5,7 +5,7 @@ import sys
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "gazelearn.cli.main", *args],
+    return subprocess.run([sys.executable, "-m", "gazelearn", *args],
                           capture_output=True, text=True, timeout=120)
 
 

@@ -60,7 +60,7 @@ def main() -> None:
         from click import exceptions as click_exceptions
 
     try:
-        code = app(standalone_mode=False)
+        code = app(prog_name="gazelearn", standalone_mode=False)
     except click_exceptions.UsageError as error:
         if type(error).__name__ == "NoArgsIsHelpError" and error.ctx is not None:
             sys.stdout.write(error.ctx.get_help() + "\n")  # a bare command shows its help
@@ -74,6 +74,3 @@ def main() -> None:
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
 
-
-if __name__ == "__main__":
-    main()
