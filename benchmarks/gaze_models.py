@@ -10,7 +10,9 @@ a  synthetic eyes (``--persons`` x 3 measurements x 100 frames, seed 0): baselin
    (first k of them used) and frames 16..99 are evaluated, the same frames for every method.
 b  ETRA 2021 ``eye_left`` (200 images): random 85/15 split (seed 0) and 5-fold CV, MAE in px.
 c  ``webcam-crops-dev``: first 480 rows train, last 120 test, with the rows paired as given
-   (lag 0) and with frame i+1 paired with target i (lag 1).
+   (lag 0, 9-channel stack only) and with frame i+1 paired with target i (lag 1): one eye
+   (left crop) vs two eyes (6-channel stack; separate-branch ``multi``) vs two eyes + face
+   (9-channel stack; separate-branch ``multi``), error and training seconds of each.
 d  single-frame latency on one thread.
 
 Example: .venv/bin/python benchmarks/gaze_models.py --part a --persons 24 --epochs 12
@@ -132,8 +134,9 @@ def part_a(args) -> dict:
                 args.model, epochs=args.epochs, calibration=calibration,
                 screen_size=(screen.width_px, screen.height_px), num_threads=1,
                 progress=False, seed=0).fit(images[train], targets[train], groups=groups[train])
-            print(f"{split}: trained calibration={calibration} in "
-                  f"{time.perf_counter() - t0:.0f} s", flush=True)
+            seconds = time.perf_counter() - t0
+            out.setdefault("train_seconds", {})[f"{split}/{calibration}"] = seconds
+            print(f"{split}: trained calibration={calibration} in {seconds:.0f} s", flush=True)
         result = evaluate_synthetic(models["none"], models["bn"], images[test], targets[test],
                                     groups[test], screen)
         out[split] = result
@@ -165,18 +168,23 @@ def part_b(args) -> dict:
     for model in args.models_b:
         split = random_split(len(x), test_size=0.15, seed=0)
         train, test = np.asarray(split[0]), np.asarray(split[1])
+        t0 = time.perf_counter()
         reg = GazeRegressor(model, epochs=args.epochs_b, batch_size=16, screen_size=size,
                             num_threads=1, progress=False, seed=0).fit(x[train], y[train])
+        seconds = time.perf_counter() - t0
         pred = reg.predict(x[test])
         entry = {"holdout_85_15": {"mae_px": mae_px(y[test], pred),
                                    "euclid_px": float(np.mean(error_px(y[test], pred))),
-                                   "n_test": int(len(test))}}
-        folds = []
+                                   "n_test": int(len(test)), "seconds": seconds}}
+        folds, fold_seconds = [], []
         for tr, te in KFold(5, shuffle=True, random_state=0).split(x):
+            t0 = time.perf_counter()
             reg = GazeRegressor(model, epochs=args.epochs_b, batch_size=16, screen_size=size,
                                 num_threads=1, progress=False, seed=0).fit(x[tr], y[tr])
+            fold_seconds.append(time.perf_counter() - t0)
             folds.append(mae_px(y[te], reg.predict(x[te])))
-        entry["cv5_mae_px"] = {"mean": float(np.mean(folds)), "folds": folds}
+        entry["cv5_mae_px"] = {"mean": float(np.mean(folds)), "folds": folds,
+                               "seconds_per_fold": fold_seconds}
         # what predicting the training mean would score (a floor for "learned anything")
         entry["mean_predictor_mae_px"] = mae_px(y[test], np.tile(y[train].mean(0), (len(test), 1)))
         out[model] = entry
@@ -186,26 +194,60 @@ def part_b(args) -> dict:
     return out
 
 
+# (name, network, model options, crops, image size): the part (c) comparison on webcam crops
+WEBCAM_VARIANTS = (
+    ("stack_9ch", "resnet", None, ("face", "left", "right"), 45),
+    ("one_eye_left", "resnet", None, ("left",), 45),
+    ("two_eyes_stack_6ch", "resnet", None, ("left", "right"), 45),
+    ("two_eyes_multi", "multi", {"inputs": ["left", "right"]}, ("left", "right"), 64),
+    ("two_eyes_face_multi", "multi", {"inputs": ["face", "left", "right"]},
+     ("face", "left", "right"), 64),
+)
+
+
 def part_c(args) -> dict:
-    data = load_gaze_data(DATA / "webcam-crops-dev" / "eye_data.csv")
-    x, y = data.images, data.targets_px
+    from gazelearn.gazemodels.data import MULTI_SIZE, crop_names
+
+    path = DATA / "webcam-crops-dev" / "eye_data.csv"
+    data = {45: load_gaze_data(path), 64: load_gaze_data(path, size=MULTI_SIZE)}
+    names = crop_names(data[45].columns)
+    y = data[45].targets_px
     size = (1920.0, 1080.0)
-    out = {"data": "webcam-crops-dev/eye_data.csv: face, left, right eye resized to 45x45 RGB, "
-                   "stacked as 9 channels", "split": "rows 0..479 train, 480..599 test",
-           "epochs": args.epochs_c, "seed": 0}
-    for lag in (0, 1):
+    out = {"data": "webcam-crops-dev/eye_data.csv: face 190x190, left and right eye 45x45 RGB "
+                   "crops; resnet variants: crops resized to 45x45 and stacked as channels; "
+                   "multi variants: crops resized to 64x64 (MULTI_SIZE), shared eye branch "
+                   "(right eye mirrored) + face branch, features concatenated, dense head",
+           "split": "rows 0..479 train, 480..599 test (lag 1: frame i+1 with target i, so "
+                    "479 train rows)", "epochs": args.epochs_c, "seed": 0,
+           "threads": 1, "seconds": "training time of each model (fit only, one thread)"}
+
+    def run(name, model, options, crops, side, lag):
+        channels = np.concatenate([np.arange(3) + 3 * names.index(c) for c in crops])
+        x = data[side].images[:, channels]
         xs, ys = (x, y) if lag == 0 else (x[1:], y[:-1])
-        n = len(ys)
-        train, test = np.arange(0, 480 - lag), np.arange(480 - lag, n)
-        reg = GazeRegressor(args.model, epochs=args.epochs_c, batch_size=32, screen_size=size,
-                            num_threads=1, progress=False, seed=0).fit(xs[train], ys[train])
+        train, test = np.arange(0, 480 - lag), np.arange(480 - lag, len(ys))
+        t0 = time.perf_counter()
+        reg = GazeRegressor(model, options, epochs=args.epochs_c, batch_size=32,
+                            screen_size=size, num_threads=1, progress=False,
+                            seed=0).fit(xs[train], ys[train])
+        seconds = time.perf_counter() - t0
         pred = reg.predict(xs[test])
         mean_pred = np.tile(ys[train].mean(0), (len(test), 1))
-        out[f"lag{lag}"] = {"px": float(np.mean(error_px(ys[test], pred))),
-                            "pct": float(np.mean(error_pct_normalized(ys[test], pred, size))),
-                            "mean_predictor_px": float(np.mean(error_px(ys[test], mean_pred))),
-                            "n_train": int(len(train)), "n_test": int(len(test))}
-        print(f"webcam lag {lag}: {out[f'lag{lag}']}", flush=True)
+        result = {"model": model, "model_options": options, "crops": list(crops),
+                  "input": f"{len(channels)}x{side}x{side}",
+                  "px": float(np.mean(error_px(ys[test], pred))),
+                  "pct": float(np.mean(error_pct_normalized(ys[test], pred, size))),
+                  "mean_predictor_px": float(np.mean(error_px(ys[test], mean_pred))),
+                  "seconds": seconds,
+                  "parameters": int(sum(p.numel() for p in reg.model_.parameters())),
+                  "n_train": int(len(train)), "n_test": int(len(test))}
+        print(f"webcam lag {lag} {name}: {result['px']:.0f} px, {result['pct']:.1f} %, "
+              f"{seconds:.0f} s", flush=True)
+        return result
+
+    stack = WEBCAM_VARIANTS[0]
+    out["lag0"] = run(*stack, lag=0)
+    out["lag1"] = {name: run(name, *rest, lag=1) for name, *rest in WEBCAM_VARIANTS}
     return out
 
 

@@ -195,3 +195,83 @@ def test_cli_bad_input_one_line_exit_1(args, synthetic_folder, tmp_path):
 def test_load_real_data_shapes(shared_data):
     eye = load_gaze_data(shared_data / "etra2021" / "eye_left")
     assert eye.images.shape[:2] == (200, 1) and eye.targets_px.shape == (200, 2)
+
+
+# ---------------------------------------------------------------------------- multi-input
+TINY_MULTI = {"eye": {"stem": 4, "channels": (8,)}, "face": {"stem": 4, "channels": (8,)},
+              "hidden": 8}
+
+
+def test_multi_input_model_trains_predicts_and_round_trips(tmp_path):
+    from gazelearn.gazemodels.models import MultiInputGaze
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(12, 9, 16, 16)).astype(np.float32)  # face, left, right (RGB each)
+    y = rng.uniform(0, 1920, size=(12, 2))
+    model = GazeRegressor("multi", TINY_MULTI, epochs=1, batch_size=6,
+                          screen_size=(1920, 1080), num_threads=1, progress=False).fit(x, y)
+    net = model.model_
+    assert isinstance(net, MultiInputGaze) and net.face_branch is not None
+    assert net.per_input == 3
+    pred = model.predict(x)
+    assert pred.shape == (12, 2) and np.isfinite(pred).all()
+    again = load_model(save_model(model, tmp_path / "multi.safetensors"))
+    assert isinstance(again.model_, MultiInputGaze)
+    assert np.allclose(again.predict(x), pred, atol=1e-4)
+    # the shared eye branch: swapping the (mirrored) eyes changes the prediction
+    swapped = x[:, [0, 1, 2, 6, 7, 8, 3, 4, 5]][..., ::-1].copy()
+    assert not np.allclose(model.predict(swapped), pred, atol=1e-3)
+    # two eyes without the face; the channel count must fit the crops
+    two = GazeRegressor("multi", {**TINY_MULTI, "inputs": ["left", "right"]}, epochs=1,
+                        screen_size=(1920, 1080), num_threads=1, progress=False)
+    assert two.fit(x[:, 3:], y).model_.face_branch is None
+    with pytest.raises(ValueError, match="gaze_multi needs"):
+        GazeRegressor("multi", TINY_MULTI, epochs=1, progress=False).fit(x[:, :4], y)
+
+
+def test_crop_names_from_manifest_columns():
+    from gazelearn.gazemodels.data import crop_names
+
+    assert crop_names(["Right eye", "left eye", "FACE"]) == ("right", "left", "face")
+    assert crop_names(["a", "b", "c"]) == ("face", "left", "right")
+    with pytest.raises(ValueError, match="2 .* or 3"):
+        crop_names(["image"])
+
+
+def test_cli_multi_on_three_column_manifest(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(8):
+        names = []
+        for part, side in (("face", 40), ("left", 12), ("right", 12)):
+            name = f"{part}_{i}.png"
+            Image.fromarray(rng.integers(0, 255, (side, side, 3), dtype=np.uint8)).save(
+                tmp_path / name)
+            names.append(name)
+        rows.append((*names, 200 * i + 10, 100 * i + 5))
+    manifest = tmp_path / "eye_data.csv"
+    pl.DataFrame(rows, schema=["Face Image", "Left Eye Image", "Right Eye Image", "x", "y"],
+                 orient="row").write_csv(manifest)
+    data = load_gaze_data(manifest, size=(64, 64))
+    assert data.images.shape == (8, 9, 64, 64)
+    assert data.columns == ["Face Image", "Left Eye Image", "Right Eye Image"]
+    model = tmp_path / "multi.safetensors"
+    result = runner.invoke(app, ["gaze", "train", str(manifest), "--model", "multi",
+                                 "--output", str(model), "--epochs", "1", "--batch-size", "4"])
+    assert result.exit_code == 0, result.output
+    pred = tmp_path / "pred.csv"
+    result = runner.invoke(app, ["gaze", "predict", str(model), str(manifest), "--output",
+                                 str(pred)])
+    assert result.exit_code == 0, result.output
+    assert pl.read_csv(pred).height == 8
+    assert load_model(model).model_options == {"inputs": ["face", "left", "right"]}
+
+
+def test_cli_multi_needs_several_crops(synthetic_folder, tmp_path):
+    result = runner.invoke(app, ["gaze", "train", str(synthetic_folder), "--model", "multi",
+                                 "--output", str(tmp_path / "m.safetensors"), "--epochs", "1"])
+    assert result.exit_code == 1, result.output
+    assert "image columns" in result.output and not (tmp_path / "m.safetensors").exists()

@@ -32,7 +32,9 @@ def train(
                                 "from 'gazelearn simulate eyes'."),
     output: Path = typer.Option(..., "--output", "-o", help="Model file to write "
                                 "(.safetensors)."),
-    model: str = typer.Option("resnet", "--model", "-m", help="Network: resnet or tutorial."),
+    model: str = typer.Option("resnet", "--model", "-m", help="Network: resnet, tutorial, or "
+                              "multi (separate eye and face branches; needs a manifest with "
+                              "face, left and right eye columns, resized to 64x64)."),
     epochs: int = typer.Option(20, "--epochs", "-e", help="Training epochs."),
     calibration: str = typer.Option("none", "--calibration", help="bn: every batch from one "
                                     "measurement (needs measurements in DATA); none: random "
@@ -45,6 +47,7 @@ def train(
     Example: gazelearn gaze train eyes --model resnet --output gaze.safetensors --epochs 20
     """
     from gazelearn.gazemodels import GazeRegressor, load_gaze_data
+    from gazelearn.gazemodels.data import MULTI_SIZE, crop_names
     from gazelearn.gazemodels.estimator import model_architecture
     from gazelearn.io.atomic import atomic_write
     from gazelearn.learn.modelfile import save_model
@@ -59,12 +62,14 @@ def train(
                          source=output)
     if not output.parent.exists() and str(output.parent):
         raise InputError("cannot write: the folder does not exist", source=output)
-    dataset = load_gaze_data(data)
+    multi = model_architecture(model) == "gaze_multi"
+    dataset = load_gaze_data(data, size=MULTI_SIZE if multi else None)
+    options = {"inputs": list(crop_names(dataset.columns or []))} if multi else None
     if calibration == "bn" and dataset.groups is None:
         raise InputError("--calibration bn needs the measurement of every frame (a synthetic "
                          "folder or a manifest with a 'measurement' or 'session' column)",
                          source=data)
-    estimator = GazeRegressor(model, epochs=epochs, batch_size=batch_size,
+    estimator = GazeRegressor(model, options, epochs=epochs, batch_size=batch_size,
                               calibration=calibration, screen_size=dataset.screen_size,
                               seed=seed, progress=progress_enabled())
     estimator.fit(dataset.images, dataset.targets_px, groups=dataset.groups)

@@ -5,7 +5,9 @@
 * a folder of ``X_Y.ext`` images (targets in px in the names, as ETRA 2021's ``eye_left``),
 * a manifest CSV (image-path columns found by their extension, targets ``x``, ``y``; paths
   relative to the CSV, as ``webcam-crops-dev/eye_data.csv``); several image columns (face,
-  left eye, right eye) are resized to the smallest of their sizes and stacked as channels,
+  left eye, right eye) are resized to the smallest of their sizes (or to ``size``) and stacked
+  as channels in column order -- the input of the multi-input model ``gaze_multi``, which
+  splits them again (``MULTI_SIZE``, 64 x 64, keeps more of the face than the 45 x 45 eyes),
 * a folder written by ``gazelearn simulate eyes`` (``manifest.csv`` + ``meta.json``), which also
   gives the screen size and the measurement of every frame (the calibration groups),
 
@@ -33,7 +35,10 @@ import numpy as np
 
 from gazelearn.errors import InputError
 
-__all__ = ["GazeData", "images_to_array", "load_gaze_data"]
+__all__ = ["MULTI_SIZE", "GazeData", "crop_names", "images_to_array", "load_gaze_data"]
+
+#: (width, height) the crops of a manifest are resized to for the multi-input model.
+MULTI_SIZE = (64, 64)
 
 _GROUP_COLUMNS = ("measurement", "session", "recording", "person", "subject")
 
@@ -56,6 +61,8 @@ class GazeData:
         Screen width and height in px when known (synthetic data).
     screen : Screen or None
         The full screen geometry when known.
+    columns : list of str
+        The image column(s) whose crops are stacked as channels, in channel order.
     """
 
     images: np.ndarray
@@ -64,9 +71,34 @@ class GazeData:
     groups: np.ndarray | None = None
     screen_size: tuple[float, float] | None = None
     screen: object | None = None
+    columns: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.targets_px)
+
+
+def crop_names(columns: list[str]) -> tuple[str, ...]:
+    """``face``/``left``/``right`` for the image columns of a manifest (the ``inputs`` of
+    ``gaze_multi``): from the column names when each names exactly one, else by position
+    (face, left, right; or left, right for two columns).
+
+    Examples
+    --------
+    >>> crop_names(["File Path Face Image", "File Path Left Eye Image", "Right Eye"])
+    ('face', 'left', 'right')
+    >>> crop_names(["a", "b"])
+    ('left', 'right')
+    """
+    if len(columns) not in (2, 3):
+        raise InputError(f"the multi-input model needs 2 (left, right eye) or 3 (face, left, "
+                         f"right eye) image columns; got {len(columns)}: {list(columns)}")
+    found = []
+    for column in columns:
+        hits = [n for n in ("face", "left", "right") if n in column.lower()]
+        found.append(hits[0] if len(hits) == 1 else None)
+    if None not in found and len(set(found)) == len(found) and {"left", "right"} <= set(found):
+        return tuple(found)
+    return ("face", "left", "right") if len(columns) == 3 else ("left", "right")
 
 
 def images_to_array(images: np.ndarray, mode: str | None = None) -> np.ndarray:
@@ -185,7 +217,7 @@ def load_gaze_data(path: str | Path, mode: str | None = None,
         mode = mode or _color_mode(paths[0])
         pixels = _load_pixels(paths, mode, size or _common_size(paths), "image")
         return GazeData(images_to_array(pixels, mode), images.targets.astype(np.float64),
-                        [p.name for p in paths])
+                        [p.name for p in paths], columns=["image"])
     return _from_manifest(path, mode, size)
 
 
@@ -222,4 +254,5 @@ def _from_manifest(path: Path, mode: str | None, size: tuple[int, int] | None) -
     targets = images.targets.astype(np.float64)
     if not np.isfinite(targets).all():
         raise InputError("some targets x, y are missing or not finite", source=path)
-    return GazeData(np.concatenate(arrays, axis=1), targets, [str(f) for f in files], groups)
+    return GazeData(np.concatenate(arrays, axis=1), targets, [str(f) for f in files], groups,
+                    columns=list(columns))

@@ -95,8 +95,10 @@ class GazeRegressor(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     model : str
-        ``tutorial`` (the ETRA 2021 tutorial's CNN) or ``resnet`` (small residual CNN of
-        depthwise-separable blocks); see :mod:`gazelearn.gazemodels.models`.
+        ``tutorial`` (the ETRA 2021 tutorial's CNN), ``resnet`` (small residual CNN of
+        depthwise-separable blocks) or ``multi`` (two eyes + face in separate branches; ``X``
+        holds the crops stacked as channels, ``model_options={"inputs": [...]}`` names them);
+        see :mod:`gazelearn.gazemodels.models`.
     model_options : dict, optional
         Keyword arguments of the network's factory (``{"channels": (16, 32)}``).
     epochs, batch_size, lr, weight_decay : int, int, float, float

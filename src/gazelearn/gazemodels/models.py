@@ -1,16 +1,24 @@
-"""Networks that map eye images to a gaze point: the tutorial's CNN and a small residual CNN.
+"""Networks that map eye images to a gaze point: the tutorial's CNN, a small residual CNN and a
+two-eye + face multi-input network.
 
 Both take images ``(n, channels, height, width)`` of any size (adaptive pooling before the
 head) and return ``(n, n_outputs)``. BatchNorm sits only in the convolutional part: its
 statistics are per *channel over all pixels*, so a handful of calibration frames is enough to
 estimate them (see :mod:`gazelearn.gazemodels.calibration`). Both are registered as
-architectures (``gaze_tutorial``, ``gaze_resnet``) of :func:`gazelearn.nn.build`.
+architectures (``gaze_tutorial``, ``gaze_resnet``, ``gaze_multi``) of :func:`gazelearn.nn.build`.
 
 * :func:`tutorial_cnn` -- the ETRA 2021 tutorial's network (Kasprowski, "Deep Learning in the
   Eye Tracking World"): three conv + max-pool stages and a dense head, trained with MAE.
 * :func:`resnet_small` -- residual blocks of depthwise-separable convolutions with BatchNorm
   (MobileNet, Howard et al. 2017; ResNet, He et al. 2016), a few tens of thousands of weights,
   well under 2 ms per frame on one CPU core.
+* :class:`MultiInputGaze` -- separate convolutional branches for the eyes (one branch, shared
+  by the left and the mirrored right eye) and the face, features concatenated, then a small
+  regression head (in the spirit of iTracker, Krafka et al. 2016). The crops travel as ONE
+  array: face, left and right eye resized to a common size and stacked as channels (what
+  :func:`~gazelearn.gazemodels.data.load_gaze_data` gives for a manifest with three image
+  columns); the network splits the channels again, so the estimator, augmentation, BN
+  calibration and model files work unchanged.
 
 Examples
 --------
@@ -32,7 +40,7 @@ from torch import nn
 from gazelearn.errors import InputError
 from gazelearn.nn.architectures import register_architecture
 
-__all__ = ["SeparableBlock", "resnet_small", "tutorial_cnn"]
+__all__ = ["MultiInputGaze", "SeparableBlock", "resnet_small", "tutorial_cnn"]
 
 
 def tutorial_cnn(in_channels: int, n_outputs: int = 2, channels: Sequence[int] = (32, 64, 64),
@@ -145,6 +153,127 @@ def resnet_small(in_channels: int, n_outputs: int = 2, stem: int = 24,
     return nn.Sequential(*layers)
 
 
+def conv_branch(in_channels: int, stem: int = 16, channels: Sequence[int] = (24, 32, 48),
+                pool: tuple[int, int] = (2, 2)) -> nn.Module:
+    """Convolutional feature extractor: stem, separable residual blocks, pooling, flatten.
+
+    Gives ``channels[-1] * pool[0] * pool[1]`` features per image.
+    """
+    layers: list[nn.Module] = [nn.Conv2d(in_channels, stem, 3, 1, 1, bias=False),
+                               nn.BatchNorm2d(stem), nn.ReLU(inplace=True)]
+    previous = stem
+    for width in channels:
+        layers.append(SeparableBlock(previous, width, stride=2))
+        previous = width
+    layers += [nn.AdaptiveAvgPool2d(tuple(pool)), nn.Flatten()]
+    return nn.Sequential(*layers)
+
+
+_INPUT_NAMES = ("face", "left", "right")
+
+
+class MultiInputGaze(nn.Module):
+    """Two eyes + face: a shared eye branch, a face branch, concatenated features, a dense head.
+
+    The input is ``(n, k * c, h, w)``: the ``k`` crops named by ``inputs`` (in that order)
+    stacked as channels, ``c`` channels each. The right eye is mirrored before the shared eye
+    branch (so both eyes look alike to it); the head sees the left-eye, right-eye and face
+    features side by side, so it still knows which is which.
+
+    Parameters
+    ----------
+    in_channels : int
+        ``k * c``: channels of all crops together (9 for RGB face + two eyes).
+    n_outputs : int
+        2 for a gaze point.
+    inputs : sequence of str
+        Order of the crops in the channels; must hold ``left`` and ``right``, ``face`` is
+        optional (without it the network is the two-eye model).
+    eye_size, face_size : (int, int), optional
+        Resize the eye / face crops to (height, width) inside the network (bilinear); default:
+        as given.
+    eye, face : dict, optional
+        Options of :func:`conv_branch` for the eye and the face branch.
+    hidden : int
+        Units of the dense layer of the head.
+    dropout : float
+        Dropout before and after the dense layer.
+    mirror_right : bool
+        Mirror the right eye horizontally before the shared branch.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = MultiInputGaze(9, eye={"stem": 8, "channels": (8,)}, face={"stem": 8,
+    ...                      "channels": (8,)}, hidden=8)
+    >>> tuple(net(torch.zeros(2, 9, 32, 32)).shape)
+    (2, 2)
+    """
+
+    def __init__(self, in_channels: int, n_outputs: int = 2,
+                 inputs: Sequence[str] = _INPUT_NAMES, eye_size: Sequence[int] | None = None,
+                 face_size: Sequence[int] | None = None, eye: dict | None = None,
+                 face: dict | None = None, hidden: int = 64, dropout: float = 0.2,
+                 mirror_right: bool = True) -> None:
+        super().__init__()
+        inputs = tuple(inputs)
+        if (sorted(set(inputs)) != sorted(inputs) or not {"left", "right"} <= set(inputs)
+                or not set(inputs) <= set(_INPUT_NAMES)):
+            raise InputError(f"gaze_multi inputs must name 'left' and 'right' once and "
+                             f"optionally 'face'; got {list(inputs)}")
+        if in_channels % len(inputs):
+            raise InputError(f"gaze_multi needs the {', '.join(inputs)} crops stacked as "
+                             f"channels ({len(inputs)} x 1 or 3 channels, e.g. a manifest "
+                             f"with {len(inputs)} image columns); got {in_channels} channels")
+        self.inputs = inputs
+        self.per_input = in_channels // len(inputs)
+        self.eye_size = tuple(eye_size) if eye_size else None
+        self.face_size = tuple(face_size) if face_size else None
+        self.mirror_right = mirror_right
+        eye_options = {"pool": (2, 3), **(eye or {})}
+        face_options = {"pool": (2, 2), **(face or {})}
+        self.eye_branch = conv_branch(self.per_input, **eye_options)
+        features = 2 * _branch_features(eye_options)
+        self.face_branch: nn.Module | None = None
+        if "face" in inputs:
+            self.face_branch = conv_branch(self.per_input, **face_options)
+            features += _branch_features(face_options)
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(features, hidden),
+                                  nn.ReLU(inplace=True), nn.Dropout(dropout),
+                                  nn.Linear(hidden, n_outputs))
+
+    def _crop(self, x: torch.Tensor, name: str) -> torch.Tensor:
+        i = self.inputs.index(name) * self.per_input
+        return x[:, i:i + self.per_input]
+
+    @staticmethod
+    def _resize(x: torch.Tensor, size: tuple[int, ...] | None) -> torch.Tensor:
+        if size is None or tuple(x.shape[2:]) == size:
+            return x
+        return nn.functional.interpolate(x, size=size, mode="bilinear", align_corners=False,
+                                         antialias=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Gaze point from the stacked crops ``(n, k * c, h, w)``."""
+        n = x.shape[0]
+        left = self._resize(self._crop(x, "left"), self.eye_size)
+        right = self._resize(self._crop(x, "right"), self.eye_size)
+        if self.mirror_right:
+            right = torch.flip(right, dims=(3,))
+        eyes = self.eye_branch(torch.cat([left, right]))  # one pass, shared weights
+        features = [eyes[:n], eyes[n:]]
+        if self.face_branch is not None:
+            features.append(self.face_branch(self._resize(self._crop(x, "face"),
+                                                          self.face_size)))
+        return self.head(torch.cat(features, dim=1))
+
+
+def _branch_features(options: dict) -> int:
+    channels = options.get("channels", (24, 32, 48))
+    pool = options.get("pool", (2, 2))
+    return int(channels[-1] * pool[0] * pool[1])
+
+
 def _image_channels(name: str, input_shape: tuple[int, ...]) -> int:
     if len(input_shape) != 3:
         raise InputError(f"{name} needs images (channels, height, width); got {input_shape}")
@@ -161,4 +290,9 @@ def _build_resnet(input_shape: tuple[int, ...], n_outputs: int, **options) -> nn
     return resnet_small(_image_channels("gaze_resnet", input_shape), n_outputs, **options)
 
 
-MODELS = {"tutorial": "gaze_tutorial", "resnet": "gaze_resnet"}
+@register_architecture("gaze_multi")
+def _build_multi(input_shape: tuple[int, ...], n_outputs: int, **options) -> nn.Module:
+    return MultiInputGaze(_image_channels("gaze_multi", input_shape), n_outputs, **options)
+
+
+MODELS = {"tutorial": "gaze_tutorial", "resnet": "gaze_resnet", "multi": "gaze_multi"}
