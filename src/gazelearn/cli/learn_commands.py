@@ -56,42 +56,6 @@ def export(
                   f"(tolerance {tolerance:g})")
 
 
-def _read_labels(path: Path, group_col: str) -> dict[str, tuple[object, object]]:
-    import polars as pl
-
-    try:
-        table = pl.read_csv(path, infer_schema_length=None)
-    except (pl.exceptions.PolarsError, OSError) as error:
-        raise InputError(f"cannot read the labels table: {error}", source=path) from None
-    for column in ("recording", "label"):
-        if column not in table.columns:
-            raise InputError(f"the labels table needs a {column!r} column; it has "
-                             f"{', '.join(table.columns)}", source=path)
-    groups = table[group_col].to_list() if group_col in table.columns else [None] * table.height
-    out: dict[str, tuple[object, object]] = {}
-    for name, label, group in zip(table["recording"].to_list(), table["label"].to_list(), groups,
-                                  strict=True):
-        out[str(name)] = (label, group)
-    return out
-
-
-def _labels_for(dataset, labels: dict, group_col: str, source: Path) -> tuple[list, list]:
-    targets, groups = [], []
-    meta_groups = dataset.column(group_col) if group_col in dataset.metadata.columns else None
-    for i, recording in enumerate(dataset):
-        file = Path(recording.meta.source or f"recording {i}")
-        entry = labels.get(file.name) or labels.get(file.stem) or labels.get(str(file))
-        if entry is None:
-            raise InputError(f"no label for recording {file.name!r} (match the 'recording' "
-                             "column by file name or stem)", source=source)
-        label, group = entry
-        if group is None:
-            group = meta_groups[i] if meta_groups is not None else file.stem
-        targets.append(label)
-        groups.append(group)
-    return targets, groups
-
-
 def _parse_space(space: str | None, model: str) -> dict:
     from gazelearn.learn.tune import default_space
 
@@ -144,16 +108,17 @@ def tune_command(
     --output studies/forest
     """
     from gazelearn.io import read_dataset
+    from gazelearn.io.label_table import labels_for, read_label_table
     from gazelearn.learn.modelfile import save_model
     from gazelearn.learn.registry import create
     from gazelearn.learn.tune import tune
     from gazelearn.windows import make_windows
 
-    table = _read_labels(labels, group_col)
+    table = read_label_table(labels, group_col)
     dataset = read_dataset(recordings, **reader.kwargs())
     if len(dataset) == 0:
         raise InputError("no recordings found in the given paths")
-    targets, groups = _labels_for(dataset, table, group_col, labels)
+    targets, groups = labels_for(dataset, table)
     channels = tuple(c.strip() for c in features.split(",") if c.strip())
     windows = make_windows(dataset, window, step, features=channels, targets=targets,
                            groups=np.asarray(groups, dtype=object).astype(str))
