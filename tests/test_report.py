@@ -17,6 +17,7 @@ from PIL import Image
 import gazelearn
 from gazelearn import InputError, Screen
 from gazelearn.labels import LABELS
+from gazelearn.metrics import eer_from_rates
 from gazelearn.report import (
     LABEL_COLOURS,
     PNG_SIGNATURE,
@@ -24,7 +25,6 @@ from gazelearn.report import (
     cmc_curve,
     confusion_matrix,
     det_curve,
-    equal_error_rate,
     error_vectors,
     figure_to_png_bytes,
     format_value,
@@ -319,18 +319,18 @@ def _biometric_rates() -> tuple[np.ndarray, np.ndarray]:
     return far, frr
 
 
-def test_equal_error_rate() -> None:
+def test_eer_from_rates() -> None:
     far, frr = _biometric_rates()
-    eer = equal_error_rate(far, frr)
+    eer = eer_from_rates(far, frr)
     assert abs(eer - 0.1587) < 0.03  # two unit Gaussians 2 apart: Phi(-1)
-    assert equal_error_rate([0.5], [0.3]) == pytest.approx(0.4)
+    assert eer_from_rates([0.5], [0.3]) == pytest.approx(0.4)
     with pytest.raises(InputError):
-        equal_error_rate([0.1, 0.2], [0.1])
+        eer_from_rates([0.1, 0.2], [0.1])
 
 
 def test_roc_and_det_curves_mark_the_eer() -> None:
     far, frr = _biometric_rates()
-    eer = equal_error_rate(far, frr)
+    eer = eer_from_rates(far, frr)
     roc = roc_curve(far, 1 - frr)
     ax = roc.axes[0]
     assert len(ax.lines) == 3

@@ -8,12 +8,12 @@ Examples
 --------
 >>> import tempfile, pathlib
 >>> folder = pathlib.Path(tempfile.mkdtemp())
->>> _ = (folder / "labels.csv").write_text("recording,label,group\\nbus_10.csv,bus,10\\n")
+>>> _ = (folder / "labels.csv").write_text("recording,label,group\\nbus_10.csv,bus,10\\ncat_10,cat,10\\n")
 >>> table = read_label_table(folder / "labels.csv")
 >>> table.lookup(pathlib.Path("data/bus_10.csv"))
 ('bus', 10)
->>> table.lookup(pathlib.Path("bus_10"))  # the stem matches too
-('bus', 10)
+>>> table.lookup(pathlib.Path("data/cat_10.csv"))  # a row may give the stem only
+('cat', 10)
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from matplotlib.ticker import MaxNLocator
 
 from gazelearn.errors import InputError
 from gazelearn.labels import LABELS
+from gazelearn.metrics import eer_from_rates
 from gazelearn.report._common import axes_or_new as _axes
 from gazelearn.report._common import new_figure as _new_figure
 from gazelearn.report._common import same_length as _same_length
@@ -45,7 +46,6 @@ __all__ = [
     "cmc_curve",
     "confusion_matrix",
     "det_curve",
-    "equal_error_rate",
     "error_vectors",
     "gaze_on_stimulus",
     "heatmap",
@@ -269,42 +269,6 @@ def confusion_matrix(
     return fig
 
 
-def equal_error_rate(far: Any, frr: Any) -> float:
-    """Equal error rate: where the false accept and false reject rates cross (interpolated).
-
-    Parameters
-    ----------
-    far, frr : arrays
-        False accept and false reject rates at the same thresholds.
-
-    Returns
-    -------
-    float
-        The EER in 0..1.
-
-    Examples
-    --------
-    >>> equal_error_rate([1.0, 0.5, 0.2, 0.0], [0.0, 0.1, 0.4, 1.0])
-    0.3
-    """
-    far_a, frr_a = _vector(far, "far"), _vector(frr, "frr")
-    _same_length(far=far_a, frr=frr_a)
-    keep = np.isfinite(far_a) & np.isfinite(frr_a)
-    far_a, frr_a = far_a[keep], frr_a[keep]
-    if far_a.size == 0:
-        raise InputError("no finite FAR/FRR values")
-    diff = far_a - frr_a
-    crossing = np.flatnonzero(np.sign(diff[:-1]) * np.sign(diff[1:]) <= 0)
-    if crossing.size == 0:
-        i = int(np.argmin(np.abs(diff)))
-        return float((far_a[i] + frr_a[i]) / 2)
-    i = int(crossing[0])
-    d0, d1 = diff[i], diff[i + 1]
-    t = 0.0 if d0 == d1 else d0 / (d0 - d1)
-    eer = far_a[i] + t * (far_a[i + 1] - far_a[i])
-    return float(round(eer, 12))
-
-
 def roc_curve(
     far: Any, tar: Any, title: str | None = None, log_far: bool = False, ax: Axes | None = None
 ) -> Figure:
@@ -332,7 +296,7 @@ def roc_curve(
     """
     far_a, tar_a = _vector(far, "far"), _vector(tar, "tar")
     _same_length(far=far_a, tar=tar_a)
-    eer = equal_error_rate(far_a, 1.0 - tar_a)
+    eer = eer_from_rates(far_a, 1.0 - tar_a)
     order = np.argsort(far_a, kind="stable")
     fig, ax = _axes(ax, (5.0, 5.0))
     ax.plot(far_a[order], tar_a[order], color="#0072B2", label="ROC")
@@ -381,7 +345,7 @@ def det_curve(far: Any, frr: Any, title: str | None = None, ax: Axes | None = No
 
     far_a, frr_a = _vector(far, "far"), _vector(frr, "frr")
     _same_length(far=far_a, frr=frr_a)
-    eer = equal_error_rate(far_a, frr_a)
+    eer = eer_from_rates(far_a, frr_a)
     finite = np.concatenate([far_a, frr_a])
     finite = finite[np.isfinite(finite) & (finite > 0) & (finite < 1)]
     eps = max(float(finite.min()) / 2 if finite.size else 1e-3, 5e-5)
