@@ -1,74 +1,71 @@
-"""``gazelearn demo``: a tour of gazelearn on data bundled with the package (no download)."""
+"""``gazelearn demo [--output DIR] [--quick] [--real DATA]``: the whole system in one command.
+
+Runs every capability end to end on data generated on the spot (see :mod:`gazelearn.demo`) and
+writes ``DIR/report.html`` (self-contained, plots inline) and ``DIR/results.json``.
+"""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
-import polars as pl
 import typer
-from rich.table import Table
 
 from gazelearn.cli.common import console, run_safely
 from gazelearn.cli.main import app
-
-
-def bundled_recording_path() -> Path:
-    """Path of the synthetic recording shipped inside the package."""
-    return Path(str(resources.files("gazelearn") / "data" / "demo_recording.csv"))
 
 
 @app.command()
 @run_safely
 def demo(
     output: Path = typer.Option(Path("demo-output"), "--output", "-o",
-                                help="Folder for the report (created if needed)."),
-    quick: bool = typer.Option(False, "--quick", help="The shortest tour (used by the tests)."),
+                                help="Folder for report.html and results.json (created)."),
+    quick: bool = typer.Option(False, "--quick", help="The short tour: under a minute, small "
+                               "data, few epochs (the numbers mean little)."),
+    real: Path = typer.Option(None, "--real", help="Folder of the real data sets "
+                              "(../shared/data): adds real-data results."),
+    step: list[str] = typer.Option(None, "--step", help="Run only this step (repeatable): "
+                                   "population, events, scanpaths, biometrics, eyes, gaze, "
+                                   "tracking, real_events, real_scanpaths, real_gaze."),
 ) -> None:
-    """Run a tour of gazelearn on bundled synthetic data and write DIR/report.html.
+    """Simulate, detect, classify, identify, render eyes, train gaze CNNs: one HTML report.
 
-    Example: gazelearn demo --output demo-output
+    Example: gazelearn demo --output demo-output --quick
     """
-    from gazelearn import Events
-    from gazelearn.io import read
-    from gazelearn.report import Report
-    from gazelearn.report.plots import signal_with_events
-    from gazelearn.simulate import DEFAULT_SCREEN
+    from rich.table import Table
 
-    path = bundled_recording_path()
-    recording = read(path, screen=DEFAULT_SCREEN)
-    summary = recording.summary()
+    from gazelearn.demo import STEPS, run_demo
 
-    table = Table(title=f"Bundled synthetic recording ({path.name})")
-    table.add_column("property")
-    table.add_column("value")
-    for key in ("samples", "duration_s", "sampling_rate_hz", "timing", "lost_percent"):
-        table.add_row(key, str(summary[key]))
-    table.add_row("screen", "{width_px}x{height_px} px, {width_mm}x{height_mm} mm at "
-                  "{distance_mm} mm".format(**DEFAULT_SCREEN.to_dict()))
-    for label, share in summary["labels"].items():
-        table.add_row(f"label {label}", f"{100 * share:.1f} %")
+    results = run_demo(output, quick=quick, real=real, only=step or None)
+    table = Table("step", "seconds", "headline")
+    for s in STEPS:
+        if s.name in results:
+            table.add_row(s.title, f"{results[s.name]['seconds']:.1f}",
+                          _headline(s.name, results[s.name]))
     console.print(table)
+    console.print(f"total {results['total_seconds']:.0f} s; report: {output / 'report.html'}")
 
-    events = Events.from_labels(recording)
-    per_type = (
-        events.frame.group_by("type")
-        .agg(n=pl.len(), mean_duration_ms=(pl.col("duration").mean() * 1000).round(1),
-             mean_amplitude_deg=pl.col("amplitude").mean().round(2))
-        .sort("type")
-    )
-    console.print(per_type)
 
-    output.mkdir(parents=True, exist_ok=True)
-    report = Report("gazelearn demo")
-    report.section("The bundled recording")
-    report.text("A synthetic recording from gazelearn's oculomotor simulator, with exact "
-                "per-sample labels.")
-    report.facts({k: summary[k] for k in ("samples", "duration_s", "sampling_rate_hz",
-                                          "lost_percent")})
-    report.table(per_type, caption="Events from the simulator's labels")
-    part = recording.select(slice(0, 1000 if quick else 2500))
-    report.figure(signal_with_events(part.time, part.x, part.y, part.labels),
-                  caption="Gaze position with the event labels as coloured bands")
-    report.save(output / "report.html")
-    console.print(f"report written to {output / 'report.html'}")
+def _headline(name: str, result: dict) -> str:
+    """One line of numbers per step for the terminal."""
+    if "skipped" in result:
+        return f"skipped ({result['skipped']})"
+    if name == "population":
+        return f"{result['people']} people, {result['recordings']} recordings"
+    if name in ("events", "real_events"):
+        best = max(result["detectors"], key=lambda r: r["kappa"])
+        return f"best kappa {best['kappa']:.2f} ({best['detector']})"
+    if name in ("scanpaths", "real_scanpaths"):
+        return f"accuracy {result['accuracy']:.2f}, kappa {result['kappa']:.2f} (people held out)"
+    if name == "biometrics":
+        return f"rank-1 {result['rank1']:.2f}, EER {result['eer']:.2f}"
+    if name == "gaze":
+        return ", ".join(f"{r['% of screen']:.1f} %" for r in result["errors"]) + \
+            " (baseline, per-measurement BN, profile + affine)"
+    if name == "real_gaze":
+        return f"MAE {result['mae_px']:.1f} px"
+    if name == "tracking":
+        return f"face in {result['faces_found']}/{result['frames']} frames, " \
+               f"{result['median_ms']:.1f} ms/frame"
+    if name == "eyes":
+        return f"{result['persons']} persons x {result['measurements']} x {result['frames']}"
+    return ""

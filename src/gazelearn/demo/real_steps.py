@@ -1,0 +1,105 @@
+"""Demo steps on the real data sets (``gazelearn demo --real ../shared/data``).
+
+Each step names the folder it needs and says so in the report when it is missing, rather than
+failing the whole tour. The numbers are smaller runs of the benchmarks in ``benchmarks/`` (see
+docs/results.md for the full ones).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from gazelearn.demo.tour import DemoContext
+
+
+def _folder(ctx: DemoContext, *parts: str):
+    folder = ctx.real.joinpath(*parts)
+    if not folder.is_dir():
+        ctx.report.note(f"skipped: {folder} is missing")
+        return None
+    return folder
+
+
+def events(ctx: DemoContext) -> dict:
+    """Classic and deep detectors against one human coder on Lund 2013 recordings."""
+    from gazelearn.detection import create_detector
+    from gazelearn.detection.evaluate import evaluate_labels
+    from gazelearn.io import expand_paths, read
+
+    folder = _folder(ctx, "lund2013-dev")
+    if folder is None:
+        return {"skipped": "lund2013-dev missing"}
+    files = sorted(expand_paths(folder))[: ctx.size(3, 29)]
+    recordings = [read(f) for f in files]
+    rows = []
+    for name in ("ivt", "nh", "ivdt", "deep"):
+        detector = create_detector(name, **({"model": "default"} if name == "deep" else {}))
+        t0 = time.perf_counter()
+        pairs = [(r.labels, detector.predict(r)) for r in recordings]
+        seconds = time.perf_counter() - t0
+        scores = evaluate_labels(pairs)
+        rows.append({"detector": name, "kappa": scores.kappa,
+                     **{f"kappa {k}": scores.kappa_per_class.get(k, float("nan"))
+                        for k in ("fixation", "saccade", "pso", "pursuit")},
+                     "seconds": seconds})
+    ctx.report.text(f"{len(files)} Lund 2013 recordings (500 Hz, one human coder each). Pooled "
+                    "sample-level kappa against the coder. The deep detector was trained on "
+                    "these data (and GazeCom), so this is not a held-out score: the "
+                    "cross-validated one is in docs/results.md.")
+    ctx.report.table(rows, caption="Detectors against the human coder")
+    return {"recordings": len(files), "detectors": rows}
+
+
+def scanpaths(ctx: DemoContext) -> dict:
+    """Which picture is viewed? Per-recording features, participants held out."""
+    from gazelearn.io import read_dataset
+    from gazelearn.learn import create
+    from gazelearn.metrics import accuracy, cohen_kappa
+    from gazelearn.scanpath import feature_table
+    from gazelearn.splits import group_kfold
+
+    folder = _folder(ctx, "etra2021", "paths")
+    if folder is None:
+        return {"skipped": "etra2021/paths missing"}
+    data = read_dataset(folder)
+    stems = [r.meta.source.rsplit("/", 1)[-1].split(".")[0] for r in data]
+    pictures = np.array([s.split("_")[0] for s in stems])
+    people = np.array([s.split("_")[1] for s in stems])
+    table = feature_table(data)
+    names = [c for c in table.columns if c not in data.metadata.columns and c != "recording"
+             and c not in ("duration_s", "n_samples")]  # length gives the picture away
+    X = np.nan_to_num(table.select(names).to_numpy().astype(np.float64))
+    predictions = np.empty(len(pictures), dtype=object)
+    for train, test in group_kfold(people, n_splits=6, seed=0):
+        model = create("forest", n_estimators=300, random_state=0).fit(X[train], pictures[train])
+        predictions[test] = model.predict(X[test])
+    acc, kappa = accuracy(pictures, predictions), cohen_kappa(pictures, predictions)
+    ctx.report.text(f"{len(data)} recordings of 18 people viewing 4 pictures. A forest on "
+                    f"{len(names)} per-recording features, 6-fold cross-validation with whole "
+                    f"participants held out: accuracy {acc:.2f}, kappa {kappa:.2f} (chance "
+                    "0.25 / 0). The window models of `gazelearn scanpath` are compared in "
+                    "docs/results.md.")
+    return {"recordings": len(data), "accuracy": acc, "kappa": kappa}
+
+
+def gaze(ctx: DemoContext) -> dict:
+    """The residual gaze CNN on the tutorial's eye images, its random 85/15 split."""
+    from gazelearn.gazemodels import GazeRegressor, load_gaze_data
+    from gazelearn.splits import random_split
+
+    folder = _folder(ctx, "etra2021", "eye_left")
+    if folder is None:
+        return {"skipped": "etra2021/eye_left missing"}
+    data = load_gaze_data(folder)
+    train, test = (np.asarray(s) for s in random_split(len(data.images), test_size=0.15,
+                                                        seed=0))
+    epochs = ctx.size(5, 60)
+    model = GazeRegressor("resnet", epochs=epochs, screen_size=(1366, 768), num_threads=1,
+                          progress=False, seed=0).fit(data.images[train], data.targets_px[train])
+    mae = float(np.mean(np.abs(model.predict(data.images[test]) - data.targets_px[test])))
+    ctx.report.text(f"{len(data.images)} eye images of one person, random 85/15 split (seed "
+                    f"0), {epochs} epochs: mean absolute error {mae:.1f} px (the tutorial: "
+                    "88 px final, 62 px at its best epoch).")
+    return {"epochs": epochs, "mae_px": mae, "n_test": len(test)}
