@@ -1,0 +1,381 @@
+"""A stochastic scanpath generator: an LSTM with a mixture-density output over the next fixation.
+
+Why fixations, not samples: at 50-60 Hz most consecutive samples are a few pixels apart, so a
+sample-level model mostly learns "stay where you are" (see :mod:`gazelearn.scanpath.nextpoint`:
+the trivial last-point guess is hard to beat). Where people look next and for how long is a
+fixation-level question. The generator reads the fixations so far (centre in stimulus-relative
+coordinates, log duration) and outputs a Gaussian mixture (``components`` diagonal Gaussians,
+Bishop 1994; Graves 2013) over the next fixation's ``(x / width, y / height, log duration)``.
+Sampling draws fixations one by one from the mixture; the time between fixations (saccade gaps)
+is drawn from the training gaps, and :func:`gazelearn.scanpath.fixseq.render_fixations` turns the
+sequence into gaze samples at the training sampling rate with the training data's fixation
+jitter. Fixations come from I-DT in stimulus pixels (:mod:`gazelearn.scanpath.fixseq`).
+
+Training runs through gazelearn's one loop (:class:`gazelearn.nn.Trainer`) with the mixture
+negative log-likelihood (:func:`mixture_nll`), a validation set of whole recordings, the best
+checkpoint and early stopping. Model files (:func:`gazelearn.learn.save_model`) store the
+network, the stimulus size and path, the sampling rate, and the empirical gaps and lengths.
+
+Examples
+--------
+>>> import numpy as np
+>>> from gazelearn.scanpath.fixseq import render_fixations
+>>> rng = np.random.default_rng(0)
+>>> recs = [render_fixations(rng.uniform(100, 700, 6), rng.uniform(100, 500, 6),
+...                          rng.uniform(0.2, 0.4, 6), np.full(5, 0.04), 50.0, 80, 2.0,
+...                          (800, 600), rng) for _ in range(8)]
+>>> gen = ScanpathGenerator(extent=(800, 600), epochs=3, hidden=8, num_threads=1).fit(recs)
+>>> fake = gen.sample(3, length=60, seed=1)
+>>> [len(r) for r in fake], bool(all((r.x >= 0).all() and (r.x < 800).all() for r in fake))
+([60, 60, 60], True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from gazelearn.errors import InputError
+from gazelearn.learn.registry import register_class
+from gazelearn.recording import Metadata, Recording
+from gazelearn.scanpath.fixseq import (
+    DEFAULT_DISPERSION_PX,
+    DEFAULT_MIN_FIXATION_S,
+    check_extent,
+    fixation_sequences,
+    render_fixations,
+)
+
+#: Dimensions the mixture models: x / width, y / height, standardised log duration.
+DIMS = 3
+_LOG_2PI = math.log(2.0 * math.pi)
+_MAX_GAPS = 2000
+
+
+def mixture_nll(logits: torch.Tensor, mu: torch.Tensor, log_sigma: torch.Tensor,
+                target: torch.Tensor) -> torch.Tensor:
+    """Negative log-likelihood of ``target`` under a mixture of diagonal Gaussians.
+
+    Shapes: ``logits (..., K)``, ``mu`` and ``log_sigma (..., K, D)``, ``target (..., D)``;
+    returns ``(...)``.
+
+    Examples
+    --------
+    >>> t = torch.tensor
+    >>> round(float(mixture_nll(t([0.0]), t([[0.0]]), t([[0.0]]), t([1.0]))), 4)  # N(1; 0, 1)
+    1.4189
+    """
+    z = (target.unsqueeze(-2) - mu) * torch.exp(-log_sigma)
+    log_normal = (-0.5 * z * z - log_sigma - 0.5 * _LOG_2PI).sum(-1)
+    return -torch.logsumexp(torch.log_softmax(logits, dim=-1) + log_normal, dim=-1)
+
+
+class MixtureDensityLSTM(nn.Module):
+    """LSTM over fixation tokens -> mixture parameters of the next fixation.
+
+    Input ``(n, steps, DIMS + 1)``: the previous fixation (zeros at the start) and a start flag.
+    Output ``(n, steps, K * (1 + 2 * DIMS))``: logits, means and log standard deviations.
+    """
+
+    def __init__(self, hidden: int = 64, components: int = 5, layers: int = 1) -> None:
+        super().__init__()
+        self.components = components
+        self.rnn = nn.LSTM(DIMS + 1, hidden, num_layers=layers, batch_first=True)
+        self.head = nn.Linear(hidden, components * (1 + 2 * DIMS))
+
+    def forward(self, x: torch.Tensor, state=None) -> torch.Tensor:
+        out, _ = self.rnn(x, state)
+        return self.head(out)
+
+    def step(self, x: torch.Tensor, state=None):
+        """One step for sampling: ``(params (n, K * 7), new state)``."""
+        out, state = self.rnn(x[:, None, :], state)
+        return self.head(out[:, 0]), state
+
+    def split(self, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Logits ``(..., K)``, means and log sigmas ``(..., K, DIMS)`` (sigma >= e^-7)."""
+        k = self.components
+        logits = params[..., :k]
+        rest = params[..., k:].reshape(*params.shape[:-1], k, 2 * DIMS)
+        return logits, rest[..., :DIMS], rest[..., DIMS:].clamp(-7.0, 5.0)
+
+
+def _sequence_loss(model: MixtureDensityLSTM):
+    def loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        mask = targets[..., DIMS]
+        nll = mixture_nll(*model.split(outputs), targets[..., :DIMS])
+        return (nll * mask).sum() / mask.sum().clamp(min=1.0)
+
+    return loss
+
+
+@register_class
+class ScanpathGenerator:
+    """Fixation-level mixture-density LSTM that samples new scanpaths on one stimulus.
+
+    Parameters
+    ----------
+    extent : (width_px, height_px), optional
+        Stimulus size; default: the ``stimulus`` image's size, else the recordings' screen.
+    stimulus : str, optional
+        Path of the stimulus image (stored in the model for plots).
+    hidden, components, layers : int
+        LSTM units, mixture components, LSTM layers.
+    epochs, batch_size, lr, patience : training options (patience: early stopping on the
+        validation NLL; None trains all epochs).
+    validation_fraction : float
+        Share of training recordings held out for the best checkpoint (0: none).
+    dispersion_px, min_fixation_s : float
+        I-DT in pixels that finds the training fixations.
+    max_fixations : int
+        Longest fixation sequence used per recording in training.
+    seed : int
+    num_threads : int, optional
+    """
+
+    def __init__(self, extent: Sequence[float] | None = None, stimulus: str | None = None,
+                 hidden: int = 64, components: int = 5, layers: int = 1, epochs: int = 200,
+                 batch_size: int = 16, lr: float = 3e-3, patience: int | None = 30,
+                 validation_fraction: float = 0.2,
+                 dispersion_px: float = DEFAULT_DISPERSION_PX,
+                 min_fixation_s: float = DEFAULT_MIN_FIXATION_S, max_fixations: int = 60,
+                 seed: int = 0, num_threads: int | None = None,
+                 progress: bool | None = None) -> None:
+        self.extent = extent
+        self.stimulus = stimulus
+        self.hidden = hidden
+        self.components = components
+        self.layers = layers
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.dispersion_px = dispersion_px
+        self.min_fixation_s = min_fixation_s
+        self.max_fixations = max_fixations
+        self.seed = seed
+        self.num_threads = num_threads
+        self.progress = progress
+
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
+        """Constructor parameters (scikit-learn's contract; stored in model files)."""
+        names = ("extent", "stimulus", "hidden", "components", "layers", "epochs", "batch_size",
+                 "lr", "patience", "validation_fraction", "dispersion_px", "min_fixation_s",
+                 "max_fixations", "seed", "num_threads", "progress")
+        return {name: getattr(self, name) for name in names}
+
+    def _network(self) -> MixtureDensityLSTM:
+        return MixtureDensityLSTM(self.hidden, self.components, self.layers)
+
+    def _resolve_extent(self, recordings: Sequence[Recording]) -> tuple[float, float]:
+        if self.extent is not None:
+            return check_extent(self.extent)
+        if self.stimulus is not None:
+            from PIL import Image, UnidentifiedImageError
+
+            try:
+                with Image.open(Path(self.stimulus)) as image:
+                    return float(image.width), float(image.height)
+            except (OSError, UnidentifiedImageError) as error:
+                raise InputError(f"cannot read the stimulus image: {error}",
+                                 source=self.stimulus) from None
+        screens = {(r.screen.width_px, r.screen.height_px) for r in recordings if r.screen}
+        if len(screens) == 1:
+            return check_extent(screens.pop())
+        raise InputError("the stimulus size is unknown: give the stimulus image (--stimulus) "
+                         "or its size (extent=(width_px, height_px), --extent W H)")
+
+    def _tokens(self, x, y, duration) -> np.ndarray:
+        width, height = self.extent_
+        log_d = (np.log(np.maximum(duration, 1e-3)) - self.log_duration_mean_) / \
+            self.log_duration_scale_
+        return np.column_stack([np.asarray(x) / width, np.asarray(y) / height, log_d])
+
+    # ------------------------------------------------------------------ training
+    def fit(self, recordings: Sequence[Recording]) -> ScanpathGenerator:
+        """Learn the fixation sequences of ``recordings`` (all of one stimulus)."""
+        from gazelearn.nn import BestCheckpoint, EarlyStopping, Trainer
+        from gazelearn.splits import train_test_by_group
+
+        recordings = list(recordings)
+        if not recordings:
+            raise InputError("no training recordings")
+        self.extent_ = self._resolve_extent(recordings)
+        sequences = [s for s in fixation_sequences(recordings, self.dispersion_px,
+                                                   self.min_fixation_s) if len(s)]
+        if len(sequences) < 2:
+            raise InputError(f"only {len(sequences)} recording(s) have fixations (I-DT, "
+                             f"{self.dispersion_px} px): need at least 2 to learn scanpaths")
+        durations = np.concatenate([s.duration for s in sequences])
+        self.log_duration_mean_ = float(np.mean(np.log(durations)))
+        self.log_duration_scale_ = float(max(np.std(np.log(durations)), 1e-3))
+        rng = np.random.default_rng(self.seed)
+        gaps = np.concatenate([s.gaps for s in sequences])
+        if len(gaps) == 0:
+            gaps = np.zeros(1)
+        self.gaps_ = rng.choice(gaps, _MAX_GAPS, replace=False) if len(gaps) > _MAX_GAPS \
+            else gaps
+        self.jitter_px_ = float(np.nanmedian(np.concatenate([s.jitter for s in sequences])))
+        self.sampling_rate_ = float(np.median([r.sampling_rate for r in recordings]))
+        self.lengths_ = np.array([len(r) for r in recordings], dtype=np.int64)
+        self.stimulus_ = None if self.stimulus is None else str(self.stimulus)
+        steps = min(max(len(s) for s in sequences), int(self.max_fixations))
+        X = np.zeros((len(sequences), steps, DIMS + 1), dtype=np.float32)
+        Y = np.zeros((len(sequences), steps, DIMS + 1), dtype=np.float32)
+        X[:, 0, DIMS] = 1.0  # the start flag
+        for i, seq in enumerate(sequences):
+            tokens = self._tokens(seq.x, seq.y, seq.duration)[:steps]
+            Y[i, :len(tokens), :DIMS] = tokens
+            Y[i, :len(tokens), DIMS] = 1.0
+            X[i, 1:len(tokens), :DIMS] = tokens[:-1]
+        groups = np.arange(len(sequences))
+        if self.validation_fraction and len(sequences) >= 5:
+            train, val = train_test_by_group(groups, test_size=self.validation_fraction,
+                                             seed=self.seed)
+        else:
+            train, val = groups, np.array([], dtype=np.int64)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            network = self._network()
+        monitor = "val_loss" if len(val) else "loss"
+        callbacks = [BestCheckpoint(monitor)]
+        if self.patience:
+            callbacks.append(EarlyStopping(monitor, patience=self.patience))
+        trainer = Trainer(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                          seed=self.seed, device="cpu", num_threads=self.num_threads,
+                          grad_clip=1.0, progress=self.progress, callbacks=callbacks)
+        history = trainer.fit(network, _sequence_loss(network), (X[train], Y[train]),
+                              val=(X[val], Y[val]) if len(val) else None)
+        self.network_ = network.eval()
+        self.history_ = history.epochs
+        self.best_epoch_ = history.best_epoch
+        self.training_summary_ = {
+            "recordings": len(recordings), "recordings_with_fixations": len(sequences),
+            "fixations": int(len(durations)), "validation_recordings": int(len(val)),
+            "best_epoch": history.best_epoch}
+        return self
+
+    def nll(self, recordings: Sequence[Recording]) -> float:
+        """Mean negative log-likelihood per fixation of ``recordings`` (lower is better)."""
+        self._check_fitted()
+        total, count = 0.0, 0
+        for seq in fixation_sequences(recordings, self.dispersion_px, self.min_fixation_s):
+            if not len(seq):
+                continue
+            tokens = self._tokens(seq.x, seq.y, seq.duration).astype(np.float32)
+            inputs = np.zeros((1, len(tokens), DIMS + 1), dtype=np.float32)
+            inputs[0, 0, DIMS] = 1.0
+            inputs[0, 1:, :DIMS] = tokens[:-1]
+            with torch.no_grad():
+                params = self.network_(torch.as_tensor(inputs))[0]
+                nll = mixture_nll(*self.network_.split(params), torch.as_tensor(tokens))
+            total += float(nll.sum())
+            count += len(tokens)
+        if count == 0:
+            raise InputError("no fixations in the recordings to score")
+        return total / count
+
+    # ------------------------------------------------------------------ sampling
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "network_"):
+            raise InputError("the scanpath generator is not trained: call fit or load a model")
+
+    def sample(self, n: int = 10, length: int | None = None, seed: int = 0
+               ) -> list[Recording]:
+        """``n`` new scanpaths as Recordings (time s, x, y px in the stimulus's coordinates).
+
+        Parameters
+        ----------
+        n : int
+            Number of recordings.
+        length : int, optional
+            Samples per recording; default: each draws the length of a training recording.
+        seed : int
+            Same seed, same scanpaths.
+        """
+        self._check_fitted()
+        if int(n) != n or n < 1:
+            raise InputError(f"n must be a positive whole number, got {n}")
+        if length is not None and (int(length) != length or length < 1):
+            raise InputError(f"length must be a positive number of samples, got {length}")
+        rng = np.random.default_rng(seed)
+        n = int(n)
+        lengths = np.full(n, int(length)) if length is not None else \
+            rng.choice(self.lengths_, size=n)
+        need = lengths / self.sampling_rate_
+        fixations = self._sample_fixations(n, need, rng)
+        stimulus = Path(self.stimulus_).name if self.stimulus_ else None
+        out = []
+        for i, (x, y, d, gaps) in enumerate(fixations):
+            meta = Metadata(source="generated", format="generated", stimulus=stimulus,
+                            trial=f"generated_{seed}_{i:03d}",
+                            extra={"generator": "ScanpathGenerator", "seed": int(seed)})
+            out.append(render_fixations(x, y, d, gaps, self.sampling_rate_, int(lengths[i]),
+                                        self.jitter_px_, self.extent_, rng, meta))
+        return out
+
+    def _sample_fixations(self, n: int, need: np.ndarray, rng: np.random.Generator
+                          ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        width, height = self.extent_
+        token = np.zeros((n, DIMS + 1), dtype=np.float32)
+        token[:, DIMS] = 1.0
+        state = None
+        elapsed = np.zeros(n)
+        rows: list[list[tuple[float, float, float, float]]] = [[] for _ in range(n)]
+        longest = 1.0 / self.sampling_rate_
+        for _ in range(10_000):  # a bound: each step adds at least one sample of time
+            with torch.no_grad():
+                params, state = self.network_.step(torch.as_tensor(token), state)
+                logits, mu, log_sigma = (v.numpy().astype(np.float64)
+                                         for v in self.network_.split(params))
+            weights = np.exp(logits - logits.max(axis=1, keepdims=True))
+            weights /= weights.sum(axis=1, keepdims=True)
+            component = (rng.random((n, 1)) > np.cumsum(weights, axis=1)).sum(axis=1)
+            component = np.minimum(component, weights.shape[1] - 1)
+            pick = np.arange(n)
+            draw = mu[pick, component] + np.exp(log_sigma[pick, component]) * \
+                rng.standard_normal((n, DIMS))
+            draw[:, 0] = np.clip(draw[:, 0], 0.0, 1.0 - 1e-6)
+            draw[:, 1] = np.clip(draw[:, 1], 0.0, 1.0 - 1e-6)
+            log_d = draw[:, 2] * self.log_duration_scale_ + self.log_duration_mean_
+            duration = np.clip(np.exp(log_d), longest, 10.0)
+            gap = rng.choice(self.gaps_, size=n)
+            for i in np.flatnonzero(elapsed < need):
+                rows[i].append((draw[i, 0] * width, draw[i, 1] * height, duration[i], gap[i]))
+            elapsed += duration + gap
+            if (elapsed >= need).all():
+                break
+            token = np.zeros((n, DIMS + 1), dtype=np.float32)
+            token[:, :DIMS] = draw
+            token[:, 2] = (np.log(duration) - self.log_duration_mean_) / self.log_duration_scale_
+        out = []
+        for row in rows:
+            x, y, d, g = (np.array(v) for v in zip(*row, strict=True))
+            # the last fixation is held to the end of the recording
+            d[-1] = max(d[-1], need.max() + 1.0)
+            out.append((x, y, d, g[:-1]))
+        return out
+
+    # ------------------------------------------------------------------ model files
+    def __gazelearn_state__(self) -> dict[str, Any]:
+        self._check_fitted()
+        state = {k: v for k, v in vars(self).items()
+                 if k.endswith("_") and not k.startswith("_") and k != "network_"}
+        state["network_"] = {k: v.detach().cpu().numpy()
+                             for k, v in self.network_.state_dict().items()}
+        return state
+
+    def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
+        weights = state.pop("network_")
+        vars(self).update(state)
+        self.extent_ = tuple(float(v) for v in self.extent_)
+        network = self._network()
+        network.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
+        self.network_ = network.eval()
