@@ -1,0 +1,310 @@
+"""``EyeMovementEmbedder``: windows of eye-movement velocity -> unit vectors that identify people.
+
+The estimator follows scikit-learn's contract (constructor arguments stored unchanged, learned
+state ending in ``_``), trains with gazelearn's one loop (:class:`gazelearn.nn.Trainer`) and is
+stored by :func:`gazelearn.learn.save_model` as safetensors + JSON (the encoder's weights, the
+standardisation, the window specification and the sampling rate).
+
+* ``loss="triplet"``: triplet loss with batch semi-hard (or hard) mining on P x K batches
+  (:mod:`gazelearn.biometrics.losses`, :class:`~gazelearn.biometrics.sampler.
+  PersonBatchSampler`) — the metric-learning model.
+* ``loss="softmax"``: the same encoder with a person classifier, trained with cross-entropy;
+  the embedding is the layer before the classifier — the softmax baseline. Neither needs the
+  test persons: embeddings of new people are compared by cosine similarity.
+
+A recording's embedding (:meth:`EyeMovementEmbedder.embed_recordings`) is the mean of its
+normalised window embeddings, normalised again.
+
+Examples
+--------
+>>> from gazelearn.simulate import simulate_population
+>>> data = simulate_population(n_subjects=3, recordings_per_subject=2, duration_s=4.0,
+...                            sampling_rate=100.0, seed=1)
+>>> model = EyeMovementEmbedder(embedding_dim=8, epochs=2, persons_per_batch=3,
+...                             windows_per_person=2, num_threads=1, progress=False)
+>>> model = model.fit(data)  # persons from the recordings' subject metadata
+>>> emb = model.embed_recordings(data)
+>>> emb.shape, bool(np.allclose(np.linalg.norm(emb, axis=1), 1.0))
+((6, 8), True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from gazelearn.biometrics.data import WindowSpec, persons_of, velocity_windows
+from gazelearn.biometrics.losses import TripletLoss
+from gazelearn.biometrics.networks import EmbeddingNet, SoftmaxNet, encoder
+from gazelearn.biometrics.sampler import PersonBatchSampler
+from gazelearn.errors import InputError
+from gazelearn.learn.base import standardization, training_summary
+from gazelearn.learn.registry import register_class
+from gazelearn.nn import callbacks as cb
+from gazelearn.nn.loop import Trainer, predict
+from gazelearn.recording import Recording
+from gazelearn.windows import WindowSet
+
+LOSSES = ("triplet", "softmax")
+
+
+def _is_recordings(X: Any) -> bool:
+    from gazelearn.dataset import Dataset
+
+    if isinstance(X, Dataset):
+        return True
+    return isinstance(X, list | tuple) and len(X) > 0 and isinstance(X[0], Recording)
+
+
+def normalize_rows(values: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit Euclidean length (zero rows stay zero).
+
+    Examples
+    --------
+    >>> normalize_rows(np.array([[3.0, 4.0], [0.0, 0.0]])).tolist()
+    [[0.6, 0.8], [0.0, 0.0]]
+    """
+    values = np.asarray(values, dtype=np.float64)
+    norms = np.linalg.norm(values, axis=1, keepdims=True)
+    return values / np.where(norms > 0, norms, 1.0)
+
+
+def mean_embeddings(window_embeddings: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Per owner (recording or person): mean of normalised rows, normalised again, ``(n, d)``.
+
+    Examples
+    --------
+    >>> mean_embeddings(np.array([[1.0, 0.0], [0.0, 2.0], [5.0, 0.0]]), np.array([0, 0, 1]), 2)
+    array([[0.70710678, 0.70710678],
+           [1.        , 0.        ]])
+    """
+    unit = normalize_rows(window_embeddings)
+    owner = np.asarray(owner)
+    sums = np.zeros((n, unit.shape[1]))
+    np.add.at(sums, owner, unit)
+    empty = np.setdiff1d(np.arange(n), owner)
+    if empty.size:
+        raise InputError(f"no windows for entries {empty[:5].tolist()}")
+    return normalize_rows(sums)
+
+
+@register_class
+class EyeMovementEmbedder(BaseEstimator):
+    """Embed windows of eye-movement velocity so that one person's windows lie close together.
+
+    Parameters
+    ----------
+    architecture : str
+        Registered window encoder: ``conv1d`` (default) or ``gru`` (or any other registered
+        sequence architecture).
+    architecture_options : dict, optional
+        Options of the encoder's factory (defaults in
+        :data:`gazelearn.biometrics.networks.DEFAULT_OPTIONS`).
+    embedding_dim : int
+        Length of the embedding.
+    loss : {"triplet", "softmax"}
+        Metric learning, or the softmax-classifier baseline (see the module notes).
+    margin : float
+        Triplet margin (embeddings are unit vectors, distances 0..2).
+    mining : {"semi-hard", "hard"}
+        Triplet mining inside each batch.
+    persons_per_batch, windows_per_person : int
+        P and K of the triplet batches.
+    batch_size : int
+        Windows per batch of the softmax baseline.
+    epochs, lr, weight_decay : int, float, float
+        Training length (cosine learning-rate decay), AdamW learning rate and weight decay.
+    window_s, step_s, max_lost, clip, log_scale : float, float, float, float, bool
+        Window specification (see :class:`gazelearn.biometrics.data.WindowSpec`), used when
+        ``fit`` and ``embed_recordings`` get recordings.
+    velocity_unit : {"auto", "deg", "px"}
+        Velocity unit of the windows (``auto``: deg/s when the recordings have a screen).
+    seed : int
+        Initialisation, batches and dropout: same seed, same model on CPU.
+    num_threads : int, optional
+        CPU threads of training and inference.
+    progress : bool, optional
+        Progress bar during training.
+    """
+
+    def __init__(self, architecture: str = "conv1d", architecture_options: dict | None = None,
+                 embedding_dim: int = 64, loss: str = "triplet", margin: float = 0.2,
+                 mining: str = "semi-hard", persons_per_batch: int = 16,
+                 windows_per_person: int = 4, batch_size: int = 64, epochs: int = 30,
+                 lr: float = 1e-3, weight_decay: float = 1e-4, window_s: float = 1.0,
+                 step_s: float = 0.5, max_lost: float = 0.5, clip: float = 1000.0,
+                 log_scale: bool = True, velocity_unit: str = "auto", seed: int = 0,
+                 num_threads: int | None = None, progress: bool | None = None) -> None:
+        self.architecture = architecture
+        self.architecture_options = architecture_options
+        self.embedding_dim = embedding_dim
+        self.loss = loss
+        self.margin = margin
+        self.mining = mining
+        self.persons_per_batch = persons_per_batch
+        self.windows_per_person = windows_per_person
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.window_s = window_s
+        self.step_s = step_s
+        self.max_lost = max_lost
+        self.clip = clip
+        self.log_scale = log_scale
+        self.velocity_unit = velocity_unit
+        self.seed = seed
+        self.num_threads = num_threads
+        self.progress = progress
+
+    # ------------------------------------------------------------------ windows
+    def window_spec(self) -> WindowSpec:
+        """The :class:`WindowSpec` of the constructor arguments."""
+        return WindowSpec(self.window_s, self.step_s, self.max_lost, self.clip, self.log_scale)
+
+    def windows(self, recordings: Sequence[Recording], persons: Sequence | None = None,
+                drop_lost: bool = True) -> WindowSet:
+        """Cut recordings as this (fitted) model expects: its rate, velocity unit and windows."""
+        check_is_fitted(self, "encoder_")
+        recordings = list(recordings)
+        if self.sampling_rate_ is None:
+            raise InputError("this model was fitted on bare windows; pass windows, not recordings")
+        for i, rec in enumerate(recordings):
+            rate = rec.sampling_rate
+            if not rate or abs(rate - self.sampling_rate_) > 0.1 * self.sampling_rate_:
+                raise InputError(f"sampled at {rate or float('nan'):.1f} Hz but the model was "
+                                 f"trained at {self.sampling_rate_:.1f} Hz; resample first "
+                                 "(gazelearn.preprocess.resample)",
+                                 source=rec.meta.source or f"recording {i}")
+        unit = {"deg/s": "deg", "px/s": "px"}.get(self.velocity_unit_, "auto")
+        return velocity_windows(recordings, self.window_spec(), persons,
+                                sampling_rate=self.sampling_rate_, velocity_unit=unit,
+                                drop_lost=drop_lost)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Sequence | None = None) -> EyeMovementEmbedder:
+        """Learn the embedding from recordings or windows of known persons.
+
+        Parameters
+        ----------
+        X : Dataset, sequence of Recording, WindowSet or array (n, length, channels)
+            Recordings are cut into windows (see ``window_s``, ``step_s``); windows are used
+            as they are.
+        y : sequence, optional
+            The person of each recording (or window). For recordings the default is their
+            ``subject`` metadata; for a WindowSet its ``y``.
+        """
+        if self.loss not in LOSSES:
+            raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        self.sampling_rate_ = None
+        self.velocity_unit_ = ""
+        self.window_spec_ = self.window_spec().to_dict()
+        if _is_recordings(X):
+            recordings = list(X)
+            ws = velocity_windows(recordings, self.window_spec(), persons_of(recordings, y),
+                                  velocity_unit=self.velocity_unit)
+            self.sampling_rate_ = float(np.median([r.sampling_rate for r in recordings]))
+            self.velocity_unit_ = ws.velocity_unit
+            self.channels_ = list(ws.channels)
+            windows, persons = ws.X, ws.y
+        elif isinstance(X, WindowSet):
+            windows, persons = X.X, (X.y if y is None else np.asarray(y))
+            self.velocity_unit_ = X.velocity_unit
+            self.channels_ = list(X.channels)
+        else:
+            windows, persons = np.asarray(X), None if y is None else np.asarray(y)
+        if persons is None:
+            raise InputError("fit needs the person of every recording or window (y)")
+        windows = np.asarray(windows, dtype=np.float32)
+        persons = np.asarray(persons, dtype=object).astype(str)
+        if windows.ndim != 3:
+            raise InputError(f"windows must have shape (n, length, channels), got "
+                             f"{windows.shape}")
+        if len(persons) != len(windows):
+            raise InputError(f"{len(persons)} persons for {len(windows)} windows")
+        self.classes_, codes = np.unique(persons, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise InputError("training needs windows of at least two persons")
+        self.input_shape_ = tuple(int(s) for s in windows.shape[1:])
+        self.x_mean_, self.x_scale_ = standardization(windows)
+        inputs = torch.as_tensor(self._standardize(windows))
+        targets = torch.as_tensor(codes, dtype=torch.long)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            enc = encoder(self.architecture, self.input_shape_, self.embedding_dim,
+                          **(self.architecture_options or {}))
+        sampler = None
+        if self.loss == "triplet":
+            net: torch.nn.Module = EmbeddingNet(enc)
+            loss_fn: Any = TripletLoss(self.margin, self.mining)
+            sampler = PersonBatchSampler(codes, self.persons_per_batch, self.windows_per_person,
+                                         seed=self.seed)
+        else:
+            net = SoftmaxNet(enc, len(self.classes_))
+            loss_fn = torch.nn.CrossEntropyLoss()
+        trainer = Trainer(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                          weight_decay=self.weight_decay, optimizer="adamw",
+                          callbacks=[cb.LRSchedule("cosine", monitor="loss")], seed=self.seed,
+                          device="cpu", num_threads=self.num_threads, progress=self.progress)
+        history = trainer.fit(net, loss_fn, (inputs, targets), batch_sampler=sampler)
+        self.encoder_ = enc.cpu().eval()
+        self.history_ = history.epochs
+        self.training_summary_ = training_summary(windows, persons, persons)
+        return self
+
+    def _standardize(self, windows: np.ndarray) -> np.ndarray:
+        out = (np.asarray(windows, dtype=np.float32) - self.x_mean_[None]) / self.x_scale_[None]
+        return np.nan_to_num(out, nan=0.0).astype(np.float32, copy=False)
+
+    # ------------------------------------------------------------------ embeddings
+    def transform(self, X: Any) -> np.ndarray:
+        """Unit-length embedding of every window, ``(n, embedding_dim)``.
+
+        ``X`` is a WindowSet, an array of windows, or recordings (cut into windows first; the
+        rows then follow the windows of :meth:`windows`).
+        """
+        check_is_fitted(self, "encoder_")
+        if _is_recordings(X):
+            X = self.windows(X)
+        windows = np.asarray(X.X if isinstance(X, WindowSet) else X, dtype=np.float32)
+        if windows.shape[1:] != self.input_shape_:
+            raise InputError(f"the model takes windows of shape {self.input_shape_}, got "
+                             f"{windows.shape[1:]}")
+        threads = torch.get_num_threads()
+        if self.num_threads:
+            torch.set_num_threads(int(self.num_threads))
+        try:
+            raw = predict(self.encoder_, self._standardize(windows), batch_size=512)
+        finally:
+            torch.set_num_threads(threads)
+        return normalize_rows(raw.double().numpy())
+
+    def embed_recordings(self, recordings: Sequence[Recording]) -> np.ndarray:
+        """One unit vector per recording: the normalised mean of its window embeddings."""
+        recordings = list(recordings)
+        ws = self.windows(recordings)
+        return mean_embeddings(self.transform(ws), ws.recording, len(recordings))
+
+    # ------------------------------------------------------------------ model files
+    def __gazelearn_state__(self) -> dict[str, Any]:
+        check_is_fitted(self, "encoder_")
+        state = {k: v for k, v in vars(self).items()
+                 if k.endswith("_") and not k.startswith("_") and k not in
+                 ("encoder_", "preprocessing_", "model_info_")}
+        state["encoder_"] = {k: v.detach().cpu().numpy() for k, v in
+                             self.encoder_.state_dict().items()}
+        return state
+
+    def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
+        weights = state.pop("encoder_")
+        vars(self).update(state)
+        self.input_shape_ = tuple(self.input_shape_)
+        enc = encoder(self.architecture, self.input_shape_, self.embedding_dim,
+                      **(self.architecture_options or {}))
+        enc.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
+        self.encoder_ = enc.eval()
