@@ -1,0 +1,284 @@
+"""One browser connection's gaze pipeline: calibrate, validate, then live gaze and recording.
+
+A :class:`LiveSession` belongs to one WebSocket. It owns a video-mode
+:class:`~gazelearn.gaze.FaceLandmarker` (which tracks the face from frame to frame), collects the
+landmark features of calibration and validation frames, fits a
+:class:`~gazelearn.gaze.CalibrationProfile` with :func:`~gazelearn.gaze.fit_profile` (the same
+code as ``gazelearn track --calibrate``), and then turns every live frame into a filtered gaze
+point with validity and blink flags. A recorded stretch becomes a :class:`~gazelearn.Recording`
+through :meth:`gazelearn.gaze.Tracker.track_features` (so the file holds exactly what the
+filter gave live) and a heat map PNG (:func:`gazelearn.scanpath.heatmap`).
+
+Examples
+--------
+>>> import numpy as np
+>>> session = LiveSession(screen=(1000, 500))
+>>> targets = session.start_calibration(9, n_validation=3)
+>>> len(targets["calibration"]), len(targets["validation"])
+(9, 3)
+>>> rng = np.random.default_rng(0)
+>>> for phase, points in targets.items():          # stand-in features, 4 frames a target
+...     for index, (x, y) in enumerate(points):
+...         for _ in range(4):
+...             noisy = np.array([x, y]) / 1e3 + rng.normal(0, 1e-4, 2)
+...             session.add_features(phase, index, np.r_[noisy, np.zeros(12)])
+>>> report = session.fit()
+>>> report["accuracy_px"] < 10, report["n_targets"]
+(True, 3)
+>>> gaze = session.gaze_from_features(0.0, np.r_[0.5, 0.25, np.zeros(12)])
+>>> round(gaze["x"] / 10), round(gaze["y"] / 10), gaze["valid"]
+(50, 25, True)
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from gazelearn.errors import InputError
+from gazelearn.gaze.calibration import (
+    CalibrationProfile,
+    calibration_targets,
+    fit_profile,
+    validate,
+    validation_targets,
+)
+from gazelearn.gaze.filters import make_filter
+from gazelearn.screen import Screen
+
+PHASES = ("calibration", "validation")
+
+
+def decode_jpeg(data: bytes) -> np.ndarray:
+    """JPEG/PNG bytes to an RGB uint8 frame (OpenCV, about 1 ms for 640 x 480)."""
+    import cv2
+
+    frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if frame is None:
+        raise InputError("the frame is not a decodable JPEG or PNG image", field="frame")
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+
+def make_screen(screen_px, screen_mm=None, distance_mm=None) -> Screen | tuple[int, int]:
+    """A :class:`Screen` when its size in mm and the viewing distance are known (degrees in the
+    report), else the ``(width, height)`` in px."""
+    try:
+        width, height = (int(round(float(v))) for v in screen_px)
+    except (TypeError, ValueError):
+        raise InputError(f"screen must be [width, height] in px, got {screen_px!r}",
+                         field="screen") from None
+    if not (0 < width <= 20000 and 0 < height <= 20000):
+        raise InputError(f"screen size out of range: {width} x {height}", field="screen")
+    if screen_mm and distance_mm:
+        return Screen(width, height, float(screen_mm[0]), float(screen_mm[1]),
+                      float(distance_mm))
+    return width, height
+
+
+def _clean(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), 2)
+
+
+class LiveSession:
+    """State of one connection (see the module docstring).
+
+    Parameters
+    ----------
+    screen : Screen or (int, int)
+        The browser's screen (viewport) the targets and gaze are in.
+    filter : str
+        ``one_euro``, ``kalman`` or ``none`` (fixation-aware for the first two).
+    profile : CalibrationProfile, optional
+        A saved calibration to start live right away.
+    """
+
+    def __init__(self, screen=(1920, 1080), filter: str = "one_euro",
+                 profile: CalibrationProfile | None = None) -> None:
+        self.screen = screen
+        self.screen_px = ((screen.width_px, screen.height_px) if isinstance(screen, Screen)
+                          else tuple(screen))
+        self.filter_name = filter
+        self.filter = make_filter(filter, fixation_aware=True)
+        self.profile = profile
+        self.targets: dict[str, np.ndarray] = {}
+        self.frames: dict[str, list[tuple[int, np.ndarray]]] = {p: [] for p in PHASES}
+        self.recording = False
+        self.recorded: list[tuple[float, np.ndarray, bool]] = []
+        self._landmarker = None
+
+    # ------------------------------------------------------------------ frames
+    def landmarks(self, frame: np.ndarray):
+        """Face landmarks of one RGB frame (the session's video-mode landmarker)."""
+        if self._landmarker is None:
+            from gazelearn.gaze.landmarks import FaceLandmarker
+
+            self._landmarker = FaceLandmarker(static_image_mode=False, max_num_faces=3)
+        return self._landmarker.detect(frame)
+
+    def warm_up(self) -> None:
+        """Start MediaPipe now (about 2 s for the first session of a process) so the first
+        frame is answered in time."""
+        self.landmarks(np.full((64, 64, 3), 110, np.uint8))
+
+    def features(self, frame: np.ndarray) -> tuple[np.ndarray | None, bool]:
+        """Landmark features (None without a face) and the blink flag of one frame."""
+        from gazelearn.gaze.features import landmark_features
+
+        face = self.landmarks(frame)
+        if face is None:
+            return None, False
+        return landmark_features(face), bool(face.blink)
+
+    def close(self) -> None:
+        """Release MediaPipe's graph."""
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
+
+    # ------------------------------------------------------------------ calibration
+    def start_calibration(self, n_points: int = 9, n_validation: int = 5,
+                          seed: int | None = None) -> dict[str, list]:
+        """New calibration and validation targets (px); forgets earlier calibration frames."""
+        if not 0 <= int(n_validation) <= 25:
+            raise InputError(f"n_validation must be 0..25, got {n_validation!r}",
+                             field="n_validation")
+        grid = calibration_targets(n_points, self.screen_px, seed=seed)
+        new = (validation_targets(int(n_validation), self.screen_px, avoid=grid,
+                                  seed=0 if seed is None else seed)
+               if n_validation else np.empty((0, 2)))
+        self.targets = {"calibration": grid, "validation": new}
+        self.frames = {p: [] for p in PHASES}
+        return {p: np.round(self.targets[p], 1).tolist() for p in PHASES}
+
+    def add_features(self, phase: str, target: int, features: np.ndarray | None) -> None:
+        """Keep one calibration or validation frame's features (None: no face)."""
+        if phase not in PHASES:
+            raise InputError(f"phase must be one of {', '.join(PHASES)}, got {phase!r}",
+                             field="phase")
+        points = self.targets.get(phase)
+        if points is None or not 0 <= int(target) < len(points):
+            raise InputError(f"no {phase} target {target!r}: ask for targets first",
+                             field="target")
+        row = np.full(14, np.nan) if features is None else np.asarray(features, np.float64)
+        self.frames[phase].append((int(target), row))
+
+    def _arrays(self, phase: str) -> tuple[np.ndarray, np.ndarray]:
+        pairs = self.frames[phase]
+        if not pairs:
+            return np.empty((0, 14)), np.empty((0, 2))
+        index = np.array([t for t, _ in pairs])
+        return np.array([f for _, f in pairs]), self.targets[phase][index]
+
+    def fit(self, meta: dict | None = None) -> dict:
+        """Fit the profile on the calibration frames; the validation report as a dict."""
+        features, targets = self._arrays("calibration")
+        found = np.isfinite(features).all(axis=1) if len(features) else np.zeros(0, bool)
+        n_targets = len({tuple(t) for t in targets[found]})
+        if n_targets < 3:
+            raise InputError(f"a face was found on {n_targets} calibration targets; at least 3 "
+                             "are needed (is the face in the camera's view?)")
+        val_x, val_y = self._arrays("validation")
+        has_validation = bool(len(val_x)) and np.isfinite(val_x).all(axis=1).any()
+        self.profile = fit_profile(
+            features, targets, self.screen,
+            validation_features=val_x if has_validation else None,
+            validation_targets=val_y if has_validation else None,
+            meta={"filter": self.filter_name, "source": "gazelearn server",
+                  "face_found_fraction": float(found.mean()), **(meta or {})})
+        self.filter.reset()
+        return self.report()
+
+    def report(self) -> dict:
+        """The profile's validation report (a dict; empty without validation)."""
+        if self.profile is None or self.profile.validation is None:
+            return {}
+        report = self.profile.validation
+        values = {k: (_clean(v) if isinstance(v, float) else v)
+                  for k, v in report.to_dict().items()}
+        values["describe"] = report.describe()
+        return values
+
+    # ------------------------------------------------------------------ live gaze
+    def gaze_from_features(self, t: float, features: np.ndarray | None, blink: bool = False
+                           ) -> dict:
+        """Filtered gaze of one live frame at time ``t`` (s); recorded when recording is on."""
+        if self.profile is None:
+            raise InputError("no calibration yet: calibrate or load a profile first")
+        valid = features is not None and not blink
+        raw = (self.profile.predict(np.asarray(features, np.float64)[None])[0]
+               if valid else np.array([np.nan, np.nan]))
+        xy = self.filter.update(float(t), raw)
+        if self.recording:
+            self.recorded.append((float(t), np.full(14, np.nan) if features is None
+                                  else np.asarray(features, np.float64), bool(blink)))
+        ok = bool(valid and np.isfinite(xy).all())
+        return {"x": _clean(xy[0]) if ok else None, "y": _clean(xy[1]) if ok else None,
+                "valid": ok, "blink": bool(blink), "face": features is not None}
+
+    def frame(self, header: dict, frame: np.ndarray) -> dict:
+        """Process one frame by its header's ``phase``: ``calibration`` / ``validation``
+        (with ``target``) or ``live`` (with ``t``, seconds)."""
+        phase = header.get("phase", "live")
+        features, blink = self.features(frame)
+        if phase == "live":
+            t = header.get("t")
+            if not isinstance(t, (int, float)) or not math.isfinite(t):
+                raise InputError("live frames need a time 't' in seconds", field="t")
+            return {"type": "gaze", **self.gaze_from_features(float(t), features, blink)}
+        self.add_features(phase, header.get("target", -1), None if blink else features)
+        return {"type": "frame", "face": features is not None, "blink": blink}
+
+    def set_recording(self, on: bool) -> None:
+        """Start (clearing the last one) or pause recording live samples."""
+        if on and not self.recording:
+            self.recorded = []
+            self.filter.reset()
+        self.recording = bool(on)
+
+    def validate_again(self) -> dict:
+        """Recompute the report on the current validation frames (after a reload)."""
+        val_x, val_y = self._arrays("validation")
+        if self.profile is None or not len(val_x):
+            raise InputError("no profile or no validation frames")
+        self.profile.validation = validate(self.profile.predict(val_x), val_y, self.screen)
+        return self.report()
+
+    def finish(self, recording_path: Path, heatmap_path: Path | None) -> dict:
+        """Write the recorded samples as a gazelearn recording (CSV) and a heat map PNG."""
+        from gazelearn.gaze.tracker import Tracker
+        from gazelearn.io import write_recording
+        from gazelearn.recording import Metadata
+
+        self.recording = False
+        if not self.recorded:
+            raise InputError("nothing recorded: press Record during live tracking first")
+        time = np.array([t for t, _, _ in self.recorded])
+        features = np.array([f for _, f, _ in self.recorded])
+        blinks = np.array([b for _, _, b in self.recorded])
+        tracker = Tracker(self.profile, filter=self.filter_name)
+        rec = tracker.track_features(features, time - time[0], blinks,
+                                     Metadata(format="webcam", source="gazelearn server"))
+        write_recording(rec, recording_path)
+        result = {"samples": len(rec), "valid": int(rec.valid.sum()),
+                  "recording": recording_path, "heatmap": None}
+        if heatmap_path is not None and rec.valid.any():
+            result["heatmap"] = self._heatmap(rec, heatmap_path)
+        return result
+
+    def _heatmap(self, rec, path: Path) -> Path | None:
+        from gazelearn.report.html import save_figure
+        from gazelearn.report.spatial import heatmap as plot_heatmap
+        from gazelearn.scanpath import heatmap
+
+        width, height = self.screen_px
+        try:
+            density = heatmap(rec, screen=None, grid=(64, max(1, round(64 * height / width))),
+                              sigma_px=0.03 * width, extent=(width, height), normalize="max")
+        except InputError:  # every sample off the screen
+            return None
+        figure = plot_heatmap(density, screen_size=(width, height),
+                              title=f"gaze heat map, {int(rec.valid.sum())} samples")
+        save_figure(figure, path, dpi=80)
+        return path

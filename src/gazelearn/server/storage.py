@@ -1,0 +1,357 @@
+"""Where the browser app keeps what it collects: image files plus an SQLite index.
+
+Layout under the data directory::
+
+    index.sqlite                                   measurements, frames, sessions (WAL mode)
+    persons/<person>/measurements/<m>/000001.jpg   one webcam frame per dot, as uploaded
+    persons/<person>/profiles/profile.json         the latest calibration (CalibrationProfile)
+    persons/<person>/sessions/<name>.csv|.png      recorded live sessions and their heat maps
+
+Every frame is written (atomically) to its file and then committed to the index, one frame at a
+time, so a crash or a closed tab loses at most the frame in flight. :meth:`Storage.export_manifest`
+writes the manifest CSV the gaze models train on (:func:`gazelearn.io.read_manifest` format:
+image-path columns relative to the CSV, targets ``x``, ``y``, plus ``measurement`` for the
+per-measurement calibration); :meth:`Storage.delete_person` removes a person's files and rows.
+
+Examples
+--------
+>>> import tempfile
+>>> from gazelearn.server.storage import Storage, tiny_jpeg
+>>> store = Storage(tempfile.mkdtemp())
+>>> m = store.new_measurement("ada", screen=(1280, 720), browser="doctest")
+>>> row = store.add_frame("ada", m, tiny_jpeg(), target=(640, 360), screen=(1280, 720))
+>>> row["path"], len(store.frames(person="ada"))
+('persons/ada/measurements/m0001/000001.jpg', 1)
+>>> store.delete_person("ada")["frames"]
+1
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import os
+import re
+import shutil
+import sqlite3
+import threading
+from contextlib import closing
+from pathlib import Path
+
+from gazelearn.errors import InputError
+from gazelearn.io.atomic import atomic_write
+
+#: Person names become folder names: letters, digits, ``_`` and ``-`` only.
+PERSON_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS measurements (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    person TEXT NOT NULL,
+    started TEXT NOT NULL,
+    screen_w INTEGER, screen_h INTEGER,
+    browser TEXT,
+    n_dots INTEGER
+);
+CREATE TABLE IF NOT EXISTS frames (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    person TEXT NOT NULL,
+    measurement INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    time TEXT NOT NULL,
+    client_time REAL,
+    target_x REAL NOT NULL, target_y REAL NOT NULL,
+    screen_w INTEGER NOT NULL, screen_h INTEGER NOT NULL,
+    dot_radius REAL, dot_color TEXT,
+    browser TEXT,
+    path TEXT NOT NULL,
+    width INTEGER, height INTEGER, bytes INTEGER
+);
+CREATE INDEX IF NOT EXISTS frames_person ON frames(person, measurement);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    person TEXT NOT NULL,
+    time TEXT NOT NULL,
+    samples INTEGER,
+    recording TEXT, heatmap TEXT
+);
+"""
+
+_IMAGE_MAGIC = {b"\xff\xd8\xff": ".jpg", b"\x89PNG\r\n\x1a\n": ".png"}
+
+
+def check_person(person: str) -> str:
+    """The person name if it is a safe folder name, else :class:`InputError`.
+
+    Examples
+    --------
+    >>> check_person("p01")
+    'p01'
+    """
+    if not isinstance(person, str) or not PERSON_PATTERN.match(person):
+        raise InputError(f"person must be 1-64 letters, digits, '_' or '-' (starting with a "
+                         f"letter or digit), got {str(person)[:70]!r}", field="person")
+    return person
+
+
+def image_size(data: bytes) -> tuple[str, tuple[int, int]]:
+    """Extension and ``(width, height)`` of JPEG or PNG bytes; :class:`InputError` otherwise."""
+    from PIL import Image, UnidentifiedImageError
+
+    suffix = next((ext for magic, ext in _IMAGE_MAGIC.items() if data.startswith(magic)), None)
+    if suffix is None:
+        raise InputError("the upload is not a JPEG or PNG image", field="body")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return suffix, (int(image.size[0]), int(image.size[1]))
+    except (OSError, UnidentifiedImageError, ValueError) as error:
+        raise InputError(f"unreadable image: {error}", field="body") from None
+
+
+def tiny_jpeg(size: tuple[int, int] = (8, 6), colour=(128, 64, 32)) -> bytes:
+    """A small solid JPEG (for examples and tests)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+
+
+class Storage:
+    """The data directory of the app.
+
+    Parameters
+    ----------
+    root : str or Path
+        Created when missing.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).expanduser().resolve()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(f"cannot create the data directory: {error.strerror}",
+                             source=self.root) from None
+        self.db_path = self.root / "index.sqlite"
+        # sqlite connections are per call (the server's threads share none); the lock orders
+        # the writers so two uploads never race for the same frame number.
+        self._lock = threading.Lock()
+        with closing(self._connect()) as db, db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.db_path, timeout=10.0)
+        db.row_factory = sqlite3.Row
+        return db
+
+    # ------------------------------------------------------------------ paths
+    def person_dir(self, person: str) -> Path:
+        """``persons/<person>`` (not created)."""
+        return self.root / "persons" / check_person(person)
+
+    def profile_path(self, person: str) -> Path:
+        """Where the person's calibration profile is saved."""
+        return self.person_dir(person) / "profiles" / "profile.json"
+
+    def new_session_paths(self, person: str) -> tuple[Path, Path]:
+        """A fresh ``(recording.csv, heatmap.png)`` pair under the person's sessions folder."""
+        folder = self.person_dir(person) / "sessions"
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
+        for n in range(1, 1000):
+            name = f"session-{stamp}" + (f"-{n}" if n > 1 else "")
+            if not (folder / f"{name}.csv").exists():
+                return folder / f"{name}.csv", folder / f"{name}.png"
+        raise InputError("too many sessions in one second", source=folder)  # pragma: no cover
+
+    # ------------------------------------------------------------------ writing
+    def new_measurement(self, person: str, screen=(0, 0), browser: str = "",
+                        n_dots: int | None = None) -> int:
+        """Start a measurement of ``person``; returns its id."""
+        check_person(person)
+        with self._lock, closing(self._connect()) as db, db:
+            cursor = db.execute(
+                "INSERT INTO measurements (person, started, screen_w, screen_h, browser, n_dots) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (person, _now(), int(screen[0]), int(screen[1]), browser[:300], n_dots))
+            return int(cursor.lastrowid)
+
+    def measurement(self, measurement: int) -> dict | None:
+        """The measurement's row as a dict, or None."""
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT * FROM measurements WHERE id = ?",
+                             (int(measurement),)).fetchone()
+        return None if row is None else dict(row)
+
+    def add_frame(self, person: str, measurement: int, image: bytes, target, screen, *,
+                  client_time: float | None = None, dot_radius: float | None = None,
+                  dot_color: str | None = None, browser: str = "") -> dict:
+        """Save one captured frame: the image file first (atomically), then its index row.
+
+        Returns the row (``path`` relative to the data directory).
+        """
+        check_person(person)
+        suffix, (width, height) = image_size(image)
+        row = self.measurement(measurement)
+        if row is None or row["person"] != person:
+            raise InputError(f"no measurement {measurement} of person {person!r}",
+                             field="measurement")
+        folder = self.person_dir(person) / "measurements" / f"m{int(measurement):04d}"
+        with self._lock:
+            folder.mkdir(parents=True, exist_ok=True)
+            with closing(self._connect()) as db, db:
+                index = 1 + db.execute("SELECT COUNT(*) FROM frames WHERE measurement = ?",
+                                       (int(measurement),)).fetchone()[0]
+                path = folder / f"{index:06d}{suffix}"
+                with atomic_write(path, "wb") as handle:
+                    handle.write(image)
+                values = {
+                    "person": person, "measurement": int(measurement), "idx": index,
+                    "time": _now(), "client_time": client_time,
+                    "target_x": float(target[0]), "target_y": float(target[1]),
+                    "screen_w": int(screen[0]), "screen_h": int(screen[1]),
+                    "dot_radius": dot_radius, "dot_color": (dot_color or "")[:40] or None,
+                    "browser": browser[:300], "path": path.relative_to(self.root).as_posix(),
+                    "width": width, "height": height, "bytes": len(image)}
+                cursor = db.execute(
+                    f"INSERT INTO frames ({', '.join(values)}) VALUES "
+                    f"({', '.join('?' * len(values))})", tuple(values.values()))
+                values["id"] = int(cursor.lastrowid)
+        return values
+
+    def add_session(self, person: str, samples: int, recording: Path | None,
+                    heatmap: Path | None) -> int:
+        """Index a recorded live session."""
+        rel = [None if p is None else Path(p).relative_to(self.root).as_posix()
+               for p in (recording, heatmap)]
+        with self._lock, closing(self._connect()) as db, db:
+            cursor = db.execute("INSERT INTO sessions (person, time, samples, recording, heatmap)"
+                                " VALUES (?, ?, ?, ?, ?)",
+                                (check_person(person), _now(), int(samples), *rel))
+            return int(cursor.lastrowid)
+
+    # ------------------------------------------------------------------ reading
+    def frames(self, person: str | None = None, measurement: int | None = None) -> list[dict]:
+        """Index rows of the frames (of a person, of a measurement), in capture order."""
+        query, args = "SELECT * FROM frames WHERE 1", []
+        if person is not None:
+            query, args = query + " AND person = ?", [*args, check_person(person)]
+        if measurement is not None:
+            query, args = query + " AND measurement = ?", [*args, int(measurement)]
+        with closing(self._connect()) as db:
+            return [dict(r) for r in db.execute(query + " ORDER BY measurement, idx", args)]
+
+    def measurements(self, person: str | None = None) -> list[dict]:
+        """Measurement rows with their frame counts."""
+        query = ("SELECT m.*, (SELECT COUNT(*) FROM frames f WHERE f.measurement = m.id) "
+                 "AS frames FROM measurements m")
+        args: list = []
+        if person is not None:
+            query, args = query + " WHERE m.person = ?", [check_person(person)]
+        with closing(self._connect()) as db:
+            return [dict(r) for r in db.execute(query + " ORDER BY m.id", args)]
+
+    def persons(self) -> list[str]:
+        """Everybody with a measurement, a session or a profile."""
+        with closing(self._connect()) as db:
+            names = {r[0] for r in db.execute("SELECT person FROM measurements UNION "
+                                              "SELECT person FROM sessions")}
+        folder = self.root / "persons"
+        if folder.is_dir():
+            names |= {p.name for p in folder.iterdir() if p.is_dir()}
+        return sorted(names)
+
+    # ------------------------------------------------------------------ export, delete
+    def export_manifest(self, output: str | Path, person: str | None = None,
+                        measurement: int | None = None, crops: bool = False) -> dict:
+        """Write a manifest CSV of the frames (all, a person's, or one measurement's).
+
+        Parameters
+        ----------
+        output : str or Path
+            The CSV; image paths in it are relative to its folder.
+        crops : bool
+            Also cut normalised face and eye crops (:func:`gazelearn.gaze.face_crop`,
+            :func:`gazelearn.gaze.eye_crops`) into ``<output stem>_crops/`` and write the
+            columns ``face``, ``left_eye``, ``right_eye`` (the layout of webcam-crops-dev, the
+            input of the multi-input gaze model) instead of ``frame``; frames without a face
+            are left out.
+
+        Returns
+        -------
+        dict
+            ``{"manifest": Path, "rows": n, "frames": n_frames, "no_face": n}``.
+        """
+        output = Path(output).expanduser().resolve()
+        rows = self.frames(person, measurement)
+        if not rows:
+            raise InputError("no frames to export" + (f" for person {person!r}" if person else "")
+                             + (f", measurement {measurement}" if measurement else ""))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        extra = ["measurement", "person", "screen_w", "screen_h", "time"]
+        no_face = 0
+        if crops:
+            table, no_face = self._crop_rows(rows, output)
+            header = ["face", "left_eye", "right_eye", "x", "y", *extra]
+        else:
+            table = [[os.path.relpath(self.root / r["path"], output.parent), r] for r in rows]
+            header = ["frame", "x", "y", *extra]
+        if not table:
+            raise InputError(f"no face found in any of the {len(rows)} frames; nothing to export")
+        with atomic_write(output, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            for *paths, r in table:
+                writer.writerow([*paths, f"{r['target_x']:g}", f"{r['target_y']:g}",
+                                 f"{r['person']}-m{r['measurement']}", r["person"],
+                                 r["screen_w"], r["screen_h"], r["time"]])
+        return {"manifest": output, "rows": len(table), "frames": len(rows), "no_face": no_face}
+
+    def _crop_rows(self, rows: list[dict], output: Path) -> tuple[list, int]:
+        import numpy as np
+        from PIL import Image
+
+        from gazelearn.gaze import FaceLandmarker, eye_crops, face_crop
+
+        folder = output.parent / f"{output.stem}_crops"
+        folder.mkdir(exist_ok=True)
+        table, missing = [], 0
+        with FaceLandmarker(static_image_mode=True) as marker:
+            for r in rows:
+                with Image.open(self.root / r["path"]) as image:
+                    frame = np.asarray(image.convert("RGB"))
+                face = marker.detect(frame)
+                if face is None:
+                    missing += 1
+                    continue
+                eyes = eye_crops(frame, face)
+                stem = f"{r['person']}_m{r['measurement']:04d}_{r['idx']:06d}"
+                paths = []
+                for name, pixels in (("face", face_crop(frame, face)),
+                                     ("left", eyes["left"]), ("right", eyes["right"])):
+                    path = folder / f"{stem}_{name}.png"
+                    with atomic_write(path) as temp:
+                        Image.fromarray(pixels).save(temp, format="PNG")
+                    paths.append(os.path.relpath(path, output.parent))
+                table.append([*paths, r])
+        return table, missing
+
+    def delete_person(self, person: str) -> dict:
+        """Remove every file and index row of ``person``; returns what was removed."""
+        check_person(person)
+        with self._lock, closing(self._connect()) as db, db:
+            counts = {table: db.execute(f"DELETE FROM {table} WHERE person = ?",
+                                        (person,)).rowcount
+                      for table in ("frames", "measurements", "sessions")}
+        folder = self.person_dir(person)
+        counts["files"] = sum(1 for p in folder.rglob("*") if p.is_file()) if folder.is_dir() \
+            else 0
+        shutil.rmtree(folder, ignore_errors=True)
+        return counts
