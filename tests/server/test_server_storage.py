@@ -146,10 +146,51 @@ def test_binding_beyond_loopback_needs_a_token():
 
 
 def test_server_command_refuses_to_start_open_without_token(tmp_path):
-    import subprocess
-    import sys
+    from typer.testing import CliRunner
 
-    run = subprocess.run([sys.executable, "-m", "gazelearn", "server", "--host", "0.0.0.0",
-                          "--data", str(tmp_path)], capture_output=True, text=True, timeout=60)
-    assert run.returncode == 1
-    assert "--token" in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    from gazelearn.cli.main import app
+
+    run = CliRunner().invoke(app, ["server", "--host", "0.0.0.0", "--data", str(tmp_path)])
+    assert run.exit_code == 1 and "--token" in run.output
+
+
+def test_collection_commands_export_and_delete(client, data_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from gazelearn.cli.main import app
+
+    m = _measure(client)
+    for i in range(3):
+        _upload(client, "ada", m, 100 * i, 50)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["collection", "list", "--data", str(data_dir)])
+    assert listed.exit_code == 0 and f"ada: m{m}: 3 frames" in listed.output
+    out = tmp_path / "ada.csv"
+    exported = runner.invoke(app, ["collection", "export", "--data", str(data_dir), "--person",
+                                   "ada", "--output", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert read_manifest(out).targets[:, 0].tolist() == [0, 100, 200]
+    refused = runner.invoke(app, ["collection", "delete", "--data", str(data_dir), "--person",
+                                  "ada"])
+    assert refused.exit_code == 1 and "--yes" in refused.output
+    assert len(Storage(data_dir).frames()) == 3
+    deleted = runner.invoke(app, ["collection", "delete", "--data", str(data_dir), "--person",
+                                  "ada", "--yes"])
+    assert deleted.exit_code == 0 and "3 frame rows" in deleted.output
+    assert Storage(data_dir).frames() == []
+    missing = runner.invoke(app, ["collection", "list", "--data", str(tmp_path / "none")])
+    assert missing.exit_code == 1 and "index.sqlite" in missing.output
+
+
+def test_export_with_crops_cuts_face_and_eyes(client, data_dir, face_at, blank_jpeg):
+    pytest.importorskip("mediapipe")
+    m = _measure(client)
+    for body in (face_at(0.2, 0.5), blank_jpeg, face_at(0.8, 0.5)):
+        assert _upload(client, "ada", m, 10, 20, body=body).status_code == 201
+    out = data_dir.parent / "crops" / "manifest.csv"
+    result = Storage(data_dir).export_manifest(out, person="ada", crops=True)
+    assert (result["rows"], result["frames"], result["no_face"]) == (2, 3, 1)
+    images = read_manifest(out)
+    assert images.columns == ["face", "left_eye", "right_eye"]
+    sizes = images.image_sizes()
+    assert sizes["face"] == {(224, 224): 2} and sizes["left_eye"] == {(64, 36): 2}

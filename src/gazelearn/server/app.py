@@ -436,5 +436,5 @@ def serve(data_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
     max_bytes = int(options.get("max_upload_bytes", 2_000_000))
     # uvicorn drops messages over twice the limit itself; the app answers the ones in between
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level,
-                            ws_max_size=2 * max_bytes + 8192, ws="websockets")
+                            ws_max_size=2 * max_bytes + 8192, ws="websockets-sansio")
     uvicorn.Server(config).run()

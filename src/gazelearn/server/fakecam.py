@@ -26,14 +26,17 @@ import numpy as np
 from gazelearn.errors import InputError
 
 
-def astronaut_face() -> np.ndarray:
-    """scikit-image's astronaut photo (512 x 512 RGB, one face); needs scikit-image."""
+def astronaut_face(head: bool = False) -> np.ndarray:
+    """scikit-image's astronaut photo (512 x 512 RGB, one face), or with ``head=True`` the
+    300 x 300 square around her head (the face fills a third of it, as a webcam user's
+    does); needs scikit-image."""
     try:
         from skimage import data
     except ImportError:  # pragma: no cover - a dev dependency
         raise InputError("the fake webcam's default face needs scikit-image (pip install "
                          "scikit-image)") from None
-    return np.ascontiguousarray(data.astronaut())
+    photo = data.astronaut()
+    return np.ascontiguousarray(photo[0:300, 90:390] if head else photo)
 
 
 def place_face(face: np.ndarray, size=(640, 480), offset=(0.5, 0.5),
@@ -55,12 +58,13 @@ def place_face(face: np.ndarray, size=(640, 480), offset=(0.5, 0.5),
 
 
 def face_frames(n: int, size=(640, 480), face: np.ndarray | None = None,
-                face_height: float = 0.8, period: int = 90) -> list[np.ndarray]:
-    """``n`` RGB frames with the face drifting along a small ellipse (``period`` frames)."""
+                face_height: float = 0.5, period: int = 90) -> list[np.ndarray]:
+    """``n`` RGB frames with the face drifting along a figure eight (``period`` frames); the
+    default face is the astronaut's head, ``face_height`` of the frame height tall."""
     if face is None:
         import cv2
 
-        face = astronaut_face()
+        face = astronaut_face(head=True)
         side = int(face_height * size[1])
         face = cv2.resize(face, (side, side), interpolation=cv2.INTER_AREA)
     phase = 2 * np.pi * np.arange(n) / period

@@ -10,8 +10,8 @@ const settings = {
   fps: parseFloat(P.get("fps") || "30"),
 };
 // read by the end-to-end tests
-const state = { phase: "setup", sent: 0, gaze: 0, valid: 0, lastGaze: null, report: null,
-                session: null, latencies: [], errors: [] };
+const state = { phase: "setup", sent: 0, acked: 0, faces: 0, gaze: 0, valid: 0, lastGaze: null,
+                report: null, session: null, latencies: [], errors: [] };
 window.gazelearnLive = state;
 
 let socket = null, seq = 0;
@@ -111,7 +111,11 @@ async function showTargets(phase, points) {
     $("status").textContent = `${phase}: target ${i + 1} of ${points.length}`;
     await GL.sleep(settings.settleMs);
     for (let k = 0; k < settings.framesPerTarget; k++) {
-      await sendFrame({ phase, target: i, t: performance.now() / 1000 });
+      const reply = await sendFrame({ phase, target: i, t: performance.now() / 1000 });
+      if (reply && reply.type === "frame") {
+        state.acked += 1;
+        if (reply.face) state.faces += 1;
+      }
       await GL.sleep(1000 / settings.fps);
     }
   }
