@@ -32,7 +32,9 @@ def test_quick_tour_runs_every_synthetic_step_and_writes_one_self_contained_repo
     html = (output / "report.html").read_text()
     assert len(re.findall(r'src="data:image/png;base64,', html)) >= 5  # plots inline
     assert "http://" not in html and "https://" not in html  # nothing fetched when opened
-    assert results["total_seconds"] < 60
+    # under a minute on the idle 2-core machine; twice that guards against regressions without
+    # failing when other jobs share the cores
+    assert results["total_seconds"] < 120
 
 
 def test_quick_tour_numbers_reflect_the_simulated_truth(quick_tour):
@@ -43,6 +45,8 @@ def test_quick_tour_numbers_reflect_the_simulated_truth(quick_tour):
     assert detectors["ivdt"]["kappa pursuit"] > detectors["ivt"]["kappa pursuit"]
     # the two kinds of viewers differ by construction; people are held out
     assert results["scanpaths"]["accuracy"] >= 0.75
+    # people differ in their simulated traits: identification far above chance
+    assert results["biometrics"]["rank1"] >= 2 * results["biometrics"]["chance_rank1"]
     assert results["tracking"]["faces_found"] >= 0.8 * results["tracking"]["frames"]
 
 

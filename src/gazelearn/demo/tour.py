@@ -61,6 +61,8 @@ def _steps() -> list[Step]:
         Step("population", "A simulated population", signal_steps.population),
         Step("events", "Event detection against the simulator's truth", signal_steps.events),
         Step("scanpaths", "Heat maps and a scanpath classifier", signal_steps.scanpaths),
+        Step("biometrics", "Who is it? Identification from eye movements",
+             signal_steps.biometrics),
         Step("eyes", "Synthetic eye images", gaze_steps.eyes),
         Step("gaze", "Gaze CNN with and without batch-normalisation calibration",
              gaze_steps.gaze),
