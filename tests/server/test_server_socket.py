@@ -135,3 +135,27 @@ def test_oversize_and_too_many_frames_are_refused(data_dir, face_at):
                    for i in range(4)]
         kinds = [r.get("code", r["type"]) for r in replies]
         assert kinds[0] == "frame" and "rate_limited" in kinds, kinds
+
+
+def test_live_frames_never_queue_the_newest_is_always_answered(client, face_at):
+    with client.websocket_connect("/ws/gaze") as socket:
+        _hello(socket)
+        socket.send_text(json.dumps({"type": "calibrate", "points": 9, "validation": 0}))
+        targets = socket.receive_json()["calibration"]
+        for index, (x, y) in enumerate(targets):
+            _send(socket, {"seq": index, "phase": "calibration", "target": index},
+                  _target_frame(face_at, x, y))
+        socket.send_text(json.dumps({"type": "fit"}))
+        assert socket.receive_json()["type"] == "report"
+        for k in range(6):  # back to back, without waiting for answers
+            socket.send_bytes(frame_message({"seq": 100 + k, "phase": "live", "t": k / 30},
+                                            face_at(0.5, 0.5)))
+        replies = {}
+        while 105 not in replies:
+            reply = socket.receive_json()
+            replies[reply["seq"]] = reply
+    assert sorted(replies) == list(range(100, 106))  # one answer per frame
+    assert replies[105].get("skipped") is None and replies[105]["valid"]
+    # skipped frames are answered at once, without gaze
+    assert all(r["type"] == "gaze" and (not r.get("skipped") or r["x"] is None)
+               for r in replies.values())

@@ -27,6 +27,9 @@ Examples
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import contextlib
 import json
 import math
 import secrets
@@ -280,7 +283,14 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
 
 
 class _GazeConnection:
-    """The WebSocket protocol of ``/ws/gaze`` around one :class:`LiveSession`."""
+    """The WebSocket protocol of ``/ws/gaze`` around one :class:`LiveSession`.
+
+    A reader task takes messages off the socket and a worker processes them in order. Live
+    frames never queue: when a newer live frame arrives while an older one still waits, the
+    older one is answered at once with ``"skipped": true`` and dropped, so a client that sends
+    faster than the machine keeps up gets fresh gaze (and a count of skipped frames) instead of
+    an ever-growing delay. Calibration frames and control messages are never skipped.
+    """
 
     def __init__(self, websocket: WebSocket, storage: Storage, max_bytes: int,
                  frame_rate: float) -> None:
@@ -290,28 +300,40 @@ class _GazeConnection:
         self.bucket = RateLimiter(frame_rate, burst=max(2.0, frame_rate / 2))
         self.session: LiveSession | None = None
         self.person: str | None = None
+        self.inbox: collections.deque = collections.deque()
+        self.wake = asyncio.Event()
+        self.sending = asyncio.Lock()
 
     def close(self) -> None:
         if self.session is not None:
             self.session.close()
 
     async def send(self, message: dict) -> None:
-        await self.websocket.send_text(json.dumps(message))
+        async with self.sending:  # the reader and the worker both answer
+            await self.websocket.send_text(json.dumps(message))
 
     async def run(self) -> None:
-        while True:
-            message = await self.websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                raise WebSocketDisconnect(message.get("code", 1000))
-            try:
-                if message.get("bytes") is not None:
-                    await self.on_frame(message["bytes"])
-                elif message.get("text") is not None:
-                    await self.on_control(message["text"])
-            except InputError as error:
-                await self.send({"type": "error", "message": str(error)})
+        worker = asyncio.create_task(self.work())
+        try:
+            while True:
+                message = await self.websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    raise WebSocketDisconnect(message.get("code", 1000))
+                try:
+                    if message.get("bytes") is not None:
+                        await self.on_frame(message["bytes"])
+                    elif message.get("text") is not None:
+                        self.inbox.append(("text", message["text"]))
+                        self.wake.set()
+                except InputError as error:
+                    await self.send({"type": "error", "message": str(error)})
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await worker
 
     async def on_frame(self, data: bytes) -> None:
+        """Checks that cost nothing (size, header, rate), then into the inbox."""
         received = time.perf_counter()
         if len(data) > self.max_bytes:
             raise InputError(f"frame larger than {self.max_bytes} bytes")
@@ -321,6 +343,31 @@ class _GazeConnection:
             await self.send({"type": "error", "code": "rate_limited", **reply,
                              "message": "too many frames per second; frame dropped"})
             return
+        if header.get("phase", "live") == "live":
+            for item in [i for i in self.inbox if i[0] == "live"]:
+                self.inbox.remove(item)
+                await self.send({"type": "gaze", "skipped": True, "valid": False, "x": None,
+                                 "y": None, **item[3]})
+        self.inbox.append(("live" if header.get("phase", "live") == "live" else "frame",
+                           header, image, reply, received))
+        self.wake.set()
+
+    async def work(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.inbox:
+                item = self.inbox.popleft()
+                try:
+                    if item[0] == "text":
+                        await self.on_control(item[1])
+                    else:
+                        await self.process(*item[1:])
+                except InputError as error:
+                    reply = item[3] if item[0] != "text" else {}
+                    await self.send({"type": "error", "message": str(error), **reply})
+
+    async def process(self, header: dict, image: bytes, reply: dict, received: float) -> None:
         if self.session is None:
             raise InputError("say hello first (person and screen)")
         session = self.session
