@@ -246,3 +246,17 @@ def test_cli_bad_inputs(tmp_path):
     result = _invoke("scanpath", "train-generator", data, "--output", tmp_path / "nosuffix",
                      "--extent", 800, 600)
     assert result.exit_code == 1 and "suffix" in result.output
+
+
+def test_animals_recordings_give_fixation_sequences(shared_data):
+    from gazelearn.io import read
+
+    folder = shared_data / "etra2021" / "animals"
+    if not folder.is_dir():
+        pytest.skip(f"ETRA 2021 animals data not found at {folder}")
+    recs = [read(p, format="etra-animals") for p in sorted(folder.glob("A1*.csv"))[:3]]
+    seqs = [fixation_sequence(r) for r in recs]
+    assert all(len(s) >= 1 for s in seqs)
+    assert all(((s.duration >= 0.1) & (s.duration < 3)).all() for s in seqs)
+    X, y, groups = point_sequences(recs)
+    assert X.shape[1:] == (20, 2) and len(np.unique(groups)) == 3
