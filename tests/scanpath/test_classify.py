@@ -88,15 +88,21 @@ def test_without_a_screen_the_area_and_blur_are_learned_and_stored(tmp_path):
     assert np.array_equal(again.predict_proba(train), clf.predict_proba(train))
 
 
-def test_new_recordings_must_match_the_training_units_and_rate():
+def test_new_recordings_must_match_the_training_units_and_are_resampled_to_its_rate():
     train, y = _walks(0, 6)
     clf = ScanpathClassifier("tree", window=30).fit(train, y)
+    assert clf.sampling_rate_ == 60.0 and clf.n_resampled_ == 0
     no_screen, _ = _walks(2, 2, screen=None)
     with pytest.raises(InputError, match="deg/s.*no screen"):
         clf.predict(no_screen)
-    fast_rate, _ = _walks(3, 2, rate=120.0)
-    with pytest.raises(InputError, match="120 Hz.*60 Hz"):
-        clf.predict(fast_rate)
+    # 300 samples at 120 Hz = 2.5 s = 150 samples at 60 Hz: 9 windows, as at 60 Hz
+    rng = np.random.default_rng(3)
+    y_fast = ["slow", "fast"]
+    fast_rate = [walk(speed, rng, n=300, rate=120.0) for speed in y_fast]
+    scores = clf.window_proba(fast_rate)
+    assert np.bincount(scores.recording).tolist() == [9, 9]
+    mixed = ScanpathClassifier("tree", window=30).fit([*train, *fast_rate], [*y, *y_fast])
+    assert mixed.n_resampled_ == 2 and mixed.n_windows_ == 8 * 9
 
 
 def test_bad_input_is_refused_with_a_clear_error():

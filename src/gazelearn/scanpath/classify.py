@@ -25,6 +25,11 @@ in px/s, and the heat map covers a screen area and blur in pixels. Unless ``exte
 percentile of the valid x and y positions, rounded up to 16 px, the blur ``1/40`` of its width
 (about 1 degree on a desktop screen); both are stored and reused for prediction.
 
+Windows count samples, so a recording sampled more than 10 % faster or slower than the training
+recordings (their median rate, stored) is resampled to that rate first
+(:func:`gazelearn.preprocess.resample`: linear, never across gaps) — in ``fit`` and ``predict``
+alike (two of the 611 radio recordings are at 30 Hz, the others at 59 Hz).
+
 Examples
 --------
 >>> import numpy as np
@@ -72,7 +77,7 @@ WINDOW_MODELS = ("tree", "forest", "knn", "svm", "mlp", "conv1d", "lstm")
 NEURAL_WINDOW_MODELS = ("mlp", "conv1d", "lstm")
 #: Every model name :class:`ScanpathClassifier` takes.
 MODELS = (*WINDOW_MODELS, "heatmap-cnn", "multi")
-#: Sampling rates of training and new recordings may differ by this share (windows are samples).
+#: Recordings whose rate differs from the training rate by more than this share are resampled.
 RATE_TOLERANCE = 0.1
 
 
@@ -254,15 +259,19 @@ class ScanpathClassifier(ClassifierMixin, BaseEstimator):
             raise InputError(f"{_name(recordings[i], i)} has no samples to cut into windows")
         return windows
 
-    def _check_rate(self, recordings: list[Recording]) -> None:
-        for i, rec in enumerate(recordings):
+    def _at_rate(self, recordings: list[Recording]) -> list[Recording]:
+        """Recordings at the training rate: windows count samples, so a recording sampled more
+        than 10 % faster or slower is resampled (linearly, never across gaps)."""
+        from gazelearn.preprocess import resample
+
+        out = []
+        for rec in recordings:
             rate = rec.sampling_rate
             if rate and self.sampling_rate_ and \
                     abs(rate - self.sampling_rate_) > RATE_TOLERANCE * self.sampling_rate_:
-                raise InputError(f"{_name(rec, i)} is sampled at {rate:g} Hz but the model was "
-                                 f"trained at {self.sampling_rate_:g} Hz (windows are "
-                                 f"{self.window} samples); resample it first",
-                                 source=rec.meta.source)
+                rec = resample(rec, self.sampling_rate_)
+            out.append(rec)
+        return out
 
     def _learn_area(self, recordings: list[Recording]) -> None:
         screens = {rec.screen is not None for rec in recordings}
@@ -332,6 +341,7 @@ class ScanpathClassifier(ClassifierMixin, BaseEstimator):
         self.sampling_rate_ = float(np.median(rates)) if rates else None
         self.model_ = self._estimator()
         self.kind_ = kind
+        self.n_resampled_ = 0
         self.velocity_unit_ = ""
         self.channels_ = []
         self._learn_area(recordings)
@@ -339,7 +349,9 @@ class ScanpathClassifier(ClassifierMixin, BaseEstimator):
             self.model_.fit(self._maps(recordings), labels, groups=groups)
             self.n_windows_ = len(recordings)
             return self
-        windows = self._windows(recordings, fitting=True)
+        at_rate = self._at_rate(recordings)
+        self.n_resampled_ = sum(a is not b for a, b in zip(at_rate, recordings, strict=True))
+        windows = self._windows(at_rate, fitting=True)
         self.velocity_unit_ = windows.velocity_unit
         self.channels_ = list(windows.channels)
         self.n_windows_ = len(windows)
@@ -361,8 +373,7 @@ class ScanpathClassifier(ClassifierMixin, BaseEstimator):
         if self.kind_ == "map":
             proba = self.model_.predict_proba(self._maps(recordings))
             return WindowScores(self._columns(proba), np.arange(len(recordings)), self.classes_)
-        self._check_rate(recordings)
-        windows = self._windows(recordings, fitting=False)
+        windows = self._windows(self._at_rate(recordings), fitting=False)
         if list(windows.channels) != list(self.channels_):
             raise InputError(f"windows have channels {windows.channels}, the model "
                              f"{tuple(self.channels_)}")
