@@ -124,3 +124,13 @@ def test_classic_baseline_scores_are_mean_class_probabilities():
     assert classes.tolist() == ["a", "b"]
     assert np.allclose(scores, [[1.0, 0.0], [0.0, 1.0]])
     assert evaluate_scores(scores, ["a", "b"], classes).rank1 == 1.0
+
+
+def test_softmax_baseline_is_repeatable_whatever_ran_before():
+    import torch
+
+    data = population().subset(list(range(8)))
+    first = small_model(loss="softmax", epochs=1).fit(data).embed_recordings(data)
+    torch.rand(100)  # consume the global random stream
+    second = small_model(loss="softmax", epochs=1).fit(data).embed_recordings(data)
+    assert np.allclose(first, second)

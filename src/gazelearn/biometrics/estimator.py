@@ -234,18 +234,18 @@ class EyeMovementEmbedder(BaseEstimator):
         self.x_mean_, self.x_scale_ = standardization(windows)
         inputs = torch.as_tensor(self._standardize(windows))
         targets = torch.as_tensor(codes, dtype=torch.long)
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]):  # the classifier head too: same seed, same net
             torch.manual_seed(self.seed)
             enc = encoder(self.architecture, self.input_shape_, self.embedding_dim,
                           **(self.architecture_options or {}))
+            net: torch.nn.Module = EmbeddingNet(enc) if self.loss == "triplet" else \
+                SoftmaxNet(enc, len(self.classes_))
         sampler = None
         if self.loss == "triplet":
-            net: torch.nn.Module = EmbeddingNet(enc)
             loss_fn: Any = TripletLoss(self.margin, self.mining)
             sampler = PersonBatchSampler(codes, self.persons_per_batch, self.windows_per_person,
                                          seed=self.seed)
         else:
-            net = SoftmaxNet(enc, len(self.classes_))
             loss_fn = torch.nn.CrossEntropyLoss()
         trainer = Trainer(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
                           weight_decay=self.weight_decay, optimizer="adamw",
