@@ -32,6 +32,7 @@ import collections
 import contextlib
 import json
 import math
+import os
 import secrets
 import struct
 import time
@@ -136,7 +137,8 @@ def split_frame_message(data: bytes) -> tuple[dict, bytes]:
 
 def create_app(data_dir: str | Path, token: str | None = None, *,
                max_upload_bytes: int = 2_000_000, upload_rate: float = 20.0,
-               frame_rate: float = 60.0, dots_per_measurement: int = 100) -> FastAPI:
+               frame_rate: float = 60.0, dots_per_measurement: int = 100,
+               pipeline_workers: int | None = None) -> FastAPI:
     """Build the app.
 
     Parameters
@@ -155,11 +157,20 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
         ``rate_limited`` error and not processed.
     dots_per_measurement : int
         Dots the collection page shows per measurement (the page's ``?dots=N`` may lower it).
+    pipeline_workers : int, optional
+        Frames processed at the same time over all connections (default: CPU cores - 1, at
+        least 1).
     """
     storage = Storage(data_dir)
     app = FastAPI(title="gazelearn", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.storage = storage
     app.state.token = token
+    # MediaPipe threads of all connections share ``workers`` slots: more would fight over the
+    # cores (and the GIL) with the event loop that reads the sockets, and every connection
+    # would fall behind together
+    workers = max(1, (os.cpu_count() or 2) - 1) if pipeline_workers is None else \
+        int(pipeline_workers)
+    app.state.limiter = None
     upload_buckets: dict[str, RateLimiter] = {}
 
     def authorised(source) -> bool:
@@ -271,7 +282,10 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
             await websocket.close(code=1008, reason="missing or wrong token")
             return
         await websocket.accept()
-        handler = _GazeConnection(websocket, storage, max_upload_bytes, frame_rate)
+        if app.state.limiter is None:  # made here: it belongs to the running event loop
+            app.state.limiter = anyio.CapacityLimiter(workers)
+        handler = _GazeConnection(websocket, storage, max_upload_bytes, frame_rate,
+                                  app.state.limiter)
         try:
             await handler.run()
         except WebSocketDisconnect:
@@ -293,8 +307,9 @@ class _GazeConnection:
     """
 
     def __init__(self, websocket: WebSocket, storage: Storage, max_bytes: int,
-                 frame_rate: float) -> None:
+                 frame_rate: float, limiter=None) -> None:
         self.websocket = websocket
+        self.limiter = limiter
         self.storage = storage
         self.max_bytes = max_bytes
         self.bucket = RateLimiter(frame_rate, burst=max(2.0, frame_rate / 2))
@@ -375,7 +390,7 @@ class _GazeConnection:
         def work() -> dict:
             return session.frame(header, decode_jpeg(image))
 
-        result = await anyio.to_thread.run_sync(work)
+        result = await anyio.to_thread.run_sync(work, limiter=self.limiter)
         result.update(reply, server_ms=round(1000 * (time.perf_counter() - received), 2))
         await self.send(result)
 
