@@ -12,16 +12,19 @@ from pathlib import Path
 
 import typer
 
-from gazelearn.cli.common import console, run_safely
-from gazelearn.cli.data_commands import ReaderOptions, reader_options
-from gazelearn.cli.main import app
-from gazelearn.errors import InputError
-
+# The group exists before gazelearn.cli.main is imported: main auto-imports every *_commands
+# module, including scanpath_generate_commands, which adds its commands to this group.
 scanpath_app = typer.Typer(
     help="Learn from scanpaths: classify recordings (stimulus, expertise), generate scanpaths."
     "\n\nExample: gazelearn scanpath cv paths/*.csv --labels labels.csv --model forest",
     no_args_is_help=True,
 )
+
+from gazelearn.cli.common import console, run_safely  # noqa: E402
+from gazelearn.cli.data_commands import ReaderOptions, reader_options  # noqa: E402
+from gazelearn.cli.main import app  # noqa: E402
+from gazelearn.errors import InputError  # noqa: E402
+
 app.add_typer(scanpath_app, name="scanpath")
 
 

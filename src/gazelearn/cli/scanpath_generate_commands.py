@@ -17,16 +17,8 @@ import typer
 
 from gazelearn.cli.common import console, progress_enabled, run_safely
 from gazelearn.cli.data_commands import ReaderOptions, reader_options
+from gazelearn.cli.scanpath_commands import scanpath_app
 from gazelearn.errors import InputError
-
-try:
-    from gazelearn.cli.scanpath_commands import scanpath_app
-except ImportError:  # pragma: no cover - import order only
-    # scanpath_commands was imported before gazelearn.cli.main and is still mid-import (it
-    # imports main, whose auto-registration imports this module): its group does not exist yet.
-    # The gazelearn command always imports main first, so this only happens to code importing
-    # scanpath_commands directly (e.g. its doctest); commands are then registered on a stand-in.
-    scanpath_app = typer.Typer()
 
 PLOT_NAME = "scanpaths.png"
 

@@ -8,7 +8,8 @@ Examples
 --------
 >>> import tempfile, pathlib
 >>> folder = pathlib.Path(tempfile.mkdtemp())
->>> _ = (folder / "labels.csv").write_text("recording,label,group\\nbus_10.csv,bus,10\\ncat_10,cat,10\\n")
+>>> rows = "recording,label,group\\nbus_10.csv,bus,10\\ncat_10,cat,10\\n"
+>>> _ = (folder / "labels.csv").write_text(rows)
 >>> table = read_label_table(folder / "labels.csv")
 >>> table.lookup(pathlib.Path("data/bus_10.csv"))
 ('bus', 10)
