@@ -30,7 +30,12 @@ def test_quick_tour_runs_every_synthetic_step_and_writes_one_self_contained_repo
     output, results = quick_tour
     assert {s.name for s in STEPS if not s.real} <= set(results)
     html = (output / "report.html").read_text()
-    assert len(re.findall(r'src="data:image/png;base64,', html)) >= 5  # plots inline
+    inline = re.findall(r'src="data:image/png;base64,', html)
+    assert len(inline) >= 5  # plots inline
+    # the same plots as files, for the README and slides
+    assert sorted(p.name for p in (output / "figures").glob("*.png")) == sorted(
+        Path(f).name for f in results["figures"])
+    assert len(results["figures"]) == len(inline)
     assert "http://" not in html and "https://" not in html  # nothing fetched when opened
     # under a minute on the idle 2-core machine; twice that guards against regressions without
     # failing when other jobs share the cores

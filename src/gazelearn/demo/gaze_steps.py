@@ -70,8 +70,8 @@ def eyes(ctx: DemoContext) -> dict:
                     f"grayscale, rendered in {seconds:.1f} s. Each person has an angular "
                     "offset between optical and visual axis, which calibration must learn.")
     picks = [int(np.flatnonzero(data.person == p)[0]) for p in range(min(persons, 8))]
-    ctx.report.figure(_image_grid(data.images[picks], columns=4),
-                      caption="One frame of each person")
+    ctx.figure(_image_grid(data.images[picks], columns=4),
+               caption="One frame of each person")
     return {"persons": persons, "measurements": 2, "frames": frames, "seconds": seconds}
 
 
@@ -154,9 +154,8 @@ def tracking(ctx: DemoContext) -> dict:
                     " ms). Gaze needs a person's calibration: run `gazelearn server` and open "
                     "the calibration page, or `gazelearn track --video FILE --profile P.json`.")
     if crops:
-        ctx.report.figure(_image_grid(np.asarray(crops), columns=4),
-                          caption="Normalised eye crops (corners level, scaled by their "
-                                  "distance)")
+        ctx.figure(_image_grid(np.asarray(crops), columns=4),
+                   caption="Normalised eye crops (corners level, scaled by their distance)")
     yaw = np.array([p[0] for p in poses]) if poses else np.array([np.nan])
     return {"frames": len(frames), "faces_found": found, "median_ms": float(np.median(ms)),
             "p95_ms": float(np.percentile(ms, 95)), "yaw_range_deg": float(np.ptp(yaw))}

@@ -70,8 +70,8 @@ def population(ctx: DemoContext) -> dict:
         f"{per_person} recordings of {duration} s each at 500 Hz, with exact per-sample labels "
         "(fixation, saccade, post-saccadic oscillation, pursuit, blink).")
     part = first.select(slice(0, 2000))
-    ctx.report.figure(signal_with_events(part.time, part.x, part.y, part.labels),
-                      caption="The first 4 s of one recording, labels as coloured bands")
+    ctx.figure(signal_with_events(part.time, part.x, part.y, part.labels),
+               caption="The first 4 s of one recording, labels as coloured bands")
     return {"people": 2 * n_per_kind, "recordings": len(data), "duration_s": duration,
             "label_shares_first_recording": shares}
 
@@ -122,8 +122,8 @@ def scanpaths(ctx: DemoContext) -> dict:
     for kind in sorted(set(kinds)):
         density = sum(heatmap(r, grid=(64, 36), sigma_deg=1.0) for r, k in
                       zip(data, kinds, strict=True) if k == kind)
-        ctx.report.figure(heatmap_figure(density, screen_size=screen, title=kind),
-                          caption=f"Gaze density of all '{kind}' recordings (blur 1 degree)")
+        ctx.figure(heatmap_figure(density, screen_size=screen, title=kind),
+                   caption=f"Gaze density of all '{kind}' recordings (blur 1 degree)")
     table = feature_table(data)
     names = [c for c in table.columns if c not in data.metadata.columns and c != "recording"]
     X = np.nan_to_num(table.select(names).to_numpy().astype(np.float64))
@@ -172,9 +172,10 @@ def biometrics(ctx: DemoContext) -> dict:
         f"sessions: rank-1 {result.rank1:.2f} (chance {result.chance_rank1:.2f}), EER "
         f"{result.eer:.2f} (chance 0.5). Closed set: the people are known, their probe "
         "recordings are not.")
-    ctx.report.figure(cmc_curve(np.arange(1, len(result.cmc) + 1), result.cmc,
-                                title="Identification (CMC)"), caption="Cumulative match "
-                      "characteristic: share of probes whose person is within the first k")
+    ctx.figure(cmc_curve(np.arange(1, len(result.cmc) + 1), result.cmc,
+                         title="Identification (CMC)"),
+               caption="Cumulative match characteristic: share of probes whose person is "
+                       "within the first k")
     return {"persons": result.n_persons, "probes": result.n_probes, "epochs": epochs,
             "rank1": result.rank1, "rank5": result.rank5, "eer": result.eer,
             "chance_rank1": result.chance_rank1}

@@ -38,6 +38,23 @@ class DemoContext:
     report: Any
     results: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
+    step: str = ""
+    figures: list = field(default_factory=list)
+
+    def figure(self, fig, caption: str) -> None:
+        """Add a figure to the report and keep it as ``figures/<step>-<n>.png`` too."""
+        from gazelearn.io.atomic import atomic_write
+        from gazelearn.report.html import figure_to_png_bytes
+
+        png = figure_to_png_bytes(fig)
+        self.report.image(png, caption)
+        folder = self.output / "figures"
+        folder.mkdir(exist_ok=True)
+        number = sum(name.startswith(f"{self.step}-") for name in self.figures) + 1
+        path = folder / f"{self.step}-{number}.png"
+        with atomic_write(path, "wb") as handle:
+            handle.write(png)
+        self.figures.append(path.name)
 
     def size(self, quick: int, full: int) -> int:
         """``quick`` in a quick tour, else ``full``."""
@@ -118,7 +135,8 @@ def run_demo(output: str | Path, quick: bool = False, real: str | Path | None = 
     Returns
     -------
     dict
-        The results, step by step (with each step's seconds).
+        The results, step by step (with each step's seconds); ``figures`` lists the report's
+        plots, also saved as PNG files under ``output/figures/``.
     """
     from gazelearn.report import Report
 
@@ -149,6 +167,7 @@ def run_demo(output: str | Path, quick: bool = False, real: str | Path | None = 
             if bar:
                 bar.update(task, description=step.title)
             report.section(step.title)
+            context.step = step.name
             t0 = time.perf_counter()
             result = step.run(context) or {}
             result["seconds"] = round(time.perf_counter() - t0, 2)
@@ -156,6 +175,7 @@ def run_demo(output: str | Path, quick: bool = False, real: str | Path | None = 
             if bar:
                 bar.advance(task)
     context.results["total_seconds"] = round(time.perf_counter() - start, 1)
+    context.results["figures"] = [f"figures/{name}" for name in context.figures]
     report.save(output / "report.html")
     from gazelearn.io.atomic import atomic_write
 
