@@ -32,7 +32,6 @@ import argparse
 import json
 import platform
 import shlex
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -44,6 +43,7 @@ import numpy as np
 
 from gazelearn.learn import create
 from gazelearn.metrics import accuracy, bootstrap_ci, cohen_kappa
+from gazelearn.report.provenance import git_commit
 from gazelearn.splits import check_leakage, group_kfold, random_split
 from gazelearn.windows import WindowSet, make_windows
 
@@ -318,13 +318,6 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
-                             text=True, timeout=10, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -376,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         **result,
         "total_seconds": total,
         "environment": {"gazelearn": gazelearn.__version__, "python": platform.python_version(),
-                        "git_commit": _git_commit(), "cpu_cores": __import__("os").cpu_count()},
+                        "git_commit": git_commit(), "cpu_cores": __import__("os").cpu_count()},
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(output, indent=2) + "\n")

@@ -33,7 +33,6 @@ import argparse
 import json
 import platform
 import shlex
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -44,6 +43,7 @@ import numpy as np
 import torch
 
 from gazelearn.metrics import accuracy, bootstrap_ci, cohen_kappa
+from gazelearn.report.provenance import git_commit
 from gazelearn.scanpath.classify import MODELS
 from gazelearn.scanpath.evaluate import cross_validate
 
@@ -173,13 +173,6 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
-                             text=True, timeout=10, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         "total_seconds": round(total, 1),
         "environment": {"gazelearn": gazelearn.__version__, "python": platform.python_version(),
                         "torch": torch.__version__, "torch_threads": 1,
-                        "git_commit": _git_commit()},
+                        "git_commit": git_commit()},
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")

@@ -31,7 +31,6 @@ import argparse
 import json
 import platform
 import shlex
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -43,6 +42,7 @@ import torch
 from gazelearn.io import expand_paths, read
 from gazelearn.metrics import mae
 from gazelearn.recording import Metadata
+from gazelearn.report.provenance import git_commit
 from gazelearn.scanpath.fixseq import fixation_sequences, render_fixations
 from gazelearn.scanpath.generate import ScanpathGenerator
 from gazelearn.scanpath.nextpoint import NextPointPredictor, last_point_baseline, point_sequences
@@ -60,12 +60,6 @@ SHOWN = ("duration_ks", "amplitude_ks", "amplitude_wasserstein_px", "heatmap_cc"
          "dtw_px", "fixations_per_recording", "c2st_balanced_accuracy")
 
 
-def _git_commit() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 def independent_fixations(train, n: int, extent, seed: int):
@@ -216,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(time.perf_counter() - began, 1),
         "environment": {"gazelearn": gazelearn.__version__,
                         "python": platform.python_version(), "torch": torch.__version__,
-                        "threads": 1, "git_commit": _git_commit()},
+                        "threads": 1, "git_commit": git_commit()},
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(output, indent=2, default=float) + "\n")

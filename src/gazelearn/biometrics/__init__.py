@@ -12,7 +12,7 @@ See ``docs/biometrics.md``.
 from gazelearn.biometrics.data import WindowSpec, persons_of, velocity_windows
 from gazelearn.biometrics.estimator import EyeMovementEmbedder, mean_embeddings, normalize_rows
 from gazelearn.biometrics.losses import TripletLoss, mine_hard, mine_semi_hard, pairwise_distances
-from gazelearn.biometrics.sampler import PersonBatchSampler
+from gazelearn.nn.samplers import PersonBatchSampler
 
 __all__ = [
     "EyeMovementEmbedder",

@@ -6,7 +6,7 @@ stored by :func:`gazelearn.learn.save_model` as safetensors + JSON (the encoder'
 standardisation, the window specification and the sampling rate).
 
 * ``loss="triplet"``: triplet loss with batch semi-hard (or hard) mining on P x K batches
-  (:mod:`gazelearn.biometrics.losses`, :class:`~gazelearn.biometrics.sampler.
+  (:mod:`gazelearn.biometrics.losses`, :class:`~gazelearn.nn.samplers.
   PersonBatchSampler`) — the metric-learning model.
 * ``loss="softmax"``: the same encoder with a person classifier, trained with cross-entropy;
   the embedding is the layer before the classifier — the softmax baseline. Neither needs the
@@ -41,12 +41,13 @@ from sklearn.utils.validation import check_is_fitted
 from gazelearn.biometrics.data import WindowSpec, persons_of, velocity_windows
 from gazelearn.biometrics.losses import TripletLoss
 from gazelearn.biometrics.networks import EmbeddingNet, SoftmaxNet, encoder
-from gazelearn.biometrics.sampler import PersonBatchSampler
 from gazelearn.errors import InputError
 from gazelearn.learn.base import standardization, training_summary
 from gazelearn.learn.registry import register_class
+from gazelearn.learn.serialize import network_state, restore_network_state
 from gazelearn.nn import callbacks as cb
 from gazelearn.nn.loop import Trainer, predict
+from gazelearn.nn.samplers import PersonBatchSampler
 from gazelearn.recording import Recording
 from gazelearn.windows import WindowSet
 
@@ -293,18 +294,9 @@ class EyeMovementEmbedder(BaseEstimator):
     # ------------------------------------------------------------------ model files
     def __gazelearn_state__(self) -> dict[str, Any]:
         check_is_fitted(self, "encoder_")
-        state = {k: v for k, v in vars(self).items()
-                 if k.endswith("_") and not k.startswith("_") and k not in
-                 ("encoder_", "preprocessing_", "model_info_")}
-        state["encoder_"] = {k: v.detach().cpu().numpy() for k, v in
-                             self.encoder_.state_dict().items()}
-        return state
+        return network_state(self, network="encoder_", exclude=("preprocessing_", "model_info_"))
 
     def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
-        weights = state.pop("encoder_")
-        vars(self).update(state)
-        self.input_shape_ = tuple(self.input_shape_)
-        enc = encoder(self.architecture, self.input_shape_, self.embedding_dim,
-                      **(self.architecture_options or {}))
-        enc.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
-        self.encoder_ = enc.eval()
+        restore_network_state(self, state, lambda: encoder(
+            self.architecture, self.input_shape_, self.embedding_dim,
+            **(self.architecture_options or {})), network="encoder_", tuples=("input_shape_",))

@@ -1,7 +1,7 @@
 """Metric-learning losses: triplet loss with batch semi-hard (FaceNet) or batch-hard mining.
 
 Embeddings of one person should lie closer to each other than to anyone else's by a margin.
-Within a mini-batch of P persons x K windows (:class:`~gazelearn.biometrics.sampler.
+Within a mini-batch of P persons x K windows (:class:`~gazelearn.nn.samplers.
 PersonBatchSampler`), every pair of windows of one person is an (anchor, positive) pair, and the
 negative is mined from the batch:
 

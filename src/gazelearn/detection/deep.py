@@ -41,6 +41,7 @@ from gazelearn.detection.registry import register_detector
 from gazelearn.errors import InputError
 from gazelearn.labels import LABELS, Label
 from gazelearn.learn.registry import register_class
+from gazelearn.learn.serialize import restore_network_state
 from gazelearn.preprocess import resample, velocity
 from gazelearn.recording import Recording
 
@@ -382,11 +383,7 @@ class DeepDetector(Detector):
         }
 
     def __gazelearn_restore__(self, state: dict) -> None:
-        weights = state.pop("network_")
-        vars(self).update(state)
-        network = self._network()
-        network.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
-        self.network_ = network.eval()
+        restore_network_state(self, state, self._network, network="network_")
 
     def get_params(self, deep: bool = True) -> dict:
         names = ("model", "sampling_rate", "window_s", "architecture", "conv_channels", "hidden",

@@ -50,6 +50,7 @@ from gazelearn.gazemodels.calibration import (
 )
 from gazelearn.gazemodels.data import images_to_array
 from gazelearn.learn.registry import register
+from gazelearn.learn.serialize import network_state, restore_network_state
 from gazelearn.nn import callbacks as cb
 from gazelearn.nn.architectures import build
 from gazelearn.nn.loop import Trainer, predict
@@ -334,19 +335,9 @@ class GazeRegressor(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ model files
     def __gazelearn_state__(self) -> dict[str, Any]:
         check_is_fitted(self, "model_")
-        state = {k: v for k, v in vars(self).items()
-                 if k.endswith("_") and not k.startswith("_") and k not in
-                 ("model_", "preprocessing_", "model_info_")}
-        state["model_"] = {k: v.detach().cpu().numpy() for k, v in
-                           self.model_.state_dict().items()}
-        return state
+        return network_state(self, exclude=("preprocessing_", "model_info_"))
 
     def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
-        weights = state.pop("model_")
-        vars(self).update(state)
-        self.input_shape_ = tuple(self.input_shape_)
-        self.screen_size_ = tuple(self.screen_size_)
-        net = build(model_architecture(self.model), self.input_shape_, 2,
-                    **(self.model_options or {}))
-        net.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
-        self.model_ = net.eval()
+        restore_network_state(self, state, lambda: build(
+            model_architecture(self.model), self.input_shape_, 2, **(self.model_options or {})),
+            tuples=("input_shape_", "screen_size_"))

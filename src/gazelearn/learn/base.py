@@ -34,6 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from gazelearn.errors import InputError
 from gazelearn.learn.registry import register
+from gazelearn.learn.serialize import network_state, restore_network_state
 from gazelearn.nn import callbacks as cb
 from gazelearn.nn.architectures import build
 from gazelearn.nn.loop import Trainer, accuracy, mean_absolute_error, predict
@@ -259,20 +260,12 @@ class NeuralEstimator(BaseEstimator):
     # ------------------------------------------------------------------ model files
     def __gazelearn_state__(self) -> dict[str, Any]:
         check_is_fitted(self, "model_")
-        state = {k: v for k, v in vars(self).items()
-                 if k.endswith("_") and not k.startswith("_") and k != "model_"}
-        state["model_"] = {k: v.detach().cpu().numpy() for k, v in
-                           self.model_.state_dict().items()}
-        return state
+        return network_state(self)
 
     def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
-        weights = state.pop("model_")
-        vars(self).update(state)
-        self.input_shape_ = tuple(self.input_shape_)
-        net = build(self.architecture, self.input_shape_, self.n_outputs_,
-                    **(self.architecture_options or {}))
-        net.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
-        self.model_ = net.eval()
+        restore_network_state(self, state, lambda: build(
+            self.architecture, self.input_shape_, self.n_outputs_,
+            **(self.architecture_options or {})), tuples=("input_shape_",))
 
 
 _COMMON_DOC = """

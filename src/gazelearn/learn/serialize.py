@@ -182,3 +182,48 @@ def _decode_tree(node: dict, arrays: dict[str, np.ndarray]) -> Any:
     state["nodes"] = nodes
     tree.__setstate__(state)
     return tree
+
+
+def network_state(estimator: Any, network: str = "model_",
+                  exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fitted state of a torch-backed estimator, for ``__gazelearn_state__``.
+
+    Every public fitted attribute (``name_``) except those in ``exclude``, with the network
+    attribute ``network`` replaced by its weights as numpy arrays.
+
+    Examples
+    --------
+    >>> import torch
+    >>> class Fitted:
+    ...     def __init__(self):
+    ...         self.model_, self.classes_ = torch.nn.Linear(2, 1), [0, 1]
+    >>> state = network_state(Fitted())
+    >>> sorted(state), sorted(state["model_"])
+    (['classes_', 'model_'], ['bias', 'weight'])
+    """
+    if not hasattr(estimator, network):
+        raise ValueError(f"{type(estimator).__name__} is not fitted")
+    state = {k: v for k, v in vars(estimator).items()
+             if k.endswith("_") and not k.startswith("_") and k != network and k not in exclude}
+    state[network] = {k: v.detach().cpu().numpy()
+                      for k, v in getattr(estimator, network).state_dict().items()}
+    return state
+
+
+def restore_network_state(estimator: Any, state: dict[str, Any], build: Any,
+                          network: str = "model_", tuples: tuple[str, ...] = ()) -> None:
+    """Undo :func:`network_state`, for ``__gazelearn_restore__``.
+
+    ``build()`` is called after the fitted attributes are set (it may need them) and must return
+    the untrained network, which then gets the stored weights and is put in eval mode. Attributes
+    named in ``tuples`` come back as tuples (JSON stores lists).
+    """
+    import torch
+
+    weights = state.pop(network)
+    vars(estimator).update(state)
+    for name in tuples:
+        setattr(estimator, name, tuple(getattr(estimator, name)))
+    module = build()
+    module.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
+    setattr(estimator, network, module.eval())

@@ -24,7 +24,7 @@ from gazelearn.nn.callbacks import (
                                     TrainState,
 )
 from gazelearn.nn.loop import History, Trainer, accuracy, mean_absolute_error, predict
-from gazelearn.nn.samplers import GroupBatchSampler, ShardedBatchSampler
+from gazelearn.nn.samplers import GroupBatchSampler, PersonBatchSampler, ShardedBatchSampler
 
 __all__ = [
     "ARCHITECTURES",
@@ -33,6 +33,7 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "GroupBatchSampler",
+    "PersonBatchSampler",
     "History",
     "LRSchedule",
     "ProgressBar",

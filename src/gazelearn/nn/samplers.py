@@ -1,9 +1,11 @@
-"""Batch samplers: every batch from one group, and plain shuffled batches shared across ranks.
+"""Batch samplers: every batch from one group, P groups x K samples, plain shuffled batches.
 
 :class:`GroupBatchSampler` draws each batch from ONE group (a session, a person, a recording): the
 webcam gaze model, for example, normalises per session and must see one session per batch. Both
 samplers know about data-parallel training: given ``num_replicas`` and ``rank`` each process gets
 its own share of batches, and every process gets the same number of batches (DDP needs that).
+:class:`PersonBatchSampler` is the opposite of the first: P groups (persons) x K samples in every
+batch, so metric-learning losses find positives and negatives inside each batch (one process).
 
 Examples
 --------
@@ -163,3 +165,76 @@ class ShardedBatchSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return len(self._batches())
+
+
+class PersonBatchSampler(Sampler[list[int]]):
+    """P x K batches for metric learning: ``persons_per_batch`` persons x ``windows_per_person``.
+
+    Triplet mining needs positives *and* negatives inside every batch; plain shuffled batches of
+    many persons rarely hold two windows of the same one.
+
+    Examples
+    --------
+    >>> persons = ["a"] * 5 + ["b"] * 5 + ["c"] * 2
+    >>> sampler = PersonBatchSampler(persons, persons_per_batch=2, windows_per_person=2, seed=0)
+    >>> batch = next(iter(sampler))
+    >>> len(batch), len({persons[i] for i in batch})
+    (4, 2)
+    >>> len(sampler)  # 12 windows / (2 x 2)
+    3
+
+    Parameters
+    ----------
+    persons : sequence
+        The person of every sample.
+    persons_per_batch : int
+        P; all persons when there are fewer.
+    windows_per_person : int
+        K; drawn without replacement when a person has enough windows, else with replacement.
+    batches_per_epoch : int, optional
+        Default: samples // (P x K), at least 1 (about one pass over the data per epoch).
+    seed : int
+        Epoch ``e`` draws with ``seed + e`` (the trainer calls :meth:`set_epoch`).
+
+    Notes
+    -----
+    Single-process only: under data-parallel training every process would draw the same
+    batches. Persons with a single window still serve as negatives.
+    """
+
+    def __init__(self, persons: Sequence, persons_per_batch: int = 16, windows_per_person: int = 4,
+                 batches_per_epoch: int | None = None, seed: int = 0) -> None:
+        if persons_per_batch < 2:
+            raise InputError(f"persons_per_batch must be at least 2, got {persons_per_batch}")
+        if windows_per_person < 2:
+            raise InputError(f"windows_per_person must be at least 2, got {windows_per_person}")
+        _, codes = np.unique(np.asarray(persons), return_inverse=True)
+        self._members = [np.flatnonzero(codes == c) for c in range(codes.max() + 1)] \
+            if len(codes) else []
+        if len(self._members) < 2:
+            raise InputError("metric learning needs windows of at least two persons")
+        self.persons_per_batch = int(persons_per_batch)
+        self.windows_per_person = int(windows_per_person)
+        default = len(codes) // (self.persons_per_batch * self.windows_per_person)
+        self.batches_per_epoch = int(batches_per_epoch or max(default, 1))
+        self.seed = int(seed)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw epoch ``epoch``'s batches (the same on every run)."""
+        self.epoch = int(epoch)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        rng = np.random.default_rng(self.seed + self.epoch)
+        p = min(self.persons_per_batch, len(self._members))
+        k = self.windows_per_person
+        for _ in range(self.batches_per_epoch):
+            batch: list[int] = []
+            for person in rng.choice(len(self._members), size=p, replace=False):
+                members = self._members[person]
+                batch.extend(int(i) for i in rng.choice(members, size=k,
+                                                        replace=len(members) < k))
+            yield batch
+
+    def __len__(self) -> int:
+        return self.batches_per_epoch

@@ -43,6 +43,7 @@ from torch import nn
 
 from gazelearn.errors import InputError
 from gazelearn.learn.registry import register_class
+from gazelearn.learn.serialize import network_state, restore_network_state
 from gazelearn.recording import Metadata, Recording
 from gazelearn.scanpath.fixseq import (
     DEFAULT_DISPERSION_PX,
@@ -366,16 +367,8 @@ class ScanpathGenerator:
     # ------------------------------------------------------------------ model files
     def __gazelearn_state__(self) -> dict[str, Any]:
         self._check_fitted()
-        state = {k: v for k, v in vars(self).items()
-                 if k.endswith("_") and not k.startswith("_") and k != "network_"}
-        state["network_"] = {k: v.detach().cpu().numpy()
-                             for k, v in self.network_.state_dict().items()}
-        return state
+        return network_state(self, network="network_")
 
     def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
-        weights = state.pop("network_")
-        vars(self).update(state)
-        self.extent_ = tuple(float(v) for v in self.extent_)
-        network = self._network()
-        network.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
-        self.network_ = network.eval()
+        state["extent_"] = tuple(float(v) for v in state["extent_"])
+        restore_network_state(self, state, self._network, network="network_")

@@ -39,6 +39,7 @@ from torch.utils.data import Dataset
 from gazelearn.errors import InputError
 from gazelearn.learn.base import standardization, training_summary, validation_split
 from gazelearn.learn.registry import register_class
+from gazelearn.learn.serialize import network_state, restore_network_state
 from gazelearn.nn import callbacks as cb
 from gazelearn.nn.architectures import conv1d, conv2d
 from gazelearn.nn.loop import Trainer, accuracy
@@ -260,17 +261,7 @@ class MultiInputClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ model files
     def __gazelearn_state__(self) -> dict[str, Any]:
         check_is_fitted(self, "model_")
-        state = {k: v for k, v in vars(self).items()
-                 if k.endswith("_") and not k.startswith("_") and k != "model_"}
-        state["model_"] = {k: v.detach().cpu().numpy() for k, v in
-                           self.model_.state_dict().items()}
-        return state
+        return network_state(self)
 
     def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
-        weights = state.pop("model_")
-        vars(self).update(state)
-        self.window_shape_ = tuple(self.window_shape_)
-        self.map_shape_ = tuple(self.map_shape_)
-        net = self._net()
-        net.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
-        self.model_ = net.eval()
+        restore_network_state(self, state, self._net, tuples=("window_shape_", "map_shape_"))
