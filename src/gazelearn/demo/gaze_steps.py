@@ -51,7 +51,6 @@ def _image_grid(images: np.ndarray, columns: int):
         ax = fig.add_subplot(rows, columns, i + 1)
         ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
         ax.set_axis_off()
-    fig.tight_layout()
     return fig
 
 
@@ -59,7 +58,7 @@ def eyes(ctx: DemoContext) -> dict:
     """Render synthetic eye images: persons x measurements x frames at random dots."""
     from gazelearn.simulate import simulate_eye_dataset
 
-    persons, frames = ctx.size(4, 8), ctx.size(40, 100)
+    persons, frames = ctx.size(4, 16), ctx.size(40, 100)
     t0 = time.perf_counter()
     data = simulate_eye_dataset(persons, 2, frames, seed=0)
     seconds = time.perf_counter() - t0
@@ -82,10 +81,10 @@ def gaze(ctx: DemoContext) -> dict:
 
     data = ctx.data["eyes"]
     screen = data.screen
-    test_persons = np.unique(data.person)[-ctx.size(1, 2):]
+    test_persons = np.unique(data.person)[-ctx.size(1, 3):]
     test = np.isin(data.person, test_persons)
     groups = data.measurement.astype(str)
-    epochs = ctx.size(2, 6)
+    epochs = ctx.size(2, 10)
     models = {}
     for calibration in ("none", "bn"):
         models[calibration] = GazeRegressor(
