@@ -81,3 +81,15 @@ def test_bad_options_are_named(tmp_path):
         run_demo(tmp_path / "out", quick=True, real=tmp_path / "missing")
     with pytest.raises(InputError, match="unknown demo step"):
         run_demo(tmp_path / "out", quick=True, only=["nonsense"])
+
+
+def test_real_steps_report_real_numbers(shared_data, tmp_path):
+    results = run_demo(tmp_path, quick=True, real=shared_data, progress=False,
+                       only=["real_events", "real_scanpaths", "real_gaze"])
+    detectors = {row["detector"]: row for row in results["real_events"]["detectors"]}
+    assert results["real_events"]["recordings"] == 3
+    assert detectors["ivt"]["kappa saccade"] > 0.5  # saccades agree with the human coder
+    assert results["real_scanpaths"]["recordings"] == 72
+    assert results["real_scanpaths"]["accuracy"] > 0.25  # above chance, participants held out
+    assert results["real_gaze"]["n_test"] == 30
+    assert "population" not in results  # synthetic steps are not run for real-only choices
