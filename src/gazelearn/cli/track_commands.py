@@ -43,22 +43,51 @@ def _image_column(columns: list[str], wanted: str | None) -> str:
     return faces[0] if faces else columns[0]
 
 
+def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int, screen):
+    """The model a calibration fits: landmark regressor, new CNN, or a pre-trained CNN."""
+    from gazelearn.gaze import LandmarkGazeRegressor
+    from gazelearn.gaze.crop_model import CropGazeModel
+
+    if gaze_model == "landmarks":
+        return LandmarkGazeRegressor(alpha=alpha, kernel=kernel)
+    size = (float(screen.width_px), float(screen.height_px)) if hasattr(screen, "width_px") \
+        else tuple(float(v) for v in screen) if screen is not None else None
+    if gaze_model == "cnn":
+        return CropGazeModel(epochs=epochs, screen_size=size)
+    path = Path(gaze_model)
+    if not path.is_file():
+        raise InputError(f"--gaze-model must be landmarks, cnn or a gaze model file; "
+                         f"{gaze_model!r} is none of these")
+    from gazelearn.gazemodels import GazeRegressor
+    from gazelearn.learn.modelfile import load_model
+
+    pretrained = load_model(path)
+    if not isinstance(pretrained, GazeRegressor):
+        raise InputError(f"is a {type(pretrained).__name__}, not a gaze model (gazelearn gaze "
+                         "train)", source=path)
+    return CropGazeModel(pretrained)
+
+
 def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | None = None,
                             validation_fraction: float = 0.2, screen=None,
                             alpha: float = 1.0, kernel: str = "linear", min_side: int = 0,
-                            outlier_threshold: float | None = 3.5, frame_lag: int = 0) -> dict:
+                            outlier_threshold: float | None = 3.5, frame_lag: int = 0,
+                            gaze_model: str = "landmarks", epochs: int = 40) -> dict:
     """Fit and save a profile from a manifest of face frames; returns a summary dictionary.
 
     The manifest's distinct targets are split in recording order: the last
     ``validation_fraction`` of them are new targets for the validation report. With
     ``frame_lag = k`` the frame of row ``i + k`` is paired with the target of row ``i`` (for
     recordings whose frames were saved before the eyes reached the new target).
+
+    ``gaze_model`` is ``landmarks`` (the landmark regressor), ``cnn`` (a gaze CNN trained on the
+    calibration frames' eye crops, ``epochs`` long) or a gaze-model file (``gazelearn gaze
+    train``) to calibrate to this person with a BN profile and an affine correction.
     """
     from PIL import Image
 
     from gazelearn.gaze import (
         FaceLandmarker,
-        LandmarkGazeRegressor,
         fit_profile,
         landmark_features,
         target_groups,
@@ -69,6 +98,8 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
         raise InputError(f"--validation-fraction must be in [0, 1), got {validation_fraction}")
     images = read_manifest(manifest)
     column = _image_column(images.columns, image_col)
+    regressor = _regressor(gaze_model, alpha, kernel, epochs, screen)
+    frame_features = getattr(regressor, "frame_features", None)
     rows, found = [], []
     with FaceLandmarker(static_image_mode=True, max_num_faces=3, min_side=min_side) as marker:
         for path in images.images[column]:
@@ -79,8 +110,10 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
                 raise InputError(f"cannot read the image: {error}", source=path) from None
             face = marker.detect(frame)
             found.append(face is not None)
-            rows.append(landmark_features(face) if face is not None else None)
-    n_features = next((len(r) for r in rows if r is not None), 14)
+            rows.append(None if face is None else frame_features(face, frame) if frame_features
+                        else landmark_features(face))
+    n_features = next((len(r) for r in rows if r is not None), regressor.n_features_in_
+                      if frame_features else 14)
     features = np.array([r if r is not None else np.full(n_features, np.nan) for r in rows])
     targets = images.targets
     if frame_lag < 0 or frame_lag >= len(targets) - 2:
@@ -102,11 +135,13 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
         features[~is_validation], targets[~is_validation], screen,
         validation_features=features[is_validation] if n_validation else None,
         validation_targets=targets[is_validation] if n_validation else None,
-        regressor=LandmarkGazeRegressor(alpha=alpha, kernel=kernel),
-        outlier_threshold=outlier_threshold,
+        regressor=regressor,
+        # outliers are judged on landmark features; crop pixels say nothing of that kind
+        outlier_threshold=None if frame_features else outlier_threshold,
         meta={"source": str(manifest), "image_column": column,
               "face_found_fraction": float(np.mean(found)),
-              "validation_targets": n_validation, "frame_lag": frame_lag})
+              "validation_targets": n_validation, "frame_lag": frame_lag,
+              "gaze_model": gaze_model})
     profile.save(output)
     return {"frames": len(images), "faces_found": int(np.sum(found)) + found_dropped,
             "calibration_targets": n_groups - n_validation, "validation_targets": n_validation,
@@ -152,6 +187,12 @@ def track(
     kernel: Annotated[str, typer.Option(
         "--kernel", help="Regressor: linear (ridge) or rbf (kernel ridge).",
         rich_help_panel=_CAL)] = "linear",
+    gaze_model: Annotated[str, typer.Option(
+        "--gaze-model", help="landmarks (landmark regressor), cnn (a gaze CNN trained on the "
+        "calibration frames' eye crops) or a model file of 'gazelearn gaze train' to calibrate "
+        "(BN profile + affine).", rich_help_panel=_CAL)] = "landmarks",
+    epochs: Annotated[int, typer.Option(
+        "--epochs", help="Training epochs of --gaze-model cnn.", rich_help_panel=_CAL)] = 40,
     frame_lag: Annotated[int, typer.Option(
         "--frame-lag", help="Pair the frame of row i+K with the target of row i (1 for "
         "webcam-crops-dev, whose frames lag their targets by one row).",
@@ -187,7 +228,8 @@ def track(
             raise InputError("manifest not found", source=calibrate)
         result = calibrate_from_manifest(
             calibrate, profile, image_col=image_col, validation_fraction=validation_fraction,
-            screen=screen, alpha=alpha, kernel=kernel, min_side=min_side, frame_lag=frame_lag)
+            screen=screen, alpha=alpha, kernel=kernel, min_side=min_side, frame_lag=frame_lag,
+            gaze_model=gaze_model, epochs=epochs)
         fitted = result["profile"]
         console.print(f"faces found in {result['faces_found']} of {result['frames']} frames "
                       f"({100 * result['faces_found'] / result['frames']:.1f} %); calibrated on "

@@ -273,7 +273,7 @@ class CalibrationProfile:
     date, number of targets, outlier threshold, feature names).
     """
 
-    regressor: LandmarkGazeRegressor
+    regressor: LandmarkGazeRegressor  # or a CropGazeModel (the CNN path)
     screen_px: tuple[int, int]
     screen: Screen | None = None
     validation: ValidationReport | None = None
@@ -283,19 +283,34 @@ class CalibrationProfile:
         """Screen px from landmark features (NaN rows stay NaN)."""
         return self.regressor.predict(features)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, path: str | Path | None = None) -> dict:
+        """The JSON of the profile; a CNN profile needs the ``path`` it is saved under."""
+        if getattr(self.regressor, "kind", None) == "crops":
+            if path is None:
+                raise InputError("a CNN profile is stored with its network: use save(path)")
+            regressor = self.regressor.to_dict(path)
+        else:
+            regressor = self.regressor.to_dict()
         return {"format": _PROFILE_FORMAT, "version": 1,
                 "screen_px": list(self.screen_px),
                 "screen": None if self.screen is None else self.screen.to_dict(),
                 "validation": None if self.validation is None else self.validation.to_dict(),
-                "meta": self.meta, "regressor": self.regressor.to_dict()}
+                "meta": self.meta, "regressor": regressor}
 
     @classmethod
     def from_dict(cls, state: dict, source=None) -> CalibrationProfile:
         if not isinstance(state, dict) or state.get("format") != _PROFILE_FORMAT:
             raise InputError("not a gazelearn calibration profile", source=source)
         try:
-            return cls(regressor=LandmarkGazeRegressor.from_dict(state["regressor"]),
+            if state["regressor"].get("kind") == "crops":
+                from gazelearn.gaze.crop_model import CropGazeModel
+
+                if source is None:
+                    raise InputError("a CNN profile is read with CalibrationProfile.load(path)")
+                regressor = CropGazeModel.from_dict(state["regressor"], source)
+            else:
+                regressor = LandmarkGazeRegressor.from_dict(state["regressor"])
+            return cls(regressor=regressor,
                        screen_px=tuple(int(v) for v in state["screen_px"]),
                        screen=None if state.get("screen") is None
                        else Screen.from_dict(state["screen"]),
@@ -308,8 +323,11 @@ class CalibrationProfile:
     def save(self, path: str | Path) -> Path:
         """Write the profile as JSON (atomically)."""
         path = Path(path)
+        state = self.to_dict(path)
+        if getattr(self.regressor, "kind", None) == "crops":
+            self.regressor.save_model(path)  # the network first: the JSON points to it
         with atomic_write(path, "w") as handle:
-            json.dump(self.to_dict(), handle, indent=1)
+            json.dump(state, handle, indent=1)
         return path
 
     @classmethod

@@ -98,13 +98,18 @@ class Tracker:
         own = self.landmarker is None
         landmarker = FaceLandmarker(static_image_mode=False) if own else self.landmarker
         n_features = self.profile.regressor.n_features_in_
+        # the CNN path's model cuts its own eye crops; the landmark regressor takes features
+        frame_features = getattr(self.profile.regressor, "frame_features", None)
         rows, blinks = [], []
         try:
             for frame in frames:
                 face = landmarker.detect(frame)
                 blinks.append(bool(face is not None and face.blink))
-                rows.append(np.full(n_features, np.nan) if face is None
-                            else landmark_features(face))
+                if face is None:
+                    rows.append(np.full(n_features, np.nan))
+                else:
+                    rows.append(frame_features(face, frame) if frame_features
+                                else landmark_features(face))
         finally:
             if own:
                 landmarker.close()

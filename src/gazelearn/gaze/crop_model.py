@@ -1,0 +1,161 @@
+"""The CNN path of the webcam tracker: normalised eye crops -> a gaze CNN -> screen px.
+
+:class:`CropGazeModel` plays the part the :class:`~gazelearn.gaze.LandmarkGazeRegressor` plays
+in a :class:`~gazelearn.gaze.CalibrationProfile`: the tracker asks it for one row of "features"
+per frame (here the flattened grayscale crops of the eyes, cut by :func:`~gazelearn.gaze.crops.
+eye_crop`) and for screen points from those rows. Behind it is a
+:class:`~gazelearn.gazemodels.GazeRegressor`, either
+
+* trained on the person's own calibration frames (``CropGazeModel()``: a per-person CNN; with a
+  100-dot measurement from the collection page this is as accurate as the landmark regressor on
+  ``webcam-crops-dev``, see docs/results.md), or
+* pre-trained on other people (``CropGazeModel(pretrained)``) and calibrated to the person with
+  a stored batch-normalisation profile plus an affine correction from the calibration frames.
+
+The network is kept in a model file next to the profile's JSON (``NAME.cnn.safetensors``).
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> rows = rng.uniform(0, 255, (12, 36 * 64)); targets = rng.uniform(0, 1000, (12, 2))
+>>> model = CropGazeModel(epochs=1, screen_size=(1000, 1000)).fit(rows, targets)
+>>> rows[3] = np.nan  # no face in that frame
+>>> points = model.predict(rows)
+>>> points.shape, bool(np.isnan(points[3]).all()), bool(np.isfinite(points[4]).all())
+((12, 2), True, True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gazelearn.errors import InputError
+from gazelearn.gaze.crops import EYE_CROP_SIZE, eye_crop
+
+EYE_CHOICES = ("left", "right", "both")
+
+
+class CropGazeModel:
+    """Gaze from normalised eye crops with a gaze CNN, fitted or calibrated per person.
+
+    Parameters
+    ----------
+    pretrained : GazeRegressor, optional
+        A network trained on other people, to calibrate (BN profile + affine). Without it
+        :meth:`fit` trains a new ``resnet`` on the calibration frames.
+    eyes : {"left", "right", "both"}
+        Which crops are the input; ``both`` stacks them as two channels.
+    size : (width, height)
+        Crop size (the default is what the gaze models are built for).
+    epochs, seed, screen_size
+        Training of a new network (``screen_size`` in px normalises the targets; by default
+        the range of the calibration targets).
+    """
+
+    kind = "crops"
+
+    def __init__(self, pretrained: Any = None, eyes: str = "left", size=EYE_CROP_SIZE,
+                 epochs: int = 40, seed: int = 0,
+                 screen_size: tuple[float, float] | None = None) -> None:
+        if eyes not in EYE_CHOICES:
+            raise InputError(f"eyes must be one of {', '.join(EYE_CHOICES)}, got {eyes!r}")
+        self.pretrained = pretrained
+        self.eyes = eyes
+        self.size = tuple(int(v) for v in size)
+        self.epochs = epochs
+        self.seed = seed
+        self.screen_size = screen_size
+        self.model_ = None
+
+    @property
+    def _eye_names(self) -> tuple[str, ...]:
+        return ("left", "right") if self.eyes == "both" else (self.eyes,)
+
+    @property
+    def n_features_in_(self) -> int:
+        """Length of one frame's row: pixels of every crop."""
+        return len(self._eye_names) * self.size[0] * self.size[1]
+
+    def frame_features(self, face, frame) -> np.ndarray:
+        """One frame's row: the grayscale crops of the chosen eyes, flattened."""
+        crops = [eye_crop(frame, face, eye, self.size, gray=True) for eye in self._eye_names]
+        return np.stack(crops, axis=-1).astype(np.float64).ravel()
+
+    def images(self, rows) -> np.ndarray:
+        """Rows back to images ``(n, height, width)`` (``(n, height, width, 2)`` for both)."""
+        rows = np.asarray(rows, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[1] != self.n_features_in_:
+            raise InputError(f"expected rows of {self.n_features_in_} crop pixels, got "
+                             f"{rows.shape}")
+        width, height = self.size
+        shape = (len(rows), height, width) + ((2,) if self.eyes == "both" else ())
+        return rows.reshape(shape).astype(np.float32)
+
+    def fit(self, rows, targets_px) -> CropGazeModel:
+        """Train a new network on the calibration frames, or calibrate the pre-trained one."""
+        from gazelearn.gazemodels import GazeRegressor
+
+        rows = np.asarray(rows, dtype=np.float64)
+        targets = np.asarray(targets_px, dtype=np.float64)
+        keep = np.isfinite(rows).all(axis=1)
+        if keep.sum() < 4:
+            raise InputError(f"the CNN path needs at least 4 calibration frames with a face, "
+                             f"got {int(keep.sum())}")
+        images, targets = self.images(rows[keep]), targets[keep]
+        if self.pretrained is not None:
+            model = self.pretrained
+            model.calibrate(images, targets, bn=True, affine=True)
+        else:
+            size = self.screen_size or tuple(float(v) for v in np.ceil(targets.max(axis=0)))
+            model = GazeRegressor("resnet", epochs=self.epochs, screen_size=size,
+                                  seed=self.seed, num_threads=1, progress=False)
+            model.fit(images, targets)
+        self.model_ = model
+        return self
+
+    def predict(self, rows) -> np.ndarray:
+        """Screen px ``(n, 2)``; rows without a face (NaN) stay NaN."""
+        if self.model_ is None:
+            raise InputError("the CNN gaze model is not fitted: calibrate first")
+        rows = np.asarray(rows, dtype=np.float64).reshape(-1, self.n_features_in_)
+        out = np.full((len(rows), 2), np.nan)
+        keep = np.isfinite(rows).all(axis=1)
+        if keep.any():
+            out[keep] = self.model_.predict(self.images(rows[keep]))
+        return out
+
+    # ------------------------------------------------------------------ files
+    def model_path(self, profile_path: str | Path) -> Path:
+        """Where the network of the profile at ``profile_path`` is stored."""
+        profile_path = Path(profile_path)
+        return profile_path.with_name(profile_path.stem + ".cnn.safetensors")
+
+    def save_model(self, profile_path: str | Path) -> Path:
+        """Write the (calibrated) network next to the profile JSON."""
+        from gazelearn.learn.modelfile import save_model
+
+        if self.model_ is None:
+            raise InputError("the CNN gaze model is not fitted: nothing to save")
+        return save_model(self.model_, self.model_path(profile_path))
+
+    def to_dict(self, profile_path: str | Path) -> dict:
+        """The JSON part of a profile (the network is in :meth:`model_path`)."""
+        return {"kind": self.kind, "eyes": self.eyes, "size": list(self.size),
+                "model_file": self.model_path(profile_path).name}
+
+    @classmethod
+    def from_dict(cls, state: dict, profile_path: str | Path) -> CropGazeModel:
+        """Rebuild from a profile's JSON part; reads the network file beside the profile."""
+        from gazelearn.learn.modelfile import load_model
+
+        model = cls(eyes=state["eyes"], size=state["size"])
+        path = Path(profile_path).with_name(state["model_file"])
+        if not path.is_file():
+            raise InputError(f"the profile's gaze CNN {path.name} is missing (it is kept "
+                             "next to the profile)", source=profile_path)
+        model.model_ = load_model(path)
+        return model
