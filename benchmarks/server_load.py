@@ -119,9 +119,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(port: int, data: Path) -> subprocess.Popen:
+def start_server(port: int, data: Path, workers: int | None = None) -> subprocess.Popen:
     command = [sys.executable, "-m", "gazelearn", "server", "--port", str(port), "--data",
-               str(data)]
+               str(data)] + (["--workers", str(workers)] if workers else [])
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     deadline = time.time() + 60
@@ -262,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="live seconds per client")
     parser.add_argument("--pipeline-frames", type=int, default=300)
     parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="the server's --workers (pipeline slots; default: the cores)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
 
@@ -275,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
                     "python": platform.python_version(), "load_avg_before": load_before},
         "data": "640 x 480 frames of scikit-image's astronaut (her head, moved along a figure "
                 "eight), JPEG quality 80",
-        "settings": {"clients": args.clients, "fps": args.fps, "duration_s": args.duration},
+        "settings": {"clients": args.clients, "fps": args.fps, "duration_s": args.duration,
+                     "server_workers": args.workers or "cores"},
     }
     print("timing the pipeline...", flush=True)
     output["pipeline"] = pipeline_latency(args.pipeline_frames)
@@ -285,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
                                                    / 1000, 1)
         port = free_port()
         with tempfile.TemporaryDirectory() as data:
-            server = start_server(port, Path(data))
+            server = start_server(port, Path(data), args.workers)
             try:
                 print(f"load test: {args.clients} clients x {args.fps} fps x {args.duration} s"
                       "...", flush=True)

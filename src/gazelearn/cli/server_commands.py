@@ -51,6 +51,9 @@ def server(
         "--frame-rate", help="Most frames per second per WebSocket connection.")] = 60.0,
     dots: Annotated[int, typer.Option(
         "--dots", help="Dots per collection measurement.")] = 100,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", help="Frames processed at the same time over all connections "
+        "(default: the CPU cores).")] = None,
 ) -> None:
     """Run the browser app: collection, calibration, live gaze, recording.
 
@@ -61,14 +64,14 @@ def server(
     check_binding(host, token)
     if not 1 <= port <= 65535:
         raise InputError(f"--port must be 1..65535, got {port}")
-    if max_upload_kb < 1 or frame_rate <= 0 or dots < 1:
-        raise InputError("--max-upload-kb, --frame-rate and --dots must be positive")
+    if max_upload_kb < 1 or frame_rate <= 0 or dots < 1 or (workers is not None and workers < 1):
+        raise InputError("--max-upload-kb, --frame-rate, --dots and --workers must be positive")
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     query = f"?token={token}" if token else ""
     console.print(f"gazelearn app on http://{shown}:{port}/{query}  (data in {data}; Ctrl-C "
                   "stops)", highlight=False)
     serve(data, host=host, port=port, token=token, max_upload_bytes=1000 * max_upload_kb,
-          frame_rate=frame_rate, dots_per_measurement=dots)
+          frame_rate=frame_rate, dots_per_measurement=dots, pipeline_workers=workers)
 
 
 collection_app = typer.Typer(
