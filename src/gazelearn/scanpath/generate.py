@@ -226,6 +226,9 @@ class ScanpathGenerator:
         self.jitter_px_ = float(np.nanmedian(np.concatenate([s.jitter for s in sequences])))
         self.sampling_rate_ = float(np.median([r.sampling_rate for r in recordings]))
         self.lengths_ = np.array([len(r) for r in recordings], dtype=np.int64)
+        # durations in seconds, not sample counts: the recordings' rates differ, and a length in
+        # samples at the median rate gave generated recordings a telltale duration
+        self.durations_ = np.array([float(r.time[-1] - r.time[0]) for r in recordings])
         self.stimulus_ = None if self.stimulus is None else str(self.stimulus)
         steps = min(max(len(s) for s in sequences), int(self.max_fixations))
         X = np.zeros((len(sequences), steps, DIMS + 1), dtype=np.float32)
@@ -297,7 +300,7 @@ class ScanpathGenerator:
         n : int
             Number of recordings.
         length : int, optional
-            Samples per recording; default: each draws the length of a training recording.
+            Samples per recording; default: each draws the duration of a training recording.
         seed : int
             Same seed, same scanpaths.
         """
@@ -308,8 +311,13 @@ class ScanpathGenerator:
             raise InputError(f"length must be a positive number of samples, got {length}")
         rng = np.random.default_rng(seed)
         n = int(n)
-        lengths = np.full(n, int(length)) if length is not None else \
-            rng.choice(self.lengths_, size=n)
+        if length is not None:
+            lengths = np.full(n, int(length))
+        elif getattr(self, "durations_", None) is not None:
+            lengths = np.round(rng.choice(self.durations_, size=n) * self.sampling_rate_
+                               ).astype(np.int64) + 1
+        else:  # model files written before durations were stored
+            lengths = rng.choice(self.lengths_, size=n)
         need = lengths / self.sampling_rate_
         fixations = self._sample_fixations(n, need, rng)
         stimulus = Path(self.stimulus_).name if self.stimulus_ else None
