@@ -122,6 +122,10 @@ def gaze(ctx: DemoContext) -> dict:
                     "stored profile is the real-time form (statistics and an affine correction "
                     f"from {k} calibration frames, then frame by frame). Error = Euclidean "
                     "distance in screen fractions, as % of the screen.")
+    if ctx.quick:
+        ctx.report.note("Quick tour: a network trained 2 epochs on a few hundred frames has "
+                        "learned next to nothing, so these errors show that the steps run, "
+                        "not what calibration does; run the demo without --quick for that.")
     ctx.report.table(table, caption="Gaze error on unfamiliar people")
     return {"epochs": epochs, "train_frames": int((~test).sum()), "errors": table}
 
