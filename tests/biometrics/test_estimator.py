@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from gazelearn.biometrics import WindowSpec, velocity_windows
 from gazelearn.biometrics.protocol import (
@@ -134,3 +135,19 @@ def test_softmax_baseline_is_repeatable_whatever_ran_before():
     torch.rand(100)  # consume the global random stream
     second = small_model(loss="softmax", epochs=1).fit(data).embed_recordings(data)
     assert np.allclose(first, second)
+
+
+def test_init_from_starts_at_the_pretrained_encoder(closed_set, tmp_path):
+    model, data, _, split = closed_set
+    path = save_model(model, tmp_path / "pretrained.safetensors")
+    # a learning rate of 0: training must leave the pre-trained weights exactly as they were
+    tuned = small_model(init_from=path, epochs=1, lr=0.0).fit(data.subset(split.probe))
+    before, after = model.encoder_.state_dict(), tuned.encoder_.state_dict()
+    learned = [k for k in before if not k.endswith(("running_mean", "running_var",
+                                                    "num_batches_tracked"))]
+    assert learned and all(torch.equal(before[k], after[k]) for k in learned)
+    assert np.array_equal(tuned.x_mean_, model.x_mean_)  # the input scale it learned on
+    scratch = small_model(epochs=1, lr=0.0).fit(data.subset(split.probe))
+    assert not torch.equal(scratch.encoder_.state_dict()[learned[0]], before[learned[0]])
+    with pytest.raises(InputError, match="cannot start from it"):
+        small_model(init_from=path, embedding_dim=8).fit(data.subset(split.probe))

@@ -31,6 +31,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -131,6 +132,10 @@ class EyeMovementEmbedder(BaseEstimator):
         CPU threads of training and inference.
     progress : bool, optional
         Progress bar during training.
+    init_from : str or Path, optional
+        Model file of an embedder to start from (pre-training, e.g. on the simulator's
+        synthetic people): its encoder weights and input standardisation are the starting
+        point, and the same architecture, window and embedding size are required.
     """
 
     def __init__(self, architecture: str = "conv1d", architecture_options: dict | None = None,
@@ -140,7 +145,8 @@ class EyeMovementEmbedder(BaseEstimator):
                  lr: float = 1e-3, weight_decay: float = 1e-4, window_s: float = 1.0,
                  step_s: float = 0.5, max_lost: float = 0.5, clip: float = 1000.0,
                  log_scale: bool = True, velocity_unit: str = "auto", seed: int = 0,
-                 num_threads: int | None = None, progress: bool | None = None) -> None:
+                 num_threads: int | None = None, progress: bool | None = None,
+                 init_from: str | Path | None = None) -> None:
         self.architecture = architecture
         self.architecture_options = architecture_options
         self.embedding_dim = embedding_dim
@@ -162,6 +168,7 @@ class EyeMovementEmbedder(BaseEstimator):
         self.seed = seed
         self.num_threads = num_threads
         self.progress = progress
+        self.init_from = None if init_from is None else str(init_from)
 
     # ------------------------------------------------------------------ windows
     def window_spec(self) -> WindowSpec:
@@ -232,13 +239,18 @@ class EyeMovementEmbedder(BaseEstimator):
         if len(self.classes_) < 2:
             raise InputError("training needs windows of at least two persons")
         self.input_shape_ = tuple(int(s) for s in windows.shape[1:])
-        self.x_mean_, self.x_scale_ = standardization(windows)
+        start = self._starting_point()
+        # a pre-trained encoder keeps the input scale it learned on
+        self.x_mean_, self.x_scale_ = (start.x_mean_, start.x_scale_) if start is not None \
+            else standardization(windows)
         inputs = torch.as_tensor(self._standardize(windows))
         targets = torch.as_tensor(codes, dtype=torch.long)
         with torch.random.fork_rng(devices=[]):  # the classifier head too: same seed, same net
             torch.manual_seed(self.seed)
             enc = encoder(self.architecture, self.input_shape_, self.embedding_dim,
                           **(self.architecture_options or {}))
+            if start is not None:
+                enc.load_state_dict(start.encoder_.state_dict())
             net: torch.nn.Module = EmbeddingNet(enc) if self.loss == "triplet" else \
                 SoftmaxNet(enc, len(self.classes_))
         sampler = None
@@ -257,6 +269,26 @@ class EyeMovementEmbedder(BaseEstimator):
         self.history_ = history.epochs
         self.training_summary_ = training_summary(windows, persons, persons)
         return self
+
+    def _starting_point(self) -> EyeMovementEmbedder | None:
+        """The embedder named by ``init_from``, checked to fit this one, or None."""
+        if self.init_from is None:
+            return None
+        from gazelearn.learn.modelfile import load_model
+
+        start = load_model(self.init_from)
+        if not isinstance(start, EyeMovementEmbedder):
+            raise InputError(f"is a {type(start).__name__}, not an eye-movement embedder",
+                             source=self.init_from)
+        mine = (self.architecture, self.input_shape_, self.embedding_dim,
+                self.architecture_options or {})
+        theirs = (start.architecture, tuple(start.input_shape_), start.embedding_dim,
+                  start.architecture_options or {})
+        if mine != theirs:
+            raise InputError(f"cannot start from it: it has architecture, window shape, "
+                             f"embedding size and options {theirs}, this model {mine}",
+                             source=self.init_from)
+        return start
 
     def _standardize(self, windows: np.ndarray) -> np.ndarray:
         out = (np.asarray(windows, dtype=np.float32) - self.x_mean_[None]) / self.x_scale_[None]
