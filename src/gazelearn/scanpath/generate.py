@@ -225,7 +225,6 @@ class ScanpathGenerator:
             else gaps
         self.jitter_px_ = float(np.nanmedian(np.concatenate([s.jitter for s in sequences])))
         self.sampling_rate_ = float(np.median([r.sampling_rate for r in recordings]))
-        self.lengths_ = np.array([len(r) for r in recordings], dtype=np.int64)
         # durations in seconds, not sample counts: the recordings' rates differ, and a length in
         # samples at the median rate gave generated recordings a telltale duration
         self.durations_ = np.array([float(r.time[-1] - r.time[0]) for r in recordings])
@@ -311,13 +310,8 @@ class ScanpathGenerator:
             raise InputError(f"length must be a positive number of samples, got {length}")
         rng = np.random.default_rng(seed)
         n = int(n)
-        if length is not None:
-            lengths = np.full(n, int(length))
-        elif getattr(self, "durations_", None) is not None:
-            lengths = np.round(rng.choice(self.durations_, size=n) * self.sampling_rate_
-                               ).astype(np.int64) + 1
-        else:  # model files written before durations were stored
-            lengths = rng.choice(self.lengths_, size=n)
+        lengths = np.full(n, int(length)) if length is not None else np.round(
+            rng.choice(self.durations_, size=n) * self.sampling_rate_).astype(np.int64) + 1
         need = lengths / self.sampling_rate_
         fixations = self._sample_fixations(n, need, rng)
         stimulus = Path(self.stimulus_).name if self.stimulus_ else None
