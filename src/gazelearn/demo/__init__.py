@@ -13,6 +13,27 @@ Examples
 ['population', 'events', 'scanpaths']
 """
 
-from gazelearn.demo.tour import STEPS, DemoContext, Step, run_demo
+from gazelearn.demo import gaze_steps, real_steps, signal_steps
+from gazelearn.demo.tour import DemoContext, Step, run_demo
+
+#: The tour, in order; ``real`` steps run only with ``--real``.
+STEPS: list[Step] = [
+    Step("population", "A simulated population", signal_steps.population),
+    Step("events", "Event detection against the simulator's truth", signal_steps.events,
+         needs=("population",)),
+    Step("scanpaths", "Heat maps and a scanpath classifier", signal_steps.scanpaths,
+         needs=("population",)),
+    Step("biometrics", "Who is it? Identification from eye movements", signal_steps.biometrics,
+         needs=("population",)),
+    Step("eyes", "Synthetic eye images", gaze_steps.eyes),
+    Step("gaze", "Gaze CNN with and without batch-normalisation calibration", gaze_steps.gaze,
+         needs=("eyes",)),
+    Step("tracking", "The webcam pipeline on a bundled face video", gaze_steps.tracking),
+    Step("real_events", "Real data: events in Lund 2013", real_steps.events, real=True),
+    Step("real_scanpaths", "Real data: which picture? (ETRA 2021 paths)", real_steps.scanpaths,
+         real=True),
+    Step("real_gaze", "Real data: gaze from eye images (ETRA 2021 eye_left)", real_steps.gaze,
+         real=True),
+]
 
 __all__ = ["STEPS", "DemoContext", "Step", "run_demo"]

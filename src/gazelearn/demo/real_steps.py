@@ -7,8 +7,6 @@ docs/results.md for the full ones).
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from gazelearn.demo.tour import DemoContext
@@ -24,26 +22,14 @@ def _folder(ctx: DemoContext, *parts: str):
 
 def events(ctx: DemoContext) -> dict:
     """Classic and deep detectors against one human coder on Lund 2013 recordings."""
-    from gazelearn.detection import create_detector
-    from gazelearn.detection.evaluate import evaluate_labels
+    from gazelearn.demo.signal_steps import score_detectors
     from gazelearn.io import expand_paths, read
 
     folder = _folder(ctx, "lund2013-dev")
     if folder is None:
         return {"skipped": "lund2013-dev missing"}
     files = sorted(expand_paths(folder))[: ctx.size(3, 29)]
-    recordings = [read(f) for f in files]
-    rows = []
-    for name in ("ivt", "nh", "ivdt", "deep"):
-        detector = create_detector(name, **({"model": "default"} if name == "deep" else {}))
-        t0 = time.perf_counter()
-        pairs = [(r.labels, detector.predict(r)) for r in recordings]
-        seconds = time.perf_counter() - t0
-        scores = evaluate_labels(pairs)
-        rows.append({"detector": name, "kappa": scores.kappa,
-                     **{f"kappa {k}": scores.kappa_per_class.get(k, float("nan"))
-                        for k in ("fixation", "saccade", "pso", "pursuit")},
-                     "seconds": seconds})
+    rows = score_detectors([read(f) for f in files], ("ivt", "nh", "ivdt", "deep"))
     ctx.report.text(f"{len(files)} Lund 2013 recordings (500 Hz, one human coder each). Pooled "
                     "sample-level kappa against the coder. The deep detector was trained on "
                     "these data (and GazeCom), so this is not a held-out score: the "

@@ -76,33 +76,42 @@ def population(ctx: DemoContext) -> dict:
             "label_shares_first_recording": shares}
 
 
-def events(ctx: DemoContext) -> dict:
-    """Run the classic detectors and the deep one; score them against the truth."""
+def score_detectors(recordings, names=DETECTORS, sampling_rate: float | None = None
+                    ) -> list[dict]:
+    """Each detector against the recordings' own labels: one table row per detector.
+
+    Sample-level Cohen's kappa (overall and one class against the rest), event-level F1 of
+    saccades and speed; the deep detector runs with the model shipped in the package.
+    """
     from gazelearn.detection import create_detector
     from gazelearn.detection.evaluate import evaluate_labels
 
-    data = ctx.data["population"]
-    rows, detected = [], {}
-    n_samples = sum(len(r) for r in data)
-    for name in DETECTORS:
+    n_samples = sum(len(r) for r in recordings)
+    rows = []
+    for name in names:
         detector = create_detector(name, **({"model": "default"} if name == "deep" else {}))
         t0 = time.perf_counter()
-        labels = [detector.predict(r) for r in data]
+        pairs = [(r.labels, detector.predict(r)) for r in recordings]
         seconds = time.perf_counter() - t0
-        scores = evaluate_labels([(r.labels, p) for r, p in zip(data, labels, strict=True)],
-                                 sampling_rate=500.0)
-        detected[name] = labels
+        scores = evaluate_labels(pairs, sampling_rate=sampling_rate)
         rows.append({"detector": name, "kappa": scores.kappa,
                      **{f"kappa {k}": scores.kappa_per_class.get(k, float("nan"))
                         for k in ("fixation", "saccade", "pso", "pursuit")},
                      "saccade event F1": scores.events["saccade"].f1
                      if "saccade" in scores.events else float("nan"),
                      "M samples/s": n_samples / seconds / 1e6})
-    ctx.data["events"] = detected
-    ctx.report.text(f"{len(data)} recordings, {n_samples} samples. Sample-level Cohen's kappa "
-                    "(overall and one class against the rest) and event-level F1 of saccades "
-                    "(Hooge et al. 2018 matching). The deep detector is the model shipped in the "
-                    "package, trained on real hand-labelled data, not on this simulator.")
+    return rows
+
+
+def events(ctx: DemoContext) -> dict:
+    """Run the classic detectors and the deep one; score them against the truth."""
+    data = ctx.data["population"]
+    rows = score_detectors(list(data), sampling_rate=500.0)
+    ctx.report.text(f"{len(data)} recordings, {sum(len(r) for r in data)} samples. Sample-level "
+                    "Cohen's kappa (overall and one class against the rest) and event-level F1 "
+                    "of saccades (Hooge et al. 2018 matching). The deep detector is the model "
+                    "shipped in the package, trained on real hand-labelled data, not on this "
+                    "simulator.")
     ctx.report.table(rows, caption="Detectors against the simulator's labels")
     return {"detectors": rows}
 

@@ -1,7 +1,8 @@
-"""The demo's runner: steps, the context they share, progress, the report and its numbers."""
+"""The demo's runner: the step type, the context steps share, progress, report and numbers."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -69,50 +70,7 @@ class Step:
     title: str
     run: Callable[[DemoContext], dict]
     real: bool = False
-
-
-def _steps() -> list[Step]:
-    from gazelearn.demo import gaze_steps, real_steps, signal_steps
-
-    return [
-        Step("population", "A simulated population", signal_steps.population),
-        Step("events", "Event detection against the simulator's truth", signal_steps.events),
-        Step("scanpaths", "Heat maps and a scanpath classifier", signal_steps.scanpaths),
-        Step("biometrics", "Who is it? Identification from eye movements",
-             signal_steps.biometrics),
-        Step("eyes", "Synthetic eye images", gaze_steps.eyes),
-        Step("gaze", "Gaze CNN with and without batch-normalisation calibration",
-             gaze_steps.gaze),
-        Step("tracking", "The webcam pipeline on a bundled face video", gaze_steps.tracking),
-        Step("real_events", "Real data: events in Lund 2013", real_steps.events, real=True),
-        Step("real_scanpaths", "Real data: which picture? (ETRA 2021 paths)",
-             real_steps.scanpaths, real=True),
-        Step("real_gaze", "Real data: gaze from eye images (ETRA 2021 eye_left)",
-             real_steps.gaze, real=True),
-    ]
-
-
-class _LazySteps(list):
-    """The step list, built on first use so ``import gazelearn.demo`` stays light."""
-
-    def _fill(self) -> None:
-        if not super().__len__():
-            self.extend(_steps())
-
-    def __iter__(self):
-        self._fill()
-        return super().__iter__()
-
-    def __len__(self) -> int:
-        self._fill()
-        return super().__len__()
-
-    def __getitem__(self, index):
-        self._fill()
-        return super().__getitem__(index)
-
-
-STEPS: list[Step] = _LazySteps()
+    needs: tuple[str, ...] = ()  # steps whose data this one reads
 
 
 def run_demo(output: str | Path, quick: bool = False, real: str | Path | None = None,
@@ -138,6 +96,7 @@ def run_demo(output: str | Path, quick: bool = False, real: str | Path | None = 
         The results, step by step (with each step's seconds); ``figures`` lists the report's
         plots, also saved as PNG files under ``output/figures/``.
     """
+    from gazelearn.demo import STEPS
     from gazelearn.report import Report
 
     output = Path(output)
@@ -159,7 +118,8 @@ def run_demo(output: str | Path, quick: bool = False, real: str | Path | None = 
         if unknown:
             raise InputError(f"unknown demo step(s) {sorted(unknown)}; the steps are "
                              f"{', '.join(s.name for s in STEPS)}")
-        steps = [s for s in steps if s.name in only or s.name in _NEEDED_BY(only)]
+        wanted = set(only).union(*(s.needs for s in STEPS if s.name in only))
+        steps = [s for s in steps if s.name in wanted]
     start = time.perf_counter()
     with _progress(progress) as bar:
         task = bar.add_task("demo", total=len(steps)) if bar else None
@@ -184,12 +144,6 @@ def run_demo(output: str | Path, quick: bool = False, real: str | Path | None = 
     return context.results
 
 
-def _NEEDED_BY(names: list[str]) -> set[str]:  # noqa: N802 (reads as a constant table)
-    needs = {"events": {"population"}, "scanpaths": {"population"},
-             "biometrics": {"population"}, "gaze": {"eyes"}}
-    return set().union(*(needs.get(n, set()) for n in names))
-
-
 def _plain(value: Any) -> Any:
     """JSON for numpy scalars and arrays."""
     if hasattr(value, "tolist"):
@@ -197,19 +151,11 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-class _NoProgress:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
 def _progress(enabled: bool):
     from gazelearn.cli.common import progress_enabled
 
     if not (enabled and progress_enabled()):
-        return _NoProgress()
+        return contextlib.nullcontext()
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
