@@ -206,3 +206,23 @@ class Screen:
                                                   "height_mm", "distance_mm")})
         except KeyError as missing:
             raise InputError(f"screen description lacks {missing.args[0]!r}") from None
+
+
+def screen_size(screen) -> tuple[float, float]:
+    """``(width_px, height_px)`` of a :class:`Screen` or a ``(width, height)`` pair, checked.
+
+    Examples
+    --------
+    >>> screen_size(Screen(1024, 768, 380.0, 300.0, 670.0)), screen_size((1920, 1080))
+    ((1024.0, 768.0), (1920.0, 1080.0))
+    """
+    if isinstance(screen, Screen):
+        return float(screen.width_px), float(screen.height_px)
+    try:
+        width, height = (float(v) for v in screen)
+    except (TypeError, ValueError):
+        raise InputError(f"screen must be a Screen or (width_px, height_px), got {screen!r}"
+                         ) from None
+    if width <= 0 or height <= 0:
+        raise InputError(f"screen size must be positive, got {screen!r}")
+    return width, height

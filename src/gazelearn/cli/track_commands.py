@@ -47,13 +47,12 @@ def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int, screen):
     """The model a calibration fits: landmark regressor, new CNN, or a pre-trained CNN."""
     from gazelearn.gaze import LandmarkGazeRegressor
     from gazelearn.gaze.crop_model import CropGazeModel
+    from gazelearn.screen import screen_size
 
     if gaze_model == "landmarks":
         return LandmarkGazeRegressor(alpha=alpha, kernel=kernel)
-    size = (float(screen.width_px), float(screen.height_px)) if hasattr(screen, "width_px") \
-        else tuple(float(v) for v in screen) if screen is not None else None
     if gaze_model == "cnn":
-        return CropGazeModel(epochs=epochs, screen_size=size)
+        return CropGazeModel(epochs=epochs, screen_size=screen_size(screen))
     path = Path(gaze_model)
     if not path.is_file():
         raise InputError(f"--gaze-model must be landmarks, cnn or a gaze model file; "
@@ -98,6 +97,8 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
         raise InputError(f"--validation-fraction must be in [0, 1), got {validation_fraction}")
     images = read_manifest(manifest)
     column = _image_column(images.columns, image_col)
+    if screen is None:
+        screen = (1920, 1080)
     regressor = _regressor(gaze_model, alpha, kernel, epochs, screen)
     frame_features = getattr(regressor, "frame_features", None)
     rows, found = [], []
@@ -129,8 +130,6 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
         raise InputError(f"too few targets ({n_groups}) to calibrate and validate",
                          source=manifest)
     is_validation = groups >= n_groups - n_validation
-    if screen is None:
-        screen = (1920, 1080)
     profile = fit_profile(
         features[~is_validation], targets[~is_validation], screen,
         validation_features=features[is_validation] if n_validation else None,

@@ -31,22 +31,9 @@ from gazelearn.errors import InputError
 from gazelearn.gaze.regressor import LandmarkGazeRegressor
 from gazelearn.io.atomic import atomic_write
 from gazelearn.metrics import gaze_error, rms_s2s
-from gazelearn.screen import Screen
+from gazelearn.screen import Screen, screen_size
 
 _PROFILE_FORMAT = "gazelearn-calibration-profile"
-
-
-def _screen_size(screen) -> tuple[float, float]:
-    if isinstance(screen, Screen):
-        return float(screen.width_px), float(screen.height_px)
-    try:
-        width, height = (float(v) for v in screen)
-    except (TypeError, ValueError):
-        raise InputError(f"screen must be a Screen or (width_px, height_px), got {screen!r}"
-                         ) from None
-    if width <= 0 or height <= 0:
-        raise InputError(f"screen size must be positive, got {screen!r}")
-    return width, height
 
 
 def calibration_targets(n_points: int = 9, screen=(1920, 1080), margin: float = 0.1,
@@ -61,7 +48,7 @@ def calibration_targets(n_points: int = 9, screen=(1920, 1080), margin: float = 
         raise InputError(f"n_points must be 9, 16 or 25, got {n_points!r}")
     if not 0 <= margin < 0.5:
         raise InputError(f"margin must be in [0, 0.5), got {margin!r}")
-    width, height = _screen_size(screen)
+    width, height = screen_size(screen)
     xs = np.linspace(margin * width, (1 - margin) * width, side)
     ys = np.linspace(margin * height, (1 - margin) * height, side)
     grid = np.array([[x, y] for y in ys for x in xs])
@@ -84,7 +71,7 @@ def validation_targets(n_points: int = 5, screen=(1920, 1080), margin: float = 0
     >>> new.shape, bool(np.min(np.hypot(*(new[:, None] - grid[None]).T)) > 0.08 * 2202)
     ((4, 2), True)
     """
-    width, height = _screen_size(screen)
+    width, height = screen_size(screen)
     rng = np.random.default_rng(seed)
     taken = [] if avoid is None else [np.asarray(p, np.float64) for p in np.asarray(avoid)]
     limit = min_distance * math.hypot(width, height)
@@ -116,7 +103,7 @@ def moving_target_path(duration_s: float = 20.0, rate_hz: float = 30.0, screen=(
     >>> len(t), bool(xy[:, 0].min() >= 100 and xy[:, 0].max() <= 900)
     (300, True)
     """
-    width, height = _screen_size(screen)
+    width, height = screen_size(screen)
     if duration_s <= 0 or rate_hz <= 0:
         raise InputError("duration_s and rate_hz must be positive")
     t = np.arange(int(round(duration_s * rate_hz))) / rate_hz
@@ -241,7 +228,7 @@ def validate(predictions, targets, screen, groups=None) -> ValidationReport:
     predictions, targets, groups = predictions[ok], targets[ok], groups[ok]
     if not len(predictions):
         raise InputError("validation has no frame with a gaze prediction (no face found?)")
-    width, height = _screen_size(screen)
+    width, height = screen_size(screen)
     errors = gaze_error(targets, predictions, screen if isinstance(screen, Screen)
                         else (width, height))
     diagonal = math.hypot(width, height)
@@ -388,7 +375,7 @@ def fit_profile(features, targets, screen, *, validation_features=None,
         keep &= reject_outliers(features, groups, outlier_threshold)
     model = LandmarkGazeRegressor() if regressor is None else regressor
     model.fit(features[keep], targets[keep])
-    width, height = _screen_size(screen)
+    width, height = screen_size(screen)
     report = None
     if validation_features is not None and validation_targets is not None:
         report = validate(model.predict(validation_features), validation_targets, screen)

@@ -8,7 +8,7 @@ import numpy as np
 
 from gazelearn.errors import InputError
 from gazelearn.metrics._common import _pair, _ratio
-from gazelearn.screen import Screen
+from gazelearn.screen import Screen, screen_size
 
 
 # ---------------------------------------------------------------------------- regression
@@ -111,15 +111,6 @@ def _xy(true_xy, pred_xy) -> tuple[np.ndarray, np.ndarray]:
     return true_xy, pred_xy
 
 
-def _size(screen) -> tuple[float, float]:
-    if isinstance(screen, Screen):
-        return float(screen.width_px), float(screen.height_px)
-    width, height = (float(v) for v in screen)
-    if width <= 0 or height <= 0:
-        raise InputError(f"screen size must be positive, got {screen!r}")
-    return width, height
-
-
 def error_px(true_xy, pred_xy) -> np.ndarray:
     """Per-sample Euclidean gaze error in pixels.
 
@@ -155,7 +146,7 @@ def error_pct_diagonal(true_xy, pred_xy, screen) -> np.ndarray:
     >>> error_pct_diagonal([[0, 0]], [[30, 40]], (300, 400)).tolist()
     [10.0]
     """
-    width, height = _size(screen)
+    width, height = screen_size(screen)
     return 100.0 * error_px(true_xy, pred_xy) / np.hypot(width, height)
 
 
@@ -172,7 +163,7 @@ def error_pct_normalized(true_xy, pred_xy, screen) -> np.ndarray:
     [14.1421]
     """
     true_xy, pred_xy = _xy(true_xy, pred_xy)
-    width, height = _size(screen)
+    width, height = screen_size(screen)
     delta = pred_xy - true_xy
     return 100.0 * np.hypot(delta[:, 0] / width, delta[:, 1] / height)
 

@@ -27,6 +27,7 @@ from gazelearn.errors import InputError
 from gazelearn.report._common import axes_or_new as _axes
 from gazelearn.report._common import same_length as _same_length
 from gazelearn.report._common import vector as _vector
+from gazelearn.screen import screen_size as checked_screen_size
 
 __all__ = ["error_vectors", "gaze_on_stimulus", "heatmap", "scanpath"]
 
@@ -57,13 +58,7 @@ def _screen_wh(
 ) -> tuple[float, float]:
     """Width and height of the drawing area: screen_size, a Screen, the image, or the data."""
     if screen_size is not None:
-        if hasattr(screen_size, "width_px"):
-            return float(screen_size.width_px), float(screen_size.height_px)
-        try:
-            w, h = (float(v) for v in screen_size)
-        except (TypeError, ValueError):
-            raise InputError("screen_size must be (width_px, height_px) or a Screen") from None
-        return w, h
+        return checked_screen_size(screen_size)
     if image is not None:
         return float(image.shape[1]), float(image.shape[0])
     # no screen, no image: the data range from 0, with a margin
