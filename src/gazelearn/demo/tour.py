@@ -138,17 +138,11 @@ def run_demo(output: str | Path, quick: bool = False, real: str | Path | None = 
     context.results["figures"] = [f"figures/{name}" for name in context.figures]
     report.save(output / "report.html")
     from gazelearn.io.atomic import atomic_write
+    from gazelearn.io.writers import json_default
 
     with atomic_write(output / "results.json", "w") as handle:
-        json.dump(context.results, handle, indent=1, default=_plain)
+        json.dump(context.results, handle, indent=1, default=json_default)
     return context.results
-
-
-def _plain(value: Any) -> Any:
-    """JSON for numpy scalars and arrays."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
 
 
 def _progress(enabled: bool):

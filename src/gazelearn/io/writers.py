@@ -53,7 +53,16 @@ def _kind(path: Path) -> str:
                      "expected .csv, .tsv or .parquet", source=path)
 
 
-def _jsonable(value):
+def json_default(value):
+    """``default=`` for :func:`json.dumps`: numpy scalars and arrays as numbers and lists, paths
+    and anything else as strings (for descriptions and summaries, not for model state).
+
+    Examples
+    --------
+    >>> import json
+    >>> json.dumps({"n": np.int64(3), "xy": np.zeros(2)}, default=json_default)
+    '{"n": 3, "xy": [0.0, 0.0]}'
+    """
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -95,7 +104,7 @@ def write_recording(rec: Recording, path: str | Path, *, sidecar: bool = True) -
     path = Path(path)
     kind = _kind(path)
     frame = rec.to_frame()
-    description = json.dumps(_description(rec), default=_jsonable)
+    description = json.dumps(_description(rec), default=json_default)
     if kind == "parquet":
         with atomic_write(path) as temp:
             frame.write_parquet(temp, metadata={_META_KEY: description})

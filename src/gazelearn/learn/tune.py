@@ -219,8 +219,9 @@ def tune(estimator_name: str, X: Any, y: Any, groups: Any, param_space: Space,
 
 
 def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item")
-                                 else str(v)))
+    from gazelearn.io.writers import json_default
+
+    return json.loads(json.dumps(value, default=json_default))
 
 
 def write_summary(study: Any, output: Path) -> None:
