@@ -81,6 +81,7 @@ def test_bad_options_are_named(tmp_path):
         run_demo(tmp_path / "out", quick=True, real=tmp_path / "missing")
     with pytest.raises(InputError, match="unknown demo step"):
         run_demo(tmp_path / "out", quick=True, only=["nonsense"])
+    assert not (tmp_path / "out").exists()  # nothing written for a bad call
 
 
 def test_real_steps_report_real_numbers(shared_data, tmp_path):

@@ -107,6 +107,11 @@ def run_demo(output: str | Path, quick: bool = False, real: str | Path | None = 
         if not real.is_dir():
             raise InputError("is not a folder; --real must be the folder of the real data sets "
                              "(../shared/data)", source=real)
+    if only:  # checked before anything is written
+        unknown = set(only) - {s.name for s in STEPS}
+        if unknown:
+            raise InputError(f"unknown demo step(s) {sorted(unknown)}; the steps are "
+                             f"{', '.join(s.name for s in STEPS)}")
     output.mkdir(parents=True, exist_ok=True)
     report = Report("gazelearn demo", command="gazelearn demo" + (" --quick" if quick else "")
                     + (f" --real {real}" if real else ""), seed=0,
@@ -114,10 +119,6 @@ def run_demo(output: str | Path, quick: bool = False, real: str | Path | None = 
     context = DemoContext(output=output, quick=quick, real=real, report=report)
     steps = [s for s in STEPS if (real is not None or not s.real)]
     if only:
-        unknown = set(only) - {s.name for s in STEPS}
-        if unknown:
-            raise InputError(f"unknown demo step(s) {sorted(unknown)}; the steps are "
-                             f"{', '.join(s.name for s in STEPS)}")
         wanted = set(only).union(*(s.needs for s in STEPS if s.name in only))
         steps = [s for s in steps if s.name in wanted]
     start = time.perf_counter()

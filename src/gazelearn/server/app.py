@@ -482,10 +482,11 @@ def is_loopback(host: str) -> bool:
 def check_binding(host: str, token: str | None) -> None:
     """Refuse to serve beyond this machine without a token (personal data: face images)."""
     if not is_loopback(host) and not token:
-        raise InputError(f"binding to {host} makes the app reachable from other machines; "
-                         "give a --token (or bind to 127.0.0.1)", field="--host")
+        # options, not columns: named in the message rather than as an InputError field
+        raise InputError(f"--host {host}: binding to {host} makes the app reachable from other "
+                         "machines; give a --token (or bind to 127.0.0.1)")
     if token is not None and len(token) < 8:
-        raise InputError("the token must have at least 8 characters", field="--token")
+        raise InputError("--token: the token must have at least 8 characters")
 
 
 def serve(data_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
