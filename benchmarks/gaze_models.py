@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gazelearn.gazemodels import AffineCalibration, GazeRegressor, load_gaze_data
+from gazelearn.appearance import AffineCalibration, GazeRegressor, load_gaze_data
 from gazelearn.metrics import error_deg, error_pct_normalized, error_px
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -206,7 +206,7 @@ WEBCAM_VARIANTS = (
 
 
 def part_c(args) -> dict:
-    from gazelearn.gazemodels.data import MULTI_SIZE, crop_names
+    from gazelearn.appearance.data import MULTI_SIZE, crop_names
 
     path = DATA / "webcam-crops-dev" / "eye_data.csv"
     data = {45: load_gaze_data(path), 64: load_gaze_data(path, size=MULTI_SIZE)}
@@ -252,7 +252,7 @@ def part_c(args) -> dict:
 
 
 def part_d(args) -> dict:
-    from gazelearn.gazemodels.models import resnet_small, tutorial_cnn
+    from gazelearn.appearance.models import resnet_small, tutorial_cnn
 
     torch.set_num_threads(1)
     out = {"threads": 1, "input": "1x1x36x64", "statistic": "median of 300 runs, ms"}

@@ -65,7 +65,8 @@ def frames_and_jpegs(n: int, size=(640, 480)):
 # --------------------------------------------------------------------------- 1. pipeline
 def pipeline_latency(n_frames: int = 300) -> dict:
     """Per-stage and total milliseconds per frame, single thread."""
-    from gazelearn.gaze import (
+    from gazelearn.server.live import decode_jpeg
+    from gazelearn.webcam import (
         FaceLandmarker,
         LandmarkGazeRegressor,
         eye_crops,
@@ -73,7 +74,6 @@ def pipeline_latency(n_frames: int = 300) -> dict:
         landmark_features,
         make_filter,
     )
-    from gazelearn.server.live import decode_jpeg
 
     frames, jpegs = frames_and_jpegs(n_frames)
     stages = {k: [] for k in ("decode", "landmarks", "crops", "model", "filter", "total",

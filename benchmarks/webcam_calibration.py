@@ -21,7 +21,7 @@ Which k pool frames make a calibration?
 * ``all``: all 479 pool frames (the reference, the setting of the earlier results).
 
 1. **Landmark path**: MediaPipe landmarks (static image mode) -> the 14 landmark features ->
-   :class:`~gazelearn.gaze.LandmarkGazeRegressor`, ridge and RBF kernel ridge. Penalties are
+   :class:`~gazelearn.webcam.LandmarkGazeRegressor`, ridge and RBF kernel ridge. Penalties are
    chosen **from the calibration frames only** (:func:`select_params`: leave-one-out inside the
    k frames; 10 contiguous folds for the 479), never from the test rows; ``alpha = 1`` (the
    ``track`` default) is reported beside. Floor: predicting the mean of the calibration targets.
@@ -38,7 +38,7 @@ Which k pool frames make a calibration?
    data itself supports; ``--scratch-seeds`` training seeds).
 
 Errors are on the 120 test frames: mean and median Euclidean error in px and % of screen
-(:func:`gazelearn.metrics.error_pct_normalized`, via :func:`gazelearn.gaze.validate`). Every
+(:func:`gazelearn.metrics.error_pct_normalized`, via :func:`gazelearn.webcam.validate`). Every
 dot is shown for one frame, so precision (RMS sample-to-sample distance on one target) is not
 defined for this data and is not reported.
 
@@ -80,7 +80,7 @@ PER_POINT = 3
 def grid_frames(pool_targets, k: int, screen=SCREEN, per_point: int = 1) -> np.ndarray:
     """Pool frames standing in for a ``k``-point grid calibration.
 
-    Each grid point (:func:`gazelearn.gaze.calibration_targets`) takes the pool frame whose
+    Each grid point (:func:`gazelearn.webcam.calibration_targets`) takes the pool frame whose
     target is nearest to it among the frames not yet taken; the closest (grid point, frame) pair
     is settled first, so a grid point never takes a frame that is nearer another grid point
     still waiting for it (greedy in the order of distance, not of the grid).
@@ -102,12 +102,12 @@ def grid_frames(pool_targets, k: int, screen=SCREEN, per_point: int = 1) -> np.n
 
     Examples
     --------
-    >>> from gazelearn.gaze import calibration_targets
+    >>> from gazelearn.webcam import calibration_targets
     >>> pool = np.vstack([[960.0, 575.0], calibration_targets(9)[::-1] + 15])  # grid reversed
     >>> grid_frames(pool, 9).tolist()      # frame 0 is 35 px off the centre, frame 5 21 px
     [9, 8, 7, 6, 5, 4, 3, 2, 1]
     """
-    from gazelearn.gaze import calibration_targets
+    from gazelearn.webcam import calibration_targets
 
     targets = np.asarray(pool_targets, dtype=np.float64)
     grid = np.repeat(calibration_targets(k, screen), per_point, axis=0)
@@ -156,8 +156,8 @@ def load_webcam(path: Path, lag: int = LAG) -> dict:
     """
     from PIL import Image
 
-    from gazelearn.gaze import EYE_CROP_SIZE, FaceLandmarker, eye_crop, landmark_features
     from gazelearn.io.images import read_manifest
+    from gazelearn.webcam import EYE_CROP_SIZE, FaceLandmarker, eye_crop, landmark_features
 
     manifest = read_manifest(path)
     column = next(c for c in manifest.columns if "face" in c.lower())
@@ -190,7 +190,7 @@ def _folds(n: int) -> list[np.ndarray]:
 
 
 def _cv_error(params: dict, X: np.ndarray, y: np.ndarray) -> float:
-    from gazelearn.gaze import LandmarkGazeRegressor
+    from gazelearn.webcam import LandmarkGazeRegressor
 
     errors = []
     for held in _folds(len(X)):
@@ -217,7 +217,7 @@ def select_params(X, y, kernel: str) -> tuple[dict, float]:
 
 def score(pred, true) -> dict:
     """Accuracy on the test frames (``validate``: px, % of screen, median px)."""
-    from gazelearn.gaze import validate
+    from gazelearn.webcam import validate
 
     report = validate(pred, true, SCREEN)
     return {"px": report.accuracy_px, "pct": report.accuracy_pct, "median_px": report.median_px,
@@ -226,7 +226,7 @@ def score(pred, true) -> dict:
 
 def landmark_path(features, targets, pool, test, sets) -> dict:
     """Every calibration set through the landmark regressors; errors on ``test``."""
-    from gazelearn.gaze import LandmarkGazeRegressor
+    from gazelearn.webcam import LandmarkGazeRegressor
 
     Xt, yt = features[test], targets[test]
     out: dict = {}
@@ -274,7 +274,7 @@ def is_mirrored(features, targets) -> tuple[bool, float]:
     In a non-mirrored image the iris moves to the image's left as the eyes turn to the screen's
     right (negative correlation); in a mirrored (selfie) view to the right.
     """
-    from gazelearn.gaze import FEATURE_NAMES
+    from gazelearn.webcam import FEATURE_NAMES
 
     u = features[:, FEATURE_NAMES.index("left_u")]
     ok = np.isfinite(u) & np.isfinite(targets[:, 0])
@@ -323,9 +323,9 @@ def synthetic_check(model, seed: int, draws: int) -> dict:
 def cnn_path(data: dict, pool, test, sets, args) -> dict:
     import torch
 
-    from gazelearn.gaze import EYE_CROP_SIZE
-    from gazelearn.gazemodels import GazeRegressor
+    from gazelearn.appearance import GazeRegressor
     from gazelearn.simulate.eyes import simulate_eye_dataset
+    from gazelearn.webcam import EYE_CROP_SIZE
 
     torch.set_num_threads(1)
     mirrored, r = is_mirrored(data["features"][pool], data["targets"][pool])
@@ -424,9 +424,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from gazelearn.gaze import calibration_targets
     from gazelearn.io.atomic import atomic_write
     from gazelearn.report.provenance import provenance
+    from gazelearn.webcam import calibration_targets
 
     torch.set_num_threads(1)
     if not args.data.is_file():

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gazelearn.gaze import FEATURE_NAMES, calibration_targets
+from gazelearn.webcam import FEATURE_NAMES, calibration_targets
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "webcam_calibration.py"
 

@@ -118,7 +118,7 @@ def test_collection_page_saves_frames_with_their_dots(server, page):
                for r in rows)
     from PIL import Image
 
-    from gazelearn.gaze import FaceLandmarker
+    from gazelearn.webcam import FaceLandmarker
 
     with FaceLandmarker(static_image_mode=True) as marker:
         for row in rows:

@@ -67,7 +67,7 @@ def test_export_is_a_manifest_the_gaze_models_read(client, data_dir, tmp_path):
     assert result["rows"] == 2 and images.targets[:, 0].tolist() == [10, 20]
     assert all(p.is_file() for p in images.images["frame"])
     assert not out.read_text().split("\n")[1].startswith("/")  # relative paths
-    from gazelearn.gazemodels.data import load_gaze_data
+    from gazelearn.appearance.data import load_gaze_data
 
     assert load_gaze_data(out).groups.tolist() == [f"ada-m{m1}"] * 2
 

@@ -46,9 +46,9 @@ def train(
 
     Example: gazelearn gaze train eyes --model resnet --output gaze.safetensors --epochs 20
     """
-    from gazelearn.gazemodels import GazeRegressor, load_gaze_data
-    from gazelearn.gazemodels.data import MULTI_SIZE, crop_names
-    from gazelearn.gazemodels.estimator import model_architecture
+    from gazelearn.appearance import GazeRegressor, load_gaze_data
+    from gazelearn.appearance.data import MULTI_SIZE, crop_names
+    from gazelearn.appearance.estimator import model_architecture
     from gazelearn.io.atomic import atomic_write
     from gazelearn.learn.modelfile import save_model
 
@@ -100,7 +100,7 @@ def predict(
     """
     import polars as pl
 
-    from gazelearn.gazemodels import GazeRegressor, load_gaze_data
+    from gazelearn.appearance import GazeRegressor, load_gaze_data
     from gazelearn.io.atomic import atomic_write
     from gazelearn.learn.modelfile import load_model
 

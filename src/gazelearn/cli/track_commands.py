@@ -5,8 +5,8 @@ Binding contract::
     gazelearn track --video FILE | --camera N --profile PROFILE.json --output REC.csv
     gazelearn track --calibrate MANIFEST.csv --profile OUT.json
 
-The first runs :class:`gazelearn.gaze.Tracker` and writes a recording every gazelearn command
-reads; the second fits a :class:`gazelearn.gaze.CalibrationProfile` from a manifest of face
+The first runs :class:`gazelearn.webcam.Tracker` and writes a recording every gazelearn command
+reads; the second fits a :class:`gazelearn.webcam.CalibrationProfile` from a manifest of face
 frames with their x, y targets (``gazelearn.io.images`` manifest format) and prints the
 validation on the manifest's last targets.
 """
@@ -45,9 +45,9 @@ def _image_column(columns: list[str], wanted: str | None) -> str:
 
 def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int, screen):
     """The model a calibration fits: landmark regressor, new CNN, or a pre-trained CNN."""
-    from gazelearn.gaze import LandmarkGazeRegressor
-    from gazelearn.gaze.crop_model import CropGazeModel
     from gazelearn.screen import screen_size
+    from gazelearn.webcam import LandmarkGazeRegressor
+    from gazelearn.webcam.crop_model import CropGazeModel
 
     if gaze_model == "landmarks":
         return LandmarkGazeRegressor(alpha=alpha, kernel=kernel)
@@ -57,7 +57,7 @@ def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int, screen):
     if not path.is_file():
         raise InputError(f"--gaze-model must be landmarks, cnn or a gaze model file; "
                          f"{gaze_model!r} is none of these")
-    from gazelearn.gazemodels import GazeRegressor
+    from gazelearn.appearance import GazeRegressor
     from gazelearn.learn.modelfile import load_model
 
     pretrained = load_model(path)
@@ -85,13 +85,13 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     """
     from PIL import Image
 
-    from gazelearn.gaze import (
+    from gazelearn.io.images import read_manifest
+    from gazelearn.webcam import (
         FaceLandmarker,
         fit_profile,
         landmark_features,
         target_groups,
     )
-    from gazelearn.io.images import read_manifest
 
     if not 0 <= validation_fraction < 1:
         raise InputError(f"--validation-fraction must be in [0, 1), got {validation_fraction}")
@@ -239,8 +239,8 @@ def track(
         console.print(f"wrote {profile}", highlight=False)
         return
 
-    from gazelearn.gaze import CalibrationProfile, Tracker, camera_frames, read_video
     from gazelearn.io import write_recording
+    from gazelearn.webcam import CalibrationProfile, Tracker, camera_frames, read_video
 
     if output is None:
         raise InputError("--output REC.csv is required when tracking")

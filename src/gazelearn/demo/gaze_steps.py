@@ -76,7 +76,7 @@ def eyes(ctx: DemoContext) -> dict:
 
 def gaze(ctx: DemoContext) -> dict:
     """Train the residual gaze CNN with random batches and with one-measurement batches (BN)."""
-    from gazelearn.gazemodels import GazeRegressor
+    from gazelearn.appearance import GazeRegressor
     from gazelearn.metrics import error_pct_normalized, error_px
 
     data = ctx.data["eyes"]
@@ -132,9 +132,9 @@ def gaze(ctx: DemoContext) -> dict:
 
 def tracking(ctx: DemoContext) -> dict:
     """Landmarks, normalised eye crops and head pose on a bundled face clip."""
-    from gazelearn.gaze.crops import eye_crops
-    from gazelearn.gaze.headpose import head_pose
-    from gazelearn.gaze.landmarks import FaceLandmarker
+    from gazelearn.webcam.crops import eye_crops
+    from gazelearn.webcam.headpose import head_pose
+    from gazelearn.webcam.landmarks import FaceLandmarker
 
     frames = face_video(ctx.size(10, 60))
     found, times, poses, crops = 0, [], [], []

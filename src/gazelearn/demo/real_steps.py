@@ -70,7 +70,7 @@ def scanpaths(ctx: DemoContext) -> dict:
 
 def gaze(ctx: DemoContext) -> dict:
     """The residual gaze CNN on the tutorial's eye images, its random 85/15 split."""
-    from gazelearn.gazemodels import GazeRegressor, load_gaze_data
+    from gazelearn.appearance import GazeRegressor, load_gaze_data
     from gazelearn.splits import random_split
 
     folder = _folder(ctx, "etra2021", "eye_left")

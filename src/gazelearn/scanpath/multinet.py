@@ -7,7 +7,7 @@ factory, the map branch its ``conv2d`` factory, each ending in an embedding inst
 scores; the two embeddings are concatenated and a linear head gives the class scores.
 
 :class:`MultiInputClassifier` trains it with the one training loop
-(:class:`gazelearn.nn.loop.Trainer`, custom ``forward`` as in :mod:`gazelearn.gazemodels`), holds
+(:class:`gazelearn.nn.loop.Trainer`, custom ``forward`` as in :mod:`gazelearn.appearance`), holds
 out whole groups for validation (best checkpoint, early stopping) and is stored by
 :func:`gazelearn.learn.save_model` like every estimator (safetensors + JSON, no pickle).
 

@@ -5,7 +5,7 @@
 * :mod:`~gazelearn.server.storage` -- image files plus the SQLite index, manifest export, deleting
   a person (:class:`Storage`);
 * :mod:`~gazelearn.server.live` -- one connection's calibration and live gaze
-  (:class:`LiveSession`), built on :mod:`gazelearn.gaze`;
+  (:class:`LiveSession`), built on :mod:`gazelearn.webcam`;
 * ``static/`` -- the pages (plain HTML and JavaScript, nothing from a CDN).
 
 See ``docs/server.md``.

@@ -426,7 +426,7 @@ class _GazeConnection:
             raise InputError(f"unknown message type {kind!r}")
 
     async def hello(self, message: dict) -> None:
-        from gazelearn.gaze.calibration import CalibrationProfile
+        from gazelearn.webcam.calibration import CalibrationProfile
 
         person = check_person(message.get("person"))
         screen = make_screen(message.get("screen"), message.get("screen_mm"),

@@ -1,12 +1,12 @@
 """One browser connection's gaze pipeline: calibrate, validate, then live gaze and recording.
 
 A :class:`LiveSession` belongs to one WebSocket. It owns a video-mode
-:class:`~gazelearn.gaze.FaceLandmarker` (which tracks the face from frame to frame), collects the
+:class:`~gazelearn.webcam.FaceLandmarker` (which tracks the face from frame to frame), collects the
 landmark features of calibration and validation frames, fits a
-:class:`~gazelearn.gaze.CalibrationProfile` with :func:`~gazelearn.gaze.fit_profile` (the same
+:class:`~gazelearn.webcam.CalibrationProfile` with :func:`~gazelearn.webcam.fit_profile` (the same
 code as ``gazelearn track --calibrate``), and then turns every live frame into a filtered gaze
 point with validity and blink flags. A recorded stretch becomes a :class:`~gazelearn.Recording`
-through :meth:`gazelearn.gaze.Tracker.track_features` (so the file holds exactly what the
+through :meth:`gazelearn.webcam.Tracker.track_features` (so the file holds exactly what the
 filter gave live) and a heat map PNG (:func:`gazelearn.scanpath.heatmap`).
 
 Examples
@@ -38,15 +38,15 @@ from pathlib import Path
 import numpy as np
 
 from gazelearn.errors import InputError
-from gazelearn.gaze.calibration import (
+from gazelearn.screen import Screen
+from gazelearn.webcam.calibration import (
     CalibrationProfile,
     calibration_targets,
     fit_profile,
     validate,
     validation_targets,
 )
-from gazelearn.gaze.filters import make_filter
-from gazelearn.screen import Screen
+from gazelearn.webcam.filters import make_filter
 
 PHASES = ("calibration", "validation")
 
@@ -112,7 +112,7 @@ class LiveSession:
     def landmarks(self, frame: np.ndarray):
         """Face landmarks of one RGB frame (the session's video-mode landmarker)."""
         if self._landmarker is None:
-            from gazelearn.gaze.landmarks import FaceLandmarker
+            from gazelearn.webcam.landmarks import FaceLandmarker
 
             self._landmarker = FaceLandmarker(static_image_mode=False, max_num_faces=3)
         return self._landmarker.detect(frame)
@@ -124,7 +124,7 @@ class LiveSession:
 
     def features(self, frame: np.ndarray) -> tuple[np.ndarray | None, bool]:
         """Landmark features (None without a face) and the blink flag of one frame."""
-        from gazelearn.gaze.features import landmark_features
+        from gazelearn.webcam.features import landmark_features
 
         face = self.landmarks(frame)
         if face is None:
@@ -247,9 +247,9 @@ class LiveSession:
 
     def finish(self, recording_path: Path, heatmap_path: Path | None) -> dict:
         """Write the recorded samples as a gazelearn recording (CSV) and a heat map PNG."""
-        from gazelearn.gaze.tracker import Tracker
         from gazelearn.io import write_recording
         from gazelearn.recording import Metadata
+        from gazelearn.webcam.tracker import Tracker
 
         self.recording = False
         if not self.recorded:

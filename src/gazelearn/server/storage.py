@@ -278,8 +278,8 @@ class Storage:
         output : str or Path
             The CSV; image paths in it are relative to its folder.
         crops : bool
-            Also cut normalised face and eye crops (:func:`gazelearn.gaze.face_crop`,
-            :func:`gazelearn.gaze.eye_crops`) into ``<output stem>_crops/`` and write the
+            Also cut normalised face and eye crops (:func:`gazelearn.webcam.face_crop`,
+            :func:`gazelearn.webcam.eye_crops`) into ``<output stem>_crops/`` and write the
             columns ``face``, ``left_eye``, ``right_eye`` (the layout of webcam-crops-dev, the
             input of the multi-input gaze model) instead of ``frame``; frames without a face
             are left out.
@@ -318,7 +318,7 @@ class Storage:
         import numpy as np
         from PIL import Image
 
-        from gazelearn.gaze import FaceLandmarker, eye_crops, face_crop
+        from gazelearn.webcam import FaceLandmarker, eye_crops, face_crop
 
         folder = output.parent / f"{output.stem}_crops"
         folder.mkdir(exist_ok=True)

@@ -11,7 +11,7 @@ face is in the image or how large it is:
 * ``open``: the lid opening in units of the corner distance (the upper lid follows gaze down).
 
 To these come the head pose (yaw, pitch, roll in degrees / 10, see
-:mod:`gazelearn.gaze.headpose`) and the face position and size in the frame: together they let
+:mod:`gazelearn.webcam.headpose`) and the face position and size in the frame: together they let
 a ridge regression separate eye rotation from head motion, as in EyeTrax and WebGazer.
 
 Examples
@@ -32,8 +32,8 @@ from __future__ import annotations
 import numpy as np
 
 from gazelearn.errors import InputError
-from gazelearn.gaze.headpose import face_position, head_pose
-from gazelearn.gaze.landmarks import EYES, FaceLandmarks
+from gazelearn.webcam.headpose import face_position, head_pose
+from gazelearn.webcam.landmarks import EYES, FaceLandmarks
 
 _EYE_PARTS = ("u", "v", "h", "open")
 

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from gazelearn.cli.main import app
 from gazelearn.errors import InputError
-from gazelearn.gaze import CalibrationProfile, Tracker
-from gazelearn.gaze.crop_model import CropGazeModel
+from gazelearn.webcam import CalibrationProfile, Tracker
+from gazelearn.webcam.crop_model import CropGazeModel
 
 pytest.importorskip("mediapipe")
 
@@ -46,7 +46,7 @@ def test_network_learns_targets_of_its_calibration_frames():
 
 
 def test_profile_saves_its_network_and_tracks_frames(astronaut, tmp_path):
-    from gazelearn.gaze.landmarks import FaceLandmarker
+    from gazelearn.webcam.landmarks import FaceLandmarker
 
     frames = _shifted_faces(astronaut, 6)
     model = CropGazeModel(epochs=1, screen_size=(1920, 1080))

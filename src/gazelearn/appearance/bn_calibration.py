@@ -17,7 +17,7 @@ Three ways, all measured in ``benchmarks/gaze_models.py``:
 Examples
 --------
 >>> import numpy as np, torch
->>> from gazelearn.gazemodels.models import resnet_small
+>>> from gazelearn.appearance.models import resnet_small
 >>> net = resnet_small(1, channels=(8, 8)).eval()
 >>> x = torch.randn(16, 1, 12, 20)
 >>> profile = bn_profile(net, x)

@@ -1,10 +1,10 @@
 """The CNN path of the webcam tracker: normalised eye crops -> a gaze CNN -> screen px.
 
-:class:`CropGazeModel` plays the part the :class:`~gazelearn.gaze.LandmarkGazeRegressor` plays
-in a :class:`~gazelearn.gaze.CalibrationProfile`: the tracker asks it for one row of "features"
-per frame (here the flattened grayscale crops of the eyes, cut by :func:`~gazelearn.gaze.crops.
+:class:`CropGazeModel` plays the part the :class:`~gazelearn.webcam.LandmarkGazeRegressor` plays
+in a :class:`~gazelearn.webcam.CalibrationProfile`: the tracker asks it for one row of "features"
+per frame (here the flattened grayscale crops of the eyes, cut by :func:`~gazelearn.webcam.crops.
 eye_crop`) and for screen points from those rows. Behind it is a
-:class:`~gazelearn.gazemodels.GazeRegressor`, either
+:class:`~gazelearn.appearance.GazeRegressor`, either
 
 * trained on the person's own calibration frames (``CropGazeModel()``: a per-person CNN; with a
   100-dot measurement from the collection page this is as accurate as the landmark regressor on
@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from gazelearn.errors import InputError
-from gazelearn.gaze.crops import EYE_CROP_SIZE, eye_crop
+from gazelearn.webcam.crops import EYE_CROP_SIZE, eye_crop
 
 EYE_CHOICES = ("left", "right", "both")
 
@@ -97,7 +97,7 @@ class CropGazeModel:
 
     def fit(self, rows, targets_px) -> CropGazeModel:
         """Train a new network on the calibration frames, or calibrate the pre-trained one."""
-        from gazelearn.gazemodels import GazeRegressor
+        from gazelearn.appearance import GazeRegressor
 
         rows = np.asarray(rows, dtype=np.float64)
         targets = np.asarray(targets_px, dtype=np.float64)

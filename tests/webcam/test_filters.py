@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gazelearn.errors import InputError
-from gazelearn.gaze import FixationAwareFilter, KalmanFilter, OneEuroFilter, make_filter, smooth
+from gazelearn.webcam import FixationAwareFilter, KalmanFilter, OneEuroFilter, make_filter, smooth
 
 RATE = 30.0
 

@@ -4,7 +4,7 @@ two-eye + face multi-input network.
 Both take images ``(n, channels, height, width)`` of any size (adaptive pooling before the
 head) and return ``(n, n_outputs)``. BatchNorm sits only in the convolutional part: its
 statistics are per *channel over all pixels*, so a handful of calibration frames is enough to
-estimate them (see :mod:`gazelearn.gazemodels.calibration`). Both are registered as
+estimate them (see :mod:`gazelearn.appearance.bn_calibration`). Both are registered as
 architectures (``gaze_tutorial``, ``gaze_resnet``, ``gaze_multi``) of :func:`gazelearn.nn.build`.
 
 * :func:`tutorial_cnn` -- the ETRA 2021 tutorial's network (Kasprowski, "Deep Learning in the
@@ -16,7 +16,7 @@ architectures (``gaze_tutorial``, ``gaze_resnet``, ``gaze_multi``) of :func:`gaz
   by the left and the mirrored right eye) and the face, features concatenated, then a small
   regression head (in the spirit of iTracker, Krafka et al. 2016). The crops travel as ONE
   array: face, left and right eye resized to a common size and stacked as channels (what
-  :func:`~gazelearn.gazemodels.data.load_gaze_data` gives for a manifest with three image
+  :func:`~gazelearn.appearance.data.load_gaze_data` gives for a manifest with three image
   columns); the network splits the channels again, so the estimator, augmentation, BN
   calibration and model files work unchanged.
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gazelearn.errors import InputError
-from gazelearn.gaze import (
+from gazelearn.webcam import (
     EYES,
     FEATURE_NAMES,
     crop_transform,
@@ -17,7 +17,7 @@ from gazelearn.gaze import (
     landmark_features,
     rotation_matrix,
 )
-from gazelearn.gaze.landmarks import FaceLandmarks, time_per_frame
+from gazelearn.webcam.landmarks import FaceLandmarks, time_per_frame
 
 
 def test_astronaut_face_and_iris_inside_the_eyes(landmarker, astronaut):
@@ -60,7 +60,7 @@ def test_upscaling_small_frames_keeps_frame_coordinates(astronaut):
     pytest.importorskip("mediapipe")
     import cv2
 
-    from gazelearn.gaze import FaceLandmarker
+    from gazelearn.webcam import FaceLandmarker
 
     small = cv2.resize(astronaut, (256, 256), interpolation=cv2.INTER_AREA)
     with FaceLandmarker(static_image_mode=True, min_side=512) as marker:

@@ -28,10 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from gazelearn.errors import InputError
-from gazelearn.gaze.regressor import LandmarkGazeRegressor
 from gazelearn.io.atomic import atomic_write
 from gazelearn.metrics import gaze_error, rms_s2s
 from gazelearn.screen import Screen, screen_size
+from gazelearn.webcam.regressor import LandmarkGazeRegressor
 
 _PROFILE_FORMAT = "gazelearn-calibration-profile"
 
@@ -290,7 +290,7 @@ class CalibrationProfile:
             raise InputError("not a gazelearn calibration profile", source=source)
         try:
             if state["regressor"].get("kind") == "crops":
-                from gazelearn.gaze.crop_model import CropGazeModel
+                from gazelearn.webcam.crop_model import CropGazeModel
 
                 if source is None:
                     raise InputError("a CNN profile is read with CalibrationProfile.load(path)")

@@ -8,8 +8,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from gazelearn.cli.main import app
-from gazelearn.gazemodels import (
+from gazelearn.appearance import (
     AffineCalibration,
     Augment,
     GazeRegressor,
@@ -20,6 +19,7 @@ from gazelearn.gazemodels import (
     tutorial_cnn,
     use_bn_profile,
 )
+from gazelearn.cli.main import app
 from gazelearn.learn import load_model, save_model
 from gazelearn.nn import GroupBatchSampler
 from gazelearn.simulate.eyes import simulate_eye_dataset, write_eye_dataset
@@ -203,7 +203,7 @@ TINY_MULTI = {"eye": {"stem": 4, "channels": (8,)}, "face": {"stem": 4, "channel
 
 
 def test_multi_input_model_trains_predicts_and_round_trips(tmp_path):
-    from gazelearn.gazemodels.models import MultiInputGaze
+    from gazelearn.appearance.models import MultiInputGaze
 
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
@@ -231,7 +231,7 @@ def test_multi_input_model_trains_predicts_and_round_trips(tmp_path):
 
 
 def test_crop_names_from_manifest_columns():
-    from gazelearn.gazemodels.data import crop_names
+    from gazelearn.appearance.data import crop_names
 
     assert crop_names(["Right eye", "left eye", "FACE"]) == ("right", "left", "face")
     assert crop_names(["a", "b", "c"]) == ("face", "left", "right")

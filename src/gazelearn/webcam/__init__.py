@@ -11,12 +11,12 @@ filters work without them.
 
 Examples
 --------
->>> from gazelearn.gaze import calibration_targets, make_filter
+>>> from gazelearn.webcam import calibration_targets, make_filter
 >>> calibration_targets(9, (1920, 1080)).shape, type(make_filter("kalman")).__name__
 ((9, 2), 'KalmanFilter')
 """
 
-from gazelearn.gaze.calibration import (
+from gazelearn.webcam.calibration import (
     CalibrationProfile,
     ValidationReport,
     calibration_targets,
@@ -27,14 +27,14 @@ from gazelearn.gaze.calibration import (
     validate,
     validation_targets,
 )
-from gazelearn.gaze.crops import EYE_CROP_SIZE, crop_transform, eye_crop, eye_crops, face_crop
-from gazelearn.gaze.features import (
+from gazelearn.webcam.crops import EYE_CROP_SIZE, crop_transform, eye_crop, eye_crops, face_crop
+from gazelearn.webcam.features import (
     FEATURE_NAMES,
     features_from_frames,
     iris_position,
     landmark_features,
 )
-from gazelearn.gaze.filters import (
+from gazelearn.webcam.filters import (
     FILTERS,
     FixationAwareFilter,
     GazeFilter,
@@ -43,16 +43,16 @@ from gazelearn.gaze.filters import (
     make_filter,
     smooth,
 )
-from gazelearn.gaze.headpose import face_position, head_pose, rotation_matrix
-from gazelearn.gaze.landmarks import (
+from gazelearn.webcam.headpose import face_position, head_pose, rotation_matrix
+from gazelearn.webcam.landmarks import (
     EYES,
     FaceLandmarker,
     FaceLandmarks,
     eye_aspect_ratio,
     time_per_frame,
 )
-from gazelearn.gaze.regressor import LandmarkGazeRegressor
-from gazelearn.gaze.tracker import Tracker, camera_frames, read_video
+from gazelearn.webcam.regressor import LandmarkGazeRegressor
+from gazelearn.webcam.tracker import Tracker, camera_frames, read_video
 
 __all__ = [
     "EYES", "EYE_CROP_SIZE", "FEATURE_NAMES", "FILTERS", "CalibrationProfile", "FaceLandmarker",

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from gazelearn.errors import InputError
-from gazelearn.gaze import (
+from gazelearn.metrics import error_px
+from gazelearn.screen import Screen
+from gazelearn.webcam import (
     CalibrationProfile,
     LandmarkGazeRegressor,
     calibration_targets,
@@ -16,8 +18,6 @@ from gazelearn.gaze import (
     validate,
     validation_targets,
 )
-from gazelearn.metrics import error_px
-from gazelearn.screen import Screen
 
 
 def test_regressor_recovers_a_linear_mapping_exactly():

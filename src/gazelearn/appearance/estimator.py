@@ -6,7 +6,7 @@ arguments stored unchanged, learned state ending in ``_``) and is stored by
 Internally it predicts *normalised* screen coordinates (targets / screen size, centred);
 ``predict`` returns px like the targets given to ``fit``.
 
-Calibration (see :mod:`gazelearn.gazemodels.calibration`):
+Calibration (see :mod:`gazelearn.appearance.bn_calibration`):
 
 * ``calibration="bn"`` trains with every batch drawn from ONE group (measurement), so its
   BatchNorm layers normalise each measurement on its own; ``predict(X, groups=...)`` then
@@ -39,16 +39,16 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from gazelearn.errors import InputError
-from gazelearn.gazemodels import models as _models  # noqa: F401  (registers architectures)
-from gazelearn.gazemodels.augment import Augment
-from gazelearn.gazemodels.calibration import (
+from gazelearn.appearance import models as _models  # noqa: F401  (registers architectures)
+from gazelearn.appearance.augment import Augment
+from gazelearn.appearance.bn_calibration import (
     AffineCalibration,
     bn_layers,
     bn_profile,
     use_bn_profile,
 )
-from gazelearn.gazemodels.data import images_to_array
+from gazelearn.appearance.data import images_to_array
+from gazelearn.errors import InputError
 from gazelearn.learn.registry import register
 from gazelearn.learn.serialize import network_state, restore_network_state
 from gazelearn.nn import callbacks as cb
@@ -99,7 +99,7 @@ class GazeRegressor(RegressorMixin, BaseEstimator):
         ``tutorial`` (the ETRA 2021 tutorial's CNN), ``resnet`` (small residual CNN of
         depthwise-separable blocks) or ``multi`` (two eyes + face in separate branches; ``X``
         holds the crops stacked as channels, ``model_options={"inputs": [...]}`` names them);
-        see :mod:`gazelearn.gazemodels.models`.
+        see :mod:`gazelearn.appearance.models`.
     model_options : dict, optional
         Keyword arguments of the network's factory (``{"channels": (16, 32)}``).
     epochs, batch_size, lr, weight_decay : int, int, float, float
@@ -259,7 +259,7 @@ class GazeRegressor(RegressorMixin, BaseEstimator):
         affine : bool
             Fit the affine output correction (needs ``y``).
         alpha, kind
-            See :class:`~gazelearn.gazemodels.calibration.AffineCalibration`.
+            See :class:`~gazelearn.appearance.bn_calibration.AffineCalibration`.
         """
         x = self._prepare(X)
         bn = (self.calibration == "bn") if bn is None else bn

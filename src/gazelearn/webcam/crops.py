@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from gazelearn.errors import InputError
-from gazelearn.gaze.landmarks import EYES, FaceLandmarks, as_rgb_frame
+from gazelearn.webcam.landmarks import EYES, FaceLandmarks, as_rgb_frame
 
 #: Crop size ``(width, height)`` gazelearn's eye-image gaze models expect.
 EYE_CROP_SIZE = (64, 36)

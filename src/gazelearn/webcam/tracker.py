@@ -1,7 +1,7 @@
 """Frames -> :class:`~gazelearn.recording.Recording`: the webcam gaze pipeline without a browser.
 
 :class:`Tracker` runs, per frame, the landmarker, the landmark features, the calibrated
-regressor of a :class:`~gazelearn.gaze.calibration.CalibrationProfile` and a smoothing filter.
+regressor of a :class:`~gazelearn.webcam.calibration.CalibrationProfile` and a smoothing filter.
 Frames without a face or with closed eyes give NaN positions (lost samples), and blinks are
 labelled ``blink`` in the recording's labels, so every analysis in gazelearn (event detection,
 heat maps, metrics) takes the output as it takes a file from a tracker.
@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from gazelearn.errors import InputError
-from gazelearn.gaze.calibration import CalibrationProfile
-from gazelearn.gaze.features import landmark_features
-from gazelearn.gaze.filters import GazeFilter, make_filter
 from gazelearn.labels import Label
 from gazelearn.recording import Metadata, Recording
+from gazelearn.webcam.calibration import CalibrationProfile
+from gazelearn.webcam.features import landmark_features
+from gazelearn.webcam.filters import GazeFilter, make_filter
 
 
 class Tracker:
@@ -45,8 +45,8 @@ class Tracker:
     Examples
     --------
     >>> import numpy as np
-    >>> from gazelearn.gaze.regressor import LandmarkGazeRegressor
-    >>> from gazelearn.gaze.features import FEATURE_NAMES
+    >>> from gazelearn.webcam.regressor import LandmarkGazeRegressor
+    >>> from gazelearn.webcam.features import FEATURE_NAMES
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(20, len(FEATURE_NAMES)))
     >>> model = LandmarkGazeRegressor().fit(X, rng.uniform(0, 1000, (20, 2)))
@@ -93,7 +93,7 @@ class Tracker:
                          meta=meta or Metadata(format="webcam"))
 
     def _detect_all(self, frames: Iterable) -> tuple[np.ndarray, np.ndarray]:
-        from gazelearn.gaze.landmarks import FaceLandmarker
+        from gazelearn.webcam.landmarks import FaceLandmarker
 
         own = self.landmarker is None
         landmarker = FaceLandmarker(static_image_mode=False) if own else self.landmarker

@@ -9,14 +9,14 @@ import pytest
 from typer.testing import CliRunner
 
 from gazelearn.cli.main import app
-from gazelearn.gaze import (
+from gazelearn.recording import Recording
+from gazelearn.webcam import (
     FEATURE_NAMES,
     CalibrationProfile,
     LandmarkGazeRegressor,
     Tracker,
     read_video,
 )
-from gazelearn.recording import Recording
 
 cv2 = pytest.importorskip("cv2")
 pytest.importorskip("mediapipe")

@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from gazelearn.errors import InputError
-from gazelearn.gaze.landmarks import CHIN, EYES, FOREHEAD
+from gazelearn.webcam.landmarks import CHIN, EYES, FOREHEAD
 
 POSE_NAMES = ("yaw", "pitch", "roll")
 

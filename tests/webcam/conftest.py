@@ -10,7 +10,7 @@ import pytest
 def landmarker():
     """A static-image FaceLandmarker shared by a module (MediaPipe start-up is slow-ish)."""
     pytest.importorskip("mediapipe")
-    from gazelearn.gaze import FaceLandmarker
+    from gazelearn.webcam import FaceLandmarker
 
     with FaceLandmarker(static_image_mode=True) as marker:
         yield marker
