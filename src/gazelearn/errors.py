@@ -62,3 +62,33 @@ class LeakageError(GazelearnError):
     Raised by :func:`gazelearn.splits.assert_no_leakage` unless a leaky protocol is asked for
     explicitly with ``allow_leak=True``.
     """
+
+
+class MissingScreenError(InputError):
+    """An operation needs screen geometry (pixels, millimetres, viewing distance) that is missing.
+
+    Library code says what is missing in terms of the Python API (``screen=Screen(...)``); the
+    command-line apps add the options that supply it.
+
+    Parameters
+    ----------
+    message : str
+        What needed the geometry and which fields are missing.
+    missing : tuple of str
+        The :class:`~gazelearn.Screen` fields that were needed but absent (for example
+        ``("width_mm", "height_mm", "distance_mm")``); empty when there is no screen at all.
+    source : str or Path, optional
+        The file the recording came from.
+
+    Examples
+    --------
+    >>> error = MissingScreenError("conversion to degrees needs the viewing distance",
+    ...                            missing=("distance_mm",))
+    >>> isinstance(error, InputError), error.missing
+    (True, ('distance_mm',))
+    """
+
+    def __init__(self, message: str, missing: tuple[str, ...] = (),
+                 source: str | Path | None = None) -> None:
+        self.missing = tuple(missing)
+        super().__init__(message, source=source)
