@@ -46,11 +46,6 @@ def name_to_code(name: str) -> int:
                          f"{', '.join(LABELS)}") from None
 
 
-def names_to_codes(names) -> np.ndarray:
-    """Convert a sequence of label names to an ``int8`` code array."""
-    return np.array([name_to_code(str(n)) for n in names], dtype=np.int8)
-
-
 def codes_to_names(codes) -> list[str]:
     """Convert integer codes to label names."""
     codes = np.asarray(codes)

@@ -19,7 +19,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -296,8 +296,3 @@ class Recording:
         name = self.meta.source or "recording"
         return (f"Recording({name!r}, {len(self)} samples, {self.sampling_rate:.1f} Hz, "
                 f"{100 * self.lost_fraction:.1f}% lost)")
-
-
-def metadata_field_names() -> tuple[str, ...]:
-    """Names of :class:`Metadata`'s standard fields (without ``extra``)."""
-    return tuple(f.name for f in fields(Metadata) if f.name != "extra")

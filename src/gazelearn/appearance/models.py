@@ -293,6 +293,3 @@ def _build_resnet(input_shape: tuple[int, ...], n_outputs: int, **options) -> nn
 @register_architecture("gaze_multi")
 def _build_multi(input_shape: tuple[int, ...], n_outputs: int, **options) -> nn.Module:
     return MultiInputGaze(_image_channels("gaze_multi", input_shape), n_outputs, **options)
-
-
-MODELS = {"tutorial": "gaze_tutorial", "resnet": "gaze_resnet", "multi": "gaze_multi"}

@@ -43,7 +43,6 @@ from gazelearn.webcam.calibration import (
     CalibrationProfile,
     calibration_targets,
     fit_profile,
-    validate,
     validation_targets,
 )
 from gazelearn.webcam.filters import make_filter
@@ -236,14 +235,6 @@ class LiveSession:
             self.recorded = []
             self.filter.reset()
         self.recording = bool(on)
-
-    def validate_again(self) -> dict:
-        """Recompute the report on the current validation frames (after a reload)."""
-        val_x, val_y = self._arrays("validation")
-        if self.profile is None or not len(val_x):
-            raise InputError("no profile or no validation frames")
-        self.profile.validation = validate(self.profile.predict(val_x), val_y, self.screen)
-        return self.report()
 
     def finish(self, recording_path: Path, heatmap_path: Path | None) -> dict:
         """Write the recorded samples as a gazelearn recording (CSV) and a heat map PNG."""

@@ -29,8 +29,6 @@ import numpy as np
 from gazelearn.errors import InputError
 from gazelearn.webcam.landmarks import CHIN, EYES, FOREHEAD
 
-POSE_NAMES = ("yaw", "pitch", "roll")
-
 
 def rotation_matrix(yaw: float = 0.0, pitch: float = 0.0, roll: float = 0.0) -> np.ndarray:
     """``Rz(roll) @ Ry(yaw) @ Rx(pitch)`` for angles in degrees (the inverse of
