@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 
 from gazelearn.errors import InputError
 from gazelearn.metrics import error_px
@@ -56,7 +57,7 @@ def test_regressor_json_round_trip_and_nan_rows(tmp_path):
     X_nan = X.copy()
     X_nan[2] = np.nan
     assert np.isnan(model.predict(X_nan)[2]).all() and np.isfinite(model.predict(X_nan)[3]).all()
-    with pytest.raises(InputError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         LandmarkGazeRegressor().predict(X)
     with pytest.raises(InputError, match="kernel"):
         LandmarkGazeRegressor(kernel="poly").fit(X, y)

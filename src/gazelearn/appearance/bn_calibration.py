@@ -39,6 +39,8 @@ from collections.abc import Iterator
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from gazelearn.errors import InputError
@@ -149,7 +151,7 @@ def use_bn_profile(model: nn.Module, profile: dict[str, np.ndarray] | None) -> I
         model.train(was_training)
 
 
-class AffineCalibration:
+class AffineCalibration(TransformerMixin, BaseEstimator):
     """Few-point output calibration: ``target = [pred, 1] @ A``, ridge-shrunk toward identity.
 
     Parameters
@@ -174,10 +176,13 @@ class AffineCalibration:
         self.alpha = alpha
         self.kind = kind
 
-    def fit(self, predicted, true) -> AffineCalibration:
-        """Fit the map from ``predicted`` ``(k, d)`` to ``true`` ``(k, d)``."""
-        p = np.asarray(predicted, dtype=np.float64)
-        t = np.asarray(true, dtype=np.float64)
+    def fit(self, X, y, groups=None) -> AffineCalibration:
+        """Fit the map from predicted points ``X`` ``(k, d)`` to true points ``y`` ``(k, d)``.
+
+        ``groups`` is accepted for the common ``fit(X, y, groups)`` interface and ignored.
+        """
+        p = np.asarray(X, dtype=np.float64)
+        t = np.asarray(y, dtype=np.float64)
         if p.ndim != 2 or p.shape != t.shape or len(p) < 1:
             raise InputError(f"calibration needs predicted and true points of the same shape "
                              f"(k, d); got {p.shape} and {t.shape}")
@@ -197,13 +202,15 @@ class AffineCalibration:
         self.matrix_ = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
         return self
 
-    def transform(self, predicted) -> np.ndarray:
-        """Corrected points ``(n, d)``."""
-        p = np.asarray(predicted, dtype=np.float64)
+    def transform(self, X) -> np.ndarray:
+        """Corrected points ``(n, d)`` for predicted points ``X``."""
+        check_is_fitted(self, "matrix_")
+        p = np.asarray(X, dtype=np.float64)
         return np.hstack([p, np.ones((len(p), 1))]) @ self.matrix_
 
     def to_dict(self) -> dict:
         """JSON-ready parameters and fitted matrix."""
+        check_is_fitted(self, "matrix_")
         return {"alpha": self.alpha, "kind": self.kind, "matrix": self.matrix_.tolist()}
 
     @classmethod

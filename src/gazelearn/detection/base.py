@@ -1,25 +1,43 @@
 """The detector contract: ``predict(recording)`` gives one label code per sample.
 
-Classic detectors have nothing to learn, so ``fit`` returns the detector unchanged; learned
-detectors override it. ``detect`` returns the :class:`~gazelearn.Events` table directly.
+Every detector is a scikit-learn estimator (:class:`sklearn.base.BaseEstimator`): ``__init__``
+only stores its arguments, so ``clone``, ``get_params``, ``set_params`` and ``repr`` work.
+Classic detectors have nothing to learn, so ``fit`` returns the detector unchanged and they are
+ready as constructed; learned detectors override ``fit``. ``detect`` returns the
+:class:`~gazelearn.Events` table directly.
+
+Examples
+--------
+>>> from sklearn.base import clone
+>>> from gazelearn.detection import create_detector
+>>> detector = create_detector("ivt", threshold=40.0)
+>>> clone(detector).set_params(window_s=0.03)
+IVT(threshold=40.0, window_s=0.03)
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from gazelearn.errors import InputError
 from gazelearn.events import Events
 from gazelearn.recording import Recording
 
 
-class Detector:
-    """Base class of all event detectors (scikit-learn style: parameters in ``__init__``)."""
+class Detector(BaseEstimator):
+    """Base class of all event detectors (parameters in ``__init__``, stored unchanged)."""
 
     registry_name = "detector"
 
-    def fit(self, recordings=None, labels=None) -> Detector:
-        """Classic detectors learn nothing; return self."""
+    def fit(self, X: Any = None, y: Any = None, groups: Any = None) -> Detector:
+        """Classic detectors learn nothing; return self.
+
+        ``X`` are recordings, ``y`` their per-sample labels and ``groups`` one group per
+        recording, as learned detectors take them.
+        """
         return self
 
     def predict(self, recording: Recording) -> np.ndarray:
@@ -30,13 +48,19 @@ class Detector:
         """The events table of ``recording``."""
         return Events.from_labels(recording, self.predict(recording))
 
-    def get_params(self) -> dict:
-        """The constructor parameters (as scikit-learn estimators have them)."""
-        return {k: v for k, v in vars(self).items() if not k.endswith("_")}
+    def _learns(self) -> bool:
+        """Whether this detector overrides :meth:`fit` (and so has to be fitted first)."""
+        return type(self).fit is not Detector.fit
 
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"
+    def __sklearn_is_fitted__(self) -> bool:
+        # a classic detector is ready as constructed; a learned one once it has fitted state
+        return not self._learns() or any(
+            k.endswith("_") and not k.startswith("__") for k in vars(self))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = self._learns()
+        return tags
 
 
 def positions_in_degrees(recording: Recording, purpose: str) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,8 @@ then either
 
 It follows scikit-learn's estimator contract (``fit``, ``predict``, ``score`` = R^2, parameters
 unchanged, learned state ending in ``_``) and saves to plain JSON (:meth:`to_dict`,
-:meth:`save`, :meth:`load`) -- no pickles.
+:meth:`save`, :meth:`load`) -- no pickles. As a :class:`~gazelearn.webcam.mapper.GazeMapper` it
+reads the :data:`~gazelearn.webcam.FEATURE_NAMES` of each frame's face (:meth:`frame_input`).
 
 Examples
 --------
@@ -36,9 +37,11 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 from gazelearn.errors import InputError
 from gazelearn.io.atomic import atomic_write
+from gazelearn.webcam.features import FEATURE_NAMES, landmark_features
 
 _KINDS = ("linear", "rbf")
 _FORMAT = "gazelearn-landmark-gaze-regressor"
@@ -83,12 +86,21 @@ class LandmarkGazeRegressor(RegressorMixin, BaseEstimator):
     n_features_in_ : int
     """
 
+    #: what a frame's row holds (the :class:`~gazelearn.webcam.mapper.GazeMapper` protocol)
+    inputs = "landmarks"
+    #: length of :meth:`frame_input`'s row
+    input_size = len(FEATURE_NAMES)
+
     def __init__(self, alpha: float = 1.0, kernel: str = "linear", gamma: float | None = None,
                  kernel_alpha: float = 1.0) -> None:
         self.alpha = alpha
         self.kernel = kernel
         self.gamma = gamma
         self.kernel_alpha = kernel_alpha
+
+    def frame_input(self, face, frame=None) -> np.ndarray:
+        """One frame's row: :func:`~gazelearn.webcam.landmark_features` of its face."""
+        return landmark_features(face)
 
     # ------------------------------------------------------------------ fitting
     def _gamma(self) -> float:
@@ -98,16 +110,17 @@ class LandmarkGazeRegressor(RegressorMixin, BaseEstimator):
         sq = (A**2).sum(1)[:, None] + (B**2).sum(1)[None, :] - 2.0 * A @ B.T
         return np.exp(-self._gamma() * np.maximum(sq, 0.0))
 
-    def fit(self, features, targets_px) -> LandmarkGazeRegressor:
-        """Fit on ``(n, n_features)`` features and ``(n, 2)`` screen targets in px.
+    def fit(self, X, y, groups=None) -> LandmarkGazeRegressor:
+        """Fit on ``(n, n_features)`` features ``X`` and ``(n, 2)`` screen targets ``y`` in px.
 
-        Rows with a NaN feature or target (frames without a face) are left out.
+        Rows with a NaN feature or target (frames without a face) are left out; ``groups`` is
+        accepted for the common ``fit(X, y, groups)`` interface and ignored.
         """
         if self.kernel not in _KINDS:
             raise InputError(f"kernel must be one of {', '.join(_KINDS)}, got {self.kernel!r}")
         if self.alpha < 0 or self.kernel_alpha <= 0:
             raise InputError("alpha must be >= 0 and kernel_alpha > 0")
-        X, y = _check_xy(features, targets_px)
+        X, y = _check_xy(X, y)
         keep = np.isfinite(X).all(axis=1) & np.isfinite(y).all(axis=1)
         X, y = X[keep], y[keep]
         if len(X) < 2:
@@ -129,11 +142,10 @@ class LandmarkGazeRegressor(RegressorMixin, BaseEstimator):
             self.dual_coef_ = np.linalg.solve(K + self.kernel_alpha * np.eye(len(Z)), residual)
         return self
 
-    def predict(self, features) -> np.ndarray:
+    def predict(self, X) -> np.ndarray:
         """``(n, 2)`` screen positions in px; NaN rows for NaN features."""
-        if not hasattr(self, "coef_"):
-            raise InputError("this regressor is not fitted yet: call fit() or load a profile")
-        X, _ = _check_xy(features)
+        check_is_fitted(self, "coef_")
+        X, _ = _check_xy(X)
         if X.shape[1] != self.n_features_in_:
             raise InputError(f"expected {self.n_features_in_} features, got {X.shape[1]}")
         out = np.full((len(X), 2), np.nan)
