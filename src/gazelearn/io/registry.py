@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gazelearn.errors import InputError
+from gazelearn.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,8 @@ class ReaderInfo:
     options: tuple[str, ...]
 
 
-_READERS: dict[str, ReaderInfo] = {}
+READERS: Registry[ReaderInfo] = Registry("format", identity=lambda info: info.function,
+                                         also=("auto",))
 
 
 def register_reader(name: str, *, description: str = "", options: tuple[str, ...] = ()
@@ -56,8 +57,8 @@ def register_reader(name: str, *, description: str = "", options: tuple[str, ...
     """
 
     def decorate(function: Callable) -> Callable:
-        _READERS[name] = ReaderInfo(name, function, description or (function.__doc__ or "")
-                                    .strip().split("\n")[0], tuple(options))
+        READERS.register(name, ReaderInfo(name, function, description or (function.__doc__ or "")
+                                          .strip().split("\n")[0], tuple(options)))
         return function
 
     return decorate
@@ -65,18 +66,14 @@ def register_reader(name: str, *, description: str = "", options: tuple[str, ...
 
 def unregister_reader(name: str) -> None:
     """Remove a reader (mainly for tests)."""
-    _READERS.pop(name, None)
+    READERS.unregister(name)
 
 
 def available_formats() -> list[str]:
     """Names of all registered formats, sorted."""
-    return sorted(_READERS)
+    return READERS.names()
 
 
 def reader_info(name: str) -> ReaderInfo:
     """The registered reader called ``name``; a clear error listing the known names otherwise."""
-    try:
-        return _READERS[name]
-    except KeyError:
-        raise InputError(f"unknown format {name!r}; expected auto or one of "
-                         f"{', '.join(available_formats())}") from None
+    return READERS.get(name)

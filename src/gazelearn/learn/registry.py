@@ -5,7 +5,11 @@ tuner pick models by string, and later modules (the deep event detector, gaze CN
 without touching this file. One name may have a classification and a regression variant.
 
 Registered *classes* are also the allow-list of what :mod:`gazelearn.learn.modelfile` may rebuild
-from a file (by their key, ``module.ClassName``).
+from a file (by their key, ``module.ClassName``). Both are :class:`gazelearn.registry.Registry`
+objects: the built-in estimators register when :mod:`gazelearn.learn` is imported, and the
+classes of the domains above ``learn/`` are lazy entries naming their module, imported when a
+model file needs one. Keys of folders since renamed (``gazelearn.gazemodels.*``,
+``gazelearn.gaze.*``) are read as their new names.
 
 Examples
 --------
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gazelearn.errors import InputError
+from gazelearn.registry import Registry
 
 TASKS = ("classification", "regression")
 
@@ -40,13 +45,45 @@ class Entry:
     description: str
 
 
-_ENTRIES: dict[tuple[str, str], Entry] = {}
-_CLASSES: dict[str, type] = {}
+# one registry per task: a name may have a classification and a regression variant
+_ESTIMATORS: dict[str, Registry[Entry]] = {
+    task: Registry(f"{task} model", identity=lambda entry: entry.factory) for task in TASKS}
+CLASSES: Registry[type] = Registry("estimator class")
+
+# Classes of the domains above learn/ that model files name; their module is imported when a
+# file needs one (the registry never imports them itself, and listing them imports no torch).
+for _key in ("gazelearn.appearance.estimator.GazeRegressor",
+             "gazelearn.biometrics.estimator.EyeMovementEmbedder",
+             "gazelearn.detection.deep.DeepDetector",
+             "gazelearn.scanpath.classify.ScanpathClassifier",
+             "gazelearn.scanpath.generate.ScanpathGenerator",
+             "gazelearn.scanpath.multinet.MultiInputClassifier",
+             "gazelearn.scanpath.nextpoint.NextPointPredictor"):
+    CLASSES.register_lazy(_key, _key.rpartition(".")[0])
+
+#: Old module prefixes of class keys -> new ones (folders renamed; files written before still load).
+RENAMED = {"gazelearn.gazemodels.calibration.": "gazelearn.appearance.bn_calibration.",
+           "gazelearn.gazemodels.": "gazelearn.appearance.",
+           "gazelearn.gaze.": "gazelearn.webcam."}
 
 
 def class_key(cls: type) -> str:
     """The key a class is stored under in model files: ``module.ClassName``."""
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def current_key(key: str) -> str:
+    """``key`` with a renamed folder's old module prefix replaced by the new one.
+
+    Examples
+    --------
+    >>> current_key("gazelearn.gazemodels.estimator.GazeRegressor")
+    'gazelearn.appearance.estimator.GazeRegressor'
+    """
+    for old, new in RENAMED.items():
+        if key.startswith(old):
+            return new + key[len(old):]
+    return key
 
 
 def register(name: str, task: str = "classification",
@@ -76,9 +113,9 @@ def register(name: str, task: str = "classification",
 
     def decorate(factory: Any) -> Any:
         text = description or ((factory.__doc__ or "").strip().splitlines() or [""])[0]
-        _ENTRIES[(name, task)] = Entry(name, task, factory, text)
+        _ESTIMATORS[task].register(name, Entry(name, task, factory, text))
         if isinstance(factory, type):
-            _CLASSES[class_key(factory)] = factory
+            register_class(factory)
         return factory
 
     return decorate
@@ -86,25 +123,19 @@ def register(name: str, task: str = "classification",
 
 def register_class(cls: type) -> type:
     """Allow a class to be rebuilt from model files without giving it a name (decorator)."""
-    _CLASSES[class_key(cls)] = cls
-    return cls
-
-
-def _load_builtins() -> None:
-    import gazelearn.learn.base  # noqa: F401  (registers mlp, conv1d, ...)
-    import gazelearn.learn.baselines  # noqa: F401  (registers tree, forest, ...)
+    return CLASSES.register(class_key(cls), cls)
 
 
 def available(task: str | None = None) -> list[str]:
     """Sorted names of the registered estimators (optionally only one task's)."""
-    _load_builtins()
-    return sorted({name for (name, t) in _ENTRIES if task is None or t == task})
+    tasks = TASKS if task is None else (task,)
+    return sorted({name for t in tasks for name in _ESTIMATORS[t].names()})
 
 
 def entries() -> list[Entry]:
     """Every registration, sorted by name and task."""
-    _load_builtins()
-    return [_ENTRIES[k] for k in sorted(_ENTRIES)]
+    found = [entry for registry in _ESTIMATORS.values() for entry in registry.loaded().values()]
+    return sorted(found, key=lambda entry: (entry.name, entry.task))
 
 
 def create(name: str, task: str = "classification", **params: Any) -> Any:
@@ -115,13 +146,14 @@ def create(name: str, task: str = "classification", **params: Any) -> Any:
     InputError
         For an unknown name, a task the name lacks, or options the estimator does not take.
     """
-    _load_builtins()
-    entry = _ENTRIES.get((name, task))
-    if entry is None:
-        if any(n == name for n, _ in _ENTRIES):
-            tasks = [t for n, t in _ENTRIES if n == name]
+    if task not in TASKS:
+        raise InputError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+    if name not in _ESTIMATORS[task]:
+        tasks = [t for t in TASKS if name in _ESTIMATORS[t]]
+        if tasks:
             raise InputError(f"model {name!r} has no {task} variant (only {', '.join(tasks)})")
         raise InputError(f"unknown model {name!r}; available: {', '.join(available())}")
+    entry = _ESTIMATORS[task].get(name)
     try:
         return entry.factory(**params)
     except TypeError as error:
@@ -130,14 +162,13 @@ def create(name: str, task: str = "classification", **params: Any) -> Any:
 
 def class_for_key(key: str) -> type:
     """The registered class stored under ``key`` in a model file."""
-    _load_builtins()
-    if key not in _CLASSES:
+    key = current_key(key)
+    if key not in CLASSES:
         raise InputError(f"model file names estimator {key!r}, which this gazelearn does not "
                          "know (written by a newer version or a plug-in that is not imported?)")
-    return _CLASSES[key]
+    return CLASSES.get(key)
 
 
 def is_registered_class(cls: type) -> bool:
     """True when instances of ``cls`` can be stored and rebuilt by key."""
-    _load_builtins()
-    return class_key(cls) in _CLASSES
+    return CLASSES.loaded().get(class_key(cls)) is cls

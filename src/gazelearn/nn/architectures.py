@@ -28,28 +28,22 @@ import torch
 from torch import nn
 
 from gazelearn.errors import InputError
+from gazelearn.registry import Registry
 
 Builder = Callable[..., nn.Module]
-ARCHITECTURES: dict[str, Builder] = {}
+ARCHITECTURES: Registry[Builder] = Registry("architecture")
 
 
 def register_architecture(name: str) -> Callable[[Builder], Builder]:
     """Register ``builder(input_shape, n_outputs, **options) -> nn.Module`` under ``name``."""
-
-    def decorate(builder: Builder) -> Builder:
-        ARCHITECTURES[name] = builder
-        return builder
-
-    return decorate
+    return ARCHITECTURES.register(name)
 
 
 def build(name: str, input_shape: Sequence[int], n_outputs: int, **options) -> nn.Module:
     """Build the network ``name`` for samples of ``input_shape`` (without the batch axis)."""
-    if name not in ARCHITECTURES:
-        raise InputError(f"unknown architecture {name!r}; choose from "
-                         f"{', '.join(sorted(ARCHITECTURES))}")
+    builder = ARCHITECTURES.get(name)
     try:
-        return ARCHITECTURES[name](tuple(int(s) for s in input_shape), int(n_outputs), **options)
+        return builder(tuple(int(s) for s in input_shape), int(n_outputs), **options)
     except TypeError as error:
         raise InputError(f"architecture {name!r}: {error}") from None
 
