@@ -9,7 +9,7 @@ from sklearn.model_selection import GroupKFold, cross_validate
 
 from gazelearn import InputError
 from gazelearn.learn import NeuralClassifier, NeuralRegressor, create
-from gazelearn.learn.base import validation_split
+from gazelearn.learn.data import validation_split
 
 from .helpers import windows
 

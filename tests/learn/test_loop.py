@@ -84,7 +84,7 @@ def test_estimator_keeps_the_epoch_with_the_lowest_validation_loss():
     clf.fit(X, y, groups=groups)
     losses = [h["val_loss"] for h in clf.history_]
     assert clf.best_epoch_ == int(np.argmin(losses))
-    from gazelearn.learn.base import validation_split
+    from gazelearn.learn.data import validation_split
 
     _, val = validation_split(len(X), groups, 0.2, None, 0)
     probs = clf.predict_proba(X[val])

@@ -43,7 +43,7 @@ from gazelearn.biometrics.data import WindowSpec, persons_of, velocity_windows
 from gazelearn.biometrics.losses import TripletLoss
 from gazelearn.biometrics.networks import EmbeddingNet, SoftmaxNet, encoder
 from gazelearn.errors import InputError
-from gazelearn.learn.base import standardization, training_summary
+from gazelearn.learn.data import standardization, training_summary
 from gazelearn.learn.registry import register_class
 from gazelearn.learn.serialize import network_state, restore_network_state
 from gazelearn.nn import callbacks as cb

@@ -22,34 +22,24 @@ Examples
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from gazelearn.errors import InputError
+from gazelearn.learn.data import class_weights, standardization, training_summary, unpack_windows
 from gazelearn.learn.registry import register
-from gazelearn.learn.serialize import network_state, restore_network_state
-from gazelearn.nn import callbacks as cb
+from gazelearn.learn.torch_estimator import TorchEstimator, TrainingData
 from gazelearn.nn.architectures import build
-from gazelearn.nn.loop import Trainer, accuracy, mean_absolute_error, predict
+from gazelearn.nn.loop import accuracy, mean_absolute_error
 from gazelearn.nn.samplers import GroupBatchSampler
-from gazelearn.splits import train_test_by_group
 
 
 # ---------------------------------------------------------------------------- helpers
-def unpack_windows(X: Any, y: Any, groups: Any) -> tuple[Any, Any, Any]:
-    """Accept a window set (anything with ``X``, ``y``, ``groups``) in place of ``X``."""
-    if y is None and hasattr(X, "X") and hasattr(X, "y"):
-        return X.X, X.y, groups if groups is not None else getattr(X, "groups", None)
-    return X, y, groups
-
-
 def as_input(X: Any) -> np.ndarray:
     """``X`` as float32 of 2 to 4 dimensions, with a clear error otherwise."""
     if torch.is_tensor(X):
@@ -59,64 +49,6 @@ def as_input(X: Any) -> np.ndarray:
         raise InputError(f"X must have shape (n, features), (n, length, channels) or (n, C, H, W);"
                          f" got {X.shape}")
     return X
-
-
-def _stat_axes(ndim: int) -> tuple[int, ...]:
-    return {2: (0,), 3: (0, 1), 4: (0, 2, 3)}[ndim]
-
-
-def standardization(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature/channel mean and scale (NaN-aware); shapes broadcast against ``X``."""
-    axes = _stat_axes(X.ndim)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mean = np.nanmean(X, axis=axes, keepdims=True)
-        scale = np.nanstd(X, axis=axes, keepdims=True)
-    mean = np.nan_to_num(mean[0], nan=0.0).astype(np.float32)
-    scale = np.nan_to_num(scale[0], nan=1.0).astype(np.float32)
-    scale[scale < 1e-12] = 1.0
-    return mean, scale
-
-
-def validation_split(n: int, groups: Any, fraction: float | None, validation_groups: Any,
-                     seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Training and validation indices with no group on both sides.
-
-    ``validation_groups`` (group labels) wins over ``fraction``; without groups there is no
-    validation set (a random split of windows would leak between the sides).
-    """
-    everything = np.arange(n)
-    nothing = np.array([], dtype=np.int64)
-    if validation_groups is not None:
-        if groups is None:
-            raise InputError("validation_groups needs groups passed to fit")
-        val = np.isin(np.asarray(groups), np.asarray(list(validation_groups)))
-        if val.all() or not val.any():
-            raise InputError("validation_groups must name some, but not all, groups of the data")
-        return everything[~val], everything[val]
-    if not fraction or groups is None:
-        return everything, nothing
-    groups = np.asarray(groups)
-    if len(groups) != n:
-        raise InputError(f"groups has {len(groups)} values for {n} samples")
-    if len(np.unique(groups)) < 2:
-        return everything, nothing
-    train, val = train_test_by_group(groups, test_size=fraction, seed=seed)
-    return np.sort(np.asarray(train)), np.sort(np.asarray(val))
-
-
-def training_summary(X: np.ndarray, y: np.ndarray, groups: Any) -> dict[str, Any]:
-    """A small description of the training data, stored in model files."""
-    summary: dict[str, Any] = {"n_samples": int(len(X)), "sample_shape": list(X.shape[1:])}
-    if groups is not None:
-        summary["n_groups"] = int(len(np.unique(np.asarray(groups))))
-    y = np.asarray(y)
-    if y.dtype.kind in "OUSb" or (y.dtype.kind in "iu" and len(np.unique(y)) <= 100):
-        values, counts = np.unique(y, return_counts=True)
-        summary["class_counts"] = {str(v): int(c) for v, c in zip(values, counts, strict=True)}
-    else:
-        summary["target_mean"] = np.asarray(np.nanmean(y, axis=0)).tolist()
-    return summary
 
 
 class _Inference(torch.nn.Module):
@@ -143,35 +75,21 @@ class _Inference(torch.nn.Module):
 
 
 # ---------------------------------------------------------------------------- the base
-class NeuralEstimator(BaseEstimator):
+class NeuralEstimator(TorchEstimator):
     """Shared machinery of :class:`NeuralClassifier` and :class:`NeuralRegressor`."""
 
     _classifier = False
+    _tuple_attributes = ("input_shape_",)
 
     # ------------------------------------------------------------------ subclass hooks
-    def _targets(self, y: np.ndarray, train: np.ndarray) -> tuple[torch.Tensor, int]:
+    def _encode_targets(self, y: np.ndarray) -> torch.Tensor:
         raise NotImplementedError
 
-    def _loss(self, y_train: torch.Tensor) -> Any:
-        raise NotImplementedError
-
-    def _metrics(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any = None, groups: Any = None) -> NeuralEstimator:
-        """Train on ``X`` and ``y``; ``groups`` (one label per sample) define the validation split.
-
-        Parameters
-        ----------
-        X : array of shape (n, features), (n, length, channels) or (n, C, H, W)
-            Or a window set with ``X``, ``y`` and ``groups`` (then ``y`` may be omitted).
-        y : array of shape (n,) (or (n, targets) for regression)
-        groups : array of shape (n,), optional
-            Recording, session or subject of each sample. The validation set is whole groups;
-            without groups no validation set is held out and ``monitor`` falls back to the
-            training loss.
-        """
+    # ------------------------------------------------------------------ TorchEstimator hooks
+    def _training_data(self, X: Any, y: Any, groups: Any) -> TrainingData:
+        """``X`` of shape (n, features), (n, length, channels) or (n, C, H, W), or a window set
+        with ``X``, ``y`` and ``groups`` (then ``y`` may be omitted); ``y`` of shape (n,) (or
+        (n, targets) for regression)."""
         X, y, groups = unpack_windows(X, y, groups)
         X = as_input(X)
         if y is None:
@@ -181,91 +99,54 @@ class NeuralEstimator(BaseEstimator):
             raise InputError(f"X has {len(X)} samples but y has {len(y)}")
         if groups is not None and len(groups) != len(X):
             raise InputError(f"groups has {len(groups)} values for {len(X)} samples")
-        train, val = validation_split(len(X), groups, self.validation_fraction,
-                                      self.validation_groups, self.seed)
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
         self.n_features_in_ = int(np.prod(self.input_shape_))
+        return TrainingData(torch.as_tensor(X), self._encode_targets(y), groups,
+                            training_summary(X, y, groups))
+
+    def _prepare_training(self, data: TrainingData, train: np.ndarray) -> TrainingData:
+        X = data.inputs.numpy()
         if self.standardize:
             self.x_mean_, self.x_scale_ = standardization(X[train])
         else:
             self.x_mean_ = np.zeros((1,) * (X.ndim - 1), dtype=np.float32)
             self.x_scale_ = np.ones_like(self.x_mean_)
-        targets, n_outputs = self._targets(y, train)
-        self.n_outputs_ = n_outputs
-        inputs = torch.as_tensor(self._prepare(X))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            net = build(self.architecture, self.input_shape_, n_outputs,
-                        **(self.architecture_options or {}))
-        loss = self._loss(targets[train])
-        monitor = self.monitor if len(val) else self.monitor.replace("val_", "train_")
-        if monitor == "train_loss":
-            monitor = "loss"
-        callbacks: list[cb.Callback] = [cb.BestCheckpoint(monitor, path=self._path("best"))]
-        if self.patience:
-            callbacks.append(cb.EarlyStopping(monitor, patience=self.patience))
-        if self.lr_schedule:
-            callbacks.append(cb.LRSchedule(self.lr_schedule, monitor=monitor))
-        if self.checkpoint_dir:
-            callbacks.append(cb.CSVLogger(Path(self.checkpoint_dir) / "log.csv"))
-        sampler = None
-        if self.batch_sampler == "group":
-            if groups is None:
-                raise InputError("batch_sampler='group' needs groups passed to fit")
-            sampler = GroupBatchSampler(np.asarray(groups)[train], self.batch_size,
-                                        seed=self.seed)
-        elif self.batch_sampler is not None:
-            raise InputError(f"batch_sampler must be None or 'group', got {self.batch_sampler!r}")
-        trainer = Trainer(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                          weight_decay=self.weight_decay, optimizer=self.optimizer,
-                          callbacks=callbacks, seed=self.seed, device=self.device,
-                          num_threads=self.num_threads, progress=self.progress)
-        history = trainer.fit(net, loss, (inputs[train], targets[train]),
-                              val=(inputs[val], targets[val]) if len(val) else None,
-                              metrics=self._metrics(), batch_sampler=sampler)
-        self.model_ = net.cpu().eval()
-        self.history_ = history.epochs
-        self.best_epoch_ = history.best_epoch
-        self.stopped_early_ = history.stopped_early
-        self.n_validation_ = int(len(val))
-        self.training_summary_ = training_summary(X, y, groups)
-        return self
+        data.inputs = torch.as_tensor(self._prepare(X))
+        return data
 
-    def _path(self, name: str) -> Path | None:
-        return None if not self.checkpoint_dir else Path(self.checkpoint_dir) / \
-            f"{name}.safetensors"
+    def _build_network(self) -> torch.nn.Module:
+        return build(self.architecture, self.input_shape_, self.n_outputs_,
+                     **(self.architecture_options or {}))
+
+    def _batch_sampler(self, data: TrainingData, train: np.ndarray) -> Any:
+        if self.batch_sampler is None:
+            return None
+        if self.batch_sampler != "group":
+            raise InputError(f"batch_sampler must be None or 'group', got {self.batch_sampler!r}")
+        if data.groups is None:
+            raise InputError("batch_sampler='group' needs groups passed to fit")
+        return GroupBatchSampler(np.asarray(data.groups)[train], self.batch_size, seed=self.seed)
 
     def _prepare(self, X: np.ndarray) -> np.ndarray:
         out = (X - self.x_mean_[None]) / self.x_scale_[None]
         return np.nan_to_num(out, nan=0.0).astype(np.float32, copy=False)
 
     def _outputs(self, X: Any) -> torch.Tensor:
-        check_is_fitted(self, "model_")
+        check_is_fitted(self, "network_")
         X = as_input(X)
         if X.shape[1:] != self.input_shape_:
             raise InputError(f"the model was trained on samples of shape {self.input_shape_}, "
                              f"got {X.shape[1:]}")
-        return predict(self.model_, self._prepare(X), batch_size=max(self.batch_size, 256),
-                       device="cpu")
+        return self._network_outputs(self._prepare(X), batch_size=max(self.batch_size, 256))
 
     def inference_module(self) -> torch.nn.Module:
         """One module from raw input to probabilities (classifier) or targets (regressor).
 
         Standardisation and NaN filling are inside, so it can be exported (ONNX) on its own.
         """
-        check_is_fitted(self, "model_")
-        return _Inference(self.model_, self.x_mean_, self.x_scale_, self._classifier,
+        check_is_fitted(self, "network_")
+        return _Inference(self.network_, self.x_mean_, self.x_scale_, self._classifier,
                           getattr(self, "y_mean_", None), getattr(self, "y_scale_", None)).eval()
-
-    # ------------------------------------------------------------------ model files
-    def __gazelearn_state__(self) -> dict[str, Any]:
-        check_is_fitted(self, "model_")
-        return network_state(self)
-
-    def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
-        restore_network_state(self, state, lambda: build(
-            self.architecture, self.input_shape_, self.n_outputs_,
-            **(self.architecture_options or {})), tuples=("input_shape_",))
 
 
 _COMMON_DOC = """
@@ -370,37 +251,30 @@ class NeuralClassifier(ClassifierMixin, NeuralEstimator):
         self.num_threads = num_threads
         self.progress = progress
 
-    def _targets(self, y: np.ndarray, train: np.ndarray) -> tuple[torch.Tensor, int]:
+    def _encode_targets(self, y: np.ndarray) -> torch.Tensor:
         if y.ndim != 1:
             raise InputError(f"a classifier needs y of shape (n,), got {y.shape}")
         self.classes_, codes = np.unique(y, return_inverse=True)
-        if len(np.unique(codes[train])) < 2:
+        self.n_outputs_ = len(self.classes_)
+        return torch.as_tensor(codes, dtype=torch.long)
+
+    def _prepare_training(self, data: TrainingData, train: np.ndarray) -> TrainingData:
+        if len(np.unique(data.targets.numpy()[train])) < 2:
             raise InputError("the training data has fewer than two classes")
-        return torch.as_tensor(codes, dtype=torch.long), len(self.classes_)
+        return super()._prepare_training(data, train)
 
-    def _class_weights(self, codes: torch.Tensor) -> torch.Tensor | None:
-        if self.class_weight is None:
-            return None
-        k = len(self.classes_)
-        if self.class_weight == "balanced":
-            counts = np.bincount(codes.numpy(), minlength=k).astype(np.float64)
-            weights = len(codes) / (k * np.maximum(counts, 1.0))
-        elif isinstance(self.class_weight, dict):
-            weights = np.array([float(self.class_weight.get(c, self.class_weight.get(str(c), 1.0)))
-                                for c in self.classes_.tolist()])
-        else:
-            raise InputError(f"class_weight must be None, 'balanced' or a dict, got "
-                             f"{self.class_weight!r}")
-        self.class_weights_ = weights.astype(np.float32)
-        return torch.as_tensor(self.class_weights_)
-
-    def _loss(self, y_train: torch.Tensor) -> Any:
-        weights = self._class_weights(y_train)
+    def _loss(self, data: TrainingData, train: np.ndarray) -> Any:
+        weights = None
+        if self.class_weight is not None:
+            self.class_weights_ = class_weights(data.targets.numpy()[train], len(self.classes_),
+                                                self.class_weight,
+                                                self.classes_.tolist()).astype(np.float32)
+            weights = torch.as_tensor(self.class_weights_)
         if self.loss is None:
             return torch.nn.CrossEntropyLoss(weight=weights)
         return _loss_by_name(self.loss, None)
 
-    def _metrics(self) -> dict[str, Any]:
+    def _metrics(self, data: TrainingData) -> dict[str, Any]:
         return {"accuracy": accuracy}
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -455,12 +329,16 @@ class NeuralRegressor(RegressorMixin, NeuralEstimator):
         self.num_threads = num_threads
         self.progress = progress
 
-    def _targets(self, y: np.ndarray, train: np.ndarray) -> tuple[torch.Tensor, int]:
+    def _encode_targets(self, y: np.ndarray) -> torch.Tensor:
         y = y.astype(np.float32)
         if y.ndim not in (1, 2):
             raise InputError(f"a regressor needs y of shape (n,) or (n, targets), got {y.shape}")
         self.target_ndim_ = int(y.ndim)
-        y2 = y.reshape(len(y), -1)
+        self.n_outputs_ = 1 if y.ndim == 1 else int(y.shape[1])
+        return torch.as_tensor(y.reshape(len(y), -1))
+
+    def _prepare_training(self, data: TrainingData, train: np.ndarray) -> TrainingData:
+        y2 = data.targets.numpy()
         if self.standardize:
             self.y_mean_ = np.nanmean(y2[train], axis=0).astype(np.float32)
             self.y_scale_ = np.nanstd(y2[train], axis=0).astype(np.float32)
@@ -468,12 +346,13 @@ class NeuralRegressor(RegressorMixin, NeuralEstimator):
         else:
             self.y_mean_ = np.zeros(y2.shape[1], dtype=np.float32)
             self.y_scale_ = np.ones(y2.shape[1], dtype=np.float32)
-        return torch.as_tensor((y2 - self.y_mean_) / self.y_scale_), y2.shape[1]
+        data.targets = torch.as_tensor((y2 - self.y_mean_) / self.y_scale_)
+        return super()._prepare_training(data, train)
 
-    def _loss(self, y_train: torch.Tensor) -> Any:
+    def _loss(self, data: TrainingData, train: np.ndarray) -> Any:
         return _loss_by_name(self.loss, torch.nn.MSELoss())
 
-    def _metrics(self) -> dict[str, Any]:
+    def _metrics(self, data: TrainingData) -> dict[str, Any]:
         scale = torch.as_tensor(self.y_scale_)
 
         def mae(outputs: torch.Tensor, targets: torch.Tensor) -> float:

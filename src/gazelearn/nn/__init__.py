@@ -23,7 +23,14 @@ from gazelearn.nn.callbacks import (
                                     ProgressBar,
                                     TrainState,
 )
-from gazelearn.nn.loop import History, Trainer, accuracy, mean_absolute_error, predict
+from gazelearn.nn.loop import (
+    History,
+    Trainer,
+    accuracy,
+    mean_absolute_error,
+    predict,
+    torch_threads,
+)
 from gazelearn.nn.samplers import GroupBatchSampler, PersonBatchSampler, ShardedBatchSampler
 
 __all__ = [
@@ -45,4 +52,5 @@ __all__ = [
     "mean_absolute_error",
     "predict",
     "register_architecture",
+    "torch_threads",
 ]

@@ -25,9 +25,10 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
 
 from gazelearn.errors import InputError
-from gazelearn.nn import distributed
+import gazelearn.nn.distributed as distributed
 from gazelearn.nn.callbacks import Callback, ProgressBar, TrainState
 from gazelearn.nn.samplers import ShardedBatchSampler
 
@@ -95,6 +96,31 @@ def thread_count(requested: int | None = None) -> int:
     except AttributeError:  # pragma: no cover - not on Linux
         cores = os.cpu_count() or 1
     return max(1, cores // max(1, distributed.world().local_world_size))
+
+
+@contextlib.contextmanager
+def torch_threads(requested: int | None = None) -> Iterator[int]:
+    """Run a block with ``thread_count(requested)`` torch CPU threads, restoring the old count.
+
+    Training and prediction both use it, so a model's ``num_threads`` means the same in both
+    and a caller's own setting survives the call.
+
+    Examples
+    --------
+    >>> before = torch.get_num_threads()
+    >>> with torch_threads(1) as n:
+    ...     n, torch.get_num_threads()
+    (1, 1)
+    >>> torch.get_num_threads() == before
+    True
+    """
+    old = torch.get_num_threads()
+    count = thread_count(requested)
+    torch.set_num_threads(count)
+    try:
+        yield count
+    finally:
+        torch.set_num_threads(old)
 
 
 def _to(batch: Any, device: torch.device) -> Any:
@@ -199,16 +225,11 @@ class Trainer:
             raise InputError("no training samples")
         info = distributed.setup()
         device = distributed.device_for(self.device)
-        old_threads = torch.get_num_threads()
-        torch.set_num_threads(thread_count(self.num_threads))
         fork_devices = [device.index or 0] if device.type == "cuda" else []
-        try:
-            with torch.random.fork_rng(devices=fork_devices):
-                torch.manual_seed(self.seed + info.rank)
-                return self._fit(model, loss_fn, train_set, val_set, dict(metrics or {}),
-                                 batch_sampler, device, info)
-        finally:
-            torch.set_num_threads(old_threads)
+        with torch_threads(self.num_threads), torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(self.seed + info.rank)
+            return self._fit(model, loss_fn, train_set, val_set, dict(metrics or {}),
+                             batch_sampler, device, info)
 
     def evaluate(self, model: nn.Module, loss_fn: Callable | None, data: Dataset | tuple,
                  metrics: Mapping[str, Metric] | None = None, prefix: str = "val_",

@@ -101,7 +101,7 @@ def grad_cam(model: Any, data: Any, target: Any = None, method: str = "gradcam")
     estimator, inputs = _network(model)
     maps = inputs(data)
     single = isinstance(data, np.ndarray) and np.asarray(data).ndim == 2
-    net: nn.Module = estimator.model_
+    net: nn.Module = estimator.network_
     x = torch.as_tensor(estimator._prepare(maps))
     classes = list(np.asarray(estimator.classes_).tolist())
     if target is not None and target not in classes:

@@ -37,7 +37,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from gazelearn.errors import InputError
-from gazelearn.learn.base import standardization, training_summary, validation_split
+from gazelearn.learn.data import standardization, training_summary, validation_split
 from gazelearn.learn.registry import register_class
 from gazelearn.learn.serialize import network_state, restore_network_state
 from gazelearn.nn import callbacks as cb
