@@ -18,8 +18,7 @@ from pathlib import Path
 import typer
 
 from gazelearn.cli.common import console, progress_enabled, run_safely
-from gazelearn.cli.data_commands import ReaderOptions, reader_options
-from gazelearn.cli.main import app
+from gazelearn.cli.reader_options import ReaderOptions, reader_options
 from gazelearn.errors import InputError
 
 biometrics_app = typer.Typer(
@@ -28,7 +27,6 @@ biometrics_app = typer.Typer(
     "data/*.csv --labels persons.csv --output persons.safetensors",
     no_args_is_help=True,
 )
-app.add_typer(biometrics_app, name="biometrics")
 
 
 def _expand(paths: list[Path], option: str) -> list[Path]:

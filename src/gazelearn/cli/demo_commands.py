@@ -11,10 +11,8 @@ from pathlib import Path
 import typer
 
 from gazelearn.cli.common import console, run_safely
-from gazelearn.cli.main import app
 
 
-@app.command()
 @run_safely
 def demo(
     output: Path = typer.Option(Path("demo-output"), "--output", "-o",

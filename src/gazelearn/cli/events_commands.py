@@ -21,13 +21,11 @@ import typer
 from rich.table import Table
 
 from gazelearn.cli.common import console, parse_key_values, run_safely
-from gazelearn.cli.data_commands import ReaderOptions, reader_options
-from gazelearn.cli.main import app
+from gazelearn.cli.reader_options import ReaderOptions, reader_options
 from gazelearn.errors import InputError
 
 events_app = typer.Typer(help="Detect eye-movement events and score detectors.",
                          no_args_is_help=True)
-app.add_typer(events_app, name="events")
 
 _TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import typer
 
 from gazelearn.cli.common import console, progress_enabled, run_safely
-from gazelearn.cli.main import app
 from gazelearn.errors import InputError
 
 gaze_app = typer.Typer(
@@ -22,7 +21,6 @@ gaze_app = typer.Typer(
     "Example: gazelearn gaze train eyes --model resnet --output gaze.safetensors",
     no_args_is_help=True,
 )
-app.add_typer(gaze_app, name="gaze")
 
 
 @gaze_app.command("train")

@@ -9,12 +9,10 @@ import numpy as np
 import typer
 
 from gazelearn.cli.common import console, run_safely
-from gazelearn.cli.data_commands import ReaderOptions, reader_options
-from gazelearn.cli.main import app
+from gazelearn.cli.reader_options import ReaderOptions, reader_options
 from gazelearn.errors import InputError
 
 
-@app.command("models")
 @run_safely
 def models() -> None:
     """List the registered models (names for --model, create() and configs).
@@ -31,7 +29,6 @@ def models() -> None:
     console.print(table)
 
 
-@app.command("export")
 @run_safely
 def export(
     model: Path = typer.Argument(..., help="A saved model (file or directory)."),
@@ -71,7 +68,6 @@ def _parse_space(space: str | None, model: str) -> dict:
     return parsed
 
 
-@app.command("tune")
 @run_safely
 @reader_options
 def tune_command(

@@ -5,6 +5,18 @@ from __future__ import annotations
 import typer
 
 from gazelearn import __version__
+from gazelearn.cli import (
+    biometrics_commands,
+    data_commands,
+    demo_commands,
+    events_commands,
+    gaze_commands,
+    learn_commands,
+    scanpath_commands,
+    server_commands,
+    simulate_commands,
+    track_commands,
+)
 
 app = typer.Typer(
     name="gazelearn",
@@ -30,20 +42,23 @@ def _root(
     """gazelearn: deep learning for eye tracking."""
 
 
-def _register() -> None:
-    # Each domain has a module `gazelearn/cli/<domain>_commands.py` that adds its commands to
-    # `app`; importing them all here lets a new domain plug in without editing this file.
-    import importlib
-    import pkgutil
-
-    import gazelearn.cli as package
-
-    for module in sorted(m.name for m in pkgutil.iter_modules(package.__path__)):
-        if module.endswith("_commands"):
-            importlib.import_module(f"gazelearn.cli.{module}")
-
-
-_register()
+# The command tree, in help order: top-level commands, then the domain groups. Each module owns
+# its commands (or its group) and imports nothing from here; heavy libraries (torch,
+# scikit-learn, mediapipe, matplotlib, fastapi) load inside the commands, so start-up stays quick.
+app.command("info")(data_commands.info)
+app.command("convert")(data_commands.convert)
+app.command("demo")(demo_commands.demo)
+app.command("models")(learn_commands.models)
+app.command("export")(learn_commands.export)
+app.command("tune")(learn_commands.tune_command)
+app.command("server")(server_commands.server)
+app.command("track")(track_commands.track)
+app.add_typer(biometrics_commands.biometrics_app, name="biometrics")
+app.add_typer(events_commands.events_app, name="events")
+app.add_typer(gaze_commands.gaze_app, name="gaze")
+app.add_typer(scanpath_commands.scanpath_app, name="scanpath")
+app.add_typer(server_commands.collection_app, name="collection")
+app.add_typer(simulate_commands.simulate_app, name="simulate")
 
 
 def main() -> None:

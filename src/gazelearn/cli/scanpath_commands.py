@@ -12,20 +12,16 @@ from pathlib import Path
 
 import typer
 
-# The group exists before gazelearn.cli.main is imported: main auto-imports every *_commands
-# module, including scanpath_generate_commands, which adds its commands to this group.
+from gazelearn.cli import scanpath_generate_commands as generation
+from gazelearn.cli.common import console, run_safely
+from gazelearn.cli.reader_options import ReaderOptions, reader_options
+from gazelearn.errors import InputError
+
 scanpath_app = typer.Typer(
     help="Learn from scanpaths: classify recordings (stimulus, expertise), generate scanpaths."
     "\n\nExample: gazelearn scanpath cv paths/*.csv --labels labels.csv --model forest",
     no_args_is_help=True,
 )
-
-from gazelearn.cli.common import console, run_safely  # noqa: E402
-from gazelearn.cli.data_commands import ReaderOptions, reader_options  # noqa: E402
-from gazelearn.cli.main import app  # noqa: E402
-from gazelearn.errors import InputError  # noqa: E402
-
-app.add_typer(scanpath_app, name="scanpath")
 
 
 # ---------------------------------------------------------------------------- classification
@@ -214,3 +210,9 @@ def cv(
     if report is not None:
         path = result.to_report(report, command="gazelearn " + shlex.join(sys.argv[1:]))
         console.print(f"wrote {path}")
+
+
+# Generation has its own module (scanpath_generate_commands); its commands join this group after
+# the classification ones.
+scanpath_app.command("train-generator")(generation.train_generator)
+scanpath_app.command("generate")(generation.generate)

@@ -7,6 +7,9 @@ mixture-density generator (saved to MODEL).
 
 ``gazelearn scanpath generate MODEL --n 10 --output DIR [--length N] [--seed S]`` writes N
 generated recordings (CSV) and ``scanpaths.png``, the scanpaths drawn on the stimulus image.
+
+The two functions are commands of the ``scanpath`` group, which
+:mod:`gazelearn.cli.scanpath_commands` owns; it adds them.
 """
 
 from __future__ import annotations
@@ -16,8 +19,7 @@ from pathlib import Path
 import typer
 
 from gazelearn.cli.common import console, progress_enabled, run_safely
-from gazelearn.cli.data_commands import ReaderOptions, reader_options
-from gazelearn.cli.scanpath_commands import scanpath_app
+from gazelearn.cli.reader_options import ReaderOptions, reader_options
 from gazelearn.errors import InputError
 
 PLOT_NAME = "scanpaths.png"
@@ -39,7 +41,6 @@ def _split(n: int, test_fraction: float, seed: int):
     return np.sort(np.asarray(train)), np.sort(np.asarray(test))
 
 
-@scanpath_app.command("train-generator")
 @run_safely
 @reader_options
 def train_generator(
@@ -137,7 +138,6 @@ def _plot(recordings, image, extent, path: Path) -> None:
     save_figure(fig, path)
 
 
-@scanpath_app.command("generate")
 @run_safely
 def generate(
     model: Path = typer.Argument(..., help="Generator model from 'scanpath train-generator'."),

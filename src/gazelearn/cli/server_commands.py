@@ -23,7 +23,6 @@ from typing import Annotated
 import typer
 
 from gazelearn.cli.common import console, run_safely
-from gazelearn.cli.main import app
 from gazelearn.errors import InputError
 
 #: Where the app keeps its data unless --data says otherwise.
@@ -34,7 +33,6 @@ DataOption = Annotated[Path, typer.Option(
     "(default ./gazelearn-data or $GAZELEARN_DATA).")]
 
 
-@app.command("server")
 @run_safely
 def server(
     host: Annotated[str, typer.Option(
@@ -77,7 +75,6 @@ def server(
 collection_app = typer.Typer(
     help="The browser app's collected data: list, export as a manifest, delete a person.",
     no_args_is_help=True)
-app.add_typer(collection_app, name="collection")
 
 
 @collection_app.command("list")

@@ -11,7 +11,6 @@ from pathlib import Path
 import typer
 
 from gazelearn.cli.common import console, progress_enabled, run_safely
-from gazelearn.cli.main import app
 from gazelearn.errors import InputError
 
 simulate_app = typer.Typer(
@@ -19,7 +18,6 @@ simulate_app = typer.Typer(
     "Example: gazelearn simulate eyes --persons 10 --measurements 2 --frames 100 --output eyes",
     no_args_is_help=True,
 )
-app.add_typer(simulate_app, name="simulate")
 
 
 def _screen(screen_px: tuple[int, int] | None, screen_mm: tuple[float, float] | None,

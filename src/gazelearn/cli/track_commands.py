@@ -20,14 +20,14 @@ import numpy as np
 import typer
 
 from gazelearn.cli.common import console, run_safely
-from gazelearn.cli.data_commands import (
+from gazelearn.cli.reader_options import (
     DistanceMmOption,
     ReaderOptions,
     ScreenMmOption,
     ScreenPxOption,
 )
-from gazelearn.cli.main import app
 from gazelearn.errors import InputError
+from gazelearn.screen import Screen
 
 _TRACK = "Tracking"
 _CAL = "Calibration (--calibrate)"
@@ -45,14 +45,13 @@ def _image_column(columns: list[str], wanted: str | None) -> str:
 
 def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int, screen):
     """The model a calibration fits: landmark regressor, new CNN, or a pre-trained CNN."""
-    from gazelearn.screen import screen_size
     from gazelearn.webcam import LandmarkGazeRegressor
     from gazelearn.webcam.crop_model import CropGazeModel
 
     if gaze_model == "landmarks":
         return LandmarkGazeRegressor(alpha=alpha, kernel=kernel)
     if gaze_model == "cnn":
-        return CropGazeModel(epochs=epochs, screen_size=screen_size(screen))
+        return CropGazeModel(epochs=epochs, screen_size=Screen.coerce(screen).size_px)
     path = Path(gaze_model)
     if not path.is_file():
         raise InputError(f"--gaze-model must be landmarks, cnn or a gaze model file; "
@@ -86,21 +85,15 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     from PIL import Image
 
     from gazelearn.io.images import read_manifest
-    from gazelearn.webcam import (
-        FaceLandmarker,
-        fit_profile,
-        landmark_features,
-        target_groups,
-    )
+    from gazelearn.webcam import FaceLandmarker, fit_profile, frame_input, target_groups
 
     if not 0 <= validation_fraction < 1:
         raise InputError(f"--validation-fraction must be in [0, 1), got {validation_fraction}")
     images = read_manifest(manifest)
     column = _image_column(images.columns, image_col)
     if screen is None:
-        screen = (1920, 1080)
-    regressor = _regressor(gaze_model, alpha, kernel, epochs, screen)
-    frame_features = getattr(regressor, "frame_features", None)
+        screen = Screen(1920, 1080)
+    mapper = _regressor(gaze_model, alpha, kernel, epochs, screen)
     rows, found = [], []
     with FaceLandmarker(static_image_mode=True, max_num_faces=3, min_side=min_side) as marker:
         for path in images.images[column]:
@@ -111,11 +104,9 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
                 raise InputError(f"cannot read the image: {error}", source=path) from None
             face = marker.detect(frame)
             found.append(face is not None)
-            rows.append(None if face is None else frame_features(face, frame) if frame_features
-                        else landmark_features(face))
-    n_features = next((len(r) for r in rows if r is not None), regressor.n_features_in_
-                      if frame_features else 14)
-    features = np.array([r if r is not None else np.full(n_features, np.nan) for r in rows])
+            # what the mapper reads: landmark features, or eye crops for the CNN
+            rows.append(frame_input(mapper, face, frame))
+    features = np.array(rows).reshape(len(rows), mapper.input_size)
     targets = images.targets
     if frame_lag < 0 or frame_lag >= len(targets) - 2:
         raise InputError(f"--frame-lag must be in 0..{len(targets) - 3}, got {frame_lag}")
@@ -134,9 +125,7 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
         features[~is_validation], targets[~is_validation], screen,
         validation_features=features[is_validation] if n_validation else None,
         validation_targets=targets[is_validation] if n_validation else None,
-        regressor=regressor,
-        # outliers are judged on landmark features; crop pixels say nothing of that kind
-        outlier_threshold=None if frame_features else outlier_threshold,
+        mapper=mapper, outlier_threshold=outlier_threshold,
         meta={"source": str(manifest), "image_column": column,
               "face_found_fraction": float(np.mean(found)),
               "validation_targets": n_validation, "frame_lag": frame_lag,
@@ -147,7 +136,6 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
             "profile": profile}
 
 
-@app.command("track")
 @run_safely
 def track(
     video: Annotated[Path | None, typer.Option(
@@ -218,7 +206,7 @@ def track(
                          "--calibrate)")
     # --screen-px alone gives px and % of screen; with --screen-mm and --distance-mm, degrees too
     if screen_px is not None and screen_mm is None and distance_mm is None:
-        screen = tuple(screen_px)
+        screen = Screen(*screen_px)
     else:
         screen = ReaderOptions(screen_px=screen_px, screen_mm=screen_mm,
                                distance_mm=distance_mm).screen()
