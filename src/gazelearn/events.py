@@ -146,7 +146,7 @@ class Events:
                                                                                stops)
         amplitude = np.full(len(starts), np.nan)
         peak = np.full(len(starts), np.nan)
-        if recording.screen is not None and n > 1:
+        if recording.has_geometry and n > 1:
             speed = speed_deg(recording)
             first, last = _first_last_valid(recording.valid, starts, stops)
             ok = first >= 0

@@ -2,7 +2,8 @@
 
 A recording holds time (s, float64, starting wherever the tracker's clock started), gaze position
 ``x``, ``y`` in screen pixels, optional pupil size, optional per-sample event labels (codes of
-:class:`gazelearn.labels.Label`), the :class:`~gazelearn.screen.Screen` when its geometry is known,
+:class:`gazelearn.labels.Label`), the :class:`~gazelearn.screen.Screen` when it is known (its
+resolution at least; degrees need its size in mm and the viewing distance too),
 and :class:`Metadata`. Lost samples have NaN positions, never (0, 0): readers convert the
 tracker-specific "lost" markers.
 
@@ -23,9 +24,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from gazelearn.errors import InputError
+from gazelearn.errors import InputError, MissingScreenError
 from gazelearn.labels import LABELS
-from gazelearn.screen import Screen
+from gazelearn.screen import SCREEN_HINT, Screen
 
 #: Metadata columns every recording has (``None`` when unknown).
 METADATA_FIELDS = ("subject", "session", "stimulus", "trial", "source", "format")
@@ -121,7 +122,7 @@ class Recording:
     labels : array_like of int, optional
         Per-sample event label codes (see :mod:`gazelearn.labels`).
     screen : Screen, optional
-        Geometry; needed for anything in degrees.
+        The screen; anything in degrees needs its physical fields (see :attr:`has_geometry`).
     meta : Metadata, optional
         Subject, session, stimulus, trial, source file, ...
 
@@ -226,15 +227,39 @@ class Recording:
         return self.timing().sampling_rate
 
     # ------------------------------------------------------------------ derived views
-    def require_screen(self, purpose: str = "this") -> Screen:
-        """Return the screen or raise a clear error naming the options that supply it."""
+    def require_screen(self, purpose: str = "this", geometry: bool = True) -> Screen:
+        """Return the screen, or raise :class:`~gazelearn.errors.MissingScreenError`.
+
+        Parameters
+        ----------
+        purpose : str
+            What needs the screen, for the message ("conversion to degrees").
+        geometry : bool
+            Also require the physical fields (size in mm, viewing distance) that degrees need;
+            False when the resolution is enough.
+
+        Examples
+        --------
+        >>> rec = Recording(time=[0.0, 0.002], x=[1.0, 2.0], y=[0.0, 0.0],
+        ...                 screen=Screen(1920, 1080))
+        >>> rec.require_screen("I-VT", geometry=False).size_px
+        (1920, 1080)
+        >>> rec.require_screen("I-VT")
+        Traceback (most recent call last):
+        ...
+        gazelearn.errors.MissingScreenError: I-VT needs the screen's width_mm, height_mm and ...
+        """
+        source = self.meta.source if self.meta else None
         if self.screen is None:
-            raise InputError(
-                f"{purpose} needs the screen geometry, which this recording lacks: give "
-                "--screen-px W H --screen-mm W H --distance-mm D (screen=Screen(...) in the API)",
-                source=self.meta.source,
-            )
-        return self.screen
+            raise MissingScreenError(
+                f"{purpose} needs the screen geometry, which this recording lacks: {SCREEN_HINT}",
+                source=source)
+        return self.screen.require_geometry(purpose, source=source) if geometry else self.screen
+
+    @property
+    def has_geometry(self) -> bool:
+        """True when the recording's screen knows its size in mm and the viewing distance."""
+        return self.screen is not None and self.screen.has_geometry
 
     def position_deg(self, exact: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Gaze position in degrees from the screen centre (needs the screen)."""

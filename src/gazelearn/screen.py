@@ -1,5 +1,11 @@
 """Screen geometry: pixels, millimetres, normalised coordinates and degrees of visual angle.
 
+A :class:`Screen` always knows its resolution in pixels; its physical size (``width_mm``,
+``height_mm``) and the viewing distance (``distance_mm``) are optional. Pixels, normalised
+coordinates and "% of screen" work on any screen; millimetres and degrees need the physical
+fields and raise :class:`~gazelearn.errors.MissingScreenError` (naming the missing fields) on a
+pixel-only screen.
+
 Degrees are measured from the screen centre, which is assumed to be straight ahead of the eye at
 ``distance_mm``. Two conversions are offered:
 
@@ -16,79 +22,175 @@ Examples
 (3.17, 0.0)
 >>> screen.norm_to_px(np.array([0.5]), np.array([0.5]))
 (array([512.]), array([384.]))
+>>> browser = Screen(1920, 1080)  # pixels only: no degrees
+>>> browser.has_geometry, browser.missing_geometry
+(False, ('width_mm', 'height_mm', 'distance_mm'))
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from gazelearn.errors import InputError
+from gazelearn.errors import InputError, MissingScreenError
 
 # Limits of "a screen that could be real": below these the numbers are almost surely in the wrong
 # unit (metres for millimetres) or swapped. They are generous on purpose.
 _MIN_PX = 16
+_MAX_PX = 200_000
 _MIN_MM = 10.0
 _MAX_MM = 20_000.0
 _MIN_DISTANCE_MM = 50.0
 _MAX_DISTANCE_MM = 50_000.0
 
+#: The physical fields: what millimetres and degrees need besides the resolution.
+GEOMETRY_FIELDS = ("width_mm", "height_mm", "distance_mm")
+
+#: A complete screen, as the example in messages about missing geometry.
+_EXAMPLE = "Screen(1920, 1080, 531, 299, 600)"
+
+#: How to supply a screen, in the words of the Python API (the apps add their own options).
+SCREEN_HINT = ("pass screen=Screen(width_px, height_px, width_mm, height_mm, distance_mm), e.g. "
+               + _EXAMPLE)
+
+
+def _and(names) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
 
 @dataclass(frozen=True)
 class Screen:
-    """A screen: resolution, physical size and viewing distance.
+    """A screen: resolution, and (when known) physical size and viewing distance.
 
     Parameters
     ----------
     width_px, height_px : int
         Resolution in pixels.
-    width_mm, height_mm : float
-        Physical size of the pixel area in millimetres.
-    distance_mm : float
-        Eye-to-screen distance in millimetres.
+    width_mm, height_mm : float, optional
+        Physical size of the pixel area in millimetres (None when unknown).
+    distance_mm : float, optional
+        Eye-to-screen distance in millimetres (None when unknown).
 
     Raises
     ------
     InputError
-        When a value is not positive or the screen is too small or too large to be real
+        When a value given is not positive or the screen is too small or too large to be real
         (for example metres given where millimetres were expected).
+
+    Examples
+    --------
+    >>> Screen(1920, 1080).norm_to_px([0.5], [0.25])
+    (array([960.]), array([270.]))
+    >>> Screen(1920, 1080).pixels_per_degree
+    Traceback (most recent call last):
+    ...
+    gazelearn.errors.MissingScreenError: pixels per degree needs the screen's width_mm, ...
     """
 
     width_px: int
     height_px: int
-    width_mm: float
-    height_mm: float
-    distance_mm: float
+    width_mm: float | None = None
+    height_mm: float | None = None
+    distance_mm: float | None = None
 
     def __post_init__(self) -> None:
         checks = [
-            ("width_px", self.width_px, _MIN_PX, 200_000, "pixels"),
-            ("height_px", self.height_px, _MIN_PX, 200_000, "pixels"),
-            ("width_mm", self.width_mm, _MIN_MM, _MAX_MM, "millimetres"),
-            ("height_mm", self.height_mm, _MIN_MM, _MAX_MM, "millimetres"),
-            ("distance_mm", self.distance_mm, _MIN_DISTANCE_MM, _MAX_DISTANCE_MM, "millimetres"),
+            ("width_px", _MIN_PX, _MAX_PX, "pixels", int),
+            ("height_px", _MIN_PX, _MAX_PX, "pixels", int),
+            ("width_mm", _MIN_MM, _MAX_MM, "millimetres", float),
+            ("height_mm", _MIN_MM, _MAX_MM, "millimetres", float),
+            ("distance_mm", _MIN_DISTANCE_MM, _MAX_DISTANCE_MM, "millimetres", float),
         ]
-        for name, value, low, high, unit in checks:
-            if not isinstance(value, int | float | np.integer | np.floating) or not math.isfinite(
-                value
-            ):
+        for name, low, high, unit, kind in checks:
+            value = getattr(self, name)
+            if value is None and name in GEOMETRY_FIELDS:
+                continue  # unknown: the conversions that need it say so
+            if isinstance(value, bool) or not isinstance(
+                    value, int | float | np.integer | np.floating) or not math.isfinite(value):
                 raise InputError(f"screen {name} must be a finite number, got {value!r}")
             if not low <= value <= high:
                 raise InputError(
                     f"screen {name}={value} is not a real screen: expected {low}..{high} {unit}"
                 )
-        object.__setattr__(self, "width_px", int(self.width_px))
-        object.__setattr__(self, "height_px", int(self.height_px))
-        object.__setattr__(self, "width_mm", float(self.width_mm))
-        object.__setattr__(self, "height_mm", float(self.height_mm))
-        object.__setattr__(self, "distance_mm", float(self.distance_mm))
+            object.__setattr__(self, name, kind(value))
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def coerce(cls, value, name: str = "screen") -> Screen:
+        """A Screen from a Screen, its :meth:`to_dict`, or ``(width_px, height_px)`` (optionally
+        followed by ``width_mm, height_mm, distance_mm``).
+
+        The one place where public functions turn the plain values they accept into a Screen.
+
+        Examples
+        --------
+        >>> Screen.coerce((1920, 1080))
+        Screen(width_px=1920, height_px=1080, width_mm=None, height_mm=None, distance_mm=None)
+        >>> Screen.coerce([1024, 768, 380, 300, 670]).pixels_per_degree > 30
+        True
+        """
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, dict):
+            return cls.from_dict(value)
+        values = None
+        if not isinstance(value, str | bytes):
+            try:
+                values = tuple(value)
+            except TypeError:
+                pass
+        if values is None or len(values) not in (2, 5):
+            raise InputError(f"{name} must be a Screen, its to_dict(), (width_px, height_px) or "
+                             "(width_px, height_px, width_mm, height_mm, distance_mm), got "
+                             f"{value!r}")
+        return cls(*values)
+
+    # ------------------------------------------------------------------ what is known
+    @property
+    def size_px(self) -> tuple[int, int]:
+        """``(width_px, height_px)``."""
+        return self.width_px, self.height_px
+
+    @property
+    def missing_geometry(self) -> tuple[str, ...]:
+        """The physical fields that are unknown (empty when degrees can be computed)."""
+        return tuple(name for name in GEOMETRY_FIELDS if getattr(self, name) is None)
+
+    @property
+    def has_geometry(self) -> bool:
+        """True when size in mm and viewing distance are known (degrees can be computed)."""
+        return not self.missing_geometry
+
+    def require_geometry(self, purpose: str = "conversion to degrees",
+                         needed: tuple[str, ...] = GEOMETRY_FIELDS,
+                         source: str | None = None) -> Screen:
+        """Return the screen, or raise :class:`~gazelearn.errors.MissingScreenError` when a
+        physical field ``purpose`` needs is unknown.
+
+        Examples
+        --------
+        >>> Screen(1024, 768, 380.0, 300.0).require_geometry("the I-VT detector")
+        Traceback (most recent call last):
+        ...
+        gazelearn.errors.MissingScreenError: the I-VT detector needs the screen's distance_mm, ...
+        """
+        missing = tuple(name for name in needed if getattr(self, name) is None)
+        if missing:
+            raise MissingScreenError(
+                f"{purpose} needs the screen's {_and(missing)}, which this {self.width_px} x "
+                f"{self.height_px} px screen lacks: pass screen=Screen({self.width_px}, "
+                f"{self.height_px}, width_mm, height_mm, distance_mm), e.g. {_EXAMPLE}",
+                missing=missing, source=source)
+        return self
 
     # ------------------------------------------------------------------ basic quantities
     @property
     def mm_per_px(self) -> tuple[float, float]:
-        """Millimetres per pixel along x and y."""
+        """Millimetres per pixel along x and y (needs ``width_mm`` and ``height_mm``)."""
+        self.require_geometry("millimetres per pixel", ("width_mm", "height_mm"))
         return self.width_mm / self.width_px, self.height_mm / self.height_px
 
     @property
@@ -99,6 +201,7 @@ class Screen:
     @property
     def pixels_per_degree(self) -> float:
         """Pixels per degree at the screen centre (mean of x and y)."""
+        self.require_geometry("pixels per degree")
         mm_x, mm_y = self.mm_per_px
         mm_per_deg = 2.0 * self.distance_mm * math.tan(math.radians(0.5))
         return 0.5 * (mm_per_deg / mm_x + mm_per_deg / mm_y)
@@ -106,6 +209,7 @@ class Screen:
     @property
     def size_deg(self) -> tuple[float, float]:
         """Full width and height of the screen in degrees of visual angle (exact form)."""
+        self.require_geometry("the screen size in degrees")
         return (
             2.0 * math.degrees(math.atan(self.width_mm / 2.0 / self.distance_mm)),
             2.0 * math.degrees(math.atan(self.height_mm / 2.0 / self.distance_mm)),
@@ -126,7 +230,13 @@ class Screen:
             Positions in pixels (origin top-left, y down). NaN stays NaN.
         exact : bool
             ``True`` for the atan form, ``False`` for the per-pixel approximation.
+
+        Raises
+        ------
+        MissingScreenError
+            On a screen without ``width_mm``, ``height_mm`` or ``distance_mm``.
         """
+        self.require_geometry("conversion to degrees")
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         cx, cy = self.center_px
@@ -141,6 +251,7 @@ class Screen:
 
     def deg_to_px(self, x_deg, y_deg, exact: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Degrees from the screen centre to pixels; the inverse of :meth:`px_to_deg`."""
+        self.require_geometry("conversion from degrees")
         x_deg = np.asarray(x_deg, dtype=np.float64)
         y_deg = np.asarray(y_deg, dtype=np.float64)
         cx, cy = self.center_px
@@ -179,6 +290,7 @@ class Screen:
         >>> float(np.round(s.angular_distance(500, 500, 1000, 500), 6))
         45.0
         """
+        self.require_geometry("the visual angle between two points")
         mm_x, mm_y = self.mm_per_px
         cx, cy = self.center_px
 
@@ -194,35 +306,63 @@ class Screen:
                         + (ax * by - ay * bx) ** 2)
         return np.degrees(np.arctan2(cross, dot))
 
+    def describe(self) -> str:
+        """One line for people: resolution, and size and distance when known.
+
+        Examples
+        --------
+        >>> Screen(1024, 768, 380.0, 300.0, 670.0).describe()
+        '1024 x 768 px, 380 x 300 mm at 670 mm'
+        >>> Screen(1920, 1080).describe()
+        '1920 x 1080 px (size in mm and viewing distance unknown)'
+        """
+        text = f"{self.width_px} x {self.height_px} px"
+        if self.has_geometry:
+            return (text + f", {self.width_mm:g} x {self.height_mm:g} mm at "
+                    f"{self.distance_mm:g} mm")
+        known = [f"{name} {getattr(self, name):g}" for name in GEOMETRY_FIELDS
+                 if getattr(self, name) is not None]
+        return text + (f" ({', '.join(known)}; the rest unknown)" if known
+                       else " (size in mm and viewing distance unknown)")
+
     def to_dict(self) -> dict:
-        """The screen as a plain dictionary (for JSON and metadata tables)."""
+        """The screen as a plain dictionary (for JSON and metadata tables); unknown fields are
+        None."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict) -> Screen:
-        """Rebuild a screen from :meth:`to_dict` output."""
+        """Rebuild a screen from :meth:`to_dict` output (every field present, unknown ones None).
+
+        Examples
+        --------
+        >>> Screen.from_dict(Screen(1920, 1080).to_dict()) == Screen(1920, 1080)
+        True
+        """
         try:
-            return cls(**{k: values[k] for k in ("width_px", "height_px", "width_mm",
-                                                  "height_mm", "distance_mm")})
+            return cls(**{f.name: values[f.name] for f in fields(cls)})
         except KeyError as missing:
             raise InputError(f"screen description lacks {missing.args[0]!r}") from None
 
 
-def screen_size(screen) -> tuple[float, float]:
-    """``(width_px, height_px)`` of a :class:`Screen` or a ``(width, height)`` pair, checked.
+def screen_size(area) -> tuple[float, float]:
+    """``(width_px, height_px)`` of a drawing area: a :class:`Screen` or any positive
+    ``(width, height)`` pair (a stimulus image may be smaller than a real screen).
+
+    Functions that need a screen take :meth:`Screen.coerce` instead; this is for plots.
 
     Examples
     --------
-    >>> screen_size(Screen(1024, 768, 380.0, 300.0, 670.0)), screen_size((1920, 1080))
-    ((1024.0, 768.0), (1920.0, 1080.0))
+    >>> screen_size(Screen(1024, 768)), screen_size((10, 10))
+    ((1024.0, 768.0), (10.0, 10.0))
     """
-    if isinstance(screen, Screen):
-        return float(screen.width_px), float(screen.height_px)
+    if isinstance(area, Screen):
+        return float(area.width_px), float(area.height_px)
     try:
-        width, height = (float(v) for v in screen)
+        width, height = (float(v) for v in area)
     except (TypeError, ValueError):
-        raise InputError(f"screen must be a Screen or (width_px, height_px), got {screen!r}"
+        raise InputError(f"screen size must be a Screen or (width_px, height_px), got {area!r}"
                          ) from None
-    if width <= 0 or height <= 0:
-        raise InputError(f"screen size must be positive, got {screen!r}")
+    if not (width > 0 and height > 0):
+        raise InputError(f"screen size must be positive, got {area!r}")
     return width, height

@@ -169,7 +169,7 @@ def feature_matrix(recording: Recording, features: Sequence[str] = ("vx", "vy"),
     if {"x_deg", "y_deg"} & set(features):
         columns["x_deg"], columns["y_deg"] = recording.position_deg()
     if {"vx", "vy", "speed"} & set(features):
-        use_deg = velocity_unit == "deg" or (velocity_unit == "auto" and recording.screen)
+        use_deg = velocity_unit == "deg" or (velocity_unit == "auto" and recording.has_geometry)
         if use_deg:
             columns["vx"], columns["vy"] = velocity_deg(recording, window_s)
         else:
@@ -242,7 +242,7 @@ def make_windows(data, length: int, step: int | None = None,
     if max_lost is not None and not 0 <= max_lost <= 1:
         raise InputError(f"max_lost must be in 0..1, got {max_lost!r}")
     if velocity_unit == "auto" and {"vx", "vy", "speed"} & set(features):
-        with_screen = {rec.screen is not None for rec in recordings}
+        with_screen = {rec.has_geometry for rec in recordings}
         if len(with_screen) > 1:
             raise InputError("some recordings have a screen and some do not: velocities would "
                              "mix deg/s and px/s; pass velocity_unit='px' or add the screens")

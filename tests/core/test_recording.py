@@ -49,7 +49,7 @@ def test_label_shares_and_unknown_codes():
 
 def test_degrees_need_a_screen_and_say_which_options():
     rec = make()
-    with pytest.raises(InputError, match="--screen-px"):
+    with pytest.raises(InputError, match=r"screen=Screen\("):
         rec.position_deg()
     rec.screen = Screen(1024, 768, 380.0, 300.0, 670.0)
     x_deg, _ = rec.position_deg()

@@ -116,7 +116,7 @@ def test_pursuit_aware_detector_finds_pursuit_ivt_does_not():
 def test_pixels_without_screen_is_a_clear_error(method):
     rec = step_recording()
     rec.screen = None
-    with pytest.raises(InputError, match="--screen-px"):
+    with pytest.raises(InputError, match=r"screen=Screen\("):
         create_detector(method).predict(rec)
 
 

@@ -73,7 +73,7 @@ def test_errors_are_clear():
     with pytest.raises(InputError, match="no deep detector model"):
         DeepDetector(model="/nonexistent/model.safetensors")
     rec.screen = None
-    with pytest.raises(InputError, match="--screen-px"):
+    with pytest.raises(InputError, match=r"screen=Screen\("):
         DeepDetector(epochs=1).fit([rec])
 
 

@@ -166,7 +166,9 @@ def test_eyelink_asc(files):
     extra = rec.meta.extra
     assert extra["display_width_px"] == 1280 and extra["display_height_px"] == 1024
     assert extra["eye"] == "left" and extra["declared_sampling_rate"] == 500.0
-    assert rec.meta.trial == "7" and rec.screen is None
+    # the file knows the resolution only: a pixel-only screen
+    assert rec.meta.trial == "7" and rec.screen == Screen(1280, 1024)
+    assert not rec.screen.has_geometry
     screen = Screen(1280, 1024, 376.0, 301.0, 600.0)
     assert read(files["eyelink-asc"], screen=screen).screen == screen
     with pytest.raises(InputError, match="left eye only"):

@@ -46,6 +46,14 @@ def test_recording_round_trip(tmp_path, suffix):
     assert back.meta.source == str(path)
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_pixel_only_screen_round_trip(tmp_path, suffix):
+    rec = sample_recording(10)
+    rec.screen = Screen(1920, 1080)
+    back = read(write_recording(rec, tmp_path / f"rec{suffix}"))
+    assert back.screen == Screen(1920, 1080) and not back.screen.has_geometry
+
+
 def test_csv_columns_and_label_names(tmp_path):
     path = write_recording(sample_recording(10), tmp_path / "rec.csv", sidecar=False)
     lines = path.read_text().splitlines()

@@ -149,7 +149,7 @@ def test_features_of_a_simulated_recording_are_plausible_and_deterministic():
 def test_recordings_without_a_screen():
     rec = simulate_recording(duration_s=4.0, seed=2)
     bare = Recording(rec.time, rec.x, rec.y, labels=rec.labels)
-    with pytest.raises(InputError, match="--screen-px W H .*dispersion_px"):
+    with pytest.raises(InputError, match=r"screen=Screen\(.*dispersion_px"):
         recording_features(bare, extent=(1920, 1080), recurrence_radius_px=50)
     with pytest.raises(InputError, match="recurrence_radius_px"):
         recording_features(bare, dispersion_px=40, extent=(1920, 1080))

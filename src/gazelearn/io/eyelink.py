@@ -8,8 +8,9 @@ Read:
   (fixation, saccade, blink; a blink inside a saccade wins, samples in no event are undefined);
   without any event lines the recording has no labels;
 * ``MSG ... DISPLAY_COORDS l t r b`` (or ``GAZE_COORDS``) gives the screen resolution, kept in
-  ``extra["display_width_px"]``/``["display_height_px"]`` (an ASC file does not know the physical
-  size or distance, so ``Recording.screen`` is only set when you give ``screen``);
+  ``extra["display_width_px"]``/``["display_height_px"]`` and as a pixel-only
+  ``Recording.screen`` (an ASC file does not know the physical size or distance: give ``screen``
+  for degrees);
 * ``SAMPLES ... RATE r`` gives ``extra["declared_sampling_rate"]``, ``TRIALID`` the trial (when
   there is one), the ``** VERSION`` header the tracker model.
 
@@ -24,6 +25,8 @@ Examples
 >>> rec = read_eyelink_asc(path)
 >>> rec.x.tolist(), rec.labels.tolist(), rec.meta.extra["display_width_px"]
 ([512.0, nan], [0, 5], 1024)
+>>> rec.screen.size_px, rec.screen.has_geometry
+((1024, 768), False)
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def read_eyelink_asc(path: str | Path, *, screen: Screen | None = None,
     ----------
     path : str or Path
     screen : Screen, optional
-        The geometry (the file only knows the resolution).
+        The geometry (the file only knows the resolution, which gives a pixel-only screen).
     eye : {"left", "right"}, optional
         Which eye of a binocular recording (default left; a monocular file's only eye).
     """
@@ -153,5 +156,16 @@ def read_eyelink_asc(path: str | Path, *, screen: Screen | None = None,
     y = np.array(ys)
     pupil = np.array(pupils)
     pupil = np.where(pupil == 0, np.nan, pupil)
+    if screen is None and "display_width_px" in meta.extra:
+        screen = _display(meta.extra["display_width_px"], meta.extra["display_height_px"])
     return make_recording(time_ms / 1000.0, x, y, pupil=pupil, labels=labels, screen=screen,
                           meta=meta, lines=np.array(numbers), time_field="time")
+
+
+def _display(width: int, height: int) -> Screen | None:
+    """The pixel-only screen of DISPLAY_COORDS; None when the numbers are not a real screen
+    (they stay in ``extra``, as the file gave them)."""
+    try:
+        return Screen(width, height)
+    except InputError:
+        return None

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gazelearn.errors import InputError
+from gazelearn.errors import InputError, MissingScreenError
 from gazelearn.recording import Metadata, Recording
+from gazelearn.screen import SCREEN_HINT
 
 #: Strings read as a missing value (NaN).
 MISSING = frozenset({"", "nan", "na", "n/a", "null", "none", ".", "-", "?"})
@@ -341,27 +342,28 @@ def time_to_seconds(values: np.ndarray, unit: str, source: str | None = None) ->
 
 def positions_to_px(x: np.ndarray, y: np.ndarray, unit: str, screen, source: str | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Convert positions in ``unit`` (px, deg, norm) to pixels; deg and norm need the screen."""
+    """Convert positions in ``unit`` (px, deg, norm) to pixels; deg and norm need the screen
+    (deg its size in mm and the viewing distance too)."""
     if unit == "px":
         return x, y
     if unit not in POSITION_UNITS:
         raise InputError(f"unknown position unit {unit!r}; expected one of "
                          f"{', '.join(POSITION_UNITS)}", source=source)
     if screen is None:
-        raise InputError(f"positions in {unit} need the screen geometry to convert to pixels: "
-                         "give --screen-px W H --screen-mm W H --distance-mm D "
-                         "(screen=Screen(...) in the API)", source=source)
+        raise MissingScreenError(f"positions in {unit} need the screen geometry to convert to "
+                                 f"pixels: {SCREEN_HINT}", source=source)
     if unit == "norm":
         return screen.norm_to_px(x, y)
-    return screen.deg_to_px(x, y)
+    return screen.require_geometry(f"converting positions in {unit} to pixels",
+                                   source=source).deg_to_px(x, y)
 
 
 def synthetic_time(n: int, sampling_rate: float | None, source: str | None) -> np.ndarray:
     """Timestamps ``0, 1/rate, ...`` for files without a time column."""
     if sampling_rate is None:
         raise InputError("the file has no time column: give the sampling rate "
-                         "(--sampling-rate HZ, sampling_rate= in the API) or a time column",
-                         source=source)
+                         "(sampling_rate=HZ) or a time column (time_col=NAME or number)",
+                         source=source, params=("sampling_rate", "time_col"))
     rate = float(sampling_rate)
     if not math.isfinite(rate) or rate <= 0:
         raise InputError(f"sampling rate must be a positive number, got {sampling_rate!r}",

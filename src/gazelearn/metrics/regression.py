@@ -8,7 +8,7 @@ import numpy as np
 
 from gazelearn.errors import InputError
 from gazelearn.metrics._common import _pair, _ratio
-from gazelearn.screen import Screen, screen_size
+from gazelearn.screen import Screen
 
 
 # ---------------------------------------------------------------------------- regression
@@ -146,8 +146,7 @@ def error_pct_diagonal(true_xy, pred_xy, screen) -> np.ndarray:
     >>> error_pct_diagonal([[0, 0]], [[30, 40]], (300, 400)).tolist()
     [10.0]
     """
-    width, height = screen_size(screen)
-    return 100.0 * error_px(true_xy, pred_xy) / np.hypot(width, height)
+    return 100.0 * error_px(true_xy, pred_xy) / Screen.coerce(screen).diagonal_px
 
 
 def error_pct_normalized(true_xy, pred_xy, screen) -> np.ndarray:
@@ -163,7 +162,7 @@ def error_pct_normalized(true_xy, pred_xy, screen) -> np.ndarray:
     [14.1421]
     """
     true_xy, pred_xy = _xy(true_xy, pred_xy)
-    width, height = screen_size(screen)
+    width, height = Screen.coerce(screen).size_px
     delta = pred_xy - true_xy
     return 100.0 * np.hypot(delta[:, 0] / width, delta[:, 1] / height)
 
@@ -171,8 +170,9 @@ def error_pct_normalized(true_xy, pred_xy, screen) -> np.ndarray:
 def gaze_error(true_xy, pred_xy, screen=None) -> dict[str, ErrorSummary]:
     """Summaries of every gaze error the screen information allows.
 
-    Returns ``px`` always; ``pct_diagonal`` and ``pct_normalized`` with a screen size (a
-    :class:`Screen` or ``(W, H)``); ``deg`` with a :class:`Screen`.
+    Returns ``px`` always; ``pct_diagonal`` and ``pct_normalized`` with a screen (a
+    :class:`Screen` or ``(W, H)``); ``deg`` when the screen has its size in mm and the viewing
+    distance.
 
     Examples
     --------
@@ -182,11 +182,12 @@ def gaze_error(true_xy, pred_xy, screen=None) -> dict[str, ErrorSummary]:
     """
     result = {"px": summarize_errors(error_px(true_xy, pred_xy), "px")}
     if screen is not None:
+        screen = Screen.coerce(screen)
         result["pct_diagonal"] = summarize_errors(error_pct_diagonal(true_xy, pred_xy, screen),
                                                   "% diagonal")
         result["pct_normalized"] = summarize_errors(
             error_pct_normalized(true_xy, pred_xy, screen), "% normalized")
-    if isinstance(screen, Screen):
+    if screen is not None and screen.has_geometry:
         result["deg"] = summarize_errors(error_deg(true_xy, pred_xy, screen), "deg")
     return dict(sorted(result.items()))
 
@@ -194,7 +195,8 @@ def gaze_error(true_xy, pred_xy, screen=None) -> dict[str, ErrorSummary]:
 def rms_s2s(xy, screen: Screen | None = None) -> float:
     """Precision as the root mean square of sample-to-sample distances (RMS-S2S).
 
-    Pixels without a screen, exact degrees with one; pairs touching a lost sample are skipped.
+    Pixels without a screen, exact degrees with one (which must then have its size in mm and
+    the viewing distance); pairs touching a lost sample are skipped.
 
     Examples
     --------

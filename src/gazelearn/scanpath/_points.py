@@ -3,8 +3,9 @@
 Every representation starts from points on the screen (gaze samples or fixation centres, in
 pixels) and maps them onto a grid that covers the screen area. This module finds the screen (the
 recording's own or one given), detects fixations when they are asked for, and bins points into
-grid cells; it raises :class:`~gazelearn.errors.InputError` naming the missing option whenever a
-needed piece (screen, blur width, area) is absent, instead of guessing.
+grid cells; it raises :class:`~gazelearn.errors.InputError` (for the screen
+:class:`~gazelearn.errors.MissingScreenError`) naming the missing argument whenever a needed
+piece (screen, blur width, area) is absent, instead of guessing.
 """
 
 from __future__ import annotations
@@ -16,14 +17,11 @@ import numpy as np
 from gazelearn.detection import create_detector
 from gazelearn.detection.idt import dispersion_fixations
 from gazelearn.detection.postprocess import label_lost_samples
-from gazelearn.errors import InputError
+from gazelearn.errors import InputError, MissingScreenError
 from gazelearn.events import Events
 from gazelearn.labels import Label
 from gazelearn.recording import Recording
-from gazelearn.screen import Screen
-
-SCREEN_OPTIONS = ("screen=Screen(...) in the API, --screen-px W H --screen-mm W H "
-                  "--distance-mm D on the command line")
+from gazelearn.screen import GEOMETRY_FIELDS, SCREEN_HINT, Screen
 
 
 def check_grid(grid, name: str = "grid") -> tuple[int, int]:
@@ -38,12 +36,22 @@ def check_grid(grid, name: str = "grid") -> tuple[int, int]:
     return w_int, h_int
 
 
-def resolve_screen(data, screen: Screen | None) -> Screen | None:
-    """The screen given, else the recording's own (None when neither is known)."""
-    if screen is not None and not isinstance(screen, Screen):
-        raise InputError(f"screen must be a gazelearn.Screen, got a {type(screen).__name__}")
-    if screen is None and isinstance(data, Recording):
-        return data.screen
+def resolve_screen(data, screen) -> Screen | None:
+    """The screen given (a Screen or ``(width_px, height_px)``), else the recording's own (None
+    when neither is known)."""
+    if screen is None:
+        return data.screen if isinstance(data, Recording) else None
+    return Screen.coerce(screen)
+
+
+def require_degrees(screen: Screen | None, purpose: str, alternative: str,
+                    source: str | None = None) -> Screen:
+    """``screen`` when it has the geometry degrees need, else a
+    :class:`~gazelearn.errors.MissingScreenError` that also names the pixel ``alternative``."""
+    if screen is None or not screen.has_geometry:
+        missing = GEOMETRY_FIELDS if screen is None else screen.missing_geometry
+        raise MissingScreenError(f"{purpose} needs the screen geometry, which is unknown here: "
+                                 f"{SCREEN_HINT}; {alternative}", missing=missing, source=source)
     return screen
 
 
@@ -58,8 +66,8 @@ def screen_area(screen: Screen | None, extent) -> tuple[float, float]:
             raise InputError(f"extent must be two positive sizes in pixels, got {extent!r}")
         return w, h
     if screen is None:
-        raise InputError("the screen area is unknown: give the screen geometry "
-                         f"({SCREEN_OPTIONS}) or extent=(width_px, height_px)")
+        raise MissingScreenError("the screen area is unknown: pass screen=Screen(width_px, "
+                                 "height_px) or extent=(width_px, height_px)")
     return float(screen.width_px), float(screen.height_px)
 
 
@@ -82,7 +90,7 @@ def detect_events(recording: Recording, events: Events | None = None, detector: 
         Run I-DT in pixels with this dispersion threshold (sum of the x and y ranges); the way
         to find fixations in a recording without a screen. Only with ``detector="idt"``.
     screen : Screen, optional
-        Geometry to use when the recording has none.
+        Geometry to use when the recording has none (or only its resolution).
     """
     if events is not None:
         if not isinstance(events, Events):
@@ -93,7 +101,7 @@ def detect_events(recording: Recording, events: Events | None = None, detector: 
         raise InputError(f"expected a Recording, got a {type(recording).__name__}")
     options = dict(detector_options or {})
     screen = resolve_screen(recording, screen)
-    if screen is not None and recording.screen is None:
+    if screen is not None and not recording.has_geometry:
         recording = replace(recording, screen=screen)
     if detector == "labels":
         return Events.from_labels(recording)
@@ -101,12 +109,9 @@ def detect_events(recording: Recording, events: Events | None = None, detector: 
         if detector != "idt":
             raise InputError(f"dispersion_px applies to detector='idt' only, not {detector!r}")
         return _idt_pixels(recording, float(dispersion_px), options)
-    if screen is None:
-        raise InputError(
-            f"detecting fixations with {detector!r} needs the screen geometry, which this "
-            f"recording lacks: give {SCREEN_OPTIONS}; or dispersion_px=... (I-DT in pixels); "
-            "or events=... (or detector='labels' when the recording has labels)",
-            source=recording.meta.source)
+    require_degrees(screen, f"detecting fixations with {detector!r}",
+                    "or dispersion_px=... (I-DT in pixels); or events=... (or detector='labels' "
+                    "when the recording has labels)", source=recording.meta.source)
     return create_detector(detector, **options).detect(recording)
 
 

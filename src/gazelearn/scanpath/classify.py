@@ -60,7 +60,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from gazelearn.errors import InputError
+from gazelearn.errors import InputError, MissingScreenError
 from gazelearn.learn.base import standardization
 from gazelearn.learn.registry import class_for_key, class_key, create, register_class
 from gazelearn.learn.serialize import fitted_attributes
@@ -68,6 +68,7 @@ from gazelearn.recording import Recording
 from gazelearn.scanpath.heatmaps import heatmap
 from gazelearn.scanpath.multinet import MultiInputClassifier
 from gazelearn.windows import make_windows
+from gazelearn.screen import GEOMETRY_FIELDS, SCREEN_HINT
 
 __all__ = ["MODELS", "NEURAL_WINDOW_MODELS", "WINDOW_MODELS", "ScanpathClassifier",
            "WindowScores", "load_classifier"]
@@ -247,10 +248,11 @@ class ScanpathClassifier(ClassifierMixin, BaseEstimator):
         step = self.step or max(1, self.window // 2)
         unit = "auto" if fitting else ("deg" if self.velocity_unit_ == "deg/s" else "px")
         if not fitting and self.velocity_unit_ == "deg/s":
-            missing = [_name(r, i) for i, r in enumerate(recordings) if r.screen is None]
+            missing = [_name(r, i) for i, r in enumerate(recordings) if not r.has_geometry]
             if missing:
-                raise InputError(f"the model uses velocities in deg/s but {missing[0]} has no "
-                                 "screen; give --screen-px W H --screen-mm W H --distance-mm D")
+                raise MissingScreenError(f"the model uses velocities in deg/s but {missing[0]} "
+                                         f"has no screen geometry; {SCREEN_HINT}",
+                                         missing=GEOMETRY_FIELDS)
         windows = make_windows(recordings, self.window, step, features=tuple(self.features),
                                pad=True, velocity_unit=unit)
         counts = np.bincount(windows.recording, minlength=len(recordings))
@@ -274,10 +276,10 @@ class ScanpathClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     def _learn_area(self, recordings: list[Recording]) -> None:
-        screens = {rec.screen is not None for rec in recordings}
+        screens = {rec.has_geometry for rec in recordings}
         if len(screens) > 1:
-            raise InputError("some recordings have a screen and some do not; give all the same "
-                             "screen options")
+            raise InputError("some recordings have the screen geometry and some do not; give "
+                             "them all the same screen")
         self.has_screen_ = screens == {True}
         self.extent_ = None if self.extent is None else tuple(float(v) for v in self.extent)
         self.sigma_px_ = None if self.sigma_px is None else float(self.sigma_px)
@@ -297,9 +299,10 @@ class ScanpathClassifier(ClassifierMixin, BaseEstimator):
     def _maps(self, recordings: list[Recording]) -> np.ndarray:
         maps = np.zeros((len(recordings), 1, self.grid[1], self.grid[0]), dtype=np.float32)
         for i, rec in enumerate(recordings):
-            if self.has_screen_ and rec.screen is None:
-                raise InputError(f"the model's heat maps are in degrees but {_name(rec, i)} has "
-                                 "no screen; give --screen-px W H --screen-mm W H --distance-mm D")
+            if self.has_screen_ and not rec.has_geometry:
+                raise MissingScreenError(f"the model's heat maps are in degrees but "
+                                         f"{_name(rec, i)} has no screen geometry; "
+                                         f"{SCREEN_HINT}", missing=GEOMETRY_FIELDS)
             options = ({"sigma_deg": self.sigma_deg} if self.has_screen_ else
                        {"sigma_px": self.sigma_px_})
             try:

@@ -52,9 +52,9 @@ from gazelearn.errors import InputError
 from gazelearn.events import Events
 from gazelearn.recording import Recording
 from gazelearn.scanpath._points import (
-    SCREEN_OPTIONS,
     cell_index,
     detect_events,
+    require_degrees,
     resolve_screen,
     screen_area,
 )
@@ -213,9 +213,8 @@ def _recurrence_radius_px(screen: Screen | None, radius_deg: float | None,
                          "recurrence_radius_px, not both")
     if radius_px is not None:
         return float(radius_px)
-    if screen is None:
-        raise InputError("the recurrence radius is in degrees and needs the screen geometry: "
-                         f"give {SCREEN_OPTIONS}; or recurrence_radius_px=...")
+    screen = require_degrees(screen, "the recurrence radius in degrees",
+                             "or recurrence_radius_px=...")
     return (1.0 if radius_deg is None else float(radius_deg)) * screen.pixels_per_degree
 
 
@@ -261,8 +260,8 @@ def recording_features(recording: Recording, events: Events | None = None,
     Raises
     ------
     InputError
-        When the screen is needed but unknown (naming the options that supply it), or on bad
-        options.
+        When the screen is needed but unknown (a :class:`~gazelearn.errors.MissingScreenError`),
+        or on bad options.
 
     Examples
     --------
@@ -295,7 +294,7 @@ def recording_features(recording: Recording, events: Events | None = None,
     gx, gy = recording.x[valid], recording.y[valid]
     step_px = np.hypot(np.diff(fx), np.diff(fy))
     length_deg = float("nan")
-    if screen is not None:
+    if screen is not None and screen.has_geometry:
         length_deg = float(np.sum(screen.angular_distance(fx[:-1], fy[:-1], fx[1:], fy[1:])))
     features = {
         "duration_s": duration,

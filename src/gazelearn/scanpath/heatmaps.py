@@ -33,10 +33,10 @@ from gazelearn.errors import InputError
 from gazelearn.events import Events
 from gazelearn.recording import Recording
 from gazelearn.scanpath._points import (
-    SCREEN_OPTIONS,
     bin_points,
     check_grid,
     points,
+    require_degrees,
     resolve_screen,
     screen_area,
 )
@@ -88,10 +88,8 @@ def blur_sigma_cells(screen: Screen | None, grid, sigma_deg: float | None = None
         sigma_deg = 1.0 if sigma_deg is None else float(sigma_deg)
         if not np.isfinite(sigma_deg) or sigma_deg < 0:
             raise InputError(f"sigma_deg must be a non-negative number, got {sigma_deg}")
-        if screen is None:
-            raise InputError("a blur width in degrees needs the screen geometry: give "
-                             f"{SCREEN_OPTIONS}; or sigma_px=... (the blur in screen pixels) "
-                             "with extent=(width_px, height_px)")
+        screen = require_degrees(screen, "a blur width in degrees", "or sigma_px=... (the blur "
+                                 "in screen pixels) with extent=(width_px, height_px)")
         sigma_px = sigma_deg * screen.pixels_per_degree
     sigma_px = float(sigma_px)
     if not np.isfinite(sigma_px) or sigma_px < 0:
@@ -194,8 +192,8 @@ def heatmap(data: Recording | Events, screen: Screen | None = None, grid=(64, 48
     Raises
     ------
     InputError
-        On bad options, a missing screen (naming the options that supply it), or when no gaze
-        point falls on the screen area.
+        On bad options, a missing screen (a :class:`~gazelearn.errors.MissingScreenError`), or
+        when no gaze point falls on the screen area.
 
     Examples
     --------

@@ -44,7 +44,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from gazelearn.errors import InputError
-from gazelearn.server.live import LiveSession, decode_jpeg, make_screen
+from gazelearn.server.live import LiveSession, decode_jpeg, make_screen, screen_pixels
 from gazelearn.server.storage import Storage, check_person
 
 STATIC = Path(__file__).parent / "static"
@@ -209,7 +209,7 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
         if not isinstance(body, dict) or body.get("consent") is not True:
             raise InputError("the person must consent first (\"consent\": true)",
                              field="consent")
-        screen = make_screen(body.get("screen"))
+        screen = screen_pixels(body.get("screen"))
         n_dots = int(body.get("n_dots") or dots_per_measurement)
         ident = storage.new_measurement(check_person(body.get("person")), screen,
                                         request.headers.get("user-agent", ""),

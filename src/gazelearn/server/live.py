@@ -60,9 +60,8 @@ def decode_jpeg(data: bytes) -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
 
-def make_screen(screen_px, screen_mm=None, distance_mm=None) -> Screen | tuple[int, int]:
-    """A :class:`Screen` when its size in mm and the viewing distance are known (degrees in the
-    report), else the ``(width, height)`` in px."""
+def screen_pixels(screen_px) -> tuple[int, int]:
+    """The ``[width, height]`` in px a browser reports, checked (a measurement's record)."""
     try:
         width, height = (int(round(float(v))) for v in screen_px)
     except (TypeError, ValueError):
@@ -70,10 +69,17 @@ def make_screen(screen_px, screen_mm=None, distance_mm=None) -> Screen | tuple[i
                          field="screen") from None
     if not (0 < width <= 20000 and 0 < height <= 20000):
         raise InputError(f"screen size out of range: {width} x {height}", field="screen")
+    return width, height
+
+
+def make_screen(screen_px, screen_mm=None, distance_mm=None) -> Screen:
+    """The browser's :class:`Screen`: pixels only, or with its size in mm and the viewing
+    distance when both are given (then the report has degrees too)."""
+    width, height = screen_pixels(screen_px)
     if screen_mm and distance_mm:
         return Screen(width, height, float(screen_mm[0]), float(screen_mm[1]),
                       float(distance_mm))
-    return width, height
+    return Screen(width, height)
 
 
 def _clean(value: float) -> float | None:
@@ -95,9 +101,8 @@ class LiveSession:
 
     def __init__(self, screen=(1920, 1080), filter: str = "one_euro",
                  profile: CalibrationProfile | None = None) -> None:
-        self.screen = screen
-        self.screen_px = ((screen.width_px, screen.height_px) if isinstance(screen, Screen)
-                          else tuple(screen))
+        self.screen = Screen.coerce(screen)
+        self.screen_px = self.screen.size_px
         self.filter_name = filter
         self.filter = make_filter(filter, fixation_aware=True)
         self.profile = profile

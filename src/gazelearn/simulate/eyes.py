@@ -83,20 +83,6 @@ def _sin2(h: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.stack([np.sin(h) * np.cos(v), np.sin(v)], axis=1)
 
 
-def _as_screen(screen) -> Screen:
-    """A Screen from None (the default), a Screen, a dict or (w_px, h_px, w_mm, h_mm, dist)."""
-    if screen is None:
-        return DEFAULT_SCREEN
-    if isinstance(screen, Screen):
-        return screen
-    if isinstance(screen, dict):
-        return Screen.from_dict(screen)
-    if isinstance(screen, list | tuple) and len(screen) == 5:
-        return Screen(*screen)
-    raise InputError("screen must be a Screen, a dict or (width_px, height_px, width_mm, "
-                     f"height_mm, distance_mm), got {screen!r}")
-
-
 class EyeSimulator:
     """Render eye images of simulated persons looking at dots on a screen.
 
@@ -162,7 +148,9 @@ class EyeSimulator:
                              f"got {self.image_size!r}")
         if not isinstance(self.seed, int | np.integer) or self.seed < 0:
             raise InputError(f"seed must be a non-negative integer, got {self.seed!r}")
-        self._screen = _as_screen(self.screen)
+        # eye rotations come from the 3-D geometry: the screen needs its size and distance
+        self._screen = (DEFAULT_SCREEN if self.screen is None else Screen.coerce(self.screen)
+                        ).require_geometry("simulating eye images")
         if self.side not in ("left", "right"):
             raise InputError(f"side must be 'left' or 'right', got {self.side!r}")
         if not 0.2 <= self.eye_fraction <= 1.2:

@@ -30,7 +30,7 @@ import numpy as np
 from gazelearn.errors import InputError
 from gazelearn.io.atomic import atomic_write
 from gazelearn.metrics import gaze_error, rms_s2s
-from gazelearn.screen import Screen, screen_size
+from gazelearn.screen import Screen
 from gazelearn.webcam.regressor import LandmarkGazeRegressor
 
 _PROFILE_FORMAT = "gazelearn-calibration-profile"
@@ -48,7 +48,7 @@ def calibration_targets(n_points: int = 9, screen=(1920, 1080), margin: float = 
         raise InputError(f"n_points must be 9, 16 or 25, got {n_points!r}")
     if not 0 <= margin < 0.5:
         raise InputError(f"margin must be in [0, 0.5), got {margin!r}")
-    width, height = screen_size(screen)
+    width, height = Screen.coerce(screen).size_px
     xs = np.linspace(margin * width, (1 - margin) * width, side)
     ys = np.linspace(margin * height, (1 - margin) * height, side)
     grid = np.array([[x, y] for y in ys for x in xs])
@@ -71,7 +71,7 @@ def validation_targets(n_points: int = 5, screen=(1920, 1080), margin: float = 0
     >>> new.shape, bool(np.min(np.hypot(*(new[:, None] - grid[None]).T)) > 0.08 * 2202)
     ((4, 2), True)
     """
-    width, height = screen_size(screen)
+    width, height = Screen.coerce(screen).size_px
     rng = np.random.default_rng(seed)
     taken = [] if avoid is None else [np.asarray(p, np.float64) for p in np.asarray(avoid)]
     limit = min_distance * math.hypot(width, height)
@@ -103,7 +103,7 @@ def moving_target_path(duration_s: float = 20.0, rate_hz: float = 30.0, screen=(
     >>> len(t), bool(xy[:, 0].min() >= 100 and xy[:, 0].max() <= 900)
     (300, True)
     """
-    width, height = screen_size(screen)
+    width, height = Screen.coerce(screen).size_px
     if duration_s <= 0 or rate_hz <= 0:
         raise InputError("duration_s and rate_hz must be positive")
     t = np.arange(int(round(duration_s * rate_hz))) / rate_hz
@@ -228,16 +228,14 @@ def validate(predictions, targets, screen, groups=None) -> ValidationReport:
     predictions, targets, groups = predictions[ok], targets[ok], groups[ok]
     if not len(predictions):
         raise InputError("validation has no frame with a gaze prediction (no face found?)")
-    width, height = screen_size(screen)
-    errors = gaze_error(targets, predictions, screen if isinstance(screen, Screen)
-                        else (width, height))
-    diagonal = math.hypot(width, height)
+    screen = Screen.coerce(screen)
+    errors = gaze_error(targets, predictions, screen)
     precisions_px, precisions_deg = [], []
     for group in np.unique(groups):
         xy = predictions[groups == group]
         if len(xy) > 1:
             precisions_px.append(rms_s2s(xy))
-            if isinstance(screen, Screen):
+            if screen.has_geometry:
                 precisions_deg.append(rms_s2s(xy, screen))
     precision_px = float(np.mean(precisions_px)) if precisions_px else float("nan")
     return ValidationReport(
@@ -245,7 +243,7 @@ def validate(predictions, targets, screen, groups=None) -> ValidationReport:
         accuracy_px=errors["px"].mean, accuracy_pct=errors["pct_normalized"].mean,
         precision_px=precision_px,
         # RMS-S2S relative to the screen diagonal, like error_pct_diagonal
-        precision_pct=100.0 * precision_px / diagonal,
+        precision_pct=100.0 * precision_px / screen.diagonal_px,
         accuracy_deg=errors["deg"].mean if "deg" in errors else None,
         precision_deg=float(np.mean(precisions_deg)) if precisions_deg else None,
         median_px=errors["px"].median,
@@ -344,7 +342,7 @@ def fit_profile(features, targets, screen, *, validation_features=None,
     targets : array_like, shape (n, 2)
         The target shown at each frame, in px.
     screen : Screen or (int, int)
-        The screen (degrees in the report need a Screen).
+        The screen (degrees in the report need its size in mm and the viewing distance).
     validation_features, validation_targets : array_like, optional
         Frames on new targets for the validation report.
     regressor : LandmarkGazeRegressor, optional
@@ -375,7 +373,7 @@ def fit_profile(features, targets, screen, *, validation_features=None,
         keep &= reject_outliers(features, groups, outlier_threshold)
     model = LandmarkGazeRegressor() if regressor is None else regressor
     model.fit(features[keep], targets[keep])
-    width, height = screen_size(screen)
+    screen = Screen.coerce(screen)
     report = None
     if validation_features is not None and validation_targets is not None:
         report = validate(model.predict(validation_features), validation_targets, screen)
@@ -383,5 +381,5 @@ def fit_profile(features, targets, screen, *, validation_features=None,
             "n_targets": int(len(np.unique(groups))), "n_frames": int(len(features)),
             "n_frames_used": int(keep.sum()), "outlier_threshold": outlier_threshold}
     info.update(meta or {})
-    return CalibrationProfile(model, (int(width), int(height)),
-                              screen if isinstance(screen, Screen) else None, report, info)
+    return CalibrationProfile(model, screen.size_px, screen if screen.has_geometry else None,
+                              report, info)

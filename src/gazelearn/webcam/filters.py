@@ -33,7 +33,8 @@ import math
 
 import numpy as np
 
-from gazelearn.errors import InputError
+from gazelearn.errors import InputError, MissingScreenError
+from gazelearn.screen import SCREEN_HINT
 
 
 def _xy(xy) -> np.ndarray:
@@ -186,8 +187,10 @@ class FixationAwareFilter(GazeFilter):
 
     def __init__(self, inner: GazeFilter, jump_px: float = 150.0, jump_deg: float | None = None,
                  screen=None) -> None:
-        if jump_deg is not None and screen is None:
-            raise InputError("jump_deg needs the screen geometry (screen=Screen(...))")
+        if jump_deg is not None:
+            if screen is None:
+                raise MissingScreenError(f"jump_deg needs the screen geometry: {SCREEN_HINT}")
+            screen.require_geometry("jump_deg")
         if jump_px <= 0 or (jump_deg is not None and jump_deg <= 0):
             raise InputError("the jump threshold must be positive")
         self.inner, self.jump_px, self.jump_deg, self.screen = inner, jump_px, jump_deg, screen
