@@ -32,7 +32,7 @@ Examples
 
 from . import delimited, etra2021, eyelink, gazecom, lund2013, radio  # noqa: F401 (register)
 from .api import expand_paths, read, read_dataset
-from .atomic import atomic_write
+from .atomic import atomic_write, atomic_write_bytes
 from .detect import IMAGE_FORMATS, detect_format
 from .images import ImageSet, read_image_folder, read_images, read_manifest
 from .registry import available_formats, reader_info, register_reader
@@ -42,6 +42,7 @@ __all__ = [
     "IMAGE_FORMATS",
     "ImageSet",
     "atomic_write",
+    "atomic_write_bytes",
     "available_formats",
     "detect_format",
     "expand_paths",

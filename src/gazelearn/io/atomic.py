@@ -8,6 +8,8 @@ Examples
 ...     _ = handle.write("done")
 >>> (folder / "out.txt").read_text()
 'done'
+>>> atomic_write_bytes(folder / "new" / "b.bin", b"ok").read_bytes()
+b'ok'
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ def atomic_write(path: str | Path, mode: str | None = None, **open_kwargs) -> It
     Notes
     -----
     On any exception inside the block the temporary file is deleted and ``path`` is left as it
-    was (a previous version is not touched), so no half-written output ever exists.
+    was (a previous version is not touched), so no half-written output ever exists. The file's
+    data is synced to disk before the rename, so a crash right after it cannot leave an empty
+    file under the final name.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
@@ -66,8 +70,43 @@ def atomic_write(path: str | Path, mode: str | None = None, **open_kwargs) -> It
                 open_kwargs.setdefault("encoding", "utf-8")
             with open(temp, mode, **open_kwargs) as handle:
                 yield handle
+        _fsync(temp)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
+
+
+def _fsync(path: Path) -> None:
+    # whoever wrote the temporary file (us, polars, Pillow, safetensors) has closed it by now
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through :func:`atomic_write`, creating missing folders.
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Raises
+    ------
+    InputError
+        ``path`` is a directory, or its folder cannot be created or written.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError("is a directory, expected a file path", source=path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"cannot write: {error.strerror}", source=path) from None
+    with atomic_write(path, "wb") as handle:
+        handle.write(data)
+    return path

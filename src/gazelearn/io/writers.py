@@ -22,7 +22,9 @@ Examples
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -53,9 +55,51 @@ def _kind(path: Path) -> str:
                      "expected .csv, .tsv or .parquet", source=path)
 
 
-def json_default(value):
-    """``default=`` for :func:`json.dumps`: numpy scalars and arrays as numbers and lists, paths
-    and anything else as strings (for descriptions and summaries, not for model state).
+def jsonable(value: Any, *, finite: bool = False, digits: int | None = None,
+             strict: bool = False) -> Any:
+    """A JSON-ready copy of ``value``: the one cleaner for descriptions, summaries and replies.
+
+    Dicts (keys as strings), lists and tuples (as lists), numbers, strings, booleans and None
+    stay; numpy scalars and arrays become numbers and lists, paths strings, anything else its
+    ``str`` (not for model state: model files store arrays as tensors).
+
+    Parameters
+    ----------
+    value : object
+        What to clean.
+    finite : bool
+        NaN and infinities become None (JSON has no NaN; browsers and ``jq`` reject it).
+    digits : int, optional
+        Round floats to this many decimals.
+    strict : bool
+        Raise ``TypeError`` for a value that is not data instead of writing its ``str``.
+
+    Examples
+    --------
+    >>> jsonable({"n": np.int64(3), "xy": np.zeros(2), 1: (np.nan, 0.123)}, finite=True, digits=2)
+    {'n': 3, 'xy': [0.0, 0.0], '1': [None, 0.12]}
+    """
+    if isinstance(value, dict):
+        return {str(k): jsonable(v, finite=finite, digits=digits, strict=strict)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        items = value.tolist() if isinstance(value, np.ndarray) else value
+        return [jsonable(v, finite=finite, digits=digits, strict=strict) for v in items]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        if finite and not math.isfinite(value):
+            return None
+        return value if digits is None else round(value, digits)
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if strict and not isinstance(value, Path):
+        raise TypeError(f"{type(value).__name__} is not JSON-ready")
+    return str(value)
+
+
+def json_default(value: Any) -> Any:
+    """``default=`` for :func:`json.dumps`: :func:`jsonable` for what json cannot write itself.
 
     Examples
     --------
@@ -63,13 +107,7 @@ def json_default(value):
     >>> json.dumps({"n": np.int64(3), "xy": np.zeros(2)}, default=json_default)
     '{"n": 3, "xy": [0.0, 0.0]}'
     """
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    return str(value)
+    return jsonable(value)
 
 
 def _description(rec: Recording) -> dict:

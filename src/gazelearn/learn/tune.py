@@ -39,6 +39,7 @@ import numpy as np
 from sklearn.base import clone
 
 from gazelearn.errors import InputError
+from gazelearn.io.writers import jsonable
 from gazelearn.learn.registry import create
 from gazelearn.splits import group_kfold
 
@@ -204,7 +205,7 @@ def tune(estimator_name: str, X: Any, y: Any, groups: Any, param_space: Space,
         study.set_user_attr("task", task)
         study.set_user_attr("folds", folds)
         study.set_user_attr("seed", seed)
-        study.set_user_attr("fixed_params", _jsonable(fixed))
+        study.set_user_attr("fixed_params", jsonable(fixed))
         study.optimize(objective, n_trials=n_trials, timeout=timeout)
     finally:
         optuna.logging.set_verbosity(previous)
@@ -214,14 +215,8 @@ def tune(estimator_name: str, X: Any, y: Any, groups: Any, param_space: Space,
         best = study.best_trial
         print(f"best trial {best.number}: score {best.value:.4f} "
               f"(+/- {best.user_attrs.get('std', float('nan')):.4f} over {folds} group folds) "
-              f"params {json.dumps(_jsonable(best.params))}")
+              f"params {json.dumps(jsonable(best.params))}")
     return study
-
-
-def _jsonable(value: Any) -> Any:
-    from gazelearn.io.writers import json_default
-
-    return json.loads(json.dumps(value, default=json_default))
 
 
 def write_summary(study: Any, output: Path) -> None:
@@ -232,7 +227,7 @@ def write_summary(study: Any, output: Path) -> None:
     summary = {"study": study.study_name, "best_trial": best.number, "best_score": best.value,
                "best_params": best.params, "fold_scores": best.user_attrs.get("fold_scores"),
                "n_trials": len(study.trials), **study.user_attrs}
-    (folder / "best.json").write_text(json.dumps(_jsonable(summary), indent=1) + "\n")
+    (folder / "best.json").write_text(json.dumps(jsonable(summary), indent=1) + "\n")
     _trials_csv(study, folder / "trials.csv")
 
 

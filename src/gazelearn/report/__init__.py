@@ -17,7 +17,6 @@ Examples
 from gazelearn.report.html import (
     PNG_SIGNATURE,
     Report,
-    atomic_write,
     figure_to_png_bytes,
     format_value,
     save_figure,
@@ -41,7 +40,6 @@ __all__ = [
     "LABEL_COLOURS",
     "PNG_SIGNATURE",
     "Report",
-    "atomic_write",
     "cmc_curve",
     "confusion_matrix",
     "det_curve",

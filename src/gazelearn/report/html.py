@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from gazelearn.errors import InputError
-from gazelearn.io.atomic import atomic_write as io_atomic_write
+from gazelearn.io.atomic import atomic_write_bytes
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _JPEG_SIGNATURE = b"\xff\xd8\xff"
@@ -54,7 +54,6 @@ _JPEG_SIGNATURE = b"\xff\xd8\xff"
 __all__ = [
     "PNG_SIGNATURE",
     "Report",
-    "atomic_write",
     "figure_to_png_bytes",
     "format_value",
     "save_figure",
@@ -202,45 +201,6 @@ def _slug(text: str, taken: set[str]) -> str:
 # files
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically.
-
-    The bytes go to a temporary file in the same directory, which is flushed, synced and moved
-    over ``path`` with :func:`os.replace`. If anything fails, the temporary file is removed and
-    an existing ``path`` keeps its old content. Missing parent directories are created.
-
-    Parameters
-    ----------
-    path : str or PathLike
-        Target file.
-    data : bytes
-        Content.
-
-    Returns
-    -------
-    Path
-        The target path.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     p = atomic_write(os.path.join(tmp, "a.txt"), b"hello")
-    ...     p.read_bytes(), os.listdir(tmp)
-    (b'hello', ['a.txt'])
-    """
-    target = Path(path)
-    if target.is_dir():
-        raise InputError("is a directory, expected a file path", source=target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # one mechanism for every file gazelearn writes: gazelearn.io.atomic
-    with io_atomic_write(target, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return target
-
-
 def figure_to_png_bytes(fig: Any, dpi: int = 100) -> bytes:
     """Render a matplotlib figure to PNG bytes (Agg, no window).
 
@@ -306,7 +266,7 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 150) -> Path:
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in {"png", "pdf", "svg", "jpg", "jpeg"}:
         raise InputError("unknown figure format; expected .png, .pdf, .svg or .jpg", source=path)
-    return atomic_write(target, _figure_bytes(fig, fmt, dpi))
+    return atomic_write_bytes(target, _figure_bytes(fig, fmt, dpi))
 
 
 # --------------------------------------------------------------------------------------------
@@ -562,7 +522,7 @@ class Report:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the report to ``path`` atomically and return the path."""
-        return atomic_write(path, self.to_html().encode("utf-8"))
+        return atomic_write_bytes(path, self.to_html().encode("utf-8"))
 
 
 def _esc(value: Any) -> str:

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from gazelearn.errors import InputError
+from gazelearn.io.writers import jsonable
 from gazelearn.screen import Screen
 from gazelearn.webcam.calibration import (
     CalibrationProfile,
@@ -83,7 +84,7 @@ def make_screen(screen_px, screen_mm=None, distance_mm=None) -> Screen:
 
 
 def _clean(value: float) -> float | None:
-    return None if value is None or not math.isfinite(value) else round(float(value), 2)
+    return jsonable(value, finite=True, digits=2)
 
 
 class LiveSession:
