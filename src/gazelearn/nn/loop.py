@@ -37,8 +37,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
 
-from gazelearn.errors import InputError
 import gazelearn.nn.distributed as distributed
+from gazelearn.errors import InputError
 from gazelearn.nn.callbacks import Callback, ProgressBar, TrainState
 from gazelearn.nn.samplers import ShardedBatchSampler
 
@@ -337,17 +337,23 @@ class Trainer:
         return history
 
 
-def predict(model: nn.Module, X: torch.Tensor | np.ndarray, batch_size: int = 256,
+def predict(model: nn.Module, X: Any, batch_size: int = 256,
             device: str = "cpu") -> torch.Tensor:
-    """Outputs of ``model`` for every row of ``X`` in batches, without gradients (eval mode)."""
-    X = torch.as_tensor(np.asarray(X) if not torch.is_tensor(X) else X)
+    """Outputs of ``model`` for every row of ``X`` in batches, without gradients (eval mode).
+
+    ``X`` is one array or tensor, or a tuple of them for a network with several inputs (row
+    ``i`` of each belongs to example ``i``; the model gets ``model(x_1, ..., x_k)``).
+    """
+    inputs = tuple(X) if isinstance(X, tuple | list) else (X,)
+    inputs = tuple(torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x)
+                   for x in inputs)
     target = distributed.device_for(device)
     model.to(target)
     was_training = model.training
     model.eval()
     parts = []
     with torch.no_grad():
-        for start in range(0, len(X), batch_size):
-            parts.append(model(X[start:start + batch_size].to(target)).cpu())
+        for start in range(0, len(inputs[0]), batch_size):
+            parts.append(model(*(x[start:start + batch_size].to(target) for x in inputs)).cpu())
     model.train(was_training)
     return torch.cat(parts) if parts else torch.empty(0)
