@@ -32,10 +32,11 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.svm import SVC, SVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from sklearn.utils.validation import check_is_fitted
 
-from gazelearn.learn.base import training_summary, unpack_windows
+from gazelearn.errors import InputError
+from gazelearn.learn.data import training_summary, unpack_windows
 from gazelearn.learn.registry import register
-from gazelearn.learn.serialize import fitted_attributes
 
 
 def flatten(X: Any) -> np.ndarray:
@@ -61,14 +62,17 @@ class FlattenMixin:
         return super().predict(flatten(X))
 
     def __gazelearn_state__(self) -> dict[str, Any]:
-        state = fitted_attributes(self)
-        if "input_shape_" not in state:
-            raise ValueError("estimator is not fitted")
-        return state
+        # the whole fitted estimator, which the model file stores with skops: nothing here reads
+        # scikit-learn's private state (skops follows it release by release)
+        check_is_fitted(self, "input_shape_")
+        return {"fitted": self}
 
     def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
-        vars(self).update(state)
-        self.input_shape_ = tuple(self.input_shape_)
+        fitted = state["fitted"]
+        if type(fitted) is not type(self):
+            raise InputError(f"model file holds a {type(fitted).__name__}, expected a "
+                             f"{type(self).__name__}")
+        vars(self).update(vars(fitted))
 
 
 class _ProbaMixin(FlattenMixin):
@@ -81,23 +85,6 @@ class _DecisionMixin(FlattenMixin):
     def decision_function(self, X: Any) -> np.ndarray:
         """Decision scores for flattened ``X``."""
         return super().decision_function(flatten(X))
-
-
-class _RefitMixin:
-    """For neighbours: store the training data and rebuild the search tree when loading."""
-
-    def __gazelearn_state__(self) -> dict[str, Any]:
-        return {"input_shape_": self.input_shape_, "training_summary_": self.training_summary_,
-                "fit_X": np.asarray(self._fit_X),
-                "fit_y": np.asarray(self.classes_[self._y] if hasattr(self, "classes_")
-                                    else self._y)}
-
-    def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
-        X, y = state.pop("fit_X"), state.pop("fit_y")
-        sklearn_class = next(c for c in type(self).__mro__ if c.__module__.startswith("sklearn."))
-        sklearn_class.fit(self, X, y)  # exact: neighbours only store the training data
-        vars(self).update(state)
-        self.input_shape_ = tuple(self.input_shape_)
 
 
 @register("tree", description="decision tree (scikit-learn), flattened windows")
@@ -121,12 +108,12 @@ class ForestRegressor(FlattenMixin, RandomForestRegressor):
 
 
 @register("knn", description="k nearest neighbours, flattened windows")
-class KNNClassifier(_RefitMixin, _ProbaMixin, KNeighborsClassifier):
+class KNNClassifier(_ProbaMixin, KNeighborsClassifier):
     """k-nearest-neighbour classifier on flattened windows."""
 
 
 @register("knn", task="regression", description="k nearest neighbours regressor")
-class KNNRegressor(_RefitMixin, FlattenMixin, KNeighborsRegressor):
+class KNNRegressor(FlattenMixin, KNeighborsRegressor):
     """k-nearest-neighbour regressor on flattened windows."""
 
 

@@ -11,10 +11,12 @@ A model file holds
 
 ``path`` with a suffix (``model.safetensors``) gives a single file whose safetensors header holds
 the JSON config; ``path`` without a suffix gives a directory with ``config.json`` and
-``weights.safetensors``. scikit-learn baselines are stored the same way: trees and forests as
-their node arrays, LDA / naive Bayes / SVM as their fitted arrays, kNN as its training data
-(refitted exactly on load). Only registered classes (and a few scikit-learn tree classes) can be
-rebuilt, so loading a file never runs code from it.
+``weights.safetensors``. scikit-learn baselines are stored inside the same file as skops bytes
+(scikit-learn's maintained safe format; a uint8 tensor), loaded only after every type in them is
+checked against the allow-list. Only registered classes (and the scikit-learn types listed in
+:data:`gazelearn.learn.serialize.TRUSTED_SKLEARN`) can be rebuilt, so loading a file never runs
+code from it. Format version 2 (skops) replaced version 1's hand-encoded scikit-learn state;
+version 1 files of the neural estimators load as before.
 
 Examples
 --------
@@ -44,7 +46,7 @@ from gazelearn.learn.registry import class_for_key, class_key, entries, is_regis
 from gazelearn.learn.serialize import decode, encode
 
 FORMAT = "gazelearn-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CONFIG_KEY = "gazelearn_config"
 
 
@@ -152,21 +154,13 @@ def save_model(estimator: Any, path: str | Path, preprocessing: dict | None = No
 
 
 def _json_ready(value: Any, what: str) -> Any:
+    from gazelearn.io.writers import jsonable
+
     try:
-        return json.loads(json.dumps(value, default=_plain))
+        return jsonable(value, strict=True)
     except TypeError as error:
         raise InputError(f"{what} must be JSON-ready (numbers, strings, lists, dicts): "
                          f"{error}") from None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON-ready")
 
 
 def _read(path: str | Path) -> tuple[dict, Path]:

@@ -1,10 +1,12 @@
 """Pickle-free encoding of fitted state: numbers to JSON, arrays to safetensors tensors.
 
 :func:`encode` turns a value (numbers, strings, lists, tuples, dicts, numpy arrays and scalars,
-scikit-learn estimators and their ``Tree`` objects) into a JSON-ready structure plus a dict of
-named numeric arrays (stored as safetensors); :func:`decode` reverses it. No code is ever
-pickled: estimators are rebuilt from an allow-list of classes, their constructor parameters and
-their fitted attributes, so loading a model file cannot run code from the file.
+scikit-learn estimators) into a JSON-ready structure plus a dict of named numeric arrays (stored
+as safetensors); :func:`decode` reverses it. No code is ever pickled. scikit-learn estimators are
+stored with skops (scikit-learn's maintained safe format, kept in step with its private state by
+its authors) as a byte tensor; loading checks every type in it against an allow-list (gazelearn's
+registered classes and :data:`TRUSTED_SKLEARN`) before anything is built, so loading a model file
+cannot run code from the file.
 
 Examples
 --------
@@ -21,43 +23,44 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
 
 from gazelearn.errors import InputError
 
-#: scikit-learn classes that may appear *inside* a stored estimator (e.g. a forest's trees).
-ALLOWED_SKLEARN = {
-    "sklearn.tree.DecisionTreeClassifier",
-    "sklearn.tree.DecisionTreeRegressor",
-    "sklearn.tree.ExtraTreeClassifier",
-    "sklearn.tree.ExtraTreeRegressor",
-    "sklearn.preprocessing.StandardScaler",
-    "sklearn.preprocessing.LabelEncoder",
-}
+#: Types that skops does not trust by default but gazelearn's estimators contain (a tree's nodes).
+TRUSTED_SKLEARN = frozenset({"sklearn.tree._tree.Tree"})
 
 _NUMERIC = "biuf"
 
 
-def _estimator_key(obj: Any) -> str:
-    cls = type(obj)
-    module = cls.__module__
-    if module.startswith("sklearn."):
-        public = ".".join(module.split(".")[:2])
-        if getattr(importlib.import_module(public), cls.__name__, None) is cls:
-            module = public
-    return f"{module}.{cls.__name__}"
+def _check_types(data: bytes, name: str) -> list[str]:
+    """The types of skops ``data`` outside skops' defaults; InputError for any not allowed."""
+    import skops.io
+
+    from gazelearn.learn.registry import CLASSES
+
+    untrusted = skops.io.get_untrusted_types(data=data)
+    refused = [t for t in untrusted if t not in TRUSTED_SKLEARN and t not in CLASSES]
+    if refused:
+        raise InputError(f"{name} holds types gazelearn does not trust: {', '.join(refused)}")
+    return untrusted
 
 
-def _resolve(key: str) -> type:
-    if key not in ALLOWED_SKLEARN:
-        from gazelearn.learn.registry import class_for_key
+def _load_skops(data: bytes, name: str) -> Any:
+    import skops.io
 
-        return class_for_key(key)
-    module, _, name = key.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    from gazelearn.learn.registry import class_for_key
+
+    trusted = _check_types(data, name)
+    for key in trusted:
+        if key not in TRUSTED_SKLEARN:
+            class_for_key(key)  # a lazy gazelearn class: import its module before skops builds it
+    try:
+        return skops.io.loads(data, trusted=trusted)
+    except Exception as error:  # noqa: BLE001 - skops raises many kinds; all mean a bad file
+        raise InputError(f"cannot rebuild {name} from the model file: {error}") from None
 
 
 def fitted_attributes(estimator: Any) -> dict[str, Any]:
@@ -75,7 +78,6 @@ def encode(value: Any, name: str, arrays: dict[str, np.ndarray]) -> Any:
         For a value that cannot be stored without pickling code (the message names it).
     """
     from sklearn.base import BaseEstimator
-    from sklearn.tree._tree import Tree
 
     if value is None or isinstance(value, bool | int | float | str):
         return value
@@ -104,20 +106,13 @@ def encode(value: Any, name: str, arrays: dict[str, np.ndarray]) -> Any:
             return {"__dict__": {k: encode(v, f"{name}.{k}", arrays) for k, v in value.items()}}
         return {"__items__": [[encode(k, f"{name}.k{i}", arrays), encode(v, f"{name}.{i}", arrays)]
                               for i, (k, v) in enumerate(value.items())]}
-    if isinstance(value, Tree):
-        state = value.__getstate__()
-        return {"__sktree__": {
-            "n_features": int(value.n_features),
-            "n_classes": encode(np.asarray(value.n_classes), f"{name}.n_classes", arrays),
-            "n_outputs": int(value.n_outputs),
-            "state": encode(state, f"{name}.state", arrays),
-        }}
     if isinstance(value, BaseEstimator):
-        key = _estimator_key(value)
-        _resolve(key)  # refuse now what could not be loaded later
-        return {"__estimator__": key,
-                "params": encode(value.get_params(deep=False), f"{name}.params", arrays),
-                "state": encode(fitted_attributes(value), f"{name}.state", arrays)}
+        import skops.io
+
+        data = skops.io.dumps(value)
+        _check_types(data, name)  # refuse now what could not be loaded later
+        arrays[name] = np.frombuffer(data, dtype=np.uint8).copy()
+        return {"__skops__": name}
     raise InputError(f"cannot store {name} of type {type(value).__name__} without pickle")
 
 
@@ -151,37 +146,20 @@ def decode(node: Any, arrays: dict[str, np.ndarray]) -> Any:
         return {k: decode(v, arrays) for k, v in node["__dict__"].items()}
     if "__items__" in node:
         return {_hashable(decode(k, arrays)): decode(v, arrays) for k, v in node["__items__"]}
-    if "__sktree__" in node:
-        return _decode_tree(node["__sktree__"], arrays)
-    if "__estimator__" in node:
-        cls = _resolve(node["__estimator__"])
-        estimator = cls(**decode(node["params"], arrays))
-        vars(estimator).update(decode(node["state"], arrays))
-        return estimator
+    if "__skops__" in node:
+        key = node["__skops__"]
+        if key not in arrays:
+            raise InputError(f"model file lacks the array {key!r}")
+        return _load_skops(np.asarray(arrays[key], dtype=np.uint8).tobytes(), key)
+    if "__sktree__" in node or "__estimator__" in node:
+        raise InputError("model file stores scikit-learn state in gazelearn's old format "
+                         "(format_version 1, tied to one scikit-learn version); train and save "
+                         "the model again")
     raise InputError(f"model file holds an unknown entry with keys {sorted(node)}")
 
 
 def _hashable(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _decode_tree(node: dict, arrays: dict[str, np.ndarray]) -> Any:
-    from sklearn.tree._tree import Tree
-
-    n_classes = np.asarray(decode(node["n_classes"], arrays), dtype=np.intp)
-    tree = Tree(int(node["n_features"]), n_classes, int(node["n_outputs"]))
-    state = decode(node["state"], arrays)
-    fields = state["nodes"]["__fields__"]
-    template = tree.__getstate__()["nodes"].dtype
-    nodes = np.zeros(len(next(iter(fields.values()))) if fields else 0, dtype=template)
-    for field in template.names:
-        if field not in fields:
-            raise InputError(f"stored tree lacks the node field {field!r} (written by another "
-                             "scikit-learn version)")
-        nodes[field] = fields[field]
-    state["nodes"] = nodes
-    tree.__setstate__(state)
-    return tree
 
 
 def network_state(estimator: Any, network: str = "model_",
