@@ -41,9 +41,12 @@ T = TypeVar("T")
 
 
 def _definition(obj: Any) -> tuple[str, str] | None:
-    """Where a class or function is defined (module, qualified name); None for other objects."""
+    """Where a class or function is defined (module, qualified name), for top-level definitions
+    only: lambdas and closures (``<lambda>``, ``<locals>``) share a name, so they get None."""
     module, name = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
-    return None if module is None or name is None else (module, name)
+    if not isinstance(module, str) or not isinstance(name, str) or "<" in name:
+        return None
+    return module, name
 
 
 class Registry(Generic[T]):
