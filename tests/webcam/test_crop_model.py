@@ -25,12 +25,12 @@ def test_rows_and_images_round_trip():
     model = CropGazeModel(eyes="both", size=(8, 4))
     rows = np.arange(3 * 64, dtype=float).reshape(3, 64)
     images = model.images(rows)
-    assert images.shape == (3, 4, 8, 2) and model.n_features_in_ == 64
+    assert images.shape == (3, 4, 8, 2) and model.input_size == 64
     assert images[1, 0, 0, 1] == rows[1, 1]  # channels last: left, right interleaved
     with pytest.raises(InputError, match="rows of 64 crop pixels"):
         model.images(rows[:, :10])
-    with pytest.raises(InputError, match="eyes must be"):
-        CropGazeModel(eyes="third")
+    with pytest.raises(InputError, match="eyes must be"):  # checked where used, not in __init__
+        CropGazeModel(eyes="third").fit(rows, np.zeros((3, 2)))
 
 
 def test_network_learns_targets_of_its_calibration_frames():
@@ -51,7 +51,7 @@ def test_profile_saves_its_network_and_tracks_frames(astronaut, tmp_path):
     frames = _shifted_faces(astronaut, 6)
     model = CropGazeModel(epochs=1, screen_size=(1920, 1080))
     with FaceLandmarker(static_image_mode=True) as marker:
-        rows = np.array([model.frame_features(marker.detect(f), f) for f in frames])
+        rows = np.array([model.frame_input(marker.detect(f), f) for f in frames])
     model.fit(rows, np.linspace([100, 100], [1800, 1000], 6))
     path = tmp_path / "me.json"
     CalibrationProfile(model, (1920, 1080)).save(path)

@@ -116,7 +116,7 @@ def test_profile_fit_validate_save_load(tmp_path):
     cal_features[5] += 3.0  # planted outlier
     profile = fit_profile(cal_features, cal_targets, screen, validation_features=val_features,
                           validation_targets=val_targets,
-                          regressor=LandmarkGazeRegressor(alpha=1e-3),
+                          mapper=LandmarkGazeRegressor(alpha=1e-3),
                           meta={"user": "test"})
     assert profile.meta["n_frames_used"] <= 89
     report = profile.validation

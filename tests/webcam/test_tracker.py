@@ -145,3 +145,39 @@ def test_detection_rate_on_webcam_crops(shared_data, landmarker):
             found += landmarker.detect(np.asarray(image.convert("RGB"))) is not None
     # measured: 600 / 600 (100 %) on all frames
     assert found / len(paths) >= 0.95
+
+
+@pytest.mark.parametrize("kind", ["landmarks", "cnn"])
+def test_step_gives_the_points_of_the_batch_track_path(kind, astronaut, landmarker):
+    # known answer: the old track path -- every frame's landmarks, the mapper's rows in one
+    # batch through the profile, then the filter over the whole series -- against
+    # Tracker.step frame by frame and Tracker.process, on the same frames and profile
+    from gazelearn.webcam import frame_input, smooth
+    from gazelearn.webcam.crop_model import CropGazeModel
+
+    frames = _frames(astronaut)
+    faces = [landmarker.detect(f) for f in frames]
+    time = np.arange(N_FRAMES) / 30.0
+    if kind == "landmarks":
+        mapper = LandmarkGazeRegressor()
+    else:
+        mapper = CropGazeModel(epochs=1, screen_size=(1920, 1080))
+    rows = np.array([frame_input(mapper, face, f) for face, f in zip(faces, frames, strict=True)])
+    if kind == "landmarks":  # a regressor with a known linear answer in the features
+        mapper.fit(rows[np.isfinite(rows).all(axis=1)],
+                   np.linspace([200, 100], [1700, 900], N_FRAMES - 1))
+    else:
+        mapper.fit(rows, np.linspace([200, 100], [1700, 900], N_FRAMES))
+    profile = CalibrationProfile(mapper, (1920, 1080))
+    expected = smooth(time, profile.predict(rows), "kalman", fixation_aware=True, jump_px=150.0)
+
+    tracker = Tracker(profile, landmarker=landmarker, filter="kalman")
+    samples = [tracker.step(t, f) for t, f in zip(time, frames, strict=True)]
+    assert [s.valid for s in samples] == [i != BLANK for i in range(N_FRAMES)]
+    assert not samples[BLANK].face and np.isnan(samples[BLANK].raw_x)
+    got = np.array([(s.x, s.y) for s in samples])
+    assert np.allclose(got, expected, atol=1e-6, equal_nan=True)
+    assert np.allclose([(s.raw_x, s.raw_y) for s in samples], profile.predict(rows),
+                       atol=1e-6, equal_nan=True)
+    rec = Tracker(profile, landmarker=landmarker, filter="kalman").process(frames, time)
+    assert np.allclose(np.c_[rec.x, rec.y], expected, atol=1e-6, equal_nan=True)

@@ -1,13 +1,16 @@
 """One browser connection's gaze pipeline: calibrate, validate, then live gaze and recording.
 
 A :class:`LiveSession` belongs to one WebSocket. It owns a video-mode
-:class:`~gazelearn.webcam.FaceLandmarker` (which tracks the face from frame to frame), collects the
-landmark features of calibration and validation frames, fits a
-:class:`~gazelearn.webcam.CalibrationProfile` with :func:`~gazelearn.webcam.fit_profile` (the same
-code as ``gazelearn track --calibrate``), and then turns every live frame into a filtered gaze
-point with validity and blink flags. A recorded stretch becomes a :class:`~gazelearn.Recording`
-through :meth:`gazelearn.webcam.Tracker.track_features` (so the file holds exactly what the
-filter gave live) and a heat map PNG (:func:`gazelearn.scanpath.heatmap`).
+:class:`~gazelearn.webcam.FaceLandmarker` (which tracks the face from frame to frame), keeps of
+each calibration and validation frame the input its gaze mapper reads
+(:func:`~gazelearn.webcam.frame_input`, as ``gazelearn track --calibrate`` does: landmark
+features by default, eye crops for the CNN), fits a :class:`~gazelearn.webcam.CalibrationProfile`
+with :func:`~gazelearn.webcam.fit_profile`, and then hands every live frame to
+:meth:`gazelearn.webcam.Tracker.step` -- the per-frame pipeline of ``gazelearn track`` -- for a
+filtered gaze point with validity and blink flags, whatever mapper the profile holds (a saved
+CNN profile runs live too). A recorded stretch becomes a :class:`~gazelearn.Recording` of
+exactly the samples shown live (:meth:`gazelearn.webcam.Tracker.recording`) and a heat map PNG
+(:func:`gazelearn.scanpath.heatmap`).
 
 Examples
 --------
@@ -32,10 +35,12 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import clone
 
 from gazelearn.errors import InputError
 from gazelearn.io.writers import jsonable
@@ -46,7 +51,9 @@ from gazelearn.webcam.calibration import (
     fit_profile,
     validation_targets,
 )
-from gazelearn.webcam.filters import make_filter
+from gazelearn.webcam.mapper import GazeMapper, frame_input
+from gazelearn.webcam.regressor import LandmarkGazeRegressor
+from gazelearn.webcam.tracker import GazeSample, Tracker
 
 PHASES = ("calibration", "validation")
 
@@ -97,44 +104,55 @@ class LiveSession:
     filter : str
         ``one_euro``, ``kalman`` or ``none`` (fixation-aware for the first two).
     profile : CalibrationProfile, optional
-        A saved calibration to start live right away.
+        A saved calibration (landmark or CNN) to start live right away.
+    mapper : GazeMapper, optional
+        What a calibration fits (a clone of it); a :class:`~gazelearn.webcam.
+        LandmarkGazeRegressor` by default.
     """
 
     def __init__(self, screen=(1920, 1080), filter: str = "one_euro",
-                 profile: CalibrationProfile | None = None) -> None:
+                 profile: CalibrationProfile | None = None,
+                 mapper: GazeMapper | None = None) -> None:
         self.screen = Screen.coerce(screen)
         self.screen_px = self.screen.size_px
         self.filter_name = filter
-        self.filter = make_filter(filter, fixation_aware=True)
         self.profile = profile
+        self.mapper = LandmarkGazeRegressor() if mapper is None else mapper
         self.targets: dict[str, np.ndarray] = {}
         self.frames: dict[str, list[tuple[int, np.ndarray]]] = {p: [] for p in PHASES}
         self.recording = False
-        self.recorded: list[tuple[float, np.ndarray, bool]] = []
+        self.recorded: list[GazeSample] = []
         self._landmarker = None
+        self._tracker: Tracker | None = None
 
     # ------------------------------------------------------------------ frames
-    def landmarks(self, frame: np.ndarray):
-        """Face landmarks of one RGB frame (the session's video-mode landmarker)."""
+    def _face_landmarker(self):
+        # one video-mode landmarker per connection, for calibration and live frames alike
         if self._landmarker is None:
             from gazelearn.webcam.landmarks import FaceLandmarker
 
             self._landmarker = FaceLandmarker(static_image_mode=False, max_num_faces=3)
-        return self._landmarker.detect(frame)
+        return self._landmarker
+
+    def landmarks(self, frame: np.ndarray):
+        """Face landmarks of one RGB frame (the session's video-mode landmarker)."""
+        return self._face_landmarker().detect(frame)
+
+    @property
+    def tracker(self) -> Tracker:
+        """The :class:`~gazelearn.webcam.Tracker` of the current profile (a new one, with a
+        fresh fixation-aware filter, for each new profile)."""
+        if self.profile is None:
+            raise InputError("no calibration yet: calibrate or load a profile first")
+        if self._tracker is None or self._tracker.profile is not self.profile:
+            self._tracker = Tracker(self.profile, landmarker=self._landmarker,
+                                    filter=self.filter_name)
+        return self._tracker
 
     def warm_up(self) -> None:
         """Start MediaPipe now (about 2 s for the first session of a process) so the first
         frame is answered in time."""
         self.landmarks(np.full((64, 64, 3), 110, np.uint8))
-
-    def features(self, frame: np.ndarray) -> tuple[np.ndarray | None, bool]:
-        """Landmark features (None without a face) and the blink flag of one frame."""
-        from gazelearn.webcam.features import landmark_features
-
-        face = self.landmarks(frame)
-        if face is None:
-            return None, False
-        return landmark_features(face), bool(face.blink)
 
     def close(self) -> None:
         """Release MediaPipe's graph."""
@@ -166,13 +184,14 @@ class LiveSession:
         if points is None or not 0 <= int(target) < len(points):
             raise InputError(f"no {phase} target {target!r}: ask for targets first",
                              field="target")
-        row = np.full(14, np.nan) if features is None else np.asarray(features, np.float64)
+        row = (np.full(self.mapper.input_size, np.nan) if features is None
+               else np.asarray(features, np.float64))
         self.frames[phase].append((int(target), row))
 
     def _arrays(self, phase: str) -> tuple[np.ndarray, np.ndarray]:
         pairs = self.frames[phase]
         if not pairs:
-            return np.empty((0, 14)), np.empty((0, 2))
+            return np.empty((0, self.mapper.input_size)), np.empty((0, 2))
         index = np.array([t for t, _ in pairs])
         return np.array([f for _, f in pairs]), self.targets[phase][index]
 
@@ -189,10 +208,9 @@ class LiveSession:
         self.profile = fit_profile(
             features, targets, self.screen,
             validation_features=val_x if has_validation else None,
-            validation_targets=val_y if has_validation else None,
+            validation_targets=val_y if has_validation else None, mapper=clone(self.mapper),
             meta={"filter": self.filter_name, "source": "gazelearn server",
                   "face_found_fraction": float(found.mean()), **(meta or {})})
-        self.filter.reset()
         return self.report()
 
     def report(self) -> dict:
@@ -206,57 +224,57 @@ class LiveSession:
         return values
 
     # ------------------------------------------------------------------ live gaze
+    def _live(self, sample: GazeSample) -> dict:
+        if self.recording:
+            self.recorded.append(sample)
+        ok = sample.valid
+        return {"x": _clean(sample.x) if ok else None, "y": _clean(sample.y) if ok else None,
+                "valid": ok, "blink": sample.blink, "face": sample.face}
+
     def gaze_from_features(self, t: float, features: np.ndarray | None, blink: bool = False
                            ) -> dict:
-        """Filtered gaze of one live frame at time ``t`` (s); recorded when recording is on."""
-        if self.profile is None:
-            raise InputError("no calibration yet: calibrate or load a profile first")
-        valid = features is not None and not blink
-        raw = (self.profile.predict(np.asarray(features, np.float64)[None])[0]
-               if valid else np.array([np.nan, np.nan]))
-        xy = self.filter.update(float(t), raw)
-        if self.recording:
-            self.recorded.append((float(t), np.full(14, np.nan) if features is None
-                                  else np.asarray(features, np.float64), bool(blink)))
-        ok = bool(valid and np.isfinite(xy).all())
-        return {"x": _clean(xy[0]) if ok else None, "y": _clean(xy[1]) if ok else None,
-                "valid": ok, "blink": bool(blink), "face": features is not None}
+        """Filtered gaze at time ``t`` (s) of one live frame's mapper input (None: no face);
+        recorded when recording is on."""
+        return self._live(self.tracker.step_row(float(t), features, blink))
 
     def frame(self, header: dict, frame: np.ndarray) -> dict:
         """Process one frame by its header's ``phase``: ``calibration`` / ``validation``
         (with ``target``) or ``live`` (with ``t``, seconds)."""
         phase = header.get("phase", "live")
-        features, blink = self.features(frame)
         if phase == "live":
             t = header.get("t")
             if not isinstance(t, (int, float)) or not math.isfinite(t):
                 raise InputError("live frames need a time 't' in seconds", field="t")
-            return {"type": "gaze", **self.gaze_from_features(float(t), features, blink)}
-        self.add_features(phase, header.get("target", -1), None if blink else features)
-        return {"type": "frame", "face": features is not None, "blink": blink}
+            tracker = self.tracker
+            tracker.landmarker = self._face_landmarker()
+            return {"type": "gaze", **self._live(tracker.step(float(t), frame))}
+        face = self.landmarks(frame)
+        blink = bool(face is not None and face.blink)
+        # a blink frame is kept as lost: closed eyes say nothing of the target
+        self.add_features(phase, header.get("target", -1),
+                          None if face is None or blink else frame_input(self.mapper, face, frame))
+        return {"type": "frame", "face": face is not None, "blink": blink}
 
     def set_recording(self, on: bool) -> None:
         """Start (clearing the last one) or pause recording live samples."""
         if on and not self.recording:
             self.recorded = []
-            self.filter.reset()
+            if self._tracker is not None:
+                self._tracker.reset()
         self.recording = bool(on)
 
     def finish(self, recording_path: Path, heatmap_path: Path | None) -> dict:
         """Write the recorded samples as a gazelearn recording (CSV) and a heat map PNG."""
         from gazelearn.io import write_recording
         from gazelearn.recording import Metadata
-        from gazelearn.webcam.tracker import Tracker
 
         self.recording = False
         if not self.recorded:
             raise InputError("nothing recorded: press Record during live tracking first")
-        time = np.array([t for t, _, _ in self.recorded])
-        features = np.array([f for _, f, _ in self.recorded])
-        blinks = np.array([b for _, _, b in self.recorded])
-        tracker = Tracker(self.profile, filter=self.filter_name)
-        rec = tracker.track_features(features, time - time[0], blinks,
-                                     Metadata(format="webcam", source="gazelearn server"))
+        start = self.recorded[0].t
+        rec = self.tracker.recording(
+            [dataclasses.replace(s, t=s.t - start) for s in self.recorded],
+            Metadata(format="webcam", source="gazelearn server"))
         write_recording(rec, recording_path)
         result = {"samples": len(rec), "valid": int(rec.valid.sum()),
                   "recording": recording_path, "heatmap": None}

@@ -1,9 +1,10 @@
 """Webcam gaze without a browser: landmarks, crops, head pose, features, calibration, smoothing.
 
-The pipeline (see ``docs/webcam.md``)::
+The pipeline (see ``docs/webcam.md``), one frame at a time in :meth:`Tracker.step`::
 
-    frame --FaceLandmarker--> 478 landmarks --landmark_features--> 14 features
-          --CalibrationProfile (LandmarkGazeRegressor)--> screen px --filter--> Recording
+    frame --FaceLandmarker--> 478 landmarks --the mapper's frame_input--> one row
+          (14 landmark features, or eye-crop pixels for the CNN)
+          --CalibrationProfile's GazeMapper--> screen px --filter--> GazeSample -> Recording
 
 MediaPipe (``mediapipe==0.10.21``) and OpenCV are imported only by the parts that need them
 (:class:`FaceLandmarker`, the crops and the video readers), so the regressor, calibration and
@@ -51,15 +52,17 @@ from gazelearn.webcam.landmarks import (
     eye_aspect_ratio,
     time_per_frame,
 )
+from gazelearn.webcam.mapper import GazeMapper, frame_input
 from gazelearn.webcam.regressor import LandmarkGazeRegressor
-from gazelearn.webcam.tracker import Tracker, camera_frames, read_video
+from gazelearn.webcam.tracker import GazeSample, Tracker, camera_frames, read_video
 
 __all__ = [
     "EYES", "EYE_CROP_SIZE", "FEATURE_NAMES", "FILTERS", "CalibrationProfile", "FaceLandmarker",
-    "FaceLandmarks", "FixationAwareFilter", "GazeFilter", "KalmanFilter", "LandmarkGazeRegressor",
-    "OneEuroFilter", "Tracker", "ValidationReport", "calibration_targets", "camera_frames",
-    "crop_transform", "eye_aspect_ratio", "eye_crop", "eye_crops", "face_crop", "face_position",
-    "features_from_frames", "fit_profile", "head_pose", "iris_position", "landmark_features",
+    "FaceLandmarks", "FixationAwareFilter", "GazeFilter", "GazeMapper", "GazeSample",
+    "KalmanFilter", "LandmarkGazeRegressor", "OneEuroFilter", "Tracker", "ValidationReport",
+    "calibration_targets", "camera_frames", "crop_transform", "eye_aspect_ratio", "eye_crop",
+    "eye_crops", "face_crop", "face_position", "features_from_frames", "fit_profile",
+    "frame_input", "head_pose", "iris_position", "landmark_features",
     "make_filter", "moving_target_path", "read_video", "reject_outliers", "rotation_matrix",
     "smooth", "target_groups", "time_per_frame", "validate", "validation_targets",
 ]

@@ -1,7 +1,9 @@
 """Calibration: target layouts, outlier rejection, validation and the per-user profile.
 
 A calibration shows targets (a 9-, 16- or 25-point grid, or a smoothly moving target), keeps a
-few frames per target, drops outlier frames, fits a :class:`LandmarkGazeRegressor`, and then
+few frames per target, drops outlier frames, fits a gaze mapper
+(:class:`~gazelearn.webcam.mapper.GazeMapper`: the :class:`LandmarkGazeRegressor` by default, or
+the eye-crop CNN of :mod:`gazelearn.webcam.crop_model`), and then
 *validates on new targets* the person has not been calibrated on: accuracy is the mean
 Euclidean error, precision the RMS of sample-to-sample distances (RMS-S2S) -- both from
 :mod:`gazelearn.metrics` -- in px, % of the screen and, when the screen's size in mm and the
@@ -31,6 +33,7 @@ from gazelearn.errors import InputError
 from gazelearn.io.atomic import atomic_write
 from gazelearn.metrics import gaze_error, rms_s2s
 from gazelearn.screen import Screen
+from gazelearn.webcam.mapper import GazeMapper
 from gazelearn.webcam.regressor import LandmarkGazeRegressor
 
 _PROFILE_FORMAT = "gazelearn-calibration-profile"
@@ -252,30 +255,38 @@ def validate(predictions, targets, screen, groups=None) -> ValidationReport:
 
 @dataclass
 class CalibrationProfile:
-    """A person's calibration: the fitted regressor, the screen and the validation report.
+    """A person's calibration: the fitted gaze mapper, the screen and the validation report.
 
-    Saved as one JSON file (:meth:`save`, :meth:`load`); ``meta`` holds anything else (user,
-    date, number of targets, outlier threshold, feature names).
+    ``mapper`` is a :class:`~gazelearn.webcam.mapper.GazeMapper`: a
+    :class:`LandmarkGazeRegressor` or a :class:`~gazelearn.webcam.crop_model.CropGazeModel` (the
+    CNN path, whose network is saved beside the JSON). Saved as one JSON file (:meth:`save`,
+    :meth:`load`); ``meta`` holds anything else (user, date, number of targets, outlier
+    threshold, feature names).
     """
 
-    regressor: LandmarkGazeRegressor  # or a CropGazeModel (the CNN path)
+    mapper: GazeMapper
     screen_px: tuple[int, int]
     screen: Screen | None = None
     validation: ValidationReport | None = None
     meta: dict = field(default_factory=dict)
 
+    @property
+    def regressor(self) -> GazeMapper:
+        """The mapper, by its former name."""
+        return self.mapper
+
     def predict(self, features) -> np.ndarray:
-        """Screen px from landmark features (NaN rows stay NaN)."""
-        return self.regressor.predict(features)
+        """Screen px from the mapper's input rows (NaN rows stay NaN)."""
+        return self.mapper.predict(features)
 
     def to_dict(self, path: str | Path | None = None) -> dict:
         """The JSON of the profile; a CNN profile needs the ``path`` it is saved under."""
-        if getattr(self.regressor, "kind", None) == "crops":
+        if self.mapper.inputs == "crops":
             if path is None:
                 raise InputError("a CNN profile is stored with its network: use save(path)")
-            regressor = self.regressor.to_dict(path)
+            regressor = self.mapper.to_dict(path)
         else:
-            regressor = self.regressor.to_dict()
+            regressor = self.mapper.to_dict()
         return {"format": _PROFILE_FORMAT, "version": 1,
                 "screen_px": list(self.screen_px),
                 "screen": None if self.screen is None else self.screen.to_dict(),
@@ -295,7 +306,7 @@ class CalibrationProfile:
                 regressor = CropGazeModel.from_dict(state["regressor"], source)
             else:
                 regressor = LandmarkGazeRegressor.from_dict(state["regressor"])
-            return cls(regressor=regressor,
+            return cls(mapper=regressor,
                        screen_px=tuple(int(v) for v in state["screen_px"]),
                        screen=None if state.get("screen") is None
                        else Screen.from_dict(state["screen"]),
@@ -309,8 +320,8 @@ class CalibrationProfile:
         """Write the profile as JSON (atomically)."""
         path = Path(path)
         state = self.to_dict(path)
-        if getattr(self.regressor, "kind", None) == "crops":
-            self.regressor.save_model(path)  # the network first: the JSON points to it
+        if self.mapper.inputs == "crops":
+            self.mapper.save_model(path)  # the network first: the JSON points to it
         with atomic_write(path, "w") as handle:
             json.dump(state, handle, indent=1)
         return path
@@ -330,7 +341,7 @@ class CalibrationProfile:
 
 
 def fit_profile(features, targets, screen, *, validation_features=None,
-                validation_targets=None, regressor: LandmarkGazeRegressor | None = None,
+                validation_targets=None, mapper: GazeMapper | None = None,
                 outlier_threshold: float | None = 3.5, meta: dict | None = None
                 ) -> CalibrationProfile:
     """Fit a :class:`CalibrationProfile` from calibration frames, validated on new targets.
@@ -338,17 +349,21 @@ def fit_profile(features, targets, screen, *, validation_features=None,
     Parameters
     ----------
     features : array_like, shape (n, k)
-        Landmark features per calibration frame (NaN rows: no face).
+        The mapper's input row per calibration frame
+        (:func:`~gazelearn.webcam.mapper.frame_input`; NaN rows: no face).
     targets : array_like, shape (n, 2)
         The target shown at each frame, in px.
     screen : Screen or (int, int)
         The screen (degrees in the report need its size in mm and the viewing distance).
     validation_features, validation_targets : array_like, optional
         Frames on new targets for the validation report.
-    regressor : LandmarkGazeRegressor, optional
-        Unfitted regressor (ridge with ``alpha=1`` by default).
+    mapper : GazeMapper, optional
+        Unfitted mapper (a :class:`LandmarkGazeRegressor`, ridge with ``alpha=1``, by default);
+        it is fitted in place.
     outlier_threshold : float or None
         MAD threshold of :func:`reject_outliers` on the features per target; None keeps all.
+        Only landmark features are judged: eye-crop pixels say nothing of that kind, so a
+        crops mapper keeps all frames.
 
     Examples
     --------
@@ -369,9 +384,11 @@ def fit_profile(features, targets, screen, *, validation_features=None,
                          f"and {targets.shape}")
     groups = target_groups(targets)
     keep = np.isfinite(features).all(axis=1)
+    model = LandmarkGazeRegressor() if mapper is None else mapper
+    if model.inputs != "landmarks":
+        outlier_threshold = None
     if outlier_threshold is not None:
         keep &= reject_outliers(features, groups, outlier_threshold)
-    model = LandmarkGazeRegressor() if regressor is None else regressor
     model.fit(features[keep], targets[keep])
     screen = Screen.coerce(screen)
     report = None
