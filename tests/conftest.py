@@ -20,6 +20,12 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(autouse=True)
+def _no_progress_bars(monkeypatch):
+    """No progress bars in tests, even with ``-s`` on a terminal: gazelearn draws none under CI."""
+    monkeypatch.setenv("CI", "1")
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)

@@ -27,11 +27,17 @@ class InputError(GazelearnError, ValueError):
         1-based line number in ``source``.
     field : str, optional
         Column or field name.
+    params : tuple of str, optional
+        The arguments of the Python call that would supply what is missing (``("sampling_rate",
+        "time_col")``), kept apart from the message so that an app can name its own options for
+        them: the CLI adds ``on the command line give --sampling-rate HZ or --time-col``.
 
     Examples
     --------
     >>> str(InputError("expected a number, got 'abc'", source="a.csv", line=3, field="x"))
     "a.csv, line 3, column 'x': expected a number, got 'abc'"
+    >>> InputError("no time column: pass sampling_rate=", params=("sampling_rate",)).params
+    ('sampling_rate',)
     """
 
     def __init__(
@@ -40,8 +46,10 @@ class InputError(GazelearnError, ValueError):
         source: str | Path | None = None,
         line: int | None = None,
         field: str | None = None,
+        params: tuple[str, ...] = (),
     ) -> None:
         self.reason = message
+        self.params = tuple(params)
         self.source = None if source is None else str(source)
         self.line = line
         self.field = field
@@ -80,6 +88,8 @@ class MissingScreenError(InputError):
     source : str or Path, optional
         The file the recording came from.
 
+    Its :attr:`~InputError.params` are ``("screen",)``: a ``screen=`` argument supplies it.
+
     Examples
     --------
     >>> error = MissingScreenError("conversion to degrees needs the viewing distance",
@@ -91,4 +101,4 @@ class MissingScreenError(InputError):
     def __init__(self, message: str, missing: tuple[str, ...] = (),
                  source: str | Path | None = None) -> None:
         self.missing = tuple(missing)
-        super().__init__(message, source=source)
+        super().__init__(message, source=source, params=("screen",))

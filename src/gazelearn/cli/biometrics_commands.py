@@ -17,7 +17,8 @@ from pathlib import Path
 
 import typer
 
-from gazelearn.cli.common import console, progress_enabled, run_safely
+from gazelearn._terminal import progress_wanted
+from gazelearn.cli.common import console, run_safely
 from gazelearn.cli.reader_options import ReaderOptions, reader_options
 from gazelearn.errors import InputError
 
@@ -120,7 +121,7 @@ def train(
     model = EyeMovementEmbedder(architecture=architecture, embedding_dim=embedding_dim,
                                 loss=loss, epochs=epochs, window_s=window_s, step_s=step_s,
                                 lr=lr, seed=seed, num_threads=threads,
-                                progress=progress_enabled())
+                                progress=progress_wanted())
     model.fit(dataset, persons)
     save_model(model, output, training_data={"recordings": len(dataset),
                                              "persons": len(set(persons))})

@@ -1,4 +1,4 @@
-"""Helpers shared by all CLI modules: error handling, console, quiet progress bars."""
+"""Helpers shared by all CLI modules: error handling (with option hints), console, KEY=VALUE."""
 
 from __future__ import annotations
 
@@ -23,9 +23,53 @@ def fail(message: str) -> None:
     raise typer.Exit(code=1)
 
 
+#: How the CLI writes the Python arguments that library errors name (:attr:`InputError.params`);
+#: any other argument ``name`` is the option ``--name`` (underscores as dashes).
+_OPTION_SPELLING = {
+    "screen": "--screen-px W H --screen-mm W H --distance-mm D",
+    "sampling_rate": "--sampling-rate HZ",
+    "extent": "--extent W H",
+    "stimulus": "--stimulus IMAGE",
+}
+
+
+def _command_options() -> set[str]:
+    """The long options of the command being run (empty outside a command line)."""
+    try:  # typer >= 0.20 vendors click; older typer uses click itself
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover
+        from click import get_current_context
+    context = get_current_context(silent=True)
+    if context is None:
+        return set()
+    return {name for param in context.command.params for name in param.opts}
+
+
+def option_hint(error: BaseException) -> str:
+    """``; on the command line give --x ...``: this command's options for what ``error`` needs.
+
+    Library errors speak the Python API (``pass screen=Screen(...)``); on the command line the
+    same advice is an option. Arguments the running command has no option for are left out.
+
+    Examples
+    --------
+    >>> from gazelearn.errors import MissingScreenError
+    >>> option_hint(MissingScreenError("I-VT needs the screen"))  # no command running
+    ''
+    """
+    options = _command_options()
+    spelled = []
+    for name in getattr(error, "params", ()):
+        text = _OPTION_SPELLING.get(name, "--" + name.replace("_", "-"))
+        if all(word in options for word in text.split() if word.startswith("--")):
+            spelled.append(text)
+    return f"; on the command line give {' or '.join(spelled)}" if spelled else ""
+
+
 def run_safely(function: Callable) -> Callable:
     """Decorate a command so that gazelearn's input errors end in one line and exit code 1.
 
+    The line ends with the command's options for what was missing (see :func:`option_hint`).
     Other exceptions are bugs: they keep their traceback so they get reported and fixed. Set
     ``GAZELEARN_DEBUG=1`` to see the traceback of input errors too.
     """
@@ -37,18 +81,12 @@ def run_safely(function: Callable) -> Callable:
         except (GazelearnError, FileNotFoundError, IsADirectoryError, PermissionError) as error:
             if os.environ.get("GAZELEARN_DEBUG"):
                 raise
-            fail(str(error))
+            fail(str(error) + option_hint(error))
         except KeyboardInterrupt:
             error_console.print("interrupted")
             sys.exit(130)
 
     return wrapper
-
-
-def progress_enabled() -> bool:
-    """Progress bars only on an interactive terminal, never in CI or tests."""
-    return sys.stderr.isatty() and not os.environ.get("CI") and "PYTEST_CURRENT_TEST" not in \
-        os.environ
 
 
 def _parse_value(text: str):

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import typer
 
-from gazelearn.cli.common import console, progress_enabled, run_safely
+from gazelearn._terminal import progress_wanted
+from gazelearn.cli.common import console, run_safely
 from gazelearn.errors import InputError
 
 gaze_app = typer.Typer(
@@ -69,7 +70,7 @@ def train(
                          source=data)
     estimator = GazeRegressor(model, options, epochs=epochs, batch_size=batch_size,
                               calibration=calibration, screen_size=dataset.screen_size,
-                              seed=seed, progress=progress_enabled())
+                              seed=seed, progress=progress_wanted())
     estimator.fit(dataset.images, dataset.targets_px, groups=dataset.groups)
     with atomic_write(output) as temp:
         save_model(estimator, temp,

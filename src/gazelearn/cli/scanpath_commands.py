@@ -35,7 +35,8 @@ def _classifier_options(window: int, step: int | None, features: str, grid: tupl
                         extent: tuple[float, float] | None, epochs: int, batch_size: int,
                         lr: float, patience: int, threads: int | None,
                         options: list[str] | None) -> dict:
-    from gazelearn.cli.common import parse_key_values, progress_enabled
+    from gazelearn._terminal import progress_wanted
+    from gazelearn.cli.common import parse_key_values
 
     channels = tuple(c.strip() for c in features.split(",") if c.strip())
     return {"window": window, "step": step, "features": channels, "grid": tuple(grid),
@@ -43,7 +44,7 @@ def _classifier_options(window: int, step: int | None, features: str, grid: tupl
             "extent": None if extent is None or None in extent else tuple(extent),
             "epochs": epochs, "batch_size": batch_size, "lr": lr,
             "patience": patience or None, "num_threads": threads,
-            "progress": progress_enabled(),
+            "progress": progress_wanted(),
             "model_options": parse_key_values(options, "--option") or None}
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import typer
 
-from gazelearn.cli.common import console, progress_enabled, run_safely
+from gazelearn._terminal import progress_wanted
+from gazelearn.cli.common import console, run_safely
 from gazelearn.cli.reader_options import ReaderOptions, reader_options
 from gazelearn.errors import InputError
 
@@ -95,7 +96,7 @@ def train_generator(
     console.print(f"{len(recs)} recordings: {len(train)} for training, {len(test)} held out "
                   f"(split by recording, seed {seed})")
     predictor = NextPointPredictor(epochs=epochs, seed=seed, num_threads=threads,
-                                   progress=progress_enabled()).fit(train_recs)
+                                   progress=progress_wanted()).fit(train_recs)
     scores = predictor.score(test_recs) if len(test) else {}
     if scores:
         console.print(f"next-point LSTM ({predictor.length} points -> next), held-out "
@@ -106,7 +107,7 @@ def train_generator(
         extent=None if extent is None else tuple(extent),
         stimulus=None if stimulus is None else str(stimulus.resolve()),
         epochs=generator_epochs, seed=seed, num_threads=threads,
-        progress=progress_enabled()).fit(train_recs)
+        progress=progress_wanted()).fit(train_recs)
     nll = generator.nll(test_recs) if len(test) else None
     split = {"train": [p.name for p in (paths[i] for i in train)],
              "test": [p.name for p in (paths[i] for i in test)], "seed": seed}

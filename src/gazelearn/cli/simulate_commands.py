@@ -10,7 +10,8 @@ from pathlib import Path
 
 import typer
 
-from gazelearn.cli.common import console, progress_enabled, run_safely
+from gazelearn._terminal import progress_wanted
+from gazelearn.cli.common import console, run_safely
 from gazelearn.errors import InputError
 
 simulate_app = typer.Typer(
@@ -80,7 +81,7 @@ def eyes(
     simulator = EyeSimulator(image_size=tuple(size), color=color, seed=seed,
                              screen=_screen(screen_px, screen_mm, distance_mm))
     total = persons * measurements * frames
-    if progress_enabled():
+    if progress_wanted():
         from rich.progress import Progress
 
         with Progress(console=console, transient=True) as progress:

@@ -237,7 +237,10 @@ def track(
         frames = read_video(video, max_frames)
         source = str(video)
     else:
-        frames = camera_frames(camera, max_frames)
+        try:
+            frames = camera_frames(camera, max_frames)
+        except InputError as error:  # the library names the camera, the CLI its option
+            raise InputError(error.reason, source=f"--camera {camera}") from None
         source = f"camera {camera}"
     tracker = Tracker(loaded, filter=filter_name, fixation_aware=fixation_aware,
                       jump_px=jump_px)

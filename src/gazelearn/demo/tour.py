@@ -147,9 +147,9 @@ def run_demo(output: str | Path, quick: bool = False, real: str | Path | None = 
 
 
 def _progress(enabled: bool):
-    from gazelearn.cli.common import progress_enabled
+    from gazelearn._terminal import progress_wanted
 
-    if not (enabled and progress_enabled()):
+    if not (enabled and progress_wanted()):
         return contextlib.nullcontext()
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 

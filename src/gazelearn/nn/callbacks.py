@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +27,7 @@ from typing import Any
 
 import torch
 
+from gazelearn._terminal import progress_wanted
 from gazelearn.errors import InputError
 
 _LOWER_IS_BETTER = ("loss", "error", "mae", "mse", "rmse", "distance", "eer")
@@ -246,19 +245,14 @@ class CSVLogger(Callback):
             writer.writerow(row)
 
 
-def progress_wanted() -> bool:
-    """Progress bars only on an interactive terminal, never in CI or tests."""
-    return sys.stderr.isatty() and not os.environ.get("CI") and \
-        "PYTEST_CURRENT_TEST" not in os.environ
-
-
 class ProgressBar(Callback):
     """A rich progress bar: epoch, loss, validation metric and time left (rank 0 only).
 
     Parameters
     ----------
     enabled : bool, optional
-        Default: only on an interactive terminal, never in CI or tests.
+        Default: only on an interactive terminal, never in CI (see
+        :func:`gazelearn._terminal.progress_wanted`).
     show : sequence of str, optional
         Metrics to show; default ``loss`` and every ``val_*`` metric.
     """
