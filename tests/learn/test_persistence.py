@@ -11,13 +11,13 @@ from safetensors.numpy import load_file, save_file
 
 from gazelearn import InputError
 from gazelearn.learn import create, load_model, save_model
-from gazelearn.learn.modelfile import CONFIG_KEY
 from gazelearn.learn.registry import entries
 
 from .helpers import windows
 
 # every registered scikit-learn baseline, classification and regression: a new one is tested too
-BASELINES = [(e.name, e.task) for e in entries() if e.factory.__module__ == "gazelearn.learn.baselines"]
+BASELINES = [(e.name, e.task) for e in entries()
+             if e.factory.__module__ == "gazelearn.learn.baselines"]
 
 
 def _fit(name, task):
@@ -67,14 +67,14 @@ def _swap_skops(path, data):
 
 
 def test_types_outside_the_allow_list_are_refused(tmp_path):
+    import os
+
     import skops.io
-    from sklearn.pipeline import FunctionTransformer
+    from sklearn.preprocessing import FunctionTransformer
 
     model, _ = _fit("tree", "classification")
     path = save_model(model, tmp_path / "tree.safetensors")
-    # a file whose skops bytes hold a function call (os.system stands for any code)
-    import os
-
+    # a file whose skops bytes hold a function to call (os.system stands for any code)
     _swap_skops(path, skops.io.dumps(FunctionTransformer(os.system)))
     with pytest.raises(InputError, match="does not trust.*system"):
         load_model(path)
@@ -89,4 +89,3 @@ def test_old_hand_encoded_scikit_learn_state_is_a_clear_error(tmp_path):
     (path / "config.json").write_text(json.dumps(config))
     with pytest.raises(InputError, match="old format.*train and save"):
         load_model(path)
-    assert CONFIG_KEY  # the single-file layout keeps its config under this header key
