@@ -39,6 +39,7 @@ import numpy as np
 from sklearn.base import clone
 
 from gazelearn.errors import InputError
+from gazelearn.io.atomic import atomic_write
 from gazelearn.io.writers import jsonable
 from gazelearn.learn.registry import create
 from gazelearn.splits import group_kfold
@@ -227,7 +228,8 @@ def write_summary(study: Any, output: Path) -> None:
     summary = {"study": study.study_name, "best_trial": best.number, "best_score": best.value,
                "best_params": best.params, "fold_scores": best.user_attrs.get("fold_scores"),
                "n_trials": len(study.trials), **study.user_attrs}
-    (folder / "best.json").write_text(json.dumps(jsonable(summary), indent=1) + "\n")
+    with atomic_write(folder / "best.json", "w") as handle:  # complete or absent, like every output
+        handle.write(json.dumps(jsonable(summary), indent=1) + "\n")
     _trials_csv(study, folder / "trials.csv")
 
 
@@ -235,7 +237,7 @@ def _trials_csv(study: Any, path: Path) -> None:
     import csv
 
     names = sorted({k for t in study.trials for k in t.params})
-    with path.open("w", newline="") as handle:
+    with atomic_write(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["number", "value", "state", *names])
         for t in study.trials:
