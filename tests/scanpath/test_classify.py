@@ -7,6 +7,7 @@ import pytest
 
 from gazelearn.errors import InputError
 from gazelearn.learn import read_model_info, save_model
+from gazelearn.report.scanpath_results import cross_validation_report
 from gazelearn.scanpath.classify import MODELS, ScanpathClassifier, load_classifier
 from gazelearn.scanpath.evaluate import cross_validate, format_confusion
 
@@ -130,7 +131,7 @@ def test_cross_validation_leaves_whole_participants_out(tmp_path):
     assert "group 4-fold by group (8 groups)" in result.split
     text = result.summary()
     assert "recording level: accuracy 1.000, kappa 1.000" in text and "true\\pred" in text
-    html = result.to_report(tmp_path / "cv.html").read_text()
+    html = cross_validation_report(result).save(tmp_path / "cv.html").read_text()
     assert html.count("data:image/png;base64,") == 2
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from gazelearn import InputError, Recording
+from gazelearn.report.scanpath_results import overlay
 from gazelearn.scanpath import (
     auc_judd,
     blur_sigma_cells,
@@ -14,7 +15,6 @@ from gazelearn.scanpath import (
     heatmap,
     kl_divergence,
     nss,
-    overlay,
     similarity,
 )
 from gazelearn.simulate import simulate_recording

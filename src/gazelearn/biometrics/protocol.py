@@ -268,24 +268,3 @@ def closed_set_split(persons: Sequence, stimuli: Sequence,
                           "closed set: trained and enrolled on some stimuli, probed on others")
     assert_no_leakage(stimuli[split.enroll], stimuli[split.probe])
     return _non_empty(split)
-
-
-def biometric_report(result: BiometricResult, title: str = "Biometrics", **report_options: Any):
-    """An HTML :class:`gazelearn.report.Report` with the numbers, CMC, ROC and DET plots."""
-    from gazelearn.report import Report, det_curve
-    from gazelearn.report import cmc_curve as plot_cmc
-    from gazelearn.report import roc_curve as plot_roc
-
-    numbers = result.to_dict()
-    numbers.pop("cmc")
-    report = Report(title, **report_options).section("Results")
-    report.facts(numbers)
-    report.note("Templates: normalised mean embedding of each person's enrollment recordings; "
-                "scores: cosine similarity. Chance: rank-k = k / persons, EER = 0.5.")
-    report.section("Identification")
-    ranks = np.arange(1, len(result.cmc) + 1)
-    report.figure(plot_cmc(ranks, result.cmc, title="CMC"))
-    report.section("Verification")
-    report.figure(plot_roc(result.roc.far, result.roc.tar, title="ROC"))
-    report.figure(det_curve(result.roc.far, result.roc.frr, title="DET"))
-    return report

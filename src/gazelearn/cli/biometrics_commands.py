@@ -192,8 +192,9 @@ def evaluate(
     import shlex
     import sys
 
-    from gazelearn.biometrics.protocol import biometric_report, evaluate_embedder
+    from gazelearn.biometrics.protocol import evaluate_embedder
     from gazelearn.io.atomic import atomic_write
+    from gazelearn.report.biometric_results import biometric_report
 
     estimator = _load(model)
     enroll_data = _read(enroll, reader, "--enroll")

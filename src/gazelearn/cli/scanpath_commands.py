@@ -200,6 +200,7 @@ def cv(
     import shlex
     import sys
 
+    from gazelearn.report.scanpath_results import cross_validation_report
     from gazelearn.scanpath.evaluate import cross_validate
 
     dataset, targets, groups = _labelled(recordings, labels, group_col, reader)
@@ -209,7 +210,8 @@ def cv(
                             log=console.print if options["progress"] else None, **options)
     console.print(result.summary(), highlight=False, markup=False, soft_wrap=True)
     if report is not None:
-        path = result.to_report(report, command="gazelearn " + shlex.join(sys.argv[1:]))
+        path = cross_validation_report(
+            result, command="gazelearn " + shlex.join(sys.argv[1:])).save(report)
         console.print(f"wrote {path}")
 
 

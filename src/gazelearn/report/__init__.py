@@ -3,6 +3,9 @@
 :class:`Report` collects headings, text, tables, facts and figures and writes a single HTML
 file (inline CSS, figures as base64 PNG, provenance in the footer). The plot helpers in
 :mod:`gazelearn.report.plots` return matplotlib figures drawn with Agg, never opening a window.
+Domain results become reports here, not in the domains (which return data):
+:mod:`gazelearn.report.scanpath_results` (cross-validation reports, heat maps on a stimulus) and
+:mod:`gazelearn.report.biometric_results` (CMC, ROC, DET), imported on demand.
 
 Examples
 --------

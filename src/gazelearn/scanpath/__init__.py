@@ -33,7 +33,6 @@ from gazelearn.scanpath.heatmaps import (
     kl_divergence,
     normalize_map,
     nss,
-    overlay,
     similarity,
 )
 from gazelearn.scanpath.images import scanpath_image, scanpath_images
@@ -50,7 +49,6 @@ __all__ = [
     "kl_divergence",
     "normalize_map",
     "nss",
-    "overlay",
     "recording_features",
     "recurrence_measures",
     "scanpath_image",

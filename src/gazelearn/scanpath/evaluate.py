@@ -7,8 +7,8 @@ expertise: no person on both sides), else whole recordings (so windows of one re
 land on both sides). Folds are stratified by class where the groups allow it
 (:func:`gazelearn.splits.stratified_group_kfold`). The result holds out-of-fold predictions at
 window and recording level (recording = mean window probability), with accuracy, Cohen's kappa,
-a per-class report and the confusion matrix of each (:mod:`gazelearn.metrics`), and can be
-written as an HTML report (:mod:`gazelearn.report`).
+a per-class report and the confusion matrix of each (:mod:`gazelearn.metrics`);
+:func:`gazelearn.report.scanpath_results.cross_validation_report` renders it as HTML.
 
 Examples
 --------
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -96,29 +95,6 @@ class CVResult:
                       f"confusion matrix ({level}s; rows true, columns predicted):",
                       format_confusion(report)]
         return "\n".join(lines)
-
-    def to_report(self, path: str | Path, command: str | None = None) -> Path:
-        """Write an HTML report: scores, per-class tables, confusion matrices, fold table."""
-        from gazelearn.report import Report
-        from gazelearn.report.plots import confusion_matrix
-
-        report = Report(f"Scanpath classification: {self.model}", command=command,
-                        data=self.split)
-        report.facts({"recordings": len(self.recording_true),
-                      "windows": len(self.window_true),
-                      "recording accuracy": self.recording["accuracy"],
-                      "recording kappa": self.recording["kappa"],
-                      "window accuracy": self.window["accuracy"],
-                      "window kappa": self.window["kappa"]})
-        for level, scores in (("Recording level (mean window probability)", self.recording),
-                              ("Window level", self.window)):
-            report.section(level)
-            report.table({name: values for name, values in scores["per_class"].items()},
-                         caption="per class")
-            report.figure(confusion_matrix(np.asarray(scores["confusion"]), scores["labels"],
-                                           title=level))
-        report.section("Folds").table(self.folds)
-        return report.save(path)
 
 
 def format_confusion(report: dict[str, Any]) -> str:

@@ -51,7 +51,6 @@ __all__ = [
     "kl_divergence",
     "normalize_map",
     "nss",
-    "overlay",
     "similarity",
 ]
 
@@ -220,25 +219,6 @@ def heatmap(data: Recording | Events, screen: Screen | None = None, grid=(64, 48
                          f" among {len(x)} {source}: nothing to render")
     density = gaussian_filter(counts, sigma=sigma, mode="constant") if max(sigma) > 0 else counts
     return normalize_map(density, normalize)
-
-
-def overlay(density: np.ndarray, stimulus_image=None, screen: Screen | None = None,
-            alpha: float = 0.6, title: str | None = None, ax=None):
-    """Draw a heat map over a stimulus image (a matplotlib Figure).
-
-    A thin wrapper of :func:`gazelearn.report.plots.heatmap`: the map is stretched over the
-    screen area (or the image), its opacity growing with the density up to ``alpha``.
-
-    Examples
-    --------
-    >>> fig = overlay(np.ones((3, 4)), np.zeros((30, 40, 3), dtype=np.uint8))
-    >>> fig.axes[0].get_xlim()
-    (0.0, 40.0)
-    """
-    from gazelearn.report.plots import heatmap as plot_heatmap
-
-    return plot_heatmap(np.asarray(density, dtype=float), image=stimulus_image, alpha=alpha,
-                        screen_size=screen, title=title, ax=ax)
 
 
 # ---------------------------------------------------------------------------- comparisons
