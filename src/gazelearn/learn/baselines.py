@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.naive_bayes import GaussianNB
@@ -39,9 +40,26 @@ from gazelearn.learn.data import training_summary, unpack_windows
 from gazelearn.learn.registry import register
 
 
+def as_samples(X: Any) -> np.ndarray:
+    """``X`` as a dense array of at least two dimensions, samples first.
+
+    Sparse matrices and 1-D arrays are refused (as scikit-learn refuses them): a 1-D array could
+    be one sample or one feature.
+    """
+    if issparse(X):
+        raise InputError("sparse input is not supported: gaze windows are dense, pass "
+                         "X.toarray()")
+    X = np.asarray(X)
+    if X.ndim < 2:
+        raise InputError(f"X must be (n, features), (n, length, channels) or (n, C, H, W), got "
+                         f"shape {X.shape}. Reshape your data: X.reshape(-1, 1) for one "
+                         "feature, X.reshape(1, -1) for one sample")
+    return X
+
+
 def flatten(X: Any) -> np.ndarray:
     """``(n, ...)`` to ``(n, features)``."""
-    X = np.asarray(X)
+    X = as_samples(X)
     return X.reshape(len(X), -1) if X.ndim != 2 else X
 
 
@@ -51,7 +69,7 @@ class FlattenMixin:
     def fit(self, X: Any, y: Any = None, groups: Any = None, **fit_params: Any) -> Any:
         """Fit on flattened ``X``; ``groups`` is accepted for a common interface and ignored."""
         X, y, groups = unpack_windows(X, y, groups)
-        X = np.asarray(X)
+        X = as_samples(X)
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
         super().fit(flatten(X), y, **fit_params)
         self.training_summary_ = training_summary(X, np.asarray(y), groups)
@@ -60,6 +78,11 @@ class FlattenMixin:
     def predict(self, X: Any) -> np.ndarray:
         """Predictions for flattened ``X``."""
         return super().predict(flatten(X))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False  # windows are dense; flatten refuses sparse matrices
+        return tags
 
     def __gazelearn_state__(self) -> dict[str, Any]:
         # the whole fitted estimator, which the model file stores with skops: nothing here reads

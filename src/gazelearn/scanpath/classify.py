@@ -1,8 +1,9 @@
 """Classify whole recordings (the picture viewed, the viewer's expertise) from their scanpaths.
 
 :class:`ScanpathClassifier` is a scikit-learn-style estimator over **recordings**:
-``fit(recordings, labels, groups=None)``, ``predict(recordings)``, ``predict_proba(recordings)``,
-``classes_``. It builds the inputs its model needs from the recordings:
+``fit(X, y, groups=None)`` with recordings ``X`` and one label each in ``y``,
+``predict(recordings)``, ``predict_proba(recordings)``, ``classes_``. It builds the inputs its
+model needs from the recordings:
 
 * **window models** ``tree``, ``forest``, ``knn``, ``svm``, ``mlp``, ``conv1d``, ``lstm``
   (:func:`gazelearn.learn.create`): every recording is cut into windows of velocities
@@ -315,20 +316,20 @@ class ScanpathClassifier(ClassifierMixin, BaseEstimator):
         return maps
 
     # ------------------------------------------------------------------ fit / predict
-    def fit(self, recordings: Any, labels: Any, groups: Any = None) -> ScanpathClassifier:
+    def fit(self, X: Any, y: Any, groups: Any = None) -> ScanpathClassifier:
         """Train on recordings and one label per recording.
 
         Parameters
         ----------
-        recordings : sequence of Recording (or a Dataset)
-        labels : sequence
+        X : sequence of Recording (or a Dataset)
+        y : sequence
             The class of every recording.
         groups : sequence, optional
             Participant (or other group) of every recording: the networks' validation set is
             whole groups. Default: each recording its own group.
         """
-        recordings = _recordings(recordings)
-        labels = np.asarray(labels)
+        recordings = _recordings(X)
+        labels = np.asarray(y)
         if len(labels) != len(recordings):
             raise InputError(f"{len(recordings)} recordings but {len(labels)} labels")
         groups = np.arange(len(recordings)) if groups is None else np.asarray(groups)
@@ -407,7 +408,8 @@ class ScanpathClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, recordings: Any) -> np.ndarray:
         """The most probable class of every recording."""
-        return self.classes_[self.predict_proba(recordings).argmax(axis=1)]
+        proba = self.predict_proba(recordings)  # first: NotFittedError before classes_ is read
+        return self.classes_[proba.argmax(axis=1)]
 
     @property
     def preprocessing_(self) -> dict[str, Any]:
