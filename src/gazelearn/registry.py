@@ -1,4 +1,4 @@
-"""The one registry type: things registered by name, so the CLI and configs pick them by string.
+"""The one registry type: things registered by name, so the CLI and Python code pick them by string.
 
 Detectors (:mod:`gazelearn.detection`), readers (:mod:`gazelearn.io`), networks
 (:mod:`gazelearn.nn.architectures`), estimators and the classes model files may rebuild

@@ -15,7 +15,7 @@ from gazelearn.errors import InputError
 
 @run_safely
 def models() -> None:
-    """List the registered models (names for --model, create() and configs).
+    """List the registered models (the names --model and create() take).
 
     Example: gazelearn models
     """

@@ -1,4 +1,4 @@
-"""Detectors register themselves by name so the CLI and configs can pick them by string.
+"""Detectors register themselves by name so the CLI and Python code can pick them by string.
 
 Examples
 --------

@@ -1,8 +1,8 @@
 """Readers and writers of eye-tracking data.
 
 Every reader returns a :class:`~gazelearn.Recording` (image sets return an
-:class:`~gazelearn.io.images.ImageSet`); readers register by name, so ``read(path, "lund2013")``,
-``--format lund2013`` and configs pick them by string.
+:class:`~gazelearn.io.images.ImageSet`); readers register by name, so ``read(path, "lund2013")``
+and ``--format lund2013`` pick them by string.
 
 ============== ================================================================================
 format         files

@@ -1,4 +1,4 @@
-"""The reader registry: readers register by name, so the CLI and configs pick them by string.
+"""The reader registry: readers register by name, so the CLI and Python code pick them by string.
 
 A reader is a function ``reader(path, **options) -> Recording``. The name is what
 :func:`gazelearn.io.detect_format` returns and what ``--format`` accepts.

@@ -1,7 +1,7 @@
 """Estimators by name: ``create("tree", max_depth=5)``, ``create("conv1d", epochs=20)``.
 
-Every learner of gazelearn registers itself with :func:`register`, so the CLI, configs and the
-tuner pick models by string, and later modules (the deep event detector, gaze CNNs) add theirs
+Every learner of gazelearn registers itself with :func:`register`, so the CLI, Python code and
+the tuner pick models by string, and later modules (the deep event detector, gaze CNNs) add theirs
 without touching this file. One name may have a classification and a regression variant.
 
 Registered *classes* are also the allow-list of what :mod:`gazelearn.learn.modelfile` may rebuild
