@@ -92,7 +92,7 @@ def next_point(train, test, recs, args) -> dict:
                                progress=False).fit(train)
     out["recording_split"] = {**model.score(test), "train_seconds":
                               round(time.perf_counter() - start, 1),
-                              "best_epoch": model.regressor_.best_epoch_,
+                              "best_epoch": model.best_epoch_,
                               "val_mae_by_epoch": [round(h.get("val_mae", np.nan), 2)
                                                    for h in model.history_]}
     # the tutorial's protocol: every window of every recording, random 85/15 split of windows
@@ -100,8 +100,7 @@ def next_point(train, test, recs, args) -> dict:
     tr, te = random_split(len(X), test_size=0.15, seed=42)
     start = time.perf_counter()
     leaky = NextPointPredictor(epochs=args.epochs, seed=args.seed, num_threads=1,
-                               validation_fraction=0.0, progress=False)
-    leaky.regressor_ = leaky._regressor().fit(X[tr], y[tr])
+                               validation_fraction=0.0, progress=False).fit(X[tr], y[tr])
     predicted = leaky.predict(X[te])
     out["leaky_window_split"] = {"mae_px": mae(y[te], predicted),
                                  "baseline_mae_px": last_point_baseline(X[te], y[te]),

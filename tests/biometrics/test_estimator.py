@@ -142,12 +142,45 @@ def test_init_from_starts_at_the_pretrained_encoder(closed_set, tmp_path):
     path = save_model(model, tmp_path / "pretrained.safetensors")
     # a learning rate of 0: training must leave the pre-trained weights exactly as they were
     tuned = small_model(init_from=path, epochs=1, lr=0.0).fit(data.subset(split.probe))
-    before, after = model.encoder_.state_dict(), tuned.encoder_.state_dict()
+    before, after = model.network_.state_dict(), tuned.network_.state_dict()
     learned = [k for k in before if not k.endswith(("running_mean", "running_var",
                                                     "num_batches_tracked"))]
     assert learned and all(torch.equal(before[k], after[k]) for k in learned)
     assert np.array_equal(tuned.x_mean_, model.x_mean_)  # the input scale it learned on
     scratch = small_model(epochs=1, lr=0.0).fit(data.subset(split.probe))
-    assert not torch.equal(scratch.encoder_.state_dict()[learned[0]], before[learned[0]])
+    assert not torch.equal(scratch.network_.state_dict()[learned[0]], before[learned[0]])
     with pytest.raises(InputError, match="cannot start from it"):
         small_model(init_from=path, embedding_dim=8).fit(data.subset(split.probe))
+
+
+def test_estimator_contract_clone_not_fitted_and_file_round_trip(tmp_path):
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    data = population().subset(list(range(8)))
+    model = small_model(epochs=1, init_from=None)
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    assert model.set_params(**model.get_params()) is model
+    with pytest.raises(NotFittedError):
+        model.transform(np.zeros((2, 100, 3)))
+    with pytest.raises(NotFittedError):
+        model.embed_recordings(data)
+    assert model.fit(data) is model
+    again = load_model(save_model(model, tmp_path / "bio.safetensors"))
+    assert np.array_equal(again.embed_recordings(data), model.embed_recordings(data))
+    with pytest.raises(NotFittedError):  # a clone of a fitted model is not fitted
+        clone(model).embed_recordings(data)
+
+
+def test_files_of_the_encoder_era_still_load():
+    # model files written before the TorchEstimator port stored the encoder as ``encoder_``
+    from gazelearn.biometrics import EyeMovementEmbedder
+
+    data = population().subset(list(range(4)))
+    model = small_model(epochs=1).fit(data)
+    state = model.__gazelearn_state__()
+    state["encoder_"] = state.pop("network_")
+    old = EyeMovementEmbedder(**model.get_params())
+    old.__gazelearn_restore__(state)
+    assert np.array_equal(old.embed_recordings(data), model.embed_recordings(data))

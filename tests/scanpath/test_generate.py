@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
 from typer.testing import CliRunner
 
 from gazelearn import Recording
@@ -137,7 +138,7 @@ def test_generator_needs_the_stimulus_size():
 
 
 def test_unfitted_and_bad_sample_arguments(generator):
-    with pytest.raises(InputError, match="not trained"):
+    with pytest.raises(NotFittedError, match="not trained"):
         ScanpathGenerator(extent=EXTENT).sample(2)
     with pytest.raises(InputError, match="n must be"):
         generator.sample(0)

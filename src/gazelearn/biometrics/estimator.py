@@ -1,9 +1,11 @@
 """``EyeMovementEmbedder``: windows of eye-movement velocity -> unit vectors that identify people.
 
 The estimator follows scikit-learn's contract (constructor arguments stored unchanged, learned
-state ending in ``_``), trains with gazelearn's one loop (:class:`gazelearn.nn.Trainer`) and is
-stored by :func:`gazelearn.learn.save_model` as safetensors + JSON (the encoder's weights, the
-standardisation, the window specification and the sampling rate).
+state ending in ``_``), trains through gazelearn's one fit skeleton
+(:class:`gazelearn.learn.torch_estimator.TorchEstimator`; no validation set: every window
+trains, the cosine schedule ends the run) and is stored by :func:`gazelearn.learn.save_model`
+as safetensors + JSON (the encoder's weights, the standardisation, the window specification
+and the sampling rate).
 
 * ``loss="triplet"``: triplet loss with batch semi-hard (or hard) mining on P x K batches
   (:mod:`gazelearn.biometrics.losses`, :class:`~gazelearn.nn.samplers.
@@ -36,7 +38,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from gazelearn.biometrics.data import WindowSpec, persons_of, velocity_windows
@@ -45,9 +46,9 @@ from gazelearn.biometrics.networks import EmbeddingNet, SoftmaxNet, encoder
 from gazelearn.errors import InputError
 from gazelearn.learn.data import standardization, training_summary
 from gazelearn.learn.registry import register_class
-from gazelearn.learn.serialize import network_state, restore_network_state
+from gazelearn.learn.serialize import restore_network_state
+from gazelearn.learn.torch_estimator import TorchEstimator, TrainingData
 from gazelearn.nn import callbacks as cb
-from gazelearn.nn.loop import Trainer, predict
 from gazelearn.nn.samplers import PersonBatchSampler
 from gazelearn.recording import Recording
 from gazelearn.windows import WindowSet
@@ -96,7 +97,7 @@ def mean_embeddings(window_embeddings: np.ndarray, owner: np.ndarray, n: int) ->
 
 
 @register_class
-class EyeMovementEmbedder(BaseEstimator):
+class EyeMovementEmbedder(TorchEstimator):
     """Embed windows of eye-movement velocity so that one person's windows lie close together.
 
     Parameters
@@ -128,6 +129,8 @@ class EyeMovementEmbedder(BaseEstimator):
         Velocity unit of the windows (``auto``: deg/s when the recordings have a screen).
     seed : int
         Initialisation, batches and dropout: same seed, same model on CPU.
+    device : str
+        ``auto`` (GPU when available), ``cpu`` or ``cuda:N``.
     num_threads : int, optional
         CPU threads of training and inference.
     progress : bool, optional
@@ -135,8 +138,20 @@ class EyeMovementEmbedder(BaseEstimator):
     init_from : str or Path, optional
         Model file of an embedder to start from (pre-training, e.g. on the simulator's
         synthetic people): its encoder weights and input standardisation are the starting
-        point, and the same architecture, window and embedding size are required.
+        point, and the same architecture, window and embedding size are required. Read by
+        ``fit``.
+
+    Attributes
+    ----------
+    network_ : torch.nn.Module
+        The trained encoder (windows -> embeddings before normalisation); the softmax
+        baseline's person classifier is dropped after training.
+    classes_ : array
+        The training persons.
     """
+
+    _training_defaults = {"optimizer": "adamw", "validation_fraction": 0.0}
+    _tuple_attributes = ("input_shape_",)
 
     def __init__(self, architecture: str = "conv1d", architecture_options: dict | None = None,
                  embedding_dim: int = 64, loss: str = "triplet", margin: float = 0.2,
@@ -145,8 +160,8 @@ class EyeMovementEmbedder(BaseEstimator):
                  lr: float = 1e-3, weight_decay: float = 1e-4, window_s: float = 1.0,
                  step_s: float = 0.5, max_lost: float = 0.5, clip: float = 1000.0,
                  log_scale: bool = True, velocity_unit: str = "auto", seed: int = 0,
-                 num_threads: int | None = None, progress: bool | None = None,
-                 init_from: str | Path | None = None) -> None:
+                 device: str = "auto", num_threads: int | None = None,
+                 progress: bool | None = None, init_from: str | Path | None = None) -> None:
         self.architecture = architecture
         self.architecture_options = architecture_options
         self.embedding_dim = embedding_dim
@@ -166,9 +181,10 @@ class EyeMovementEmbedder(BaseEstimator):
         self.log_scale = log_scale
         self.velocity_unit = velocity_unit
         self.seed = seed
+        self.device = device
         self.num_threads = num_threads
         self.progress = progress
-        self.init_from = None if init_from is None else str(init_from)
+        self.init_from = init_from
 
     # ------------------------------------------------------------------ windows
     def window_spec(self) -> WindowSpec:
@@ -178,7 +194,7 @@ class EyeMovementEmbedder(BaseEstimator):
     def windows(self, recordings: Sequence[Recording], persons: Sequence | None = None,
                 drop_lost: bool = True) -> WindowSet:
         """Cut recordings as this (fitted) model expects: its rate, velocity unit and windows."""
-        check_is_fitted(self, "encoder_")
+        check_is_fitted(self, "network_")
         recordings = list(recordings)
         if self.sampling_rate_ is None:
             raise InputError("this model was fitted on bare windows; pass windows, not recordings")
@@ -194,18 +210,14 @@ class EyeMovementEmbedder(BaseEstimator):
                                 sampling_rate=self.sampling_rate_, velocity_unit=unit,
                                 drop_lost=drop_lost)
 
-    # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Sequence | None = None) -> EyeMovementEmbedder:
-        """Learn the embedding from recordings or windows of known persons.
+    # ------------------------------------------------------------------ TorchEstimator hooks
+    def _training_data(self, X: Any, y: Any, groups: Any) -> TrainingData:
+        """Recordings or windows of known persons.
 
-        Parameters
-        ----------
-        X : Dataset, sequence of Recording, WindowSet or array (n, length, channels)
-            Recordings are cut into windows (see ``window_s``, ``step_s``); windows are used
-            as they are.
-        y : sequence, optional
-            The person of each recording (or window). For recordings the default is their
-            ``subject`` metadata; for a WindowSet its ``y``.
+        ``X``: a Dataset, a sequence of Recording (cut into windows, see ``window_s`` and
+        ``step_s``), a WindowSet or an array ``(n, length, channels)`` of windows. ``y``: the
+        person of each recording (default: their ``subject`` metadata) or window (default for a
+        WindowSet: its ``y``). ``groups`` is not used: the persons are the groups.
         """
         if self.loss not in LOSSES:
             raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
@@ -239,36 +251,48 @@ class EyeMovementEmbedder(BaseEstimator):
         if len(self.classes_) < 2:
             raise InputError("training needs windows of at least two persons")
         self.input_shape_ = tuple(int(s) for s in windows.shape[1:])
+        return TrainingData(torch.as_tensor(windows), torch.as_tensor(codes, dtype=torch.long),
+                            persons, training_summary(windows, persons, persons))
+
+    def _prepare_training(self, data: TrainingData, train: np.ndarray) -> TrainingData:
         start = self._starting_point()
+        self._start_weights = None if start is None else start.network_.state_dict()
         # a pre-trained encoder keeps the input scale it learned on
         self.x_mean_, self.x_scale_ = (start.x_mean_, start.x_scale_) if start is not None \
-            else standardization(windows)
-        inputs = torch.as_tensor(self._standardize(windows))
-        targets = torch.as_tensor(codes, dtype=torch.long)
-        with torch.random.fork_rng(devices=[]):  # the classifier head too: same seed, same net
-            torch.manual_seed(self.seed)
-            enc = encoder(self.architecture, self.input_shape_, self.embedding_dim,
-                          **(self.architecture_options or {}))
-            if start is not None:
-                enc.load_state_dict(start.encoder_.state_dict())
-            net: torch.nn.Module = EmbeddingNet(enc) if self.loss == "triplet" else \
-                SoftmaxNet(enc, len(self.classes_))
-        sampler = None
+            else standardization(data.inputs.numpy()[train])
+        data.inputs = torch.as_tensor(self._standardize(data.inputs.numpy()))
+        return data
+
+    def _encoder(self) -> torch.nn.Module:
+        return encoder(self.architecture, self.input_shape_, self.embedding_dim,
+                       **(self.architecture_options or {}))
+
+    def _build_network(self) -> torch.nn.Module:
+        """The training network: the encoder (from ``init_from`` when given), normalised for the
+        triplet loss or with a person classifier for the softmax baseline."""
+        enc = self._encoder()
+        weights = vars(self).pop("_start_weights", None)
+        if weights is not None:
+            enc.load_state_dict(weights)
+        return EmbeddingNet(enc) if self.loss == "triplet" else SoftmaxNet(enc, len(self.classes_))
+
+    def _loss(self, data: TrainingData, train: np.ndarray) -> Any:
         if self.loss == "triplet":
-            loss_fn: Any = TripletLoss(self.margin, self.mining)
-            sampler = PersonBatchSampler(codes, self.persons_per_batch, self.windows_per_person,
-                                         seed=self.seed)
-        else:
-            loss_fn = torch.nn.CrossEntropyLoss()
-        trainer = Trainer(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                          weight_decay=self.weight_decay, optimizer="adamw",
-                          callbacks=[cb.LRSchedule("cosine", monitor="loss")], seed=self.seed,
-                          device="cpu", num_threads=self.num_threads, progress=self.progress)
-        history = trainer.fit(net, loss_fn, (inputs, targets), batch_sampler=sampler)
-        self.encoder_ = enc.cpu().eval()
-        self.history_ = history.epochs
-        self.training_summary_ = training_summary(windows, persons, persons)
-        return self
+            return TripletLoss(self.margin, self.mining)
+        return torch.nn.CrossEntropyLoss()
+
+    def _batch_sampler(self, data: TrainingData, train: np.ndarray) -> Any:
+        if self.loss != "triplet":
+            return None
+        return PersonBatchSampler(data.targets.numpy()[train], self.persons_per_batch,
+                                  self.windows_per_person, seed=self.seed)
+
+    def _callbacks(self, monitor: str) -> list[cb.Callback]:
+        # no validation set and no best checkpoint: the last epoch of the cosine decay is the model
+        return [cb.LRSchedule("cosine", monitor="loss")]
+
+    def _after_fit(self, data: TrainingData) -> None:
+        self.network_ = self.network_.encoder  # the embedding; a softmax head is not needed
 
     def _starting_point(self) -> EyeMovementEmbedder | None:
         """The embedder named by ``init_from``, checked to fit this one, or None."""
@@ -301,20 +325,14 @@ class EyeMovementEmbedder(BaseEstimator):
         ``X`` is a WindowSet, an array of windows, or recordings (cut into windows first; the
         rows then follow the windows of :meth:`windows`).
         """
-        check_is_fitted(self, "encoder_")
+        check_is_fitted(self, "network_")
         if _is_recordings(X):
             X = self.windows(X)
         windows = np.asarray(X.X if isinstance(X, WindowSet) else X, dtype=np.float32)
         if windows.shape[1:] != self.input_shape_:
             raise InputError(f"the model takes windows of shape {self.input_shape_}, got "
                              f"{windows.shape[1:]}")
-        threads = torch.get_num_threads()
-        if self.num_threads:
-            torch.set_num_threads(int(self.num_threads))
-        try:
-            raw = predict(self.encoder_, self._standardize(windows), batch_size=512)
-        finally:
-            torch.set_num_threads(threads)
+        raw = self._network_outputs(torch.as_tensor(self._standardize(windows)), batch_size=512)
         return normalize_rows(raw.double().numpy())
 
     def embed_recordings(self, recordings: Sequence[Recording]) -> np.ndarray:
@@ -324,11 +342,9 @@ class EyeMovementEmbedder(BaseEstimator):
         return mean_embeddings(self.transform(ws), ws.recording, len(recordings))
 
     # ------------------------------------------------------------------ model files
-    def __gazelearn_state__(self) -> dict[str, Any]:
-        check_is_fitted(self, "encoder_")
-        return network_state(self, network="encoder_", exclude=("preprocessing_", "model_info_"))
-
     def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
-        restore_network_state(self, state, lambda: encoder(
-            self.architecture, self.input_shape_, self.embedding_dim,
-            **(self.architecture_options or {})), network="encoder_", tuples=("input_shape_",))
+        if "encoder_" in state:  # files written before the port to TorchEstimator
+            state["network_"] = state.pop("encoder_")
+        # the stored network is the encoder alone (see _after_fit), not the training network
+        restore_network_state(self, state, self._encoder, network="network_",
+                              tuples=self._tuple_attributes)

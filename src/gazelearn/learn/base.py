@@ -283,7 +283,8 @@ class NeuralClassifier(ClassifierMixin, NeuralEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each sample."""
-        return self.classes_[self._outputs(X).argmax(dim=1).numpy()]
+        best = self._outputs(X).argmax(dim=1).numpy()  # first: NotFittedError before classes_
+        return self.classes_[best]
 
 
 @register("neural", task="regression", description="a neural network regressor (any architecture)")

@@ -234,11 +234,17 @@ class TorchEstimator(BaseEstimator):
         return None if not directory else Path(directory) / f"{name}.safetensors"
 
     # ------------------------------------------------------------------ prediction
-    def _network_outputs(self, inputs: Any, batch_size: int = 256) -> torch.Tensor:
-        """The fitted network's outputs for prepared ``inputs``, in batches, on the CPU."""
+    def _network_outputs(self, inputs: Any, batch_size: int = 256,
+                         network: torch.nn.Module | None = None) -> torch.Tensor:
+        """The fitted network's outputs for prepared ``inputs``, in batches, on the CPU.
+
+        ``inputs`` is a tensor or a tuple of tensors (several network inputs); ``network`` is a
+        module wrapping ``network_`` when prediction needs more than the network itself.
+        """
         check_is_fitted(self, "network_")
         with torch_threads(self._option("num_threads")):
-            return predict(self.network_, inputs, batch_size=batch_size, device="cpu")
+            return predict(self.network_ if network is None else network, inputs,
+                           batch_size=batch_size, device="cpu")
 
     # ------------------------------------------------------------------ model files
     def __sklearn_is_fitted__(self) -> bool:
@@ -246,7 +252,8 @@ class TorchEstimator(BaseEstimator):
 
     def __gazelearn_state__(self) -> dict[str, Any]:
         check_is_fitted(self, "network_")
-        return network_state(self, network="network_")
+        # what load_model attaches is not learned state: a re-saved model must not nest it
+        return network_state(self, network="network_", exclude=("preprocessing_", "model_info_"))
 
     def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
         if "network_" not in state and "model_" in state:  # files written before the rename

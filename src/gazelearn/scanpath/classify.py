@@ -361,7 +361,7 @@ class ScanpathClassifier(ClassifierMixin, BaseEstimator):
         self.n_windows_ = len(windows)
         y, g = labels[windows.recording], groups[windows.recording]
         if kind == "multi":
-            self.model_.fit(windows.X, self._maps(recordings), windows.recording, y, groups=g)
+            self.model_.fit((windows.X, self._maps(recordings), windows.recording), y, groups=g)
             return self
         X = windows.X
         if self.model in ("knn", "svm"):  # distances need channels on one scale
@@ -382,8 +382,8 @@ class ScanpathClassifier(ClassifierMixin, BaseEstimator):
             raise InputError(f"windows have channels {windows.channels}, the model "
                              f"{tuple(self.channels_)}")
         if self.kind_ == "multi":
-            proba = self.model_.predict_proba(windows.X, self._maps(recordings),
-                                              windows.recording)
+            proba = self.model_.predict_proba((windows.X, self._maps(recordings),
+                                               windows.recording))
         else:
             X = windows.X
             if hasattr(self, "x_mean_"):

@@ -11,10 +11,11 @@ is drawn from the training gaps, and :func:`gazelearn.scanpath.fixseq.render_fix
 sequence into gaze samples at the training sampling rate with the training data's fixation
 jitter. Fixations come from I-DT in stimulus pixels (:mod:`gazelearn.scanpath.fixseq`).
 
-Training runs through gazelearn's one loop (:class:`gazelearn.nn.Trainer`) with the mixture
-negative log-likelihood (:func:`mixture_nll`), a validation set of whole recordings, the best
-checkpoint and early stopping. Model files (:func:`gazelearn.learn.save_model`) store the
-network, the stimulus size and path, the sampling rate, and the empirical gaps and lengths.
+Training runs through gazelearn's one fit skeleton
+(:class:`gazelearn.learn.torch_estimator.TorchEstimator`) with the mixture negative
+log-likelihood (:func:`mixture_nll`), a validation set of whole recordings, the best checkpoint
+and early stopping. Model files (:func:`gazelearn.learn.save_model`) store the network, the
+stimulus size and path, the sampling rate, and the empirical gaps and lengths.
 
 Examples
 --------
@@ -39,11 +40,12 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from gazelearn.errors import InputError
 from gazelearn.learn.registry import register_class
-from gazelearn.learn.serialize import network_state, restore_network_state
+from gazelearn.learn.torch_estimator import TorchEstimator, TrainingData
 from gazelearn.recording import Metadata, Recording
 from gazelearn.scanpath.fixseq import (
     DEFAULT_DISPERSION_PX,
@@ -57,6 +59,8 @@ from gazelearn.scanpath.fixseq import (
 DIMS = 3
 _LOG_2PI = math.log(2.0 * math.pi)
 _MAX_GAPS = 2000
+#: Fewer training recordings with fixations than this: no validation set (too few to spare).
+_MIN_FOR_VALIDATION = 5
 
 
 def mixture_nll(logits: torch.Tensor, mu: torch.Tensor, log_sigma: torch.Tensor,
@@ -101,23 +105,29 @@ class MixtureDensityLSTM(nn.Module):
 
     def split(self, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Logits ``(..., K)``, means and log sigmas ``(..., K, DIMS)`` (sigma >= e^-7)."""
-        k = self.components
-        logits = params[..., :k]
-        rest = params[..., k:].reshape(*params.shape[:-1], k, 2 * DIMS)
-        return logits, rest[..., :DIMS], rest[..., DIMS:].clamp(-7.0, 5.0)
+        return split_mixture(params, self.components)
 
 
-def _sequence_loss(model: MixtureDensityLSTM):
+def split_mixture(params: torch.Tensor, components: int
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mixture parameters ``(..., K * (1 + 2 * DIMS))`` -> logits, means, log sigmas."""
+    k = components
+    logits = params[..., :k]
+    rest = params[..., k:].reshape(*params.shape[:-1], k, 2 * DIMS)
+    return logits, rest[..., :DIMS], rest[..., DIMS:].clamp(-7.0, 5.0)
+
+
+def _sequence_loss(components: int):
     def loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         mask = targets[..., DIMS]
-        nll = mixture_nll(*model.split(outputs), targets[..., :DIMS])
+        nll = mixture_nll(*split_mixture(outputs, components), targets[..., :DIMS])
         return (nll * mask).sum() / mask.sum().clamp(min=1.0)
 
     return loss
 
 
 @register_class
-class ScanpathGenerator:
+class ScanpathGenerator(TorchEstimator):
     """Fixation-level mixture-density LSTM that samples new scanpaths on one stimulus.
 
     Parameters
@@ -131,14 +141,21 @@ class ScanpathGenerator:
     epochs, batch_size, lr, patience : training options (patience: early stopping on the
         validation NLL; None trains all epochs).
     validation_fraction : float
-        Share of training recordings held out for the best checkpoint (0: none).
+        Share of training recordings held out for the best checkpoint (0: none; none either
+        with fewer than 5 recordings with fixations).
     dispersion_px, min_fixation_s : float
         I-DT in pixels that finds the training fixations.
     max_fixations : int
         Longest fixation sequence used per recording in training.
     seed : int
+    device : str
+        ``auto`` (GPU when available), ``cpu`` or ``cuda:N``.
     num_threads : int, optional
+    progress : bool, optional
     """
+
+    _training_defaults = {"grad_clip": 1.0}
+    _tuple_attributes = ("extent_",)
 
     def __init__(self, extent: Sequence[float] | None = None, stimulus: str | None = None,
                  hidden: int = 64, components: int = 5, layers: int = 1, epochs: int = 200,
@@ -146,7 +163,7 @@ class ScanpathGenerator:
                  validation_fraction: float = 0.2,
                  dispersion_px: float = DEFAULT_DISPERSION_PX,
                  min_fixation_s: float = DEFAULT_MIN_FIXATION_S, max_fixations: int = 60,
-                 seed: int = 0, num_threads: int | None = None,
+                 seed: int = 0, device: str = "auto", num_threads: int | None = None,
                  progress: bool | None = None) -> None:
         self.extent = extent
         self.stimulus = stimulus
@@ -162,18 +179,9 @@ class ScanpathGenerator:
         self.min_fixation_s = min_fixation_s
         self.max_fixations = max_fixations
         self.seed = seed
+        self.device = device
         self.num_threads = num_threads
         self.progress = progress
-
-    def get_params(self, deep: bool = False) -> dict[str, Any]:
-        """Constructor parameters (scikit-learn's contract; stored in model files)."""
-        names = ("extent", "stimulus", "hidden", "components", "layers", "epochs", "batch_size",
-                 "lr", "patience", "validation_fraction", "dispersion_px", "min_fixation_s",
-                 "max_fixations", "seed", "num_threads", "progress")
-        return {name: getattr(self, name) for name in names}
-
-    def _network(self) -> MixtureDensityLSTM:
-        return MixtureDensityLSTM(self.hidden, self.components, self.layers)
 
     def _resolve_extent(self, recordings: Sequence[Recording]) -> tuple[float, float]:
         if self.extent is not None:
@@ -190,8 +198,9 @@ class ScanpathGenerator:
         screens = {(r.screen.width_px, r.screen.height_px) for r in recordings if r.screen}
         if len(screens) == 1:
             return check_extent(screens.pop())
-        raise InputError("the stimulus size is unknown: give the stimulus image (--stimulus) "
-                         "or its size (extent=(width_px, height_px), --extent W H)")
+        raise InputError("the stimulus size is unknown: give the stimulus image (stimulus=PATH) "
+                         "or its size (extent=(width_px, height_px))",
+                         params=("stimulus", "extent"))
 
     def _tokens(self, x, y, duration) -> np.ndarray:
         width, height = self.extent_
@@ -199,18 +208,19 @@ class ScanpathGenerator:
             self.log_duration_scale_
         return np.column_stack([np.asarray(x) / width, np.asarray(y) / height, log_d])
 
-    # ------------------------------------------------------------------ training
-    def fit(self, recordings: Sequence[Recording]) -> ScanpathGenerator:
-        """Learn the fixation sequences of ``recordings`` (all of one stimulus)."""
-        from gazelearn.nn import BestCheckpoint, EarlyStopping, Trainer
-        from gazelearn.splits import train_test_by_group
-
-        recordings = list(recordings)
+    # ------------------------------------------------------------------ TorchEstimator hooks
+    def _training_data(self, X: Any, y: Any, groups: Any) -> TrainingData:
+        """``X``: recordings of one stimulus (``y`` unused); ``groups``: one per recording
+        (default: each recording its own group), whole groups form the validation set."""
+        recordings = list(X)
         if not recordings:
             raise InputError("no training recordings")
+        if groups is not None and len(groups) != len(recordings):
+            raise InputError(f"groups has {len(groups)} values for {len(recordings)} recordings")
         self.extent_ = self._resolve_extent(recordings)
-        sequences = [s for s in fixation_sequences(recordings, self.dispersion_px,
-                                                   self.min_fixation_s) if len(s)]
+        found = fixation_sequences(recordings, self.dispersion_px, self.min_fixation_s)
+        kept = [i for i, s in enumerate(found) if len(s)]
+        sequences = [found[i] for i in kept]
         if len(sequences) < 2:
             raise InputError(f"only {len(sequences)} recording(s) have fixations (I-DT, "
                              f"{self.dispersion_px} px): need at least 2 to learn scanpaths")
@@ -238,32 +248,22 @@ class ScanpathGenerator:
             Y[i, :len(tokens), :DIMS] = tokens
             Y[i, :len(tokens), DIMS] = 1.0
             X[i, 1:len(tokens), :DIMS] = tokens[:-1]
-        groups = np.arange(len(sequences))
-        if self.validation_fraction and len(sequences) >= 5:
-            train, val = train_test_by_group(groups, test_size=self.validation_fraction,
-                                             seed=self.seed)
-        else:
-            train, val = groups, np.array([], dtype=np.int64)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            network = self._network()
-        monitor = "val_loss" if len(val) else "loss"
-        callbacks = [BestCheckpoint(monitor)]
-        if self.patience:
-            callbacks.append(EarlyStopping(monitor, patience=self.patience))
-        trainer = Trainer(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                          seed=self.seed, device="cpu", num_threads=self.num_threads,
-                          grad_clip=1.0, progress=self.progress, callbacks=callbacks)
-        history = trainer.fit(network, _sequence_loss(network), (X[train], Y[train]),
-                              val=(X[val], Y[val]) if len(val) else None)
-        self.network_ = network.eval()
-        self.history_ = history.epochs
-        self.best_epoch_ = history.best_epoch
-        self.training_summary_ = {
-            "recordings": len(recordings), "recordings_with_fixations": len(sequences),
-            "fixations": int(len(durations)), "validation_recordings": int(len(val)),
-            "best_epoch": history.best_epoch}
-        return self
+        sequence_groups = None
+        if len(sequences) >= _MIN_FOR_VALIDATION:
+            sequence_groups = np.asarray(kept) if groups is None else np.asarray(groups)[kept]
+        return TrainingData(torch.as_tensor(X), torch.as_tensor(Y), sequence_groups,
+                            {"recordings": len(recordings),
+                             "recordings_with_fixations": len(sequences),
+                             "fixations": int(len(durations))})
+
+    def _build_network(self) -> MixtureDensityLSTM:
+        return MixtureDensityLSTM(self.hidden, self.components, self.layers)
+
+    def _loss(self, data: TrainingData, train: np.ndarray) -> Any:
+        return _sequence_loss(self.components)
+
+    def _after_fit(self, data: TrainingData) -> None:
+        self.training_summary_["validation_recordings"] = self.n_validation_
 
     def nll(self, recordings: Sequence[Recording]) -> float:
         """Mean negative log-likelihood per fixation of ``recordings`` (lower is better)."""
@@ -287,8 +287,8 @@ class ScanpathGenerator:
 
     # ------------------------------------------------------------------ sampling
     def _check_fitted(self) -> None:
-        if not hasattr(self, "network_"):
-            raise InputError("the scanpath generator is not trained: call fit or load a model")
+        check_is_fitted(self, msg="the scanpath generator is not trained: call fit or load a "
+                                  "model")
 
     def sample(self, n: int = 10, length: int | None = None, seed: int = 0
                ) -> list[Recording]:
@@ -365,12 +365,3 @@ class ScanpathGenerator:
             d[-1] = max(d[-1], need.max() + 1.0)
             out.append((x, y, d, g[:-1]))
         return out
-
-    # ------------------------------------------------------------------ model files
-    def __gazelearn_state__(self) -> dict[str, Any]:
-        self._check_fitted()
-        return network_state(self, network="network_")
-
-    def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
-        state["extent_"] = tuple(float(v) for v in state["extent_"])
-        restore_network_state(self, state, self._network, network="network_")

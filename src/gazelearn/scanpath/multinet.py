@@ -2,13 +2,15 @@
 
 Each training sample is one window of gaze velocities ``(length, channels)`` paired with the
 heat map ``(1, height, width)`` of the recording the window comes from (the functional-API
-"multi-input" model of the tutorial's lectures). The window branch is gazelearn's ``conv1d``
+"multi-input" model of the tutorial's lectures). ``X`` is the triple ``(windows, maps, owner)``:
+``maps`` holds one heat map per recording and ``owner[i]`` is the row of ``maps`` for window
+``i``, so a map is never copied per window. The window branch is gazelearn's ``conv1d``
 factory, the map branch its ``conv2d`` factory, each ending in an embedding instead of class
 scores; the two embeddings are concatenated and a linear head gives the class scores.
 
-:class:`MultiInputClassifier` trains it with the one training loop
-(:class:`gazelearn.nn.loop.Trainer`, custom ``forward`` as in :mod:`gazelearn.appearance`), holds
-out whole groups for validation (best checkpoint, early stopping) and is stored by
+:class:`MultiInputClassifier` trains it through gazelearn's one fit skeleton
+(:class:`gazelearn.learn.torch_estimator.TorchEstimator`: whole groups held out for
+validation, best checkpoint, early stopping) and is stored by
 :func:`gazelearn.learn.save_model` like every estimator (safetensors + JSON, no pickle).
 
 Examples
@@ -20,29 +22,29 @@ Examples
 >>> owner = np.repeat(np.arange(8), 5)                 # the recording of each window
 >>> y = owner % 2
 >>> clf = MultiInputClassifier(epochs=2, num_threads=1, progress=False)
->>> clf.fit(windows, maps, owner, y, groups=owner).predict_proba(windows, maps, owner).shape
+>>> X = (windows, maps, owner)
+>>> clf.fit(X, y, groups=owner).predict_proba(X).shape
 (40, 2)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
-from torch.utils.data import Dataset
 
 from gazelearn.errors import InputError
-from gazelearn.learn.data import standardization, training_summary, validation_split
+from gazelearn.learn.data import class_weights, standardization, training_summary
 from gazelearn.learn.registry import register_class
-from gazelearn.learn.serialize import network_state, restore_network_state
-from gazelearn.nn import callbacks as cb
+from gazelearn.learn.torch_estimator import TorchEstimator, TrainingData
 from gazelearn.nn.architectures import conv1d, conv2d
-from gazelearn.nn.loop import Trainer, accuracy
+from gazelearn.nn.loop import accuracy
 
 __all__ = ["MultiInputClassifier", "MultiInputNet"]
 
@@ -79,31 +81,32 @@ class MultiInputNet(nn.Module):
         return self.head(torch.cat([self.windows(windows), self.maps(maps)], dim=1))
 
 
-class _Paired(Dataset):
-    """``(window, map of its recording, target)`` without copying a map per window."""
+class _WithMaps(nn.Module):
+    """``net(windows, maps[owner])`` from ``(windows, owner)``: the maps stay one per recording."""
 
-    def __init__(self, windows: torch.Tensor, maps: torch.Tensor, owner: np.ndarray,
-                 targets: torch.Tensor, rows: np.ndarray) -> None:
-        self.windows, self.maps, self.targets = windows, maps, targets
-        self.owner = torch.as_tensor(owner, dtype=torch.long)
-        self.rows = rows
+    def __init__(self, net: nn.Module, maps: torch.Tensor) -> None:
+        super().__init__()
+        self.net = net
+        self.register_buffer("maps", maps)
 
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        row = int(self.rows[i])
-        return self.windows[row], self.maps[self.owner[row]], self.targets[row]
+    def forward(self, windows: torch.Tensor, owner: torch.Tensor) -> torch.Tensor:
+        return self.net(windows, self.maps[owner])
 
 
-def _forward(model: nn.Module, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    windows, maps, targets = batch
-    return model(windows, maps), targets
+@dataclass
+class _PairedData(TrainingData):
+    """Training data whose inputs are ``(windows, owner)``, with the maps they point into."""
+
+    maps: Any = None
 
 
 @register_class
-class MultiInputClassifier(ClassifierMixin, BaseEstimator):
+class MultiInputClassifier(ClassifierMixin, TorchEstimator):
     """Classify windows with their recording's heat map as a second input.
+
+    ``X`` (in ``fit``, ``predict`` and ``predict_proba``) is ``(windows, maps, owner)``:
+    windows ``(n, length, channels)``, one heat map per recording ``(m, 1, height, width)`` and
+    ``owner`` ``(n,)``, the row of ``maps`` for each window.
 
     Parameters
     ----------
@@ -111,26 +114,32 @@ class MultiInputClassifier(ClassifierMixin, BaseEstimator):
         See :class:`MultiInputNet`.
     epochs, batch_size, lr, weight_decay : int, int, float, float
         Training (Adam).
-    class_weight : None or "balanced"
-        Weigh classes inversely to their share of the training windows.
+    class_weight : None, "balanced", "sqrt" or dict
+        Weigh classes in the loss (see :func:`gazelearn.learn.data.class_weights`; "balanced":
+        inversely to their share of the training windows).
     validation_fraction : float
         Share of groups held out for validation (best checkpoint, early stopping).
     patience : int, optional
         Early-stopping patience in epochs.
     seed : int
         Seeds initialisation, shuffling and dropout.
+    device : str
+        ``auto`` (GPU when available), ``cpu`` or ``cuda:N``.
     num_threads : int, optional
         CPU threads.
     progress : bool, optional
         Progress bar.
     """
 
+    _tuple_attributes = ("window_shape_", "map_shape_")
+
     def __init__(self, window_filters: Sequence[int] = (32, 32),
                  map_filters: Sequence[int] = (16, 32), embedding: int = 32,
                  dropout: float = 0.2, epochs: int = 30, batch_size: int = 32, lr: float = 1e-3,
-                 weight_decay: float = 0.0, class_weight: str | None = "balanced",
+                 weight_decay: float = 0.0, class_weight: str | dict | None = "balanced",
                  validation_fraction: float = 0.2, patience: int | None = 10, seed: int = 0,
-                 num_threads: int | None = None, progress: bool | None = None) -> None:
+                 device: str = "auto", num_threads: int | None = None,
+                 progress: bool | None = None) -> None:
         self.window_filters = window_filters
         self.map_filters = map_filters
         self.embedding = embedding
@@ -143,125 +152,100 @@ class MultiInputClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.seed = seed
+        self.device = device
         self.num_threads = num_threads
         self.progress = progress
 
-    def _net(self) -> MultiInputNet:
-        return MultiInputNet(self.window_shape_[1], self.map_shape_[0], len(self.classes_),
-                             self.window_filters, self.map_filters, self.embedding, self.dropout)
-
-    def _inputs(self, windows: Any, maps: Any, owner: Any) -> tuple[torch.Tensor, torch.Tensor,
-                                                                     np.ndarray]:
-        windows = np.asarray(windows, dtype=np.float32)
-        maps = np.asarray(maps, dtype=np.float32)
-        owner = np.asarray(owner, dtype=np.int64)
+    def _inputs(self, X: Any, fitting: bool = False) -> tuple[np.ndarray, np.ndarray,
+                                                              np.ndarray]:
+        if not isinstance(X, tuple | list) or len(X) != 3:
+            raise InputError("X must be the triple (windows, maps, owner)")
+        windows = np.asarray(X[0], dtype=np.float32)
+        maps = np.asarray(X[1], dtype=np.float32)
+        owner = np.asarray(X[2], dtype=np.int64)
         if windows.ndim != 3 or maps.ndim != 4:
             raise InputError(f"windows must be (n, length, channels) and maps (m, 1, h, w); got "
                              f"{windows.shape} and {maps.shape}")
         if len(owner) != len(windows) or (len(owner) and (owner.min() < 0
                                                           or owner.max() >= len(maps))):
             raise InputError("owner must give, for every window, the row of its map")
-        if hasattr(self, "window_shape_") and (windows.shape[1:] != self.window_shape_
+        if not fitting and (windows.shape[1:] != self.window_shape_
                                                or maps.shape[1:] != self.map_shape_):
             raise InputError(f"the model was trained on windows {self.window_shape_} and maps "
                              f"{self.map_shape_}; got {windows.shape[1:]} and {maps.shape[1:]}")
         return windows, maps, owner
 
-    def fit(self, windows: Any, maps: Any, owner: Any, y: Any,
-            groups: Any = None) -> MultiInputClassifier:
-        """Train on windows, the maps of their recordings (``maps[owner[i]]``) and targets.
-
-        Parameters
-        ----------
-        windows : array (n, length, channels)
-        maps : array (m, 1, height, width)
-            One heat map per recording.
-        owner : array of int (n,)
-            Row of ``maps`` for each window.
-        y : array (n,)
-            Class of each window.
-        groups : array (n,), optional
-            Group (participant, recording) of each window; whole groups form the validation set.
-        """
-        windows, maps, owner = self._inputs(windows, maps, owner)
+    # ------------------------------------------------------------------ TorchEstimator hooks
+    def _training_data(self, X: Any, y: Any, groups: Any) -> TrainingData:
+        """``X = (windows, maps, owner)``, ``y`` the class of each window, ``groups`` the group
+        (participant, recording) of each window: whole groups form the validation set."""
+        windows, maps, owner = self._inputs(X, fitting=True)
+        if y is None:
+            raise InputError("fit needs the class of every window (y)")
         y = np.asarray(y)
         if len(y) != len(windows):
             raise InputError(f"{len(windows)} windows but {len(y)} targets")
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise InputError("the training data has fewer than two classes")
-        train, val = validation_split(len(windows), groups, self.validation_fraction, None,
-                                      self.seed)
         self.window_shape_ = tuple(int(s) for s in windows.shape[1:])
         self.map_shape_ = tuple(int(s) for s in maps.shape[1:])
-        self.window_mean_, self.window_scale_ = standardization(windows[train])
-        self.map_mean_, self.map_scale_ = standardization(maps[np.unique(owner[train])])
-        w, m = self._prepared(windows, maps)
-        targets = torch.as_tensor(codes, dtype=torch.long)
-        weight = None
-        if self.class_weight == "balanced":
-            counts = np.bincount(codes[train], minlength=len(self.classes_)).astype(float)
-            weight = torch.as_tensor(len(train) / (len(self.classes_) * np.maximum(counts, 1)),
-                                     dtype=torch.float32)
-        elif self.class_weight is not None:
-            raise InputError(f"class_weight must be None or 'balanced', got "
-                             f"{self.class_weight!r}")
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            net = self._net()
-        monitor = "val_loss" if len(val) else "loss"
-        callbacks: list[cb.Callback] = [cb.BestCheckpoint(monitor)]
-        if self.patience:
-            callbacks.append(cb.EarlyStopping(monitor, patience=self.patience))
-        trainer = Trainer(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                          weight_decay=self.weight_decay, callbacks=callbacks, seed=self.seed,
-                          device="cpu", num_threads=self.num_threads, progress=self.progress,
-                          forward=_forward)
-        history = trainer.fit(net, nn.CrossEntropyLoss(weight=weight),
-                              _Paired(w, m, owner, targets, train),
-                              val=_Paired(w, m, owner, targets, val) if len(val) else None,
-                              metrics={"accuracy": accuracy})
-        self.model_ = net.eval()
-        self.history_ = history.epochs
-        self.best_epoch_ = history.best_epoch
-        self.n_validation_ = int(len(val))
-        self.training_summary_ = training_summary(windows, y, groups)
-        return self
+        return _PairedData((torch.as_tensor(windows), torch.as_tensor(owner)),
+                           torch.as_tensor(codes, dtype=torch.long), groups,
+                           training_summary(windows, y, groups), maps=maps)
 
+    def _prepare_training(self, data: TrainingData, train: np.ndarray) -> TrainingData:
+        windows, owner = (part.numpy() for part in data.inputs)
+        self.window_mean_, self.window_scale_ = standardization(windows[train])
+        self.map_mean_, self.map_scale_ = standardization(data.maps[np.unique(owner[train])])
+        w, data.maps = self._prepared(windows, data.maps)
+        data.inputs = (w, data.inputs[1])
+        return data
+
+    def _build_network(self) -> MultiInputNet:
+        return MultiInputNet(self.window_shape_[1], self.map_shape_[0], len(self.classes_),
+                             self.window_filters, self.map_filters, self.embedding, self.dropout)
+
+    def _loss(self, data: TrainingData, train: np.ndarray) -> Any:
+        weights = class_weights(data.targets.numpy()[train], len(self.classes_),
+                                self.class_weight, self.classes_.tolist())
+        return nn.CrossEntropyLoss(
+            weight=None if weights is None else torch.as_tensor(weights, dtype=torch.float32))
+
+    def _metrics(self, data: TrainingData) -> dict[str, Any]:
+        return {"accuracy": accuracy}
+
+    def _forward(self, data: TrainingData) -> Any:
+        maps = {"cpu": data.maps}  # one copy of the maps per device, made on first use
+
+        def forward(model: nn.Module, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
+            windows, owner, targets = batch
+            key = str(windows.device)
+            if key not in maps:
+                maps[key] = data.maps.to(windows.device)
+            return model(windows, maps[key][owner]), targets
+
+        return forward
+
+    # ------------------------------------------------------------------ prediction
     def _prepared(self, windows: np.ndarray, maps: np.ndarray) -> tuple[torch.Tensor,
                                                                           torch.Tensor]:
         w = np.nan_to_num((windows - self.window_mean_[None]) / self.window_scale_[None])
         m = np.nan_to_num((maps - self.map_mean_[None]) / self.map_scale_[None])
         return torch.as_tensor(w, dtype=torch.float32), torch.as_tensor(m, dtype=torch.float32)
 
-    def predict_proba(self, windows: Any, maps: Any, owner: Any) -> np.ndarray:
+    def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of every window, ``(n, n_classes)`` in the order of ``classes_``."""
-        check_is_fitted(self, "model_")
-        windows, maps, owner = self._inputs(windows, maps, owner)
+        check_is_fitted(self, "network_")
+        windows, maps, owner = self._inputs(X)
+        if len(windows) == 0:
+            return np.zeros((0, len(self.classes_)))
         w, m = self._prepared(windows, maps)
-        threads = torch.get_num_threads()
-        if self.num_threads:
-            torch.set_num_threads(int(self.num_threads))
-        try:
-            self.model_.eval()
-            parts = []
-            with torch.no_grad():
-                for start in range(0, len(w), 256):
-                    rows = torch.as_tensor(owner[start:start + 256])
-                    parts.append(torch.softmax(self.model_(w[start:start + 256], m[rows])
-                                               .double(), dim=1))
-        finally:
-            torch.set_num_threads(threads)
-        return torch.cat(parts).numpy() if parts else np.zeros((0, len(self.classes_)))
+        scores = self._network_outputs((w, torch.as_tensor(owner)),
+                                       network=_WithMaps(self.network_, m))
+        return torch.softmax(scores.double(), dim=1).numpy()
 
-    def predict(self, windows: Any, maps: Any, owner: Any) -> np.ndarray:
+    def predict(self, X: Any) -> np.ndarray:
         """The most probable class of every window."""
-        return self.classes_[self.predict_proba(windows, maps, owner).argmax(axis=1)]
-
-    # ------------------------------------------------------------------ model files
-    def __gazelearn_state__(self) -> dict[str, Any]:
-        check_is_fitted(self, "model_")
-        return network_state(self)
-
-    def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
-        restore_network_state(self, state, self._net, tuples=("window_shape_", "map_shape_"))
+        best = self.predict_proba(X).argmax(axis=1)  # first: NotFittedError before classes_
+        return self.classes_[best]

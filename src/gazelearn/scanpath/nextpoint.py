@@ -5,8 +5,8 @@ windows of 20 consecutive samples, trains a two-layer LSTM to predict the 21st s
 the mean absolute error in pixels (about 57-64 px after 30 epochs, on a *random* split of windows,
 so windows of one recording sat on both sides). Here the split is by recording: windows of one
 recording are only ever on one side (``groups`` are recordings), and the network is trained by
-gazelearn's one training loop (:class:`gazelearn.learn.NeuralRegressor` ->
-:class:`gazelearn.nn.Trainer`).
+gazelearn's one fit skeleton (:class:`NextPointPredictor` is a
+:class:`gazelearn.learn.NeuralRegressor` with the tutorial's LSTM).
 
 At 50-60 Hz consecutive samples are close, so the trivial "the next point is the last point"
 (:func:`last_point_baseline`) is hard to beat; every MAE reported by gazelearn sits next to it.
@@ -31,8 +31,11 @@ from typing import Any
 import numpy as np
 
 from gazelearn.errors import InputError
+from gazelearn.learn.base import NeuralRegressor
 from gazelearn.learn.registry import register_class
+from gazelearn.learn.torch_estimator import TrainingData
 from gazelearn.metrics import mae
+from gazelearn.nn.architectures import build
 from gazelearn.recording import Recording
 from gazelearn.windows import sliding_windows
 
@@ -82,9 +85,17 @@ def last_point_baseline(X: np.ndarray, y: np.ndarray) -> float:
     return mae(y, X[:, -1, :])
 
 
+def _is_recordings(X: Any) -> bool:
+    return isinstance(X, list | tuple) and len(X) > 0 and isinstance(X[0], Recording)
+
+
 @register_class
-class NextPointPredictor:
+class NextPointPredictor(NeuralRegressor):
     """LSTM next-gaze-point regressor on windows of recordings (the tutorial's model).
+
+    A :class:`~gazelearn.learn.NeuralRegressor` whose network is the ``lstm`` architecture and
+    whose ``fit`` also takes recordings (cut by :func:`point_sequences`); inputs and targets are
+    standardised, the best checkpoint is the epoch of the lowest validation MAE.
 
     Parameters
     ----------
@@ -99,8 +110,11 @@ class NextPointPredictor:
     validation_fraction : float
         Share of training *recordings* held out for the best checkpoint.
     seed : int
+    device : str
+        ``auto`` (GPU when available), ``cpu`` or ``cuda:N``.
     num_threads : int, optional
         CPU threads (1 when other work shares the machine).
+    progress : bool, optional
 
     Examples
     --------
@@ -115,9 +129,14 @@ class NextPointPredictor:
     ((75, 2), True)
     """
 
+    # the tutorial's fixed choices, not parameters: standardised data, plain shuffled batches
+    standardize = True
+    batch_sampler = None
+    _training_defaults = {"monitor": "val_mae"}
+
     def __init__(self, length: int = 20, architecture_options: dict | None = None,
                  epochs: int = 30, batch_size: int = 128, lr: float = 1e-3, loss: str = "l1",
-                 validation_fraction: float = 0.2, seed: int = 0,
+                 validation_fraction: float = 0.2, seed: int = 0, device: str = "auto",
                  num_threads: int | None = None, progress: bool | None = None) -> None:
         self.length = length
         self.architecture_options = architecture_options
@@ -127,48 +146,38 @@ class NextPointPredictor:
         self.loss = loss
         self.validation_fraction = validation_fraction
         self.seed = seed
+        self.device = device
         self.num_threads = num_threads
         self.progress = progress
 
-    def get_params(self, deep: bool = False) -> dict[str, Any]:
-        """Constructor parameters (scikit-learn's contract; stored in model files)."""
-        names = ("length", "architecture_options", "epochs", "batch_size", "lr", "loss",
-                 "validation_fraction", "seed", "num_threads", "progress")
-        return {name: getattr(self, name) for name in names}
+    def _training_data(self, X: Any, y: Any, groups: Any) -> TrainingData:
+        """Recordings (cut into windows; groups: the recordings), or windows ``(n, length, 2)``
+        with the next points ``y`` ``(n, 2)``."""
+        if _is_recordings(X):
+            X, y, groups = point_sequences(list(X), self.length)
+        data = super()._training_data(X, y, groups)
+        data.summary.update(windows=int(len(X)), **(
+            {} if groups is None else {"recordings": int(len(np.unique(groups)))}))
+        return data
 
-    def _regressor(self):
-        from gazelearn.learn.base import NeuralRegressor
+    def _build_network(self) -> Any:
+        return build("lstm", self.input_shape_, self.n_outputs_,
+                     **dict(self.architecture_options or TUTORIAL_LSTM))
 
-        return NeuralRegressor(
-            "lstm", dict(self.architecture_options or TUTORIAL_LSTM), epochs=self.epochs,
-            batch_size=self.batch_size, lr=self.lr, loss=self.loss,
-            validation_fraction=self.validation_fraction, monitor="val_mae", seed=self.seed,
-            device="cpu", num_threads=self.num_threads, progress=self.progress)
-
-    def fit(self, recordings: Sequence[Recording]) -> NextPointPredictor:
-        """Train on every window of ``recordings`` (validation: whole recordings)."""
-        X, y, groups = point_sequences(list(recordings), self.length)
-        self.regressor_ = self._regressor().fit(X, y, groups=groups)
-        self.history_ = self.regressor_.history_
-        self.training_summary_ = {"recordings": int(len(np.unique(groups))),
-                                  "windows": int(len(X))}
-        return self
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: Any) -> np.ndarray:
         """Next point (px) of windows ``(n, length, 2)``."""
-        if not hasattr(self, "regressor_"):
-            raise InputError("the next-point model is not trained: call fit first")
-        return self.regressor_.predict(np.asarray(X, dtype=np.float32))
+        return super().predict(np.asarray(X, dtype=np.float32))
 
     def predict_next(self, recording: Recording) -> np.ndarray:
         """Predicted next point after every full window of one recording, shape (n, 2)."""
         X, _, _ = point_sequences([recording], self.length)
         return self.predict(X)
 
-    def score(self, recordings: Sequence[Recording]) -> dict[str, float]:
+    def score(self, recordings: Sequence[Recording]) -> dict[str, float]:  # type: ignore[override]
         """Test MAE in px of the model and of the last-point baseline on ``recordings``.
 
-        Also the mean Euclidean error (``error_px``) of both, since MAE averages x and y.
+        Also the mean Euclidean error (``error_px``) of both, since MAE averages x and y. (A
+        dict, not scikit-learn's one R^2: the numbers only mean something side by side.)
         """
         X, y, groups = point_sequences(list(recordings), self.length)
         predicted = self.predict(X)
@@ -179,18 +188,8 @@ class NextPointPredictor:
                 "windows": int(len(X)), "recordings": int(len(np.unique(groups)))}
 
     # ------------------------------------------------------------------ model files
-    def __gazelearn_state__(self) -> dict[str, Any]:
-        if not hasattr(self, "regressor_"):
-            raise ValueError("not fitted")
-        return {"regressor_params_": self.regressor_.get_params(deep=False),
-                "regressor_state_": self.regressor_.__gazelearn_state__(),
-                "training_summary_": self.training_summary_}
-
     def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
-        from gazelearn.learn.base import NeuralRegressor
-
-        regressor = NeuralRegressor(**state["regressor_params_"])
-        regressor.__gazelearn_restore__(dict(state["regressor_state_"]))
-        self.regressor_ = regressor
-        self.history_ = regressor.history_
-        self.training_summary_ = state.get("training_summary_", {})
+        if "regressor_state_" in state:  # files written when the predictor wrapped a regressor
+            state = {**state["regressor_state_"],
+                     "training_summary_": state.get("training_summary_", {})}
+        super().__gazelearn_restore__(state)
