@@ -45,7 +45,7 @@ def speed_predictor(name: str):
         from gazelearn.detection import create_detector
 
         try:
-            return create_detector("deep", model="default").predict, None
+            return create_detector("deep").predict, None
         except Exception as error:  # no bundled model in this checkout
             return None, str(error)
     return method_predictor(name)

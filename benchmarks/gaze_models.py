@@ -239,7 +239,7 @@ def part_c(args) -> dict:
                   "pct": float(np.mean(error_pct_normalized(ys[test], pred, size))),
                   "mean_predictor_px": float(np.mean(error_px(ys[test], mean_pred))),
                   "seconds": seconds,
-                  "parameters": int(sum(p.numel() for p in reg.model_.parameters())),
+                  "parameters": int(sum(p.numel() for p in reg.network_.parameters())),
                   "n_train": int(len(train)), "n_test": int(len(test))}
         print(f"webcam lag {lag} {name}: {result['px']:.0f} px, {result['pct']:.1f} %, "
               f"{seconds:.0f} s", flush=True)

@@ -28,7 +28,8 @@ from gazelearn.recording import Recording
 FEATURES = ("x", "y", "x_deg", "y_deg", "vx", "vy", "speed", "pupil")
 
 def sliding_windows(values, length: int, step: int | None = None, pad: bool = False,
-                    fill: float = np.nan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    fill: float = np.nan, align_last: bool = False
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cut a signal into fixed-length windows.
 
     Parameters
@@ -43,6 +44,10 @@ def sliding_windows(values, length: int, step: int | None = None, pad: bool = Fa
         single window for a signal shorter than ``length``), padded with ``fill``.
     fill : float
         Value of padded positions (NaN or 0).
+    align_last : bool
+        With ``pad``, move that last window back so it ends at the last sample (all real
+        samples, overlapping its neighbour more) instead of padding it; a signal shorter than
+        ``length`` is still one padded window.
 
     Returns
     -------
@@ -61,6 +66,8 @@ def sliding_windows(values, length: int, step: int | None = None, pad: bool = Fa
     [6.0, 7.0, 0.0]
     >>> sliding_windows(np.arange(8.0), 3, 3, pad=True)[2].tolist()
     [[True, True, True], [True, True, True], [True, True, False]]
+    >>> sliding_windows(np.arange(8.0), 3, 3, pad=True, align_last=True)[1].tolist()
+    [0, 3, 5]
     """
     values = np.asarray(values)
     if values.ndim == 1:
@@ -75,7 +82,7 @@ def sliding_windows(values, length: int, step: int | None = None, pad: bool = Fa
     n_full = 0 if n < length else (n - length) // step + 1
     starts = np.arange(n_full, dtype=np.int64) * step
     if pad and n_full * step < n and (n_full == 0 or (n_full - 1) * step + length < n):
-        starts = np.append(starts, n_full * step)
+        starts = np.append(starts, n - length if align_last and n_full else n_full * step)
     total = int(starts[-1]) + length if len(starts) else n
     if total > n:
         dtype = np.result_type(values.dtype, np.float64) if np.isnan(fill) else values.dtype

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import polars as pl
 import pytest
@@ -71,7 +73,7 @@ def test_bn_training_uses_group_batches(eyes, monkeypatch):
 
 
 def test_train_mode_bn_equals_stored_profile_from_same_batch(fitted, eyes):
-    net = fitted.model_
+    net = fitted.network_
     x = fitted._prepare(eyes.images[:12])
     before = {k: v.clone() for k, v in net.state_dict().items()}
     with torch.no_grad(), batch_statistics(net):
@@ -100,6 +102,20 @@ def test_profile_round_trips_through_model_file(fitted, eyes, tmp_path):
     assert not np.allclose(again.predict(eyes.images), model.predict(eyes.images), atol=1e-3)
 
 
+def test_files_from_before_the_architecture_rename_still_load(fitted, eyes, tmp_path):
+    # such a file named the network ``model`` / ``model_options`` and stored it as ``model_``
+    path = save_model(fitted, tmp_path / "old")
+    config = json.loads((path / "config.json").read_text())
+    params = config["params"]["__dict__"]
+    params["model"] = params.pop("architecture")
+    params["model_options"] = params.pop("architecture_options")
+    config["state"]["__dict__"]["model_"] = config["state"]["__dict__"].pop("network_")
+    (path / "config.json").write_text(json.dumps(config))
+    old = load_model(path)
+    assert old.architecture == "resnet" and old.architecture_options == fitted.architecture_options
+    np.testing.assert_array_equal(old.predict(eyes.images), fitted.predict(eyes.images))
+
+
 def test_affine_calibration_recovers_known_distortion():
     rng = np.random.default_rng(0)
     true = rng.uniform(size=(9, 2))
@@ -122,7 +138,7 @@ def test_augment_is_repeatable():
 
 def test_estimator_contract_and_errors(eyes):
     params = GazeRegressor("tutorial", epochs=2).get_params()
-    assert params["model"] == "tutorial" and params["epochs"] == 2
+    assert params["architecture"] == "tutorial" and params["epochs"] == 2
     with pytest.raises(ValueError, match="groups"):
         GazeRegressor(calibration="bn").fit(eyes.images, eyes.targets_px)
     with pytest.raises(ValueError, match="unknown gaze model"):
@@ -211,13 +227,13 @@ def test_multi_input_model_trains_predicts_and_round_trips(tmp_path):
     y = rng.uniform(0, 1920, size=(12, 2))
     model = GazeRegressor("multi", TINY_MULTI, epochs=1, batch_size=6,
                           screen_size=(1920, 1080), num_threads=1, progress=False).fit(x, y)
-    net = model.model_
+    net = model.network_
     assert isinstance(net, MultiInputGaze) and net.face_branch is not None
     assert net.per_input == 3
     pred = model.predict(x)
     assert pred.shape == (12, 2) and np.isfinite(pred).all()
     again = load_model(save_model(model, tmp_path / "multi.safetensors"))
-    assert isinstance(again.model_, MultiInputGaze)
+    assert isinstance(again.network_, MultiInputGaze)
     assert np.allclose(again.predict(x), pred, atol=1e-4)
     # the shared eye branch: swapping the (mirrored) eyes changes the prediction
     swapped = x[:, [0, 1, 2, 6, 7, 8, 3, 4, 5]][..., ::-1].copy()
@@ -225,7 +241,7 @@ def test_multi_input_model_trains_predicts_and_round_trips(tmp_path):
     # two eyes without the face; the channel count must fit the crops
     two = GazeRegressor("multi", {**TINY_MULTI, "inputs": ["left", "right"]}, epochs=1,
                         screen_size=(1920, 1080), num_threads=1, progress=False)
-    assert two.fit(x[:, 3:], y).model_.face_branch is None
+    assert two.fit(x[:, 3:], y).network_.face_branch is None
     with pytest.raises(ValueError, match="gaze_multi needs"):
         GazeRegressor("multi", TINY_MULTI, epochs=1, progress=False).fit(x[:, :4], y)
 
@@ -267,7 +283,7 @@ def test_cli_multi_on_three_column_manifest(tmp_path):
                                  str(pred)])
     assert result.exit_code == 0, result.output
     assert pl.read_csv(pred).height == 8
-    assert load_model(model).model_options == {"inputs": ["face", "left", "right"]}
+    assert load_model(model).architecture_options == {"inputs": ["face", "left", "right"]}
 
 
 def test_cli_multi_needs_several_crops(synthetic_folder, tmp_path):

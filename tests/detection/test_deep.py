@@ -1,7 +1,12 @@
 """The deep detector: learns known events, saves and loads exactly, handles any rate."""
 
+import hashlib
+from dataclasses import replace
+
 import numpy as np
 import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from typer.testing import CliRunner
 
 from gazelearn import InputError
@@ -10,7 +15,9 @@ from gazelearn.detection import create_detector
 from gazelearn.detection.deep import DeepDetector, detector_features
 from gazelearn.io import write_recording
 from gazelearn.labels import Label
+from gazelearn.learn import load_model
 from gazelearn.metrics import kappa_per_class
+from gazelearn.screen import Screen
 from gazelearn.simulate import simulate_population, simulate_recording
 
 
@@ -38,7 +45,7 @@ def test_same_seed_same_model():
 
 def test_save_load_gives_identical_predictions(trained, tmp_path):
     path = trained.save(tmp_path / "detector.safetensors")
-    loaded = create_detector("deep", model=str(path))
+    loaded = load_model(path)
     rec = simulate_recording(5.0, 500.0, seed=7)
     np.testing.assert_array_equal(loaded.predict(rec), trained.predict(rec))
 
@@ -59,19 +66,57 @@ def test_long_recordings_are_chunked_consistently(trained):
     assert np.mean(whole[:900] == short) > 0.97
 
 
+def _on_screen(recording, screen: Screen):
+    """The same gaze in degrees, in the pixels of another screen (size and distance)."""
+    x, y = screen.deg_to_px(*recording.position_deg())
+    return replace(recording, x=x, y=y, screen=screen)
+
+
 def test_features_do_not_depend_on_the_screen_distance():
-    near = simulate_recording(2.0, 500.0, seed=4)
+    rec = simulate_recording(4.0, 500.0, seed=4)
+    near = _on_screen(rec, Screen(1920, 1080, 531.0, 299.0, 500.0))
+    far = _on_screen(rec, Screen(1280, 1024, 376.0, 301.0, 900.0))
+    assert not np.allclose(near.x, far.x)  # other pixels for the same gaze in degrees
     features, _ = detector_features(near, 500.0)
-    assert features.shape == (1000, 4) and features.dtype == np.float32
+    assert features.shape == (2000, 4) and features.dtype == np.float32
     assert np.isfinite(features).all()
+    np.testing.assert_allclose(detector_features(far, 500.0)[0], features, atol=1e-5)
+    detector = DeepDetector.pretrained()
+    np.testing.assert_array_equal(detector.predict(far), detector.predict(near))
+
+
+def test_shipped_model_gives_the_labels_it_gave_before_the_port():
+    # known answer: labels of the shipped model computed with DeepDetector(model="default")
+    # before it moved onto TorchEstimator (weights loaded in __init__ then)
+    detector = create_detector("deep")
+    rec = simulate_recording(30.0, 500.0, seed=11)
+    labels = detector.predict(rec)
+    assert np.bincount(labels, minlength=8).tolist() == [73, 8952, 579, 1701, 2091, 1604, 0, 0]
+    assert labels[[0, 100, 1000, 3999, 9999]].tolist() == [3, 1, 4, 3, 1]
+    assert hashlib.sha256(labels.tobytes()).hexdigest() == (
+        "16e3ab3bf33248a8fe0b8e89f37129e69902456e6bdbd9e03150d225820c037e")
+    resampled = simulate_recording(4.0, 1000.0, seed=12)  # resampled to 500 Hz and back
+    assert hashlib.sha256(detector.predict(resampled).tobytes()).hexdigest() == (
+        "737cb02a10a2864ec4bf1eb4ee3f0e1c2ac096d59a87075fef1cd08977b440f3")
+
+
+def test_constructor_only_stores_and_pretrained_loads():
+    assert clone(DeepDetector(hidden=8)).get_params()["hidden"] == 8
+    shipped = DeepDetector.pretrained(num_threads=1)
+    assert shipped.num_threads == 1 and shipped.classes_[:2] == ["fixation", "saccade"]
+    assert not hasattr(clone(shipped), "network_")  # clone: same parameters, untrained
+    with pytest.raises(InputError, match="does not fit the trained network"):
+        DeepDetector.pretrained(conv_channels=8)
+    with pytest.raises(InputError, match="bad option"):
+        create_detector("deep", nonsense=1)
 
 
 def test_errors_are_clear():
     rec = simulate_recording(1.0, 500.0, seed=1)
-    with pytest.raises(InputError, match="has no model"):
+    with pytest.raises(NotFittedError, match="has no model"):
         DeepDetector().predict(rec)
     with pytest.raises(InputError, match="no deep detector model"):
-        DeepDetector(model="/nonexistent/model.safetensors")
+        DeepDetector.pretrained("/nonexistent/model.safetensors")
     rec.screen = None
     with pytest.raises(InputError, match=r"screen=Screen\("):
         DeepDetector(epochs=1).fit([rec])

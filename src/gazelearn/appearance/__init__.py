@@ -9,7 +9,7 @@
 Examples
 --------
 >>> from gazelearn.appearance import GazeRegressor
->>> GazeRegressor("tutorial").get_params()["model"]
+>>> GazeRegressor("tutorial").get_params()["architecture"]
 'tutorial'
 """
 

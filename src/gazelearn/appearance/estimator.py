@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from gazelearn.appearance import models as _models  # noqa: F401  (registers architectures)
@@ -50,10 +50,10 @@ from gazelearn.appearance.bn_calibration import (
 from gazelearn.appearance.data import images_to_array
 from gazelearn.errors import InputError
 from gazelearn.learn.registry import register
-from gazelearn.learn.serialize import network_state, restore_network_state
+from gazelearn.learn.torch_estimator import TorchEstimator, TrainingData
 from gazelearn.nn import callbacks as cb
 from gazelearn.nn.architectures import build
-from gazelearn.nn.loop import Trainer, predict
+from gazelearn.nn.loop import predict, torch_threads
 from gazelearn.nn.samplers import GroupBatchSampler
 
 __all__ = ["GazeRegressor", "as_images", "model_architecture"]
@@ -90,17 +90,17 @@ def as_images(X: Any) -> np.ndarray:
 
 
 @register("gaze_cnn", task="regression", description="eye images -> gaze point (CNN + calibration)")
-class GazeRegressor(RegressorMixin, BaseEstimator):
+class GazeRegressor(RegressorMixin, TorchEstimator):
     """A CNN gaze estimator with BatchNorm calibration and few-point affine calibration.
 
     Parameters
     ----------
-    model : str
+    architecture : str
         ``tutorial`` (the ETRA 2021 tutorial's CNN), ``resnet`` (small residual CNN of
         depthwise-separable blocks) or ``multi`` (two eyes + face in separate branches; ``X``
-        holds the crops stacked as channels, ``model_options={"inputs": [...]}`` names them);
-        see :mod:`gazelearn.appearance.models`.
-    model_options : dict, optional
+        holds the crops stacked as channels, ``architecture_options={"inputs": [...]}`` names
+        them); see :mod:`gazelearn.appearance.models`.
+    architecture_options : dict, optional
         Keyword arguments of the network's factory (``{"channels": (16, 32)}``).
     epochs, batch_size, lr, weight_decay : int, int, float, float
         Training length, batch size (frames per batch; per measurement with ``calibration="bn"``),
@@ -116,6 +116,9 @@ class GazeRegressor(RegressorMixin, BaseEstimator):
         Mean absolute error (the tutorial's) or mean squared error, on normalised targets.
     seed : int
         Seeds initialisation, batches and augmentation.
+    device : str
+        Training device: ``auto`` (a GPU when there is one), ``cpu`` or ``cuda:N``; prediction
+        runs on the CPU.
     num_threads : int, optional
         CPU threads for training and prediction.
     progress : bool, optional
@@ -123,7 +126,7 @@ class GazeRegressor(RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
-    model_ : torch.nn.Module
+    network_ : torch.nn.Module
         The trained network (eval mode).
     screen_size_ : tuple
         Screen size used for normalisation.
@@ -135,14 +138,21 @@ class GazeRegressor(RegressorMixin, BaseEstimator):
         Metrics of every training epoch.
     """
 
-    def __init__(self, model: str = "resnet", model_options: dict | None = None,
+    # Files written before the network choice was called ``architecture`` still load.
+    _renamed_params = {"model": "architecture", "model_options": "architecture_options"}
+    # every frame trains (no validation set), so the last epoch's weights are the model
+    _training_defaults = {"optimizer": "adamw", "lr_schedule": "cosine",
+                          "validation_fraction": 0.0}
+    _tuple_attributes = ("input_shape_", "screen_size_")
+
+    def __init__(self, architecture: str = "resnet", architecture_options: dict | None = None,
                  epochs: int = 20, batch_size: int = 32, lr: float = 3e-3,
                  weight_decay: float = 1e-4, calibration: str = "none", augment: bool = True,
                  screen_size: tuple[float, float] | None = None, loss: str = "l1",
-                 seed: int = 0, num_threads: int | None = None,
+                 seed: int = 0, device: str = "auto", num_threads: int | None = None,
                  progress: bool | None = None) -> None:
-        self.model = model
-        self.model_options = model_options
+        self.architecture = architecture
+        self.architecture_options = architecture_options
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -152,6 +162,7 @@ class GazeRegressor(RegressorMixin, BaseEstimator):
         self.screen_size = screen_size
         self.loss = loss
         self.seed = seed
+        self.device = device
         self.num_threads = num_threads
         self.progress = progress
 
@@ -163,26 +174,18 @@ class GazeRegressor(RegressorMixin, BaseEstimator):
         return (np.asarray(y, dtype=np.float64) + 0.5) * np.asarray(self.screen_size_)
 
     def _prepare(self, X: Any) -> torch.Tensor:
-        check_is_fitted(self, "model_")
+        check_is_fitted(self, "network_")
         x = as_images(X)
         if x.shape[1:] != tuple(self.input_shape_):
             raise InputError(f"the model was trained on images of shape (channels, height, "
                              f"width) {tuple(self.input_shape_)}, got {x.shape[1:]}")
         return torch.as_tensor((x - self.x_mean_) / self.x_scale_)
 
-    # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any, groups: Any = None) -> GazeRegressor:
-        """Train on images ``X`` and targets ``y`` (px, ``(n, 2)``).
-
-        Parameters
-        ----------
-        X : array
-            ``(n, h, w)`` / ``(n, h, w, c)`` uint8 or ``(n, c, h, w)`` float in [0, 1].
-        y : array of shape (n, 2)
-            Gaze targets in px.
-        groups : array of shape (n,), optional
-            Measurement (session) of every frame; required with ``calibration="bn"``.
-        """
+    # ------------------------------------------------------------------ training hooks
+    def _training_data(self, X: Any, y: Any, groups: Any) -> TrainingData:
+        """``X``: ``(n, h, w)`` / ``(n, h, w, c)`` uint8 or ``(n, c, h, w)`` float images in
+        [0, 1]; ``y``: ``(n, 2)`` gaze targets in px; ``groups``: the measurement (session) of
+        every frame, required with ``calibration="bn"``."""
         x = as_images(X)
         y = np.asarray(y, dtype=np.float64)
         if y.ndim != 2 or y.shape[1] != 2 or len(y) != len(x):
@@ -193,18 +196,7 @@ class GazeRegressor(RegressorMixin, BaseEstimator):
             raise InputError(f"calibration must be 'none' or 'bn', got {self.calibration!r}")
         if self.loss not in ("l1", "mse"):
             raise InputError(f"loss must be 'l1' or 'mse', got {self.loss!r}")
-        architecture = model_architecture(self.model)
-        self.screen_size_ = tuple(float(v) for v in (
-            self.screen_size if self.screen_size is not None else np.ceil(y.max(axis=0))))
-        if min(self.screen_size_) <= 0:
-            raise InputError(f"screen size must be positive, got {self.screen_size_}")
-        self.input_shape_ = tuple(int(s) for s in x.shape[1:])
-        self.x_mean_ = x.mean(axis=(0, 2, 3), keepdims=True)[0].astype(np.float32)
-        self.x_scale_ = np.maximum(x.std(axis=(0, 2, 3), keepdims=True)[0], 1e-3).astype(
-            np.float32)
-        inputs = torch.as_tensor(x)
-        targets = torch.as_tensor(self._normalize(y), dtype=torch.float32)
-        sampler = None
+        model_architecture(self.architecture)
         if self.calibration == "bn":
             if groups is None:
                 raise InputError("calibration='bn' needs groups (the measurement of every "
@@ -212,35 +204,60 @@ class GazeRegressor(RegressorMixin, BaseEstimator):
             groups = np.asarray(groups)
             if len(groups) != len(x):
                 raise InputError(f"groups has {len(groups)} values for {len(x)} images")
-            sizes = np.unique(groups, return_counts=True)[1]
-            sampler = GroupBatchSampler(groups, self.batch_size, seed=self.seed,
-                                        drop_last=bool(sizes.min() >= self.batch_size))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            net = build(architecture, self.input_shape_, 2, **(self.model_options or {}))
-        augment = Augment(seed=self.seed) if self.augment else None
+        self.screen_size_ = tuple(float(v) for v in (
+            self.screen_size if self.screen_size is not None else np.ceil(y.max(axis=0))))
+        if min(self.screen_size_) <= 0:
+            raise InputError(f"screen size must be positive, got {self.screen_size_}")
+        self.input_shape_ = tuple(int(s) for s in x.shape[1:])
+        targets = torch.as_tensor(self._normalize(y), dtype=torch.float32)
+        return TrainingData(torch.as_tensor(x), targets, groups,
+                            {"n_samples": int(len(x)), "sample_shape": list(x.shape[1:])})
 
+    def _prepare_training(self, data: TrainingData, train: np.ndarray) -> TrainingData:
+        x = data.inputs.numpy()
+        x = x if len(train) == len(x) else x[train]  # no copy of every frame when all train
+        self.x_mean_ = x.mean(axis=(0, 2, 3), keepdims=True)[0].astype(np.float32)
+        self.x_scale_ = np.maximum(x.std(axis=(0, 2, 3), keepdims=True)[0], 1e-3).astype(
+            np.float32)
+        return data
+
+    def _build_network(self) -> torch.nn.Module:
+        return build(model_architecture(self.architecture), self.input_shape_, 2,
+                     **(self.architecture_options or {}))
+
+    def _loss(self, data: TrainingData, train: np.ndarray) -> torch.nn.Module:
+        return torch.nn.L1Loss() if self.loss == "l1" else torch.nn.MSELoss()
+
+    def _forward(self, data: TrainingData) -> Any:
+        # standardisation and augmentation inside forward: augmentation sees [0, 1] images
+        augment = Augment(seed=self.seed) if self.augment else None
         mean, scale = torch.as_tensor(self.x_mean_), torch.as_tensor(self.x_scale_)
 
         def forward(module: torch.nn.Module, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
             xb, yb = batch
             if augment is not None and module.training:
                 xb = augment(xb)
-            return module((xb - mean) / scale), yb
+            return module((xb - mean.to(xb.device)) / scale.to(xb.device)), yb
 
-        loss = torch.nn.L1Loss() if self.loss == "l1" else torch.nn.MSELoss()
-        trainer = Trainer(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                          weight_decay=self.weight_decay, optimizer="adamw",
-                          callbacks=[cb.LRSchedule("cosine", monitor="loss")], seed=self.seed,
-                          device="cpu", num_threads=self.num_threads, progress=self.progress,
-                          forward=forward)
-        history = trainer.fit(net, loss, (inputs, targets), batch_sampler=sampler)
-        self.model_ = net.eval()
-        self.history_ = history.epochs
-        self.n_train_ = int(len(x))
+        return forward
+
+    def _batch_sampler(self, data: TrainingData, train: np.ndarray) -> Any:
+        if self.calibration != "bn":
+            return None
+        groups = np.asarray(data.groups)[train]
+        sizes = np.unique(groups, return_counts=True)[1]
+        return GroupBatchSampler(groups, self.batch_size, seed=self.seed,
+                                 drop_last=bool(sizes.min() >= self.batch_size))
+
+    def _callbacks(self, monitor: str) -> list[cb.Callback]:
+        # no best checkpoint: with every frame training, the cosine schedule's last epoch is
+        # the model
+        return [cb.LRSchedule(self._option("lr_schedule"), monitor=monitor)]
+
+    def _after_fit(self, data: TrainingData) -> None:
+        self.n_train_ = len(data)
         self.bn_profile_ = None
         self.output_calibration_ = None
-        return self
 
     # ------------------------------------------------------------------ calibration
     def calibrate(self, X: Any, y: Any = None, bn: bool | None = None, affine: bool = True,
@@ -267,7 +284,7 @@ class GazeRegressor(RegressorMixin, BaseEstimator):
         self.output_calibration_ = None
         if bn:
             with torch.random.fork_rng(devices=[]):
-                self.bn_profile_ = bn_profile(self.model_, x)
+                self.bn_profile_ = bn_profile(self.network_, x)
         if affine and y is not None:
             y = np.asarray(y, dtype=np.float64)
             if y.shape != (len(x), 2):
@@ -285,31 +302,24 @@ class GazeRegressor(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ predict
     def _outputs(self, x: torch.Tensor, groups: Any) -> np.ndarray:
-        threads = torch.get_num_threads()
-        if self.num_threads:
-            torch.set_num_threads(int(self.num_threads))
-        try:
+        with torch_threads(self.num_threads):
             if groups is None:
-                with use_bn_profile(self.model_, self.bn_profile_):
-                    return predict(self.model_, x).double().numpy()
+                with use_bn_profile(self.network_, self.bn_profile_):
+                    return predict(self.network_, x).double().numpy()
             groups = np.asarray(groups)
             if len(groups) != len(x):
                 raise InputError(f"groups has {len(groups)} values for {len(x)} images")
-            if not bn_layers(self.model_):
-                return predict(self.model_, x).double().numpy()
+            if not bn_layers(self.network_):
+                return predict(self.network_, x).double().numpy()
             out = np.zeros((len(x), 2))
             for group in np.unique(groups):
                 rows = np.flatnonzero(groups == group)
-                if len(rows) < 2:
-                    with use_bn_profile(self.model_, self.bn_profile_):
-                        out[rows] = predict(self.model_, x[rows]).double().numpy()
-                    continue
-                profile = bn_profile(self.model_, x[rows])
-                with use_bn_profile(self.model_, profile):
-                    out[rows] = predict(self.model_, x[rows]).double().numpy()
+                # one frame has no batch statistics of its own: the stored profile, if any
+                profile = self.bn_profile_ if len(rows) < 2 else bn_profile(self.network_,
+                                                                             x[rows])
+                with use_bn_profile(self.network_, profile):
+                    out[rows] = predict(self.network_, x[rows]).double().numpy()
             return out
-        finally:
-            torch.set_num_threads(threads)
 
     def predict_normalized(self, X: Any, groups: Any = None) -> np.ndarray:
         """Predictions in screen fractions (0..1), ``(n, 2)``; see :meth:`predict`."""
@@ -331,13 +341,3 @@ class GazeRegressor(RegressorMixin, BaseEstimator):
             stored BN profile when there is one. The affine correction, when fitted, comes last.
         """
         return self.predict_normalized(X, groups) * np.asarray(self.screen_size_)
-
-    # ------------------------------------------------------------------ model files
-    def __gazelearn_state__(self) -> dict[str, Any]:
-        check_is_fitted(self, "model_")
-        return network_state(self, exclude=("preprocessing_", "model_info_"))
-
-    def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
-        restore_network_state(self, state, lambda: build(
-            model_architecture(self.model), self.input_shape_, 2, **(self.model_options or {})),
-            tuples=("input_shape_", "screen_size_"))

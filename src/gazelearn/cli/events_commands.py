@@ -71,10 +71,10 @@ def detect(
     if out_format not in ("csv", "parquet"):
         raise InputError(f"--out-format {out_format!r}: expected csv or parquet")
     options = parse_key_values(option, "--option")
-    if method == "deep":
-        options.setdefault("model", str(model) if model else "default")
-    elif model is not None:
-        raise InputError("--model goes with --method deep")
+    if model is not None:
+        if method != "deep":
+            raise InputError("--model goes with --method deep")
+        options["path"] = model  # DeepDetector.pretrained(path): this file, not the bundled one
     results = _detect_all(inputs, method, reader, options)
     if not results:
         raise InputError("no input recordings found")

@@ -68,7 +68,8 @@ def train(
         raise InputError("--calibration bn needs the measurement of every frame (a synthetic "
                          "folder or a manifest with a 'measurement' or 'session' column)",
                          source=data)
-    estimator = GazeRegressor(model, options, epochs=epochs, batch_size=batch_size,
+    estimator = GazeRegressor(architecture=model, architecture_options=options,
+                              epochs=epochs, batch_size=batch_size,
                               calibration=calibration, screen_size=dataset.screen_size,
                               seed=seed, progress=progress_wanted())
     estimator.fit(dataset.images, dataset.targets_px, groups=dataset.groups)

@@ -7,13 +7,15 @@ the horizontal and vertical velocity and the speed in deg/s (compressed with ``a
 drift and 500 deg/s saccades both fit), plus a validity channel. The design follows gazeNet
 (Zemblys, Niehorster & Holmqvist 2019) and the 1D-CNN-BLSTM of Startsev, Agtzidis & Dorr (2019).
 
-Training uses gazelearn's one training loop: windows of ``window_s`` seconds, a validation split
-by group (never windows of one recording on both sides), class weights against the rarity of
-PSOs and saccades, early stopping and the best checkpoint. Recordings whose coders never used
-the PSO label (GazeCom) are trained with a partial-label loss that accepts PSO wherever they say
-fixation or saccade, so data without PSO labels do not teach the network that PSOs do not
-exist. Prediction runs on overlapping chunks so long recordings are processed in parallel
-batches.
+Training is gazelearn's one fit skeleton
+(:class:`~gazelearn.learn.torch_estimator.TorchEstimator`): windows of ``window_s`` seconds, a
+validation split by group (never windows of one recording on both sides), square-root
+inverse-frequency class weights against the rarity of PSOs and saccades, gradient clipping,
+early stopping, a plateau learning-rate schedule and the best checkpoint. Recordings whose coders
+never used the PSO label (GazeCom) are trained with a partial-label loss that accepts PSO
+wherever they say fixation or saccade, so data without PSO labels do not teach the network that
+PSOs do not exist. Prediction runs on overlapping chunks so long recordings are processed in
+parallel batches.
 
 Examples
 --------
@@ -24,26 +26,34 @@ Examples
 >>> labels = detector.predict(data[0])
 >>> labels.shape == (len(data[0]),)
 True
+
+The model shipped with gazelearn, ready to detect:
+
+>>> shipped = DeepDetector.pretrained()
+>>> shipped.predict(data[0]).shape == (len(data[0]),)
+True
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from gazelearn.detection.base import Detector
 from gazelearn.detection.registry import register_detector
 from gazelearn.errors import InputError
 from gazelearn.labels import LABELS, Label
+from gazelearn.learn.data import class_weights
 from gazelearn.learn.registry import register_class
-from gazelearn.learn.serialize import restore_network_state
+from gazelearn.learn.torch_estimator import TorchEstimator, TrainingData
 from gazelearn.preprocess import resample, velocity
 from gazelearn.recording import Recording
+from gazelearn.windows import sliding_windows
 
 #: Where the default model ships inside the package.
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "deep_detector.safetensors"
@@ -159,6 +169,17 @@ def _partial_label_loss(outputs: torch.Tensor, targets: torch.Tensor,
     return -(chosen * w).sum() / w.sum().clamp(min=1e-12)
 
 
+class _PartialLabelLoss(nn.Module):
+    """:func:`_partial_label_loss` with its class weights as a buffer (moves with ``.to``)."""
+
+    def __init__(self, weight: np.ndarray) -> None:
+        super().__init__()
+        self.register_buffer("weight", torch.as_tensor(weight, dtype=torch.float32))
+
+    def forward(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return _partial_label_loss(outputs, targets, self.weight)
+
+
 def _partial_label_accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> float:
     predicted = outputs.argmax(-1).reshape(-1)
     targets = targets.reshape(-1)
@@ -169,29 +190,28 @@ def _partial_label_accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> flo
     return float(correct[valid].double().mean()) if valid.any() else float("nan")
 
 
-def _windows(array: np.ndarray, length: int, step: int, fill) -> np.ndarray:
-    """Overlapping windows of ``array`` along its first axis; the last one padded with fill."""
-    n = len(array)
-    starts = list(range(0, max(n - length, 0) + 1, step))
-    if starts[-1] + length < n:
-        starts.append(n - length if n >= length else 0)
-    out = np.full((len(starts), length, *array.shape[1:]), fill, dtype=array.dtype)
-    for i, start in enumerate(starts):
-        part = array[start:start + length]
-        out[i, :len(part)] = part
-    return out
+def _windows(array: np.ndarray, length: int, step: int, fill: float) -> tuple[np.ndarray,
+                                                                             np.ndarray]:
+    """Overlapping windows of ``array`` (and their starts); the last one ends at the last sample.
+
+    A signal shorter than ``length`` gives one window padded with ``fill``.
+    """
+    windows, starts, _ = sliding_windows(array, length, step, pad=True, align_last=True,
+                                         fill=fill)
+    return (windows if array.ndim > 1 else windows[..., 0]), starts
 
 
 @register_class
 @register_detector("deep")
-class DeepDetector(Detector):
+class DeepDetector(TorchEstimator, Detector):
     """The deep event detector (see the module notes).
+
+    ``DeepDetector()`` is untrained: train it with :meth:`fit`, or get the model shipped with
+    gazelearn from :meth:`pretrained` (``create_detector("deep")`` does that) and any saved one
+    from :func:`gazelearn.learn.load_model`.
 
     Parameters
     ----------
-    model : str or Path, optional
-        A model file written by :meth:`save`; ``"default"`` loads the model shipped with
-        gazelearn. Leave empty to train with :meth:`fit`.
     sampling_rate : float
         Rate the network works at; recordings are resampled to it.
     window_s : float
@@ -201,18 +221,35 @@ class DeepDetector(Detector):
     conv_channels, hidden : int
         Network width (``hidden``: GRU units per direction).
     epochs, batch_size, lr, patience, seed : training options.
+    device : str
+        Training device: ``auto`` (a GPU when there is one), ``cpu`` or ``cuda:N``; prediction
+        runs on the CPU.
     num_threads : int, optional
-        CPU threads for training (default: the cores shared among this node's processes; use 1
-        when other heavy work runs on the same machine).
+        CPU threads for training and prediction (default: the cores shared among this node's
+        processes; use 1 when other heavy work runs on the same machine).
+    progress : bool, optional
+        Progress bar while training (default: only on an interactive terminal).
+
+    Attributes
+    ----------
+    network_ : SequenceLabeller
+        The trained network; also ``history_``, ``best_epoch_`` and ``training_summary_``
+        (recordings, windows, labelled samples and class counts).
+    classes_ : list of str
+        The classes of the network's outputs.
     """
 
-    def __init__(self, model: str | None = None, sampling_rate: float = 500.0,
-                 window_s: float = 1.0, architecture: str = "tcn", conv_channels: int = 32,
-                 hidden: int = 48,
+    # Files written when the constructor took a model file path (``model=``) still load.
+    _renamed_params = {"model": None}
+    _training_defaults = {"grad_clip": 1.0, "lr_schedule": "plateau", "lr_patience": 2}
+    #: Parameters the weights depend on: a pretrained detector keeps those of its file.
+    _network_params = ("sampling_rate", "window_s", "architecture", "conv_channels", "hidden")
+
+    def __init__(self, sampling_rate: float = 500.0, window_s: float = 1.0,
+                 architecture: str = "tcn", conv_channels: int = 32, hidden: int = 48,
                  epochs: int = 30, batch_size: int = 32, lr: float = 3e-3, patience: int = 5,
-                 seed: int = 0, num_threads: int | None = None,
+                 seed: int = 0, device: str = "auto", num_threads: int | None = None,
                  progress: bool | None = None) -> None:
-        self.model = model
         self.sampling_rate = sampling_rate
         self.window_s = window_s
         self.architecture = architecture
@@ -223,89 +260,94 @@ class DeepDetector(Detector):
         self.lr = lr
         self.patience = patience
         self.seed = seed
+        self.device = device
         self.num_threads = num_threads
         self.progress = progress
-        if model is not None:
-            self._load_weights(model)
 
-    # ------------------------------------------------------------------ training
-    def _network(self) -> SequenceLabeller:
-        return SequenceLabeller(N_FEATURES, len(_CLASSES), self.conv_channels, self.hidden,
-                                self.architecture)
-
-    def fit(self, recordings: Sequence[Recording], labels=None, groups=None) -> DeepDetector:
-        """Train on labelled recordings.
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def pretrained(cls, path: str | Path | None = None, **params: Any) -> DeepDetector:
+        """The detector shipped with gazelearn (or the one saved at ``path``), ready to detect.
 
         Parameters
         ----------
-        recordings : sequence of Recording
-            With per-sample labels (or give ``labels``) and a screen.
-        labels : sequence of arrays, optional
-            Per-sample label codes for each recording, overriding the recordings' own.
-        groups : sequence, optional
-            One group per recording (e.g. subject) for the validation split; default: each
-            recording its own group.
+        path : str or Path, optional
+            A model file written by :meth:`save`; default: the shipped model.
+        **params
+            Options that do not change the network (``num_threads``, ``device``, ...). The
+            shipped file's ``num_threads`` was its training machine's; here it defaults to
+            this machine's cores.
         """
-        from gazelearn.nn import BestCheckpoint, EarlyStopping, LRSchedule, Trainer
-        from gazelearn.splits import train_test_by_group
+        from gazelearn.learn.modelfile import load_model
 
-        recordings = list(recordings)
+        model = Path(path) if path is not None else DEFAULT_MODEL
+        if not model.exists():
+            raise InputError("no deep detector model at this path" + (
+                " (the default model is not bundled in this installation)"
+                if path is None else ""), source=model)
+        detector = load_model(model)
+        if not isinstance(detector, DeepDetector):
+            raise InputError(f"is a {type(detector).__name__} model, not a deep event detector",
+                             source=model)
+        known = detector.get_params()
+        for name, value in params.items():
+            if name not in known:
+                raise InputError(f"bad option for the deep detector: {name!r}; choose from "
+                                 f"{', '.join(known)}")
+            if name in cls._network_params and value != known[name]:
+                raise InputError(f"{name}={value!r} does not fit the trained network "
+                                 f"({name}={known[name]!r}); train a new detector instead",
+                                 source=model)
+        return detector.set_params(**{"num_threads": None, **params})
+
+    # ------------------------------------------------------------------ training hooks
+    def _window_length(self) -> int:
+        return int(round(self.window_s * self.sampling_rate))
+
+    def _training_data(self, X: Any, y: Any, groups: Any) -> TrainingData:
+        """``X``: recordings with per-sample labels (or ``y``: one label array per recording)
+        and a screen; ``groups``: one group per recording (default: each its own)."""
+        recordings = [X] if isinstance(X, Recording) else list(X)
         if not recordings:
             raise InputError("no training recordings")
-        labels = [r.labels for r in recordings] if labels is None else list(labels)
+        labels = [r.labels for r in recordings] if y is None else list(y)
         for rec, lab in zip(recordings, labels, strict=True):
             if lab is None:
                 raise InputError("training needs per-sample labels", source=rec.meta.source)
-        length = int(round(self.window_s * self.sampling_rate))
-        X_parts, y_parts, group_parts = [], [], []
+        length = self._window_length()
         groups = list(range(len(recordings))) if groups is None else list(groups)
+        X_parts, y_parts, group_parts = [], [], []
         for rec, lab, group in zip(recordings, labels, groups, strict=True):
             features, resampled = detector_features(rec.with_labels(lab), self.sampling_rate)
             targets = _targets(resampled.labels, pso_labelled=bool(np.any(lab == Label.PSO)))
-            X_parts.append(_windows(features, length, length // 2, 0.0))
-            y_parts.append(_windows(targets, length, length // 2, -1))
+            X_parts.append(_windows(features, length, length // 2, 0.0)[0])
+            y_parts.append(_windows(targets, length, length // 2, -1)[0])
             group_parts.append(np.full(len(X_parts[-1]), str(group)))
-        X = np.concatenate(X_parts)
-        y = np.concatenate(y_parts)
-        window_groups = np.concatenate(group_parts)
-        counts = np.bincount(y[y >= 0] % _PSO_ALLOWED,
-                             minlength=len(_CLASSES)).astype(np.float64)
-        # square-root inverse frequency: rare PSOs count more without drowning fixations
-        weights = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)
-        weights = weights / weights[counts > 0].mean()
-        weight_tensor = torch.tensor(weights, dtype=torch.float32)
+        windows, targets = np.concatenate(X_parts), np.concatenate(y_parts)
+        counts = np.bincount(targets[targets >= 0] % _PSO_ALLOWED, minlength=len(_CLASSES))
+        summary = {"recordings": len(recordings), "windows": int(len(windows)),
+                   "samples": int((targets >= 0).sum()),
+                   "class_counts": dict(zip(_CLASSES, counts.tolist(), strict=True))}
+        return TrainingData(torch.from_numpy(windows), torch.from_numpy(targets),
+                            np.concatenate(group_parts), summary)
 
-        def loss_fn(outputs, targets):
-            return _partial_label_loss(outputs, targets, weight_tensor)
+    def _build_network(self) -> SequenceLabeller:
+        return SequenceLabeller(N_FEATURES, len(_CLASSES), self.conv_channels, self.hidden,
+                                self.architecture)
 
-        if len(set(window_groups)) > 1:
-            train_idx, val_idx = train_test_by_group(window_groups, test_size=0.2,
-                                                     seed=self.seed)
-        else:
-            train_idx, val_idx = np.arange(len(X)), np.array([], dtype=np.int64)
-        torch.manual_seed(self.seed)
-        network = self._network()
-        monitor = "val_loss" if len(val_idx) else "loss"
-        trainer = Trainer(
-            epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
-            grad_clip=1.0, progress=self.progress, num_threads=self.num_threads,
-            callbacks=[BestCheckpoint(monitor), EarlyStopping(monitor, self.patience),
-                       LRSchedule("plateau", monitor=monitor, patience=2)],
-        )
-        start = time.perf_counter()
-        val = (X[val_idx], y[val_idx]) if len(val_idx) else None
-        history = trainer.fit(network, loss_fn, (X[train_idx], y[train_idx]), val=val,
-                              metrics={"accuracy": _partial_label_accuracy})
-        self.network_ = network.eval()
-        self.history_ = history.epochs
-        self.training_summary_ = {
-            "recordings": len(recordings), "windows": int(len(X)),
-            "samples": int((y >= 0).sum()), "class_counts": dict(zip(_CLASSES,
-                                                                    counts.astype(int).tolist(),
-                                                                    strict=True)),
-            "best_epoch": history.best_epoch, "seconds": round(time.perf_counter() - start, 1),
-        }
-        return self
+    def _loss(self, data: TrainingData, train: np.ndarray) -> nn.Module:
+        # square-root inverse frequency: rare PSOs count more without drowning fixations.
+        # Counted over all windows, as the shipped model was trained (the class frequencies
+        # only; the validation windows still only choose the epoch)
+        targets = data.targets.numpy()
+        codes = np.where(targets >= 0, targets % _PSO_ALLOWED, -1)
+        return _PartialLabelLoss(class_weights(codes, len(_CLASSES), "sqrt"))
+
+    def _metrics(self, data: TrainingData) -> dict[str, Any]:
+        return {"accuracy": _partial_label_accuracy}
+
+    def _after_fit(self, data: TrainingData) -> None:
+        self.classes_ = list(_CLASSES)
 
     # ------------------------------------------------------------------ prediction
     def predict_proba(self, recording: Recording) -> np.ndarray:
@@ -314,9 +356,8 @@ class DeepDetector(Detector):
 
     def _scores(self, recording: Recording, probabilities: bool) -> np.ndarray:
         """Per-sample class scores: probabilities, or logits (enough for the arg-max)."""
-        if not hasattr(self, "network_"):
-            raise InputError("the deep detector has no model: train it (gazelearn events train) "
-                             "or give a model file")
+        check_is_fitted(self, msg="this %(name)s has no model: train it with fit or load one "
+                                  "(DeepDetector.pretrained(), gazelearn.learn.load_model)")
         features, resampled = detector_features(recording, self.sampling_rate)
         if self.architecture == "tcn":
             # long chunks are cheap for convolutions; the margin covers the receptive field
@@ -324,24 +365,16 @@ class DeepDetector(Detector):
         else:
             length = int(round(2 * self.window_s * self.sampling_rate))
             margin = length // 8
-        step = length - 2 * margin
         n = len(features)
-        chunks = _windows(features, length, step, 0.0) if n > length else features[None]
-        transform = (lambda logits: torch.softmax(logits, -1)) if probabilities else \
-            (lambda logits: logits)
-        batch = 16
-        with torch.inference_mode():
-            scores = np.concatenate([
-                transform(self.network_(torch.from_numpy(chunks[i:i + batch]))).numpy()
-                for i in range(0, len(chunks), batch)])
+        chunks, starts = _windows(features, length, length - 2 * margin, 0.0) \
+            if n > length else (features[None], np.zeros(1, dtype=np.int64))
+        scores = self._network_outputs(torch.from_numpy(chunks), batch_size=16)
+        scores = (torch.softmax(scores, -1) if probabilities else scores).numpy()
         result = np.zeros((n, len(_CLASSES)), dtype=np.float32)
         if n <= length:
             result[:] = scores[0, :n]
         else:
             # each chunk contributes its centre; the chunk edges lack context on one side
-            starts = list(range(0, max(n - length, 0) + 1, step))
-            if starts[-1] + length < n:
-                starts.append(n - length)
             for chunk, start in zip(scores, starts, strict=True):
                 lo = 0 if start == 0 else margin
                 hi = length if start + length >= n else length - margin
@@ -372,53 +405,11 @@ class DeepDetector(Detector):
         return labels
 
     # ------------------------------------------------------------------ model files
-    def __gazelearn_state__(self) -> dict:
-        if not hasattr(self, "network_"):
-            raise ValueError("not fitted")
-        return {
-            "network_": {k: v.detach().cpu().numpy() for k, v in
-                         self.network_.state_dict().items()},
-            "history_": self.history_, "training_summary_": self.training_summary_,
-            "classes_": list(_CLASSES),
-        }
-
-    def __gazelearn_restore__(self, state: dict) -> None:
-        restore_network_state(self, state, self._network, network="network_")
-
-    def get_params(self, deep: bool = True) -> dict:
-        names = ("model", "sampling_rate", "window_s", "architecture", "conv_channels", "hidden",
-                 "epochs", "batch_size", "lr", "patience", "seed", "num_threads", "progress")
-        return {name: getattr(self, name) for name in names}
-
     def save(self, path: str | Path, training_data: dict | None = None) -> Path:
         """Write the trained detector to a model file (safetensors + JSON config)."""
         from gazelearn.learn.modelfile import save_model
 
-        params_model = self.model
-        self.model = None  # the file is the model; do not point at another file
-        try:
-            return save_model(self, path, preprocessing={
-                "sampling_rate": self.sampling_rate, "window_s": self.window_s,
-                "features": ["asinh(vx/30)", "asinh(vy/30)", "asinh(speed/30)", "valid"]},
-                training_data=training_data)
-        finally:
-            self.model = params_model
-
-    def _load_weights(self, model: str | Path) -> None:
-        from gazelearn.learn.modelfile import load_model
-
-        path = DEFAULT_MODEL if str(model) == "default" else Path(model)
-        if not path.exists():
-            raise InputError("no deep detector model at this path" + (
-                " (the default model is not bundled in this installation)"
-                if str(model) == "default" else ""), source=path)
-        loaded = load_model(path)
-        if not isinstance(loaded, DeepDetector):
-            raise InputError(f"is a {type(loaded).__name__} model, not a deep event detector",
-                             source=path)
-        for key, value in loaded.get_params().items():
-            if key != "model":
-                setattr(self, key, value)
-        self.network_ = loaded.network_
-        self.history_ = loaded.history_
-        self.training_summary_ = loaded.training_summary_
+        return save_model(self, path, preprocessing={
+            "sampling_rate": self.sampling_rate, "window_s": self.window_s,
+            "features": ["asinh(vx/30)", "asinh(vy/30)", "asinh(speed/30)", "valid"]},
+            training_data=training_data)

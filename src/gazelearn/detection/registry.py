@@ -39,9 +39,16 @@ def available_detectors() -> list[str]:
 
 
 def create_detector(name: str, **options):
-    """Create a registered detector by name with keyword options."""
+    """Create a registered detector by name with keyword options, ready to detect.
+
+    A learned detector comes with the weights gazelearn ships (its class method
+    ``pretrained``, e.g. :meth:`DeepDetector.pretrained
+    <gazelearn.detection.deep.DeepDetector.pretrained>`); the registry itself holds the
+    classes (``DETECTORS.get(name)()`` is an untrained detector to fit).
+    """
     cls = DETECTORS.get(name)
+    factory = getattr(cls, "pretrained", cls)
     try:
-        return cls(**options)
+        return factory(**options)
     except TypeError as error:
         raise InputError(f"bad option for detector {name!r}: {error}") from None

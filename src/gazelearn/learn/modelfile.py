@@ -216,6 +216,28 @@ def read_model_info(path: str | Path) -> dict:
     return config
 
 
+def renamed_params(cls: type, params: dict[str, Any]) -> dict[str, Any]:
+    """Constructor parameters of an older file under the class's current names.
+
+    A class lists its renamed parameters as ``_renamed_params = {"old": "new"}`` (``None``: the
+    parameter is gone), so files written before a rename still load.
+
+    Examples
+    --------
+    >>> class Net:
+    ...     _renamed_params = {"model": "architecture", "path": None}
+    >>> renamed_params(Net, {"model": "resnet", "path": "x", "epochs": 3})
+    {'epochs': 3, 'architecture': 'resnet'}
+    """
+    params = dict(params)
+    for old, new in getattr(cls, "_renamed_params", {}).items():
+        if old in params:
+            value = params.pop(old)
+            if new is not None:
+                params.setdefault(new, value)
+    return params
+
+
 def load_model(path: str | Path) -> Any:
     """Rebuild the estimator saved at ``path``; ready to ``predict``.
 
@@ -235,7 +257,7 @@ def load_model(path: str | Path) -> Any:
     cls = class_for_key(config["estimator"])
     arrays = load_file(str(weights))
     try:
-        estimator = cls(**decode(config["params"], arrays))
+        estimator = cls(**renamed_params(cls, decode(config["params"], arrays)))
     except TypeError as error:
         raise InputError(f"model file parameters do not fit {cls.__name__}: {error}",
                          source=path) from None

@@ -69,7 +69,8 @@ from gazelearn.nn.loop import Trainer, predict, torch_threads
 TRAINING_DEFAULTS: dict[str, Any] = {
     "epochs": 30, "batch_size": 64, "lr": 1e-3, "weight_decay": 0.0, "optimizer": "adam",
     "grad_clip": None, "validation_fraction": 0.2, "validation_groups": None,
-    "monitor": "val_loss", "patience": None, "lr_schedule": None, "checkpoint_dir": None,
+    "monitor": "val_loss", "patience": None, "lr_schedule": None, "lr_patience": 3,
+    "checkpoint_dir": None,
     "seed": 0, "device": "auto", "num_threads": None, "progress": None,
 }
 
@@ -165,7 +166,8 @@ class TorchEstimator(BaseEstimator):
         if self._option("patience"):
             callbacks.append(cb.EarlyStopping(monitor, patience=self._option("patience")))
         if self._option("lr_schedule"):
-            callbacks.append(cb.LRSchedule(self._option("lr_schedule"), monitor=monitor))
+            callbacks.append(cb.LRSchedule(self._option("lr_schedule"), monitor=monitor,
+                                           patience=self._option("lr_patience")))
         if self._option("checkpoint_dir"):
             callbacks.append(cb.CSVLogger(Path(self._option("checkpoint_dir")) / "log.csv"))
         return callbacks
