@@ -76,6 +76,33 @@ def test_best_checkpoint_restores_the_best_epoch(tmp_path):
     assert all(torch.equal(saved[k], recorder.states[1][k]) for k in saved)
 
 
+def test_best_checkpoint_is_written_atomically(tmp_path, monkeypatch):
+    import safetensors.torch
+
+    X, y = data()
+    path = tmp_path / "best.safetensors"
+    scores = iter([0.1, 0.9])
+    real_save = safetensors.torch.save
+
+    def killed_on_the_second_write(tensors, metadata=None):
+        if path.exists():  # the second improvement: training dies while serialising
+            raise KeyboardInterrupt
+        return real_save(tensors, metadata=metadata)
+
+    monkeypatch.setattr(safetensors.torch, "save", killed_on_the_second_write)
+    best = BestCheckpoint("val_score", path=path)
+    trainer = Trainer(epochs=2, batch_size=16, lr=0.05, callbacks=[best], device="cpu")
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(net(), torch.nn.CrossEntropyLoss(), (X, y), val=(X, y),
+                    metrics={"score": lambda outputs, targets: next(scores)})
+    from safetensors import safe_open
+
+    # the epoch-0 checkpoint is whole and nothing half-written is left beside it
+    with safe_open(str(path), framework="pt") as handle:
+        assert handle.metadata()["epoch"] == "0"
+    assert [p.name for p in tmp_path.iterdir()] == ["best.safetensors"]
+
+
 def test_estimator_keeps_the_epoch_with_the_lowest_validation_loss():
     X, y, groups = windows(seed=3)
     y = np.random.default_rng(0).integers(0, 2, len(y))  # noise: validation loss rises

@@ -122,12 +122,15 @@ class BestCheckpoint(Callback, _Monitor):
             self.best_state = {k: v.detach().cpu().clone()
                                for k, v in state.model.state_dict().items()}
             if self.path is not None and state.is_main:
-                from safetensors.torch import save_file
+                from safetensors.torch import save
 
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                save_file({k: v.contiguous() for k, v in self.best_state.items()},
-                          str(self.path), metadata={"epoch": str(state.epoch),
-                                                    self.monitor: repr(value)})
+                from gazelearn.io.atomic import atomic_write_bytes
+
+                # through the one atomic writer: a kill mid-epoch leaves the previous best
+                # checkpoint (or none), never a half-written file
+                atomic_write_bytes(self.path, save(
+                    {k: v.contiguous() for k, v in self.best_state.items()},
+                    metadata={"epoch": str(state.epoch), self.monitor: repr(value)}))
 
     def on_train_end(self, state: TrainState) -> None:
         if self.restore_best and self.best_state is not None:
