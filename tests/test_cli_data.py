@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).parent / "io"))
 from helpers_io import ASC_LABELS, write_all  # noqa: E402
 
 from gazelearn.cli.common import run_safely  # noqa: E402
-from gazelearn.cli.reader_options import ReaderOptions, reader_options  # noqa: E402
 from gazelearn.cli.main import app  # noqa: E402
+from gazelearn.cli.reader_options import ReaderOptions, reader_options  # noqa: E402
 from gazelearn.io import read  # noqa: E402
 
 runner = CliRunner()
