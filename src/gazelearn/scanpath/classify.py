@@ -62,14 +62,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from gazelearn.errors import InputError, MissingScreenError
-from gazelearn.learn.base import standardization
+from gazelearn.learn.data import standardization
 from gazelearn.learn.registry import class_for_key, class_key, create, register_class
 from gazelearn.learn.serialize import fitted_attributes
 from gazelearn.recording import Recording
 from gazelearn.scanpath.heatmaps import heatmap
 from gazelearn.scanpath.multinet import MultiInputClassifier
-from gazelearn.windows import make_windows
 from gazelearn.screen import GEOMETRY_FIELDS, SCREEN_HINT
+from gazelearn.windows import make_windows
 
 __all__ = ["MODELS", "NEURAL_WINDOW_MODELS", "WINDOW_MODELS", "ScanpathClassifier",
            "WindowScores", "load_classifier"]
