@@ -39,7 +39,7 @@ import torch
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from gazelearn.appearance import models as _models  # noqa: F401  (registers architectures)
+import gazelearn.appearance.models  # noqa: F401  (registers the gaze architectures)
 from gazelearn.appearance.augment import Augment
 from gazelearn.appearance.bn_calibration import (
     AffineCalibration,
