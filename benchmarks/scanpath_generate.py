@@ -90,7 +90,7 @@ def next_point(train, test, recs, args) -> dict:
     start = time.perf_counter()
     model = NextPointPredictor(epochs=args.epochs, seed=args.seed, num_threads=1,
                                progress=False).fit(train)
-    out["recording_split"] = {**model.score(test), "train_seconds":
+    out["recording_split"] = {**model.evaluate(test), "train_seconds":
                               round(time.perf_counter() - start, 1),
                               "best_epoch": model.best_epoch_,
                               "val_mae_by_epoch": [round(h.get("val_mae", np.nan), 2)

@@ -231,6 +231,8 @@ def test_fit_returns_self_and_not_fitted_before(case):
             case.use(estimator, args)
     assert estimator.fit(*args, **kwargs) is estimator
     case.use(estimator, args)  # usable after fit
+    if hasattr(estimator, "score") and len(args) == 2 and isinstance(args[0], np.ndarray):
+        assert isinstance(estimator.score(*args), float)  # scikit-learn's one number
     # the constructor arguments are unchanged by fit: clone() of a fitted estimator is unfitted
     fresh = clone(estimator)
     if _learns(fresh):

@@ -72,7 +72,7 @@ def test_next_point_lstm_learns_a_circle():
     model = NextPointPredictor(length=5, epochs=20, lr=1e-2, batch_size=32, loss="mse",
                                validation_fraction=0.0, num_threads=1,
                                architecture_options={"hidden": 24}).fit(recs[:5])
-    scores = model.score(recs[5:])  # a held-out recording
+    scores = model.evaluate(recs[5:])  # a held-out recording
     # steps are 2 * 150 * sin(0.15) = 44.8 px: the last point misses by ~28 px per coordinate
     assert scores["baseline_mae_px"] > 25
     assert scores["mae_px"] < 5

@@ -97,7 +97,7 @@ def train_generator(
                   f"(split by recording, seed {seed})")
     predictor = NextPointPredictor(epochs=epochs, seed=seed, num_threads=threads,
                                    progress=progress_wanted()).fit(train_recs)
-    scores = predictor.score(test_recs) if len(test) else {}
+    scores = predictor.evaluate(test_recs) if len(test) else {}
     if scores:
         console.print(f"next-point LSTM ({predictor.length} points -> next), held-out "
                       f"recordings: MAE {scores['mae_px']:.1f} px; 'next = last point' "

@@ -173,11 +173,12 @@ class NextPointPredictor(NeuralRegressor):
         X, _, _ = point_sequences([recording], self.length)
         return self.predict(X)
 
-    def score(self, recordings: Sequence[Recording]) -> dict[str, float]:  # type: ignore[override]
+    def evaluate(self, recordings: Sequence[Recording]) -> dict[str, float]:
         """Test MAE in px of the model and of the last-point baseline on ``recordings``.
 
-        Also the mean Euclidean error (``error_px``) of both, since MAE averages x and y. (A
-        dict, not scikit-learn's one R^2: the numbers only mean something side by side.)
+        Also the mean Euclidean error (``error_px``) of both, since MAE averages x and y. The
+        numbers only mean something side by side, so this is a dict; ``score(X, y)`` is
+        scikit-learn's one float (R^2 on windows), as for every regressor.
         """
         X, y, groups = point_sequences(list(recordings), self.length)
         predicted = self.predict(X)
