@@ -88,3 +88,31 @@ def test_cli_calibrates_the_cnn_path(astronaut, tmp_path):
     bad = CliRunner().invoke(app, ["track", "--calibrate", str(manifest), "--profile",
                                    str(out), "--gaze-model", "nonsense"])
     assert bad.exit_code == 1 and "--gaze-model must be" in bad.output
+
+
+def test_cnn_profile_round_trip_keeps_crop_settings_and_reads_version_1(tmp_path):
+    import json
+
+    from gazelearn.learn import read_model_info, save_model
+
+    rng = np.random.default_rng(1)
+    rows = rng.uniform(0, 255, (12, 2 * 36 * 64))
+    model = CropGazeModel(eyes="both", epochs=1, screen_size=(1000, 1000)).fit(
+        rows, rng.uniform(0, 1000, (12, 2)))
+    path = CalibrationProfile(model, (1000, 1000), meta={"user": "c"}).save(tmp_path / "c.json")
+    assert json.loads(path.read_text())["regressor"] == {"kind": "crops",
+                                                         "model_file": "c.cnn.safetensors"}
+    info = read_model_info(tmp_path / "c.cnn.safetensors")
+    assert info["preprocessing"]["eyes"] == "both"
+    loaded = CalibrationProfile.load(path)
+    assert loaded.mapper.eyes == "both" and loaded.mapper.input_size == rows.shape[1]
+    assert np.array_equal(loaded.predict(rows), model.predict(rows))
+    # a version-1 CNN profile: crop settings in the JSON, the bare network beside it
+    save_model(model.model_, tmp_path / "old.cnn.safetensors")
+    (tmp_path / "old.json").write_text(json.dumps({
+        "format": "gazelearn-calibration-profile", "version": 1, "screen_px": [1000, 1000],
+        "screen": None, "validation": None, "meta": {},
+        "regressor": {"kind": "crops", "eyes": "both", "size": [64, 36],
+                      "model_file": "old.cnn.safetensors"}}))
+    old = CalibrationProfile.load(tmp_path / "old.json")
+    assert old.mapper.eyes == "both" and np.array_equal(old.predict(rows), model.predict(rows))

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
@@ -45,14 +50,15 @@ def test_rbf_regressor_fits_a_nonlinear_mapping_better():
         0.5 * error_px(y_test, linear.predict(X_test)).mean()
 
 
-def test_regressor_json_round_trip_and_nan_rows(tmp_path):
+def test_regressor_model_file_round_trip_and_nan_rows(tmp_path):
     rng = np.random.default_rng(3)
     X = rng.normal(size=(30, 5))
     y = rng.uniform(0, 1000, size=(30, 2))
     for kernel in ("linear", "rbf"):
         model = LandmarkGazeRegressor(kernel=kernel).fit(X, y)
-        loaded = LandmarkGazeRegressor.load(model.save(tmp_path / f"{kernel}.json"))
+        loaded = LandmarkGazeRegressor.load(model.save(tmp_path / f"{kernel}.safetensors"))
         assert np.allclose(loaded.predict(X), model.predict(X))
+        assert np.array_equal(loaded.predict(X), model.predict(X))
         assert loaded.get_params() == model.get_params()
     X_nan = X.copy()
     X_nan[2] = np.nan
@@ -147,3 +153,69 @@ def test_profile_load_errors(tmp_path):
     bad.write_text('{"format": "something else"}')
     with pytest.raises(InputError, match="not a gazelearn calibration profile"):
         CalibrationProfile.load(bad)
+
+
+# ---------------------------------------------------------------------------- model files
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize("kernel", ["linear", "rbf"])
+def test_regressor_goes_through_save_model(tmp_path, kernel):
+    from gazelearn.learn import load_model, read_model_info, save_model
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(25, 14))
+    model = LandmarkGazeRegressor(alpha=0.3, kernel=kernel).fit(X, rng.uniform(0, 900, (25, 2)))
+    path = save_model(model, tmp_path / "ridge.safetensors")
+    info = read_model_info(path)
+    assert info["estimator"] == "gazelearn.webcam.regressor.LandmarkGazeRegressor"
+    assert "coef_" in json.dumps(info["state"]) and "[[" not in json.dumps(info["state"])
+    again = load_model(path)
+    assert type(again) is LandmarkGazeRegressor and again.get_params() == model.get_params()
+    assert np.array_equal(again.predict(X), model.predict(X))
+    assert (again.X_fit_ is None) == (kernel == "linear")
+    with pytest.raises(InputError, match="not fitted"):
+        save_model(LandmarkGazeRegressor(), tmp_path / "unfitted.safetensors")
+
+
+def test_the_regressor_is_registered_without_importing_torch_with_the_tracker():
+    code = ("import sys, gazelearn.webcam, gazelearn.webcam.calibration; "
+            "print('torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_legacy_json_regressor_and_profile_still_load(tmp_path):
+    # written by LandmarkGazeRegressor.save and CalibrationProfile.save before model files
+    expected = json.loads((DATA / "legacy_expected.json").read_text())
+    probe = np.array(expected["probe"])
+    ridge = LandmarkGazeRegressor.load(DATA / "legacy_ridge.json")
+    assert ridge.get_params()["alpha"] == 0.5 and ridge.X_fit_ is None
+    assert np.allclose(ridge.predict(probe), expected["ridge"], rtol=0, atol=1e-9)
+    profile = CalibrationProfile.load(DATA / "legacy_profile.json")
+    assert profile.mapper.kernel == "rbf" and profile.meta["user"] == "legacy"
+    assert profile.screen == Screen(1920, 1080, 530.0, 300.0, 600.0)
+    assert profile.validation.n_targets == 6 and np.isnan(profile.validation.precision_px)
+    assert np.allclose(profile.predict(probe), expected["profile"], rtol=0, atol=1e-9)
+    # saved again, it is a version-2 profile whose mapper is a model file
+    again = CalibrationProfile.load(profile.save(tmp_path / "me.json"))
+    assert json.loads((tmp_path / "me.json").read_text())["version"] == 2
+    assert np.array_equal(again.predict(probe), profile.predict(probe))
+
+
+@pytest.mark.parametrize("kernel", ["linear", "rbf"])
+def test_profile_json_names_the_mappers_model_file(tmp_path, kernel):
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(30, 14))
+    mapper = LandmarkGazeRegressor(kernel=kernel).fit(X, rng.uniform(0, 1000, (30, 2)))
+    path = CalibrationProfile(mapper, (1280, 720), meta={"user": "b"}).save(tmp_path / "b.json")
+    state = json.loads(path.read_text())
+    assert state["regressor"] == {"kind": "landmarks", "model_file": "b.landmarks.safetensors"}
+    assert state["screen_px"] == [1280, 720] and state["meta"] == {"user": "b"}
+    loaded = CalibrationProfile.load(path)
+    assert isinstance(loaded.mapper, LandmarkGazeRegressor)
+    assert np.array_equal(loaded.predict(X), mapper.predict(X))
+    (tmp_path / "b.landmarks.safetensors").unlink()
+    with pytest.raises(InputError, match="is missing"):
+        CalibrationProfile.load(path)

@@ -60,6 +60,9 @@ for _key in ("gazelearn.appearance.estimator.GazeRegressor",
              "gazelearn.scanpath.multinet.MultiInputClassifier",
              "gazelearn.scanpath.nextpoint.NextPointPredictor"):
     CLASSES.register_lazy(_key, _key.rpartition(".")[0])
+# registered by the module that stores it (the regressor's own module stays free of torch)
+CLASSES.register_lazy("gazelearn.webcam.regressor.LandmarkGazeRegressor",
+                      "gazelearn.webcam.model_files")
 
 #: Old module prefixes of class keys -> new ones (folders renamed; files written before still load).
 RENAMED = {"gazelearn.gazemodels.calibration.": "gazelearn.appearance.bn_calibration.",
@@ -170,5 +173,7 @@ def class_for_key(key: str) -> type:
 
 
 def is_registered_class(cls: type) -> bool:
-    """True when instances of ``cls`` can be stored and rebuilt by key."""
-    return CLASSES.loaded().get(class_key(cls)) is cls
+    """True when instances of ``cls`` can be stored and rebuilt by key (a lazy entry's module
+    is imported to tell)."""
+    key = class_key(cls)
+    return key in CLASSES and CLASSES.get(key) is cls

@@ -5,6 +5,7 @@ Layout under the data directory::
     index.sqlite                                   measurements, frames, sessions (WAL mode)
     persons/<person>/measurements/<m>/000001.jpg   one webcam frame per dot, as uploaded
     persons/<person>/profiles/profile.json         the latest calibration (CalibrationProfile)
+    persons/<person>/profiles/profile.*.safetensors  its gaze mapper's model file
     persons/<person>/sessions/<name>.csv|.png      recorded live sessions and their heat maps
 
 Every frame is written (atomically) to its file and then committed to the index, one frame at a

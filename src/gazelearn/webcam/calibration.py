@@ -7,7 +7,8 @@ the eye-crop CNN of :mod:`gazelearn.webcam.crop_model`), and then
 *validates on new targets* the person has not been calibrated on: accuracy is the mean
 Euclidean error, precision the RMS of sample-to-sample distances (RMS-S2S) -- both from
 :mod:`gazelearn.metrics` -- in px, % of the screen and, when the screen's size in mm and the
-viewing distance are known, degrees. The result is a :class:`CalibrationProfile` saved as JSON.
+viewing distance are known, degrees. The result is a :class:`CalibrationProfile`: a JSON file
+naming the mapper's model file beside it.
 
 Examples
 --------
@@ -37,6 +38,8 @@ from gazelearn.webcam.mapper import GazeMapper
 from gazelearn.webcam.regressor import LandmarkGazeRegressor
 
 _PROFILE_FORMAT = "gazelearn-calibration-profile"
+# 2: the mapper in a model file beside the JSON (1: the landmark regressor's arrays in the JSON)
+_PROFILE_VERSION = 2
 
 
 def calibration_targets(n_points: int = 9, screen=(1920, 1080), margin: float = 0.1,
@@ -258,10 +261,12 @@ class CalibrationProfile:
     """A person's calibration: the fitted gaze mapper, the screen and the validation report.
 
     ``mapper`` is a :class:`~gazelearn.webcam.mapper.GazeMapper`: a
-    :class:`LandmarkGazeRegressor` or a :class:`~gazelearn.webcam.crop_model.CropGazeModel` (the
-    CNN path, whose network is saved beside the JSON). Saved as one JSON file (:meth:`save`,
-    :meth:`load`); ``meta`` holds anything else (user, date, number of targets, outlier
-    threshold, feature names).
+    :class:`LandmarkGazeRegressor` or a :class:`~gazelearn.webcam.crop_model.CropGazeModel`.
+    :meth:`save` writes a small JSON file (screen, validation report, ``meta``: user, date,
+    number of targets, outlier threshold, ...) and, beside it, the mapper as a gazelearn model
+    file (``NAME.landmarks.safetensors`` or ``NAME.cnn.safetensors``, see
+    :mod:`gazelearn.webcam.model_files`), which the JSON names; :meth:`load` reads both, and
+    also the version-1 profiles whose JSON held the landmark regressor's arrays.
     """
 
     mapper: GazeMapper
@@ -279,49 +284,62 @@ class CalibrationProfile:
         """Screen px from the mapper's input rows (NaN rows stay NaN)."""
         return self.mapper.predict(features)
 
-    def to_dict(self, path: str | Path | None = None) -> dict:
-        """The JSON of the profile; a CNN profile needs the ``path`` it is saved under."""
-        if self.mapper.inputs == "crops":
-            if path is None:
-                raise InputError("a CNN profile is stored with its network: use save(path)")
-            regressor = self.mapper.to_dict(path)
-        else:
-            regressor = self.mapper.to_dict()
-        return {"format": _PROFILE_FORMAT, "version": 1,
+    def to_dict(self, path: str | Path) -> dict:
+        """The JSON of the profile saved at ``path`` (it names the mapper's model file)."""
+        from gazelearn.webcam.model_files import mapper_path
+
+        return {"format": _PROFILE_FORMAT, "version": _PROFILE_VERSION,
                 "screen_px": list(self.screen_px),
                 "screen": None if self.screen is None else self.screen.to_dict(),
                 "validation": None if self.validation is None else self.validation.to_dict(),
-                "meta": self.meta, "regressor": regressor}
+                "meta": self.meta,
+                "regressor": {"kind": self.mapper.inputs,
+                              "model_file": mapper_path(self.mapper, path).name}}
 
     @classmethod
-    def from_dict(cls, state: dict, source=None) -> CalibrationProfile:
+    def from_dict(cls, state: dict, source: str | Path) -> CalibrationProfile:
+        """Rebuild from the JSON of the profile at ``source`` (its mapper file is beside it)."""
+        from gazelearn.webcam.model_files import (
+            LEGACY_REGRESSOR_FORMAT,
+            load_mapper,
+            read_legacy_regressor,
+        )
+
         if not isinstance(state, dict) or state.get("format") != _PROFILE_FORMAT:
             raise InputError("not a gazelearn calibration profile", source=source)
+        if int(state.get("version", 1)) > _PROFILE_VERSION:
+            raise InputError(f"calibration profile version {state.get('version')} is newer "
+                             f"than this gazelearn reads ({_PROFILE_VERSION}); upgrade gazelearn",
+                             source=source)
         try:
-            if state["regressor"].get("kind") == "crops":
-                from gazelearn.webcam.crop_model import CropGazeModel
-
-                if source is None:
-                    raise InputError("a CNN profile is read with CalibrationProfile.load(path)")
-                regressor = CropGazeModel.from_dict(state["regressor"], source)
+            entry = state["regressor"]
+            if entry.get("format") == LEGACY_REGRESSOR_FORMAT:  # version 1: arrays in the JSON
+                mapper = read_legacy_regressor(entry, source=source)
             else:
-                regressor = LandmarkGazeRegressor.from_dict(state["regressor"])
-            return cls(mapper=regressor,
+                path = Path(source).with_name(entry["model_file"])
+                if not path.is_file():
+                    raise InputError(f"the profile's gaze model {path.name} is missing (it is "
+                                     "kept next to the profile)", source=source)
+                # version-1 CNN profiles kept the crop settings here, not in the model file
+                mapper = load_mapper(path, **{k: (tuple(v) if k == "size" else v)
+                                              for k, v in entry.items() if k in ("eyes", "size")})
+            return cls(mapper=mapper,
                        screen_px=tuple(int(v) for v in state["screen_px"]),
                        screen=None if state.get("screen") is None
                        else Screen.from_dict(state["screen"]),
                        validation=None if state.get("validation") is None
                        else ValidationReport.from_dict(state["validation"]),
                        meta=dict(state.get("meta") or {}))
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise InputError(f"broken calibration profile: {error}", source=source) from None
 
     def save(self, path: str | Path) -> Path:
-        """Write the profile as JSON (atomically)."""
+        """Write the mapper's model file, then the profile's JSON naming it (both atomically)."""
+        from gazelearn.webcam.model_files import mapper_path, save_mapper
+
         path = Path(path)
         state = self.to_dict(path)
-        if self.mapper.inputs == "crops":
-            self.mapper.save_model(path)  # the network first: the JSON points to it
+        save_mapper(self.mapper, mapper_path(self.mapper, path))  # first: the JSON points to it
         with atomic_write(path, "w") as handle:
             json.dump(state, handle, indent=1)
         return path

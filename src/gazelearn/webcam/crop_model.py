@@ -13,7 +13,8 @@
 * pre-trained on other people (``CropGazeModel(pretrained)``) and calibrated to the person with
   a stored batch-normalisation profile plus an affine correction from the calibration frames.
 
-The network is kept in a model file next to the profile's JSON (``NAME.cnn.safetensors``).
+A profile keeps the network in a gazelearn model file next to its JSON (``NAME.cnn.safetensors``,
+with the crop settings; see :mod:`gazelearn.webcam.model_files`).
 
 Examples
 --------
@@ -30,7 +31,6 @@ Examples
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -154,35 +154,3 @@ class CropGazeModel(RegressorMixin, BaseEstimator):
         if keep.any():
             out[keep] = self.model_.predict(self.images(rows[keep]))
         return out
-
-    # ------------------------------------------------------------------ files
-    def model_path(self, profile_path: str | Path) -> Path:
-        """Where the network of the profile at ``profile_path`` is stored."""
-        profile_path = Path(profile_path)
-        return profile_path.with_name(profile_path.stem + ".cnn.safetensors")
-
-    def save_model(self, profile_path: str | Path) -> Path:
-        """Write the (calibrated) network next to the profile JSON."""
-        from gazelearn.learn.modelfile import save_model
-
-        check_is_fitted(self, "model_")
-        return save_model(self.model_, self.model_path(profile_path))
-
-    def to_dict(self, profile_path: str | Path) -> dict:
-        """The JSON part of a profile (the network is in :meth:`model_path`)."""
-        return {"kind": self.inputs, "eyes": self.eyes, "size": list(self._size),
-                "model_file": self.model_path(profile_path).name}
-
-    @classmethod
-    def from_dict(cls, state: dict, profile_path: str | Path) -> CropGazeModel:
-        """Rebuild from a profile's JSON part; reads the network file beside the profile."""
-        from gazelearn.learn.modelfile import load_model
-
-        model = cls(eyes=state["eyes"], size=state["size"])
-        path = Path(profile_path).with_name(state["model_file"])
-        if not path.is_file():
-            raise InputError(f"the profile's gaze CNN {path.name} is missing (it is kept "
-                             "next to the profile)", source=profile_path)
-        model.model_ = load_model(path)
-        model.n_features_in_ = model.input_size
-        return model

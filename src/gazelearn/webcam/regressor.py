@@ -11,9 +11,11 @@ then either
   extrapolates like the linear model away from the calibration points).
 
 It follows scikit-learn's estimator contract (``fit``, ``predict``, ``score`` = R^2, parameters
-unchanged, learned state ending in ``_``) and saves to plain JSON (:meth:`to_dict`,
-:meth:`save`, :meth:`load`) -- no pickles. As a :class:`~gazelearn.webcam.mapper.GazeMapper` it
-reads the :data:`~gazelearn.webcam.FEATURE_NAMES` of each frame's face (:meth:`frame_input`).
+unchanged, learned state ending in ``_``) and saves like every learned object of gazelearn with
+:func:`gazelearn.learn.save_model` (:meth:`save`, :meth:`load`; its arrays as safetensors
+tensors, no pickles; :mod:`gazelearn.webcam.model_files` also reads the JSON files written
+before). As a :class:`~gazelearn.webcam.mapper.GazeMapper` it reads the
+:data:`~gazelearn.webcam.FEATURE_NAMES` of each frame's face (:meth:`frame_input`).
 
 Examples
 --------
@@ -25,14 +27,14 @@ Examples
 >>> model = LandmarkGazeRegressor(alpha=1e-9).fit(X, y)
 >>> bool(np.allclose(model.predict(X), y, atol=1e-4))
 True
->>> LandmarkGazeRegressor.from_dict(model.to_dict()).predict(X[:1]).round(3).tolist() == \\
-...     model.predict(X[:1]).round(3).tolist()
+>>> import os, tempfile
+>>> path = model.save(os.path.join(tempfile.mkdtemp(), "ridge.safetensors"))
+>>> bool((LandmarkGazeRegressor.load(path).predict(X) == model.predict(X)).all())
 True
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +42,11 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from gazelearn.errors import InputError
-from gazelearn.io.atomic import atomic_write
 from gazelearn.webcam.features import FEATURE_NAMES, landmark_features
 
 _KINDS = ("linear", "rbf")
-_FORMAT = "gazelearn-landmark-gaze-regressor"
+#: the learned attributes (what a model file stores)
+FITTED = ("n_features_in_", "mean_", "scale_", "coef_", "intercept_", "X_fit_", "dual_coef_")
 
 
 def _check_xy(features, targets=None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -159,44 +161,29 @@ class LandmarkGazeRegressor(RegressorMixin, BaseEstimator):
         return out
 
     # ------------------------------------------------------------------ persistence
-    def to_dict(self) -> dict:
-        """Parameters and learned arrays as JSON-ready lists."""
-        state = {"format": _FORMAT, "version": 1, "params": self.get_params()}
-        if hasattr(self, "coef_"):
-            state["fitted"] = {
-                "n_features_in_": int(self.n_features_in_),
-                **{name: None if getattr(self, name) is None else getattr(self, name).tolist()
-                   for name in ("mean_", "scale_", "coef_", "intercept_", "X_fit_",
-                                "dual_coef_")},
-            }
-        return state
+    def __gazelearn_state__(self) -> dict:
+        # the learned arrays, stored by save_model as safetensors tensors (None for linear)
+        check_is_fitted(self, "coef_")
+        return {name: getattr(self, name) for name in FITTED}
 
-    @classmethod
-    def from_dict(cls, state: dict) -> LandmarkGazeRegressor:
-        """Rebuild from :meth:`to_dict` output."""
-        if not isinstance(state, dict) or state.get("format") != _FORMAT:
-            raise InputError(f"not a saved {_FORMAT}")
-        model = cls(**state.get("params", {}))
-        fitted = state.get("fitted")
-        if fitted:
-            model.n_features_in_ = int(fitted["n_features_in_"])
-            for name in ("mean_", "scale_", "coef_", "intercept_", "X_fit_", "dual_coef_"):
-                value = fitted.get(name)
-                setattr(model, name, None if value is None else np.asarray(value, np.float64))
-        return model
+    def __gazelearn_restore__(self, state: dict) -> None:
+        for name in FITTED:
+            setattr(self, name, state.get(name))
+        self.n_features_in_ = int(self.n_features_in_)
 
     def save(self, path: str | Path) -> Path:
-        """Write :meth:`to_dict` as JSON."""
-        path = Path(path)
-        with atomic_write(path, "w") as handle:
-            json.dump(self.to_dict(), handle)
-        return path
+        """Write the fitted regressor with :func:`gazelearn.learn.save_model`."""
+        from gazelearn.webcam.model_files import save_mapper
+
+        return save_mapper(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> LandmarkGazeRegressor:
-        """Read a regressor written by :meth:`save`."""
-        try:
-            state = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise InputError(f"cannot read the regressor: {error}", source=path) from None
-        return cls.from_dict(state)
+        """Read a regressor written by :meth:`save` (or a legacy JSON one)."""
+        from gazelearn.webcam.model_files import load_mapper
+
+        model = load_mapper(path)
+        if not isinstance(model, cls):
+            raise InputError(f"holds a {type(model).__name__}, not a {cls.__name__}",
+                             source=path)
+        return model
