@@ -81,6 +81,38 @@ class NeuralEstimator(TorchEstimator):
     _classifier = False
     _tuple_attributes = ("input_shape_",)
 
+    def __init__(self, architecture: str = "mlp", architecture_options: dict | None = None,
+                 epochs: int = 30, batch_size: int = 64, lr: float = 1e-3,
+                 weight_decay: float = 0.0, optimizer: str = "adam", loss: Any = None,
+                 validation_fraction: float = 0.2, validation_groups: Sequence | None = None,
+                 monitor: str = "val_loss", patience: int | None = None,
+                 lr_schedule: str | None = None, standardize: bool = True,
+                 batch_sampler: str | None = None, checkpoint_dir: str | None = None,
+                 seed: int = 0, device: str = "auto", num_threads: int | None = None,
+                 progress: bool | None = None) -> None:
+        # The regressor's parameters; the classifier adds class_weight. scikit-learn reads
+        # the parameter names from each concrete class's __init__ signature.
+        self.architecture = architecture
+        self.architecture_options = architecture_options
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.loss = loss
+        self.validation_fraction = validation_fraction
+        self.validation_groups = validation_groups
+        self.monitor = monitor
+        self.patience = patience
+        self.lr_schedule = lr_schedule
+        self.standardize = standardize
+        self.batch_sampler = batch_sampler
+        self.checkpoint_dir = checkpoint_dir
+        self.seed = seed
+        self.device = device
+        self.num_threads = num_threads
+        self.progress = progress
+
     # ------------------------------------------------------------------ subclass hooks
     def _encode_targets(self, y: np.ndarray) -> torch.Tensor:
         raise NotImplementedError
@@ -229,27 +261,15 @@ class NeuralClassifier(ClassifierMixin, NeuralEstimator):
                  standardize: bool = True, batch_sampler: str | None = None,
                  checkpoint_dir: str | None = None, seed: int = 0, device: str = "auto",
                  num_threads: int | None = None, progress: bool | None = None) -> None:
-        self.architecture = architecture
-        self.architecture_options = architecture_options
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.optimizer = optimizer
-        self.loss = loss
+        super().__init__(
+            architecture=architecture, architecture_options=architecture_options, epochs=epochs,
+            batch_size=batch_size, lr=lr, weight_decay=weight_decay, optimizer=optimizer,
+            loss=loss, validation_fraction=validation_fraction,
+            validation_groups=validation_groups, monitor=monitor, patience=patience,
+            lr_schedule=lr_schedule, standardize=standardize, batch_sampler=batch_sampler,
+            checkpoint_dir=checkpoint_dir, seed=seed, device=device, num_threads=num_threads,
+            progress=progress)
         self.class_weight = class_weight
-        self.validation_fraction = validation_fraction
-        self.validation_groups = validation_groups
-        self.monitor = monitor
-        self.patience = patience
-        self.lr_schedule = lr_schedule
-        self.standardize = standardize
-        self.batch_sampler = batch_sampler
-        self.checkpoint_dir = checkpoint_dir
-        self.seed = seed
-        self.device = device
-        self.num_threads = num_threads
-        self.progress = progress
 
     def _encode_targets(self, y: np.ndarray) -> torch.Tensor:
         if y.ndim != 1:
@@ -299,36 +319,6 @@ class NeuralRegressor(RegressorMixin, NeuralEstimator):
     >>> reg.predict(X).shape, reg.score(X, y) > 0.8
     ((100,), True)
 """
-
-    def __init__(self, architecture: str = "mlp", architecture_options: dict | None = None,
-                 epochs: int = 30, batch_size: int = 64, lr: float = 1e-3,
-                 weight_decay: float = 0.0, optimizer: str = "adam", loss: Any = None,
-                 validation_fraction: float = 0.2, validation_groups: Sequence | None = None,
-                 monitor: str = "val_loss", patience: int | None = None,
-                 lr_schedule: str | None = None, standardize: bool = True,
-                 batch_sampler: str | None = None, checkpoint_dir: str | None = None,
-                 seed: int = 0, device: str = "auto", num_threads: int | None = None,
-                 progress: bool | None = None) -> None:
-        self.architecture = architecture
-        self.architecture_options = architecture_options
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.optimizer = optimizer
-        self.loss = loss
-        self.validation_fraction = validation_fraction
-        self.validation_groups = validation_groups
-        self.monitor = monitor
-        self.patience = patience
-        self.lr_schedule = lr_schedule
-        self.standardize = standardize
-        self.batch_sampler = batch_sampler
-        self.checkpoint_dir = checkpoint_dir
-        self.seed = seed
-        self.device = device
-        self.num_threads = num_threads
-        self.progress = progress
 
     def _encode_targets(self, y: np.ndarray) -> torch.Tensor:
         y = y.astype(np.float32)
