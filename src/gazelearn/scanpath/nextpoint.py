@@ -125,7 +125,7 @@ class NextPointPredictor(NeuralRegressor):
     ...         for p in (0.0, 1.0, 2.0)]
     >>> model = NextPointPredictor(length=5, epochs=2, num_threads=1,
     ...                            architecture_options={"hidden": 8}).fit(recs)
-    >>> model.predict_next(recs[0]).shape, np.isfinite(model.score(recs)["mae_px"])
+    >>> model.predict_next(recs[0]).shape, np.isfinite(model.evaluate(recs)["mae_px"])
     ((75, 2), True)
     """
 
