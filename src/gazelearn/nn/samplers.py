@@ -28,7 +28,34 @@ from gazelearn.errors import InputError
 from gazelearn.nn.distributed import world
 
 
-class GroupBatchSampler(Sampler[list[int]]):
+def _group_members(groups: np.ndarray) -> list[np.ndarray]:
+    """The sample indices of each group, groups in sorted order."""
+    _, codes = np.unique(groups, return_inverse=True)
+    return [np.flatnonzero(codes == c) for c in range(codes.max() + 1)] if len(codes) else []
+
+
+class _ShardedSampler(Sampler[list[int]]):
+    """What the data-parallel batch samplers share: batch options, this process's share, epoch."""
+
+    def __init__(self, batch_size: int, shuffle: bool, drop_last: bool, seed: int,
+                 num_replicas: int | None, rank: int | None) -> None:
+        if batch_size < 1:
+            raise InputError(f"batch_size must be at least 1, got {batch_size}")
+        info = world()
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.seed = int(seed)
+        self.num_replicas = info.world_size if num_replicas is None else int(num_replicas)
+        self.rank = info.rank if rank is None else int(rank)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use a new shuffle for epoch ``epoch`` (same on every process)."""
+        self.epoch = int(epoch)
+
+
+class GroupBatchSampler(_ShardedSampler):
     """Batches of indices that each come from a single group.
 
     Parameters
@@ -51,24 +78,9 @@ class GroupBatchSampler(Sampler[list[int]]):
     def __init__(self, groups: Sequence, batch_size: int, shuffle: bool = True,
                  drop_last: bool = False, seed: int = 0, num_replicas: int | None = None,
                  rank: int | None = None) -> None:
-        if batch_size < 1:
-            raise InputError(f"batch_size must be at least 1, got {batch_size}")
-        info = world()
+        super().__init__(batch_size, shuffle, drop_last, seed, num_replicas, rank)
         self.groups = np.asarray(groups)
-        self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.drop_last = drop_last
-        self.seed = int(seed)
-        self.num_replicas = info.world_size if num_replicas is None else int(num_replicas)
-        self.rank = info.rank if rank is None else int(rank)
-        self.epoch = 0
-        _, codes = np.unique(self.groups, return_inverse=True)
-        self._members = [np.flatnonzero(codes == c) for c in range(codes.max() + 1)] \
-            if len(codes) else []
-
-    def set_epoch(self, epoch: int) -> None:
-        """Use a new shuffle for epoch ``epoch`` (same on every process)."""
-        self.epoch = int(epoch)
+        self._members = _group_members(self.groups)
 
     def _all_batches(self) -> list[list[int]]:
         rng = np.random.default_rng(self.seed + self.epoch)
@@ -95,7 +107,7 @@ class GroupBatchSampler(Sampler[list[int]]):
         return len(self._all_batches()[self.rank::self.num_replicas])
 
 
-class ShardedBatchSampler(Sampler[list[int]]):
+class ShardedBatchSampler(_ShardedSampler):
     """Shuffled batches of ``batch_size`` per process, the same split as ``DistributedSampler``.
 
     One process sees batch ``k`` = positions ``k*B*N .. (k+1)*B*N`` of the epoch's permutation;
@@ -122,21 +134,8 @@ class ShardedBatchSampler(Sampler[list[int]]):
 
     def __init__(self, n: int, batch_size: int, shuffle: bool = True, drop_last: bool = False,
                  seed: int = 0, num_replicas: int | None = None, rank: int | None = None) -> None:
-        if batch_size < 1:
-            raise InputError(f"batch_size must be at least 1, got {batch_size}")
-        info = world()
+        super().__init__(batch_size, shuffle, drop_last, seed, num_replicas, rank)
         self.n = int(n)
-        self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.drop_last = drop_last
-        self.seed = int(seed)
-        self.num_replicas = info.world_size if num_replicas is None else int(num_replicas)
-        self.rank = info.rank if rank is None else int(rank)
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Use a new shuffle for epoch ``epoch`` (same on every process)."""
-        self.epoch = int(epoch)
 
     def _indices(self) -> np.ndarray:
         if self.shuffle:
@@ -208,14 +207,13 @@ class PersonBatchSampler(Sampler[list[int]]):
             raise InputError(f"persons_per_batch must be at least 2, got {persons_per_batch}")
         if windows_per_person < 2:
             raise InputError(f"windows_per_person must be at least 2, got {windows_per_person}")
-        _, codes = np.unique(np.asarray(persons), return_inverse=True)
-        self._members = [np.flatnonzero(codes == c) for c in range(codes.max() + 1)] \
-            if len(codes) else []
+        self._members = _group_members(np.asarray(persons))
+        n_samples = sum(len(m) for m in self._members)
         if len(self._members) < 2:
             raise InputError("metric learning needs windows of at least two persons")
         self.persons_per_batch = int(persons_per_batch)
         self.windows_per_person = int(windows_per_person)
-        default = len(codes) // (self.persons_per_batch * self.windows_per_person)
+        default = n_samples // (self.persons_per_batch * self.windows_per_person)
         self.batches_per_epoch = int(batches_per_epoch or max(default, 1))
         self.seed = int(seed)
         self.epoch = 0
