@@ -142,15 +142,10 @@ def resnet_small(in_channels: int, n_outputs: int = 2, stem: int = 24,
     >>> tuple(net(torch.zeros(2, 1, 36, 64)).shape)
     (2, 2)
     """
-    layers: list[nn.Module] = [nn.Conv2d(in_channels, stem, 3, 1, 1, bias=False),
-                               nn.BatchNorm2d(stem), nn.ReLU(inplace=True)]
-    previous = stem
-    for width in channels:
-        layers.append(SeparableBlock(previous, width, stride=2))
-        previous = width
-    layers += [nn.AdaptiveAvgPool2d(tuple(pool)), nn.Flatten(), nn.Dropout(dropout),
-               nn.Linear(previous * pool[0] * pool[1], n_outputs)]
-    return nn.Sequential(*layers)
+    # the branch's layers unpacked, not nested: the saved weights keep their flat layer names
+    features = channels[-1] if len(channels) else stem
+    return nn.Sequential(*conv_branch(in_channels, stem, channels, pool), nn.Dropout(dropout),
+                         nn.Linear(features * pool[0] * pool[1], n_outputs))
 
 
 def conv_branch(in_channels: int, stem: int = 16, channels: Sequence[int] = (24, 32, 48),
