@@ -181,3 +181,25 @@ def test_step_gives_the_points_of_the_batch_track_path(kind, astronaut, landmark
                        atol=1e-6, equal_nan=True)
     rec = Tracker(profile, landmarker=landmarker, filter="kalman").process(frames, time)
     assert np.allclose(np.c_[rec.x, rec.y], expected, atol=1e-6, equal_nan=True)
+
+
+def test_profile_holds_one_screen_and_reads_resolution_only_profiles(tmp_path):
+    """A profile's screen is a Screen (pixel-only when only the resolution is known); profiles
+    written with ``"screen": null`` beside ``screen_px`` read as that pixel-only screen."""
+    import json
+
+    from gazelearn.screen import Screen
+    from gazelearn.webcam import LandmarkGazeRegressor
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 14)), rng.uniform(0, 1000, size=(30, 2))
+    profile = CalibrationProfile(LandmarkGazeRegressor().fit(X, y), (1280, 720))
+    assert profile.screen == Screen(1280, 720) and profile.screen_px == (1280, 720)
+    path = profile.save(tmp_path / "p.json")
+    state = json.loads(path.read_text())
+    assert state["screen_px"] == [1280, 720]
+    state["screen"] = None  # as profiles that knew only the resolution were written
+    path.write_text(json.dumps(state))
+    loaded = CalibrationProfile.load(path)
+    assert loaded.screen == Screen(1280, 720) and not loaded.screen.has_geometry
+    np.testing.assert_allclose(loaded.predict(X[:3]), profile.predict(X[:3]))

@@ -114,7 +114,6 @@ class LiveSession:
                  profile: CalibrationProfile | None = None,
                  mapper: GazeMapper | None = None) -> None:
         self.screen = Screen.coerce(screen)
-        self.screen_px = self.screen.size_px
         self.filter_name = filter
         self.profile = profile
         self.mapper = LandmarkGazeRegressor() if mapper is None else mapper
@@ -167,8 +166,8 @@ class LiveSession:
         if not 0 <= int(n_validation) <= 25:
             raise InputError(f"n_validation must be 0..25, got {n_validation!r}",
                              field="n_validation")
-        grid = calibration_targets(n_points, self.screen_px, seed=seed)
-        new = (validation_targets(int(n_validation), self.screen_px, avoid=grid,
+        grid = calibration_targets(n_points, self.screen, seed=seed)
+        new = (validation_targets(int(n_validation), self.screen, avoid=grid,
                                   seed=0 if seed is None else seed)
                if n_validation else np.empty((0, 2)))
         self.targets = {"calibration": grid, "validation": new}
@@ -287,7 +286,7 @@ class LiveSession:
         from gazelearn.report.spatial import heatmap as plot_heatmap
         from gazelearn.scanpath import heatmap
 
-        width, height = self.screen_px
+        width, height = self.screen.size_px
         try:
             density = heatmap(rec, screen=None, grid=(64, max(1, round(64 * height / width))),
                               sigma_px=0.03 * width, extent=(width, height), normalize="max")

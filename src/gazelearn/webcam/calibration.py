@@ -270,10 +270,18 @@ class CalibrationProfile:
     """
 
     mapper: GazeMapper
-    screen_px: tuple[int, int]
-    screen: Screen | None = None
+    screen: Screen
     validation: ValidationReport | None = None
     meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # (width, height) is accepted at this public boundary: a pixel-only screen
+        self.screen = Screen.coerce(self.screen)
+
+    @property
+    def screen_px(self) -> tuple[int, int]:
+        """The screen's resolution ``(width, height)`` in px."""
+        return self.screen.size_px
 
     @property
     def regressor(self) -> GazeMapper:
@@ -290,7 +298,7 @@ class CalibrationProfile:
 
         return {"format": _PROFILE_FORMAT, "version": _PROFILE_VERSION,
                 "screen_px": list(self.screen_px),
-                "screen": None if self.screen is None else self.screen.to_dict(),
+                "screen": self.screen.to_dict(),
                 "validation": None if self.validation is None else self.validation.to_dict(),
                 "meta": self.meta,
                 "regressor": {"kind": self.mapper.inputs,
@@ -323,10 +331,10 @@ class CalibrationProfile:
                 # version-1 CNN profiles kept the crop settings here, not in the model file
                 mapper = load_mapper(path, **{k: (tuple(v) if k == "size" else v)
                                               for k, v in entry.items() if k in ("eyes", "size")})
+            # profiles that knew only the resolution stored "screen": null beside "screen_px"
             return cls(mapper=mapper,
-                       screen_px=tuple(int(v) for v in state["screen_px"]),
-                       screen=None if state.get("screen") is None
-                       else Screen.from_dict(state["screen"]),
+                       screen=Screen(*(int(v) for v in state["screen_px"]))
+                       if state.get("screen") is None else Screen.from_dict(state["screen"]),
                        validation=None if state.get("validation") is None
                        else ValidationReport.from_dict(state["validation"]),
                        meta=dict(state.get("meta") or {}))
@@ -416,5 +424,4 @@ def fit_profile(features, targets, screen, *, validation_features=None,
             "n_targets": int(len(np.unique(groups))), "n_frames": int(len(features)),
             "n_frames_used": int(keep.sum()), "outlier_threshold": outlier_threshold}
     info.update(meta or {})
-    return CalibrationProfile(model, screen.size_px, screen if screen.has_geometry else None,
-                              report, info)
+    return CalibrationProfile(model, screen, report, info)
