@@ -31,7 +31,7 @@ Examples
 """
 
 from . import delimited, etra2021, eyelink, gazecom, lund2013, radio  # noqa: F401 (register)
-from .api import expand_paths, read, read_dataset
+from .api import expand_paths, read, read_all, read_dataset
 from .atomic import atomic_write, atomic_write_bytes
 from .detect import IMAGE_FORMATS, detect_format
 from .images import ImageSet, read_image_folder, read_images, read_manifest
@@ -47,6 +47,7 @@ __all__ = [
     "detect_format",
     "expand_paths",
     "read",
+    "read_all",
     "read_dataset",
     "read_events",
     "read_image_folder",

@@ -74,18 +74,39 @@ def read(path: str | Path, format: str = "auto", *, time_col: str | int | None =
     Raises
     ------
     InputError
-        For every problem with the file or the options.
+        For every problem with the file or the options, and for a file that holds several
+        recordings (trials of an EyeLink file, say): read those with :func:`read_all`.
+    """
+    recordings = read_all(path, format, time_col=time_col, x_col=x_col, y_col=y_col,
+                          pupil_col=pupil_col, label_col=label_col, time_unit=time_unit,
+                          position_unit=position_unit, sampling_rate=sampling_rate,
+                          screen=screen, delimiter=delimiter, header=header, **format_options)
+    if len(recordings) != 1:
+        raise InputError(f"holds {len(recordings)} recordings (trials); read them with "
+                         "gazelearn.io.read_all", source=path)
+    return recordings[0]
+
+
+def read_all(path: str | Path, format: str = "auto", **options) -> list[Recording]:
+    """Every recording of one file: one for most formats, one per trial where a file holds
+    several (a reader may return a list).
+
+    Takes the options of :func:`read`. The CLI reads every file through this function.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
+    >>> _ = path.write_text("time,x,y\n0.0,1,2\n0.004,3,4\n")
+    >>> [len(rec) for rec in read_all(path)]
+    [2]
     """
     fmt = detect_format(path) if format in (None, "auto") else format
     if fmt in IMAGE_FORMATS:
         raise InputError(f"holds images ({fmt}), not gaze samples: read it with "
                          "gazelearn.io.images.read_images", source=path)
     info = reader_info(fmt)
-    given = {"time_col": time_col, "x_col": x_col, "y_col": y_col, "pupil_col": pupil_col,
-             "label_col": label_col, "time_unit": time_unit, "position_unit": position_unit,
-             "sampling_rate": sampling_rate, "screen": screen, "delimiter": delimiter,
-             "header": header, **format_options}
-    given = {k: v for k, v in given.items() if v is not None}
+    given = {k: v for k, v in options.items() if v is not None}
     for name, native in _NATIVE_DEFAULTS.items():
         if name not in info.options and given.get(name) == native:
             given.pop(name)
@@ -94,7 +115,8 @@ def read(path: str | Path, format: str = "auto", *, time_col: str | int | None =
         takes = ", ".join(info.options) or "no options"
         raise InputError(f"format {fmt} does not take {', '.join(unknown)} (it knows its "
                          f"columns and units); it takes {takes}", source=path)
-    return info.function(Path(path), **given)
+    result = info.function(Path(path), **given)
+    return list(result) if isinstance(result, list | tuple) else [result]
 
 
 def _wanted(path: Path, format: str, options: dict) -> bool:
@@ -163,4 +185,4 @@ def read_dataset(paths: str | Path | Iterable[str | Path], format: str = "auto",
         Passed to :func:`read` for every file.
     """
     files = expand_paths(paths, format, **options)
-    return Dataset([read(path, format, **options) for path in files])
+    return Dataset([rec for path in files for rec in read_all(path, format, **options)])
