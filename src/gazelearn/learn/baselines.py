@@ -141,12 +141,8 @@ class KNNRegressor(FlattenMixin, KNeighborsRegressor):
 
 
 @register("lda", description="linear discriminant analysis, flattened windows")
-class LDAClassifier(_ProbaMixin, LinearDiscriminantAnalysis):
+class LDAClassifier(_ProbaMixin, _DecisionMixin, LinearDiscriminantAnalysis):
     """Linear discriminant analysis on flattened windows."""
-
-    def decision_function(self, X: Any) -> np.ndarray:
-        """Decision scores for flattened ``X``."""
-        return super().decision_function(flatten(X))
 
 
 @register("nb", description="Gaussian naive Bayes, flattened windows")
