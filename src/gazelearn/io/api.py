@@ -97,7 +97,7 @@ def read_all(path: str | Path, format: str = "auto", **options) -> list[Recordin
     --------
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
-    >>> _ = path.write_text("time,x,y\n0.0,1,2\n0.004,3,4\n")
+    >>> _ = path.write_text("time,x,y\\n0.0,1,2\\n0.004,3,4\\n")
     >>> [len(rec) for rec in read_all(path)]
     [2]
     """
