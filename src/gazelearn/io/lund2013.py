@@ -11,8 +11,16 @@ Methods 49(2), 616-637.
 Conversions:
 
 * time: microseconds to seconds. The ``dots`` files have no timestamps at all (NaN): time is then
-  made from ``sampFreq`` (or ``sampling_rate=`` when given) and ``extra["time_synthesized"]`` is
-  True.
+  made from ``sampFreq`` (or ``sampling_rate=`` when given; 500 Hz, the data set's rate, when the
+  file has neither) and ``extra["time_synthesized"]`` is True.
+* padding and missing times: some files end with padding rows (timestamp 0 at x = y = 0) and some
+  ``dots`` files have NaN timestamps except such a trailing 0 row. Every row is a labelled sample,
+  so every row stays one sample: a padding row is a lost sample, and padding rows and rows
+  whose timestamp is NaN or infinite get a synthesised time (see :func:`fill_lund_time`:
+  interpolated between the known timestamps around them, continued at the recording's median
+  interval before the first and after the last). ``extra["padding_rows"]`` and
+  ``extra["synthesized_times"]`` count them when there are any. A row with a missing time keeps
+  its position: only its time is unknown.
 * lost: x = y = 0 or NaN become NaN.
 * labels: 1..5 keep their codes, 6 (undefined) becomes 0.
 * metadata from the file name: ``TH38_img_Europe_labelled_RA.mat`` gives subject ``TH38``,
@@ -32,6 +40,15 @@ Examples
 >>> rec = read_lund2013(path)
 >>> rec.labels.tolist(), rec.x.tolist(), rec.meta.subject, rec.meta.extra["stimulus_type"]
 ([1, 5, 0], [10.0, nan, 12.0], 'XX01', 'img')
+
+A padding row at the end (time 0, x = y = 0) is a lost sample one interval later:
+
+>>> pos = np.vstack([pos, [0, 0, 0, 0, 0, 1]])
+>>> scipy.io.savemat(path, {"ETdata": {"pos": pos, "sampFreq": 500, "screenDim": [0.38, 0.3],
+...                  "screenRes": [1024, 768], "viewDist": 0.67}})
+>>> rec = read_lund2013(path)
+>>> rec.time.tolist(), rec.labels.tolist(), rec.meta.extra["padding_rows"]
+([0.0, 0.002, 0.004, 0.006], [1, 5, 0, 1], 1)
 """
 
 from __future__ import annotations
@@ -47,6 +64,9 @@ from gazelearn.screen import Screen
 
 from .registry import register_reader
 from .table import make_recording, synthetic_time, zero_to_nan
+
+#: The rate of the Lund 2013 data set, for files that declare none.
+LUND_RATE = 500.0
 
 _NAME = re.compile(
     r"^(?P<subject>[A-Za-z]+\d+)_(?:(?P<type>img|video)_(?P<stimulus>.+?)|(?P<trial>trial\d+))"
@@ -69,6 +89,67 @@ def lund_metadata(path: str | Path) -> Metadata:
         meta.extra["stimulus_type"] = match["type"]
     meta.extra["coder"] = match["coder"]
     return meta
+
+
+def fill_lund_time(time_us: np.ndarray, x: np.ndarray, y: np.ndarray, rate: float,
+                   source: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seconds for every row of a Lund ``pos`` array, synthesising the times a file lacks.
+
+    A padding row (timestamp 0 at x = y = 0, after the first row) and a row whose timestamp is
+    NaN or infinite have no usable time. Between two known timestamps such rows get times
+    interpolated linearly by row number; before the first and after the last known timestamp
+    they continue at the median interval of the known ones (``1 / rate`` when fewer than two
+    are known). Without any known timestamp the time is ``0, 1/rate, 2/rate, ...``.
+
+    Parameters
+    ----------
+    time_us : numpy.ndarray
+        The file's timestamps in microseconds.
+    x, y : numpy.ndarray
+        Positions (to recognise padding rows).
+    rate : float
+        Sampling rate in Hz used when the timestamps cannot give the interval.
+    source : str, optional
+        The file, for error messages.
+
+    Returns
+    -------
+    time : numpy.ndarray
+        Seconds, one per row.
+    padding, synthesized : numpy.ndarray of bool
+        Rows that are padding; rows whose time was synthesised (padding rows included).
+
+    Examples
+    --------
+    >>> t = np.array([np.nan, 2000.0, 4000.0, np.nan, 8000.0, 0.0, 0.0])
+    >>> xy = np.array([5.0, 5, 5, 5, 5, 0, 0])
+    >>> time, padding, synthesized = fill_lund_time(t, xy, xy, 500.0)
+    >>> (time * 1000).round(6).tolist()
+    [0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0]
+    >>> padding.tolist(), int(synthesized.sum())
+    ([False, False, False, False, False, True, True], 4)
+    """
+    n = len(time_us)
+    row = np.arange(n)
+    # row 0 at time 0 is a clock that starts at 0, not padding (even when its position is lost)
+    padding = (time_us == 0) & (x == 0) & (y == 0) & (row > 0)
+    known = np.isfinite(time_us) & ~padding
+    synthesized = ~known
+    if not known.any():
+        return synthetic_time(n, rate, source), padding, synthesized
+    time = time_us / 1e6
+    if not synthesized.any():
+        return time, padding, synthesized
+    at, values = row[known], time[known]
+    steps = np.diff(values) / np.diff(at)
+    steps = steps[steps > 0]
+    interval = float(np.median(steps)) if steps.size else 1.0 / rate
+    # np.interp keeps the interior rows in order between their neighbours; it would clamp
+    # outside, so the ends continue at the recording's own interval instead
+    filled = np.interp(row, at, values)
+    filled = np.where(row < at[0], values[0] - (at[0] - row) * interval, filled)
+    filled = np.where(row > at[-1], values[-1] + (row - at[-1]) * interval, filled)
+    return np.where(known, time, filled), padding, synthesized
 
 
 def _field(struct, name: str, source: str):
@@ -121,7 +202,8 @@ def read_lund2013(path: str | Path, *, screen: Screen | None = None,
     screen : Screen, optional
         Overrides the file's geometry.
     sampling_rate : float, optional
-        Rate used to make timestamps when the file has none (default: the file's ``sampFreq``).
+        Rate used to make timestamps when the file has none (default: the file's ``sampFreq``,
+        else 500 Hz), and the interval of synthesised times when fewer than two are known.
 
     Returns
     -------
@@ -157,13 +239,21 @@ def read_lund2013(path: str | Path, *, screen: Screen | None = None,
                              source=source, field="screenDim") from None
         except InputError as error:
             raise InputError(error.reason, source=source, field="ETdata") from None
-    time_us = pos[:, 0]
-    if np.all(np.isnan(time_us)):
-        time = synthetic_time(len(pos), sampling_rate if sampling_rate is not None else declared,
-                              source)
+    rate = sampling_rate if sampling_rate is not None else (declared or LUND_RATE)
+    try:
+        rate = float(rate)
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if not (np.isfinite(rate) and rate > 0):
+        raise InputError(f"sampling rate must be a positive number, got {sampling_rate!r}",
+                         source=source, field="sampling_rate")
+    time, padding, synthesized = fill_lund_time(pos[:, 0], pos[:, 3], pos[:, 4], rate, source)
+    if synthesized.all():
         meta.extra["time_synthesized"] = True
-    else:
-        time = time_us / 1e6
+    if padding.any():
+        meta.extra["padding_rows"] = int(padding.sum())
+    if synthesized.any():
+        meta.extra["synthesized_times"] = int(synthesized.sum())
     x, y = zero_to_nan(pos[:, 3], pos[:, 4])
     raw = pos[:, 5]
     raw = np.where(np.isnan(raw), 6, raw)
