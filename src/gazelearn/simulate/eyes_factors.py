@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import Self
 
 import numpy as np
 
@@ -30,8 +31,29 @@ _HAIR_PALETTE = np.array([[0.08, 0.06, 0.05], [0.22, 0.15, 0.10], [0.45, 0.33, 0
                           [0.70, 0.58, 0.40]])
 
 
+class _DictFields:
+    """``to_dict`` / ``from_dict`` of the parameter dataclasses (JSON in ``meta.json``)."""
+
+    def to_dict(self) -> dict:
+        """Plain dictionary (JSON-ready)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Self:
+        """Rebuild from :meth:`to_dict` output (lists become tuples); unknown names raise."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise InputError(f"unknown {cls.__name__} fields: {', '.join(unknown)}")
+
+        def tuples(value):
+            return tuple(tuples(v) for v in value) if isinstance(value, list) else value
+
+        return cls(**{k: tuples(v) for k, v in values.items()})
+
+
 @dataclass(frozen=True)
-class PersonParameters:
+class PersonParameters(_DictFields):
     """Traits of one simulated person (lengths in mm, angles in degrees, colours RGB 0..1).
 
     ``kappa_h_deg`` / ``kappa_v_deg`` are the angle between the optical and the visual axis
@@ -66,18 +88,9 @@ class PersonParameters:
     kappa_h_deg: float = 0.0
     kappa_v_deg: float = 0.0
 
-    def to_dict(self) -> dict:
-        """Plain dictionary (JSON-ready)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> PersonParameters:
-        """Rebuild from :meth:`to_dict` output (lists become tuples)."""
-        return cls(**_known(cls, values))
-
 
 @dataclass(frozen=True)
-class SessionParameters:
+class SessionParameters(_DictFields):
     """Conditions of one measurement (one sitting): head pose, lighting, camera, crop.
 
     Head position is that of the eye, in mm from the screen centre (x right, y down);
@@ -103,27 +116,6 @@ class SessionParameters:
     crop_scale: float = 1.0
     crop_x_mm: float = 0.0
     crop_y_mm: float = 0.0
-
-    def to_dict(self) -> dict:
-        """Plain dictionary (JSON-ready)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> SessionParameters:
-        """Rebuild from :meth:`to_dict` output."""
-        return cls(**_known(cls, values))
-
-
-def _known(cls, values: dict) -> dict:
-    names = {f.name for f in fields(cls)}
-    unknown = sorted(set(values) - names)
-    if unknown:
-        raise InputError(f"unknown {cls.__name__} fields: {', '.join(unknown)}")
-
-    def tuples(value):
-        return tuple(tuples(v) for v in value) if isinstance(value, list) else value
-
-    return {k: tuples(v) for k, v in values.items()}
 
 
 def random_person(rng: np.random.Generator, kappa_sd_deg: float = 2.5) -> PersonParameters:
