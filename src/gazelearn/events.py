@@ -31,6 +31,8 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import polars as pl
 
@@ -124,7 +126,16 @@ class Events:
         """Events from per-sample labels (the recording's own when ``labels`` is None).
 
         Consecutive samples with the same label form one event; ``undefined`` runs form none.
-        Measures in degrees are NaN when the recording has no screen.
+        Measures in degrees are NaN when the recording has no screen. Positions that are not
+        finite (NaN, inf) are lost samples: means, amplitudes and peak velocities ignore them.
+
+        Examples
+        --------
+        >>> from gazelearn import Recording
+        >>> rec = Recording(np.arange(4) / 100.0, [1.0, np.inf, 3.0, 5.0], np.zeros(4),
+        ...                 labels=[1, 1, 1, 1])
+        >>> Events.from_labels(rec).frame["mean_x"].to_list()
+        [3.0]
         """
         labels = recording.labels if labels is None else np.asarray(labels)
         if labels is None:
@@ -132,6 +143,7 @@ class Events:
                              source=recording.meta.source)
         if len(labels) != len(recording):
             raise InputError(f"{len(labels)} labels for {len(recording)} samples")
+        recording = _finite_positions(recording)
         starts, stops, codes = label_runs(labels)
         keep = codes != Label.UNDEFINED
         starts, stops, codes = starts[keep], stops[keep], codes[keep]
@@ -202,9 +214,19 @@ class Events:
         return f"Events({len(self)} events; {counts})"
 
 
+def _finite_positions(recording: Recording) -> Recording:
+    """The recording with positions that are not finite (inf) set to NaN, i.e. lost."""
+    finite = np.isfinite(recording.x) & np.isfinite(recording.y)
+    lost = np.isnan(recording.x) | np.isnan(recording.y)
+    if np.array_equal(finite, ~lost):
+        return recording  # only NaN: nothing to clean (the common case, no copy)
+    return replace(recording, x=np.where(finite, recording.x, np.nan),
+                   y=np.where(finite, recording.y, np.nan))
+
+
 def _run_means(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """NaN-ignoring mean of ``values[start:stop]`` for every run (NaN for an all-NaN run)."""
-    good = ~np.isnan(values)
+    """Mean of the finite ``values[start:stop]`` of every run (NaN when none is finite)."""
+    good = np.isfinite(values)
     sums = np.concatenate(([0.0], np.cumsum(np.where(good, values, 0.0))))
     counts = np.concatenate(([0], np.cumsum(good)))
     run_sums = sums[stops] - sums[starts]
@@ -216,8 +238,9 @@ def _run_max(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.nd
     result = np.full(len(starts), np.nan)
     for i, (start, stop) in enumerate(zip(starts, stops, strict=True)):
         segment = values[start:stop]
-        if np.any(~np.isnan(segment)):
-            result[i] = np.nanmax(segment)
+        segment = segment[np.isfinite(segment)]
+        if segment.size:
+            result[i] = segment.max()
     return result
 
 

@@ -176,8 +176,9 @@ class Recording:
 
     @property
     def valid(self) -> np.ndarray:
-        """Boolean mask of samples with a gaze position."""
-        return ~(np.isnan(self.x) | np.isnan(self.y))
+        """Boolean mask of samples with a gaze position (both coordinates finite: an inf that
+        slipped through a reader is a lost sample, never a position)."""
+        return np.isfinite(self.x) & np.isfinite(self.y)
 
     @property
     def lost_fraction(self) -> float:

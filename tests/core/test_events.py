@@ -43,6 +43,33 @@ def test_event_measures_known_saccade():
     assert first["mean_x"] == pytest.approx(412.0) and first["amplitude"] == pytest.approx(0.0)
 
 
+def test_measures_ignore_positions_that_are_not_finite():
+    # the known saccade above, with an inf sample in each fixation and at the saccade's start
+    rate = 500.0
+    ramp = np.linspace(412.0, 512.0, 11)[1:]
+    x = np.concatenate([np.full(20, 412.0), ramp, np.full(20, 512.0)])
+    y = np.full(50, 384.0)
+    labels = np.array([1] * 20 + [2] * 10 + [1] * 20)
+    x[5], y[20], x[49] = np.inf, -np.inf, np.inf
+
+    def events(x, y):
+        rec = Recording(np.arange(50) / rate, x, y, labels=labels, screen=LUND)
+        return Events.from_labels(rec).frame
+
+    frame = events(x, y)
+    for column in ("mean_x", "mean_y", "amplitude", "peak_velocity"):
+        assert np.isfinite(frame[column].to_numpy()).all(), column
+    assert frame["mean_x"].to_list() == pytest.approx([412.0, np.mean(ramp[1:]), 512.0])
+    assert frame["mean_y"].to_list() == pytest.approx([384.0] * 3)
+    # from the first finite saccade sample (x 432) to the last; fixations do not move
+    assert frame["amplitude"].to_list() == pytest.approx(
+        [0.0, float(LUND.angular_distance(432.0, 384.0, 512.0, 384.0)), 0.0])
+    assert 120 < frame["peak_velocity"][1] < 175
+    # an inf sample is exactly a lost sample
+    lost = events(np.where(np.isinf(x), np.nan, x), np.where(np.isinf(y), np.nan, y))
+    assert frame.equals(lost)
+
+
 def test_measures_without_screen_are_nan_not_wrong():
     rec = Recording(np.arange(4) / 100.0, np.zeros(4), np.zeros(4), labels=[1, 1, 2, 2])
     frame = Events.from_labels(rec).frame

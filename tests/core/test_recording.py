@@ -40,6 +40,12 @@ def test_lost_sample_is_nan_in_both_coordinates():
     np.testing.assert_array_equal(rec.valid, [True, False, True])
 
 
+def test_an_infinite_position_is_not_a_valid_sample():
+    rec = Recording([0.0, 0.1, 0.2, 0.3], [1.0, np.inf, 3.0, 4.0], [1.0, 2.0, -np.inf, 3.0])
+    np.testing.assert_array_equal(rec.valid, [True, False, False, True])
+    assert rec.lost_fraction == pytest.approx(0.5)
+
+
 def test_label_shares_and_unknown_codes():
     rec = make(n=4, labels=[1, 1, 2, 0])
     assert rec.label_shares() == {"undefined": 0.25, "fixation": 0.5, "saccade": 0.25}
