@@ -238,3 +238,72 @@ def test_bootstrap_is_deterministic_and_group_aware():
         gm.bootstrap_ci(gm.accuracy, y_true, y_pred[:-1])
     with pytest.raises(InputError):
         gm.bootstrap_ci(gm.accuracy, y_true, y_pred, groups=groups[:-1])
+
+
+# ---------------------------------------------------------------------------- data quality
+def _quality_recording(x, y, time=None, **kwargs):
+    from gazelearn import Recording
+
+    time = np.arange(len(x)) / 500.0 if time is None else time
+    return Recording(np.asarray(time, dtype=float), np.asarray(x, dtype=float),
+                     np.asarray(y, dtype=float), **kwargs)
+
+
+def test_data_quality_by_hand_in_pixels():
+    # (0,0) (3,4) (3,4) lost (-6,-8): steps 5 and 0 (pairs touching the lost sample skipped);
+    # centroid (0, 0): squared distances 0, 25, 25, 100; intervals 2, 2, 3, 2 ms
+    rec = _quality_recording([0, 3, 3, np.nan, -6], [0, 4, 4, 0, -8],
+                             time=[0.0, 0.002, 0.004, 0.007, 0.009], screen=Screen(16, 16))
+    q = gm.data_quality(rec)
+    assert tuple(q) == gm.QUALITY_KEYS
+    assert q["samples"] == 5 and q["loss"] == pytest.approx(0.2)
+    assert q["precision_on"] == "all"
+    assert q["rms_s2s_px"] == pytest.approx(math.sqrt(25 / 2))
+    assert q["std_px"] == pytest.approx(math.sqrt(150 / 4))
+    assert q["rms_s2s_deg"] is None and q["std_deg"] is None  # pixel-only screen: no error
+    assert q["interval_ms"] == pytest.approx(2.0)
+    assert q["jitter_std_ms"] == pytest.approx(math.sqrt(0.75 / 4))  # SD of 2, 2, 3, 2
+    assert q["jitter_max_ms"] == pytest.approx(1.0)
+    assert q["out_of_screen"] == pytest.approx(0.25)  # (-6, -8) of the 4 with a position
+    assert q["nonfinite_values"] == 0
+    assert gm.data_quality(_quality_recording([0, 3], [0, 4]))["out_of_screen"] is None
+
+
+def test_data_quality_on_fixations_in_degrees():
+    # 1 px = 1 mm at 500 mm: 500 px right of the centre is atan(1) = 45 degrees
+    screen = Screen(1000, 1000, 1000.0, 1000.0, 500.0)
+    x = [500, 1000, 500, 0, 500, 500]
+    rec = _quality_recording(x, np.full(6, 500.0), labels=[1, 1, 1, 2, 1, 1], screen=screen)
+    q = gm.data_quality(rec)
+    assert q["precision_on"] == "fixation"
+    # fixation pairs: 500, 500 px (45, 45 deg) and 0; the saccade's pairs are left out
+    assert q["rms_s2s_px"] == pytest.approx(math.sqrt(2 * 500**2 / 3))
+    assert q["rms_s2s_deg"] == pytest.approx(math.sqrt(2 * 45**2 / 3))
+    # STD about each fixation's centroid, pooled over the 5 fixation samples:
+    # x 500, 1000, 500 about 666.7 px (0, 45, 0 about 15 deg); 500, 500 about 500
+    assert q["std_px"] == pytest.approx(math.sqrt((2 * 500**2 / 3) / 5))
+    assert q["std_deg"] == pytest.approx(math.sqrt((15**2 + 30**2 + 15**2) / 5))
+    every = gm.data_quality(rec, precision_on="all")
+    assert every["rms_s2s_px"] == pytest.approx(math.sqrt(4 * 500**2 / 5))
+
+
+def test_data_quality_counts_values_that_are_not_finite():
+    rec = _quality_recording([1.0, np.inf, 2.0, 3.0], [1.0, 1.0, 1.0, 1.0])
+    rec.meta.extra["nonfinite_values"] = 2  # what a reader counted and turned into NaN
+    q = gm.data_quality(rec)
+    assert q["nonfinite_values"] == 3 and q["loss"] == pytest.approx(0.25)
+    assert q["rms_s2s_px"] == pytest.approx(1.0) and math.isfinite(q["std_px"])
+
+
+def test_data_quality_bad_arguments_and_per_trial():
+    rec = _quality_recording([0.0, 1, np.nan, 5], [0.0, 0, 0, 0])
+    with pytest.raises(InputError, match="needs per-sample labels"):
+        gm.data_quality(rec, precision_on="fixation")
+    with pytest.raises(InputError, match="precision_on must be"):
+        gm.data_quality(rec, precision_on="saccade")
+    rows = gm.quality_per_trial(rec, trials=[2, 2, 1, 1])
+    assert [(row["trial"], row["loss"], row["samples"]) for row in rows] == [(2, 0.0, 2),
+                                                                            (1, 0.5, 2)]
+    assert rows[0]["rms_s2s_px"] == pytest.approx(1.0) and math.isnan(rows[1]["rms_s2s_px"])
+    with pytest.raises(InputError, match="trial ids for 4 samples"):
+        gm.quality_per_trial(rec, trials=[1, 2])

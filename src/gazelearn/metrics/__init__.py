@@ -7,8 +7,9 @@ already perfect. Scores for verification are "higher means more likely the same 
 distances negated (or ``kind="distance"`` where offered).
 
 Modules: :mod:`~gazelearn.metrics.classification`, :mod:`~gazelearn.metrics.regression` (with
-gaze errors), :mod:`~gazelearn.metrics.biometrics`, :mod:`~gazelearn.metrics.bootstrap`; import
-everything from ``gazelearn.metrics``.
+gaze errors), :mod:`~gazelearn.metrics.biometrics`, :mod:`~gazelearn.metrics.bootstrap`,
+:mod:`~gazelearn.metrics.quality` (data quality of recordings); import everything from
+``gazelearn.metrics``.
 
 Examples
 --------
@@ -39,6 +40,7 @@ from gazelearn.metrics.classification import (
     kappa_per_class,
     precision_recall_f1,
 )
+from gazelearn.metrics.quality import QUALITY_KEYS, data_quality, pooled_std, quality_per_trial
 from gazelearn.metrics.regression import (
     ErrorSummary,
     error_deg,
@@ -55,10 +57,11 @@ from gazelearn.metrics.regression import (
 )
 
 __all__ = [
-    "BootstrapResult", "ErrorSummary", "RocCurve", "accuracy", "bootstrap_ci",
-    "classification_report", "cmc_curve", "cohen_kappa", "confusion_matrix", "eer",
+    "QUALITY_KEYS", "BootstrapResult", "ErrorSummary", "RocCurve", "accuracy", "bootstrap_ci",
+    "classification_report", "cmc_curve", "cohen_kappa", "confusion_matrix", "data_quality",
+    "eer",
     "eer_from_rates", "error_deg", "error_pct_diagonal", "error_pct_normalized", "error_px",
     "far_frr", "format_report", "frr_at_far", "gaze_error", "kappa_per_class", "mae", "mse",
-    "precision_recall_f1", "r2", "rank_k_accuracy", "rms_s2s", "rmse", "roc_curve",
-    "summarize_errors",
+    "pooled_std", "precision_recall_f1", "quality_per_trial", "r2", "rank_k_accuracy", "rms_s2s",
+    "rmse", "roc_curve", "summarize_errors",
 ]

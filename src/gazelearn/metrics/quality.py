@@ -1,0 +1,238 @@
+"""Data quality of a recording: loss, precision (RMS-S2S, STD), sampling jitter, off-screen share.
+
+The measures eye-tracking researchers report for a recording (Holmqvist, Nyström & Mulvey 2012,
+"Eye tracker data quality: what it is and how to measure it", ETRA; pymovements' users ask for
+the same numbers). Every formula is in ``docs/quality.md``; in short, for ``n`` samples:
+
+* ``loss``: share of samples without a finite position (NaN or inf in x or y), 0..1.
+* ``rms_s2s``: RMS of the distances between consecutive samples, ``sqrt(mean(d_i**2))``, over
+  pairs of consecutive samples that both have a position (and both lie in a fixation when
+  ``precision_on`` is ``"fixation"``).
+* ``std``: RMS distance of the samples from the centroid of their segment,
+  ``sqrt(sum((x - mean_x)**2 + (y - mean_y)**2) / m)``, pooled over the segments (fixations,
+  or the whole recording).
+* ``jitter_std_ms``, ``jitter_max_ms``: standard deviation of the sampling intervals, and the
+  largest absolute deviation of an interval from the nominal interval (the median interval).
+* ``out_of_screen``: share of the samples with a position that lie outside the screen's pixel
+  area ``0 <= x <= width``, ``0 <= y <= height``.
+
+Precision is in pixels always and in degrees too when the screen knows its size and distance
+(:attr:`~gazelearn.screen.Screen.has_geometry`); without geometry the degree entries are
+``None`` (no error: quality in pixels is still worth knowing).
+
+Examples
+--------
+>>> import numpy as np
+>>> from gazelearn import Recording, Screen
+>>> rec = Recording(np.arange(5) / 100.0, [0.0, 3, 3, np.nan, 2000], [0.0, 4, 4, 0, 10],
+...                 screen=Screen(1024, 768))
+>>> q = data_quality(rec)
+>>> q["loss"], round(q["rms_s2s_px"], 4), q["out_of_screen"], q["rms_s2s_deg"]
+(0.2, 3.5355, 0.25, None)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gazelearn.errors import InputError
+from gazelearn.labels import Label
+from gazelearn.metrics.regression import rms_s2s
+from gazelearn.recording import Recording
+
+#: The keys of :func:`data_quality`'s result, in order.
+QUALITY_KEYS = ("samples", "loss", "nonfinite_values", "precision_on", "rms_s2s_px", "std_px",
+                "rms_s2s_deg", "std_deg", "interval_ms", "jitter_std_ms", "jitter_max_ms",
+                "out_of_screen")
+
+_PRECISION_ON = ("auto", "all", "fixation")
+
+
+def _segments(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and stop (exclusive) of every run of True in ``keep``."""
+    edges = np.diff(np.concatenate(([0], keep.astype(np.int8), [0])))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def pooled_std(x, y, segments=None) -> float:
+    """RMS distance of positions from the centroid of their segment (STD precision).
+
+    ``sqrt(sum_k sum_{i in k} ((x_i - mean_x_k)**2 + (y_i - mean_y_k)**2) / m)`` over the ``m``
+    finite samples, segment ``k`` being a fixation (or the whole signal when ``segments`` is
+    None). Population form (divides by ``m``), as ``numpy.std``.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Positions; samples where either is not finite are skipped.
+    segments : tuple of numpy.ndarray, optional
+        ``(starts, stops)`` of the segments; stops are exclusive.
+
+    Examples
+    --------
+    Two fixations 1 px either side of their centroids, 10 px apart:
+
+    >>> x, y = [0.0, 2.0, 10.0, 12.0], [0.0, 0.0, 0.0, 0.0]
+    >>> pooled_std(x, y, ([0, 2], [2, 4])), round(pooled_std(x, y), 3)
+    (1.0, 5.099)
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if segments is None:
+        segments = (np.array([0]), np.array([len(x)]))
+    finite = np.isfinite(x) & np.isfinite(y)
+    total, count = 0.0, 0
+    for start, stop in zip(*segments, strict=True):
+        good = finite[start:stop]
+        if not good.any():
+            continue
+        sx, sy = x[start:stop][good], y[start:stop][good]
+        total += float(np.sum((sx - sx.mean()) ** 2 + (sy - sy.mean()) ** 2))
+        count += int(good.sum())
+    return float(np.sqrt(total / count)) if count else float("nan")
+
+
+def _nonfinite_count(rec: Recording) -> int:
+    # what the reader counted (and turned into NaN), plus any inf still in the positions
+    counted = int(rec.meta.extra.get("nonfinite_values", 0) or 0) if rec.meta else 0
+    return counted + int(np.isinf(rec.x).sum() + np.isinf(rec.y).sum())
+
+
+def _jitter(time: np.ndarray) -> tuple[float, float, float]:
+    """Nominal interval, interval SD and largest deviation from the nominal, all in ms."""
+    steps = np.diff(time)
+    positive = steps[steps > 0]
+    if positive.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    nominal = float(np.median(positive))
+    return (1e3 * nominal, 1e3 * float(np.std(steps)),
+            1e3 * float(np.max(np.abs(steps - nominal))))
+
+
+def _out_of_screen(rec: Recording, valid: np.ndarray) -> float | None:
+    if rec.screen is None:
+        return None
+    if not valid.any():
+        return float("nan")
+    width, height = rec.screen.size_px
+    x, y = rec.x[valid], rec.y[valid]
+    outside = (x < 0) | (x > width) | (y < 0) | (y > height)
+    return float(np.mean(outside))
+
+
+def data_quality(recording: Recording, precision_on: str = "auto") -> dict:
+    """Data-quality measures of one recording (formulas in ``docs/quality.md``).
+
+    Parameters
+    ----------
+    recording : Recording
+    precision_on : {"auto", "all", "fixation"}
+        Samples the precision measures (RMS-S2S, STD) use. ``"fixation"``: samples labelled
+        fixation, STD about each fixation's centroid (the usual definition: precision is
+        measured while the eye is still); ``"all"``: every sample, STD about one centroid;
+        ``"auto"`` (default): fixations when the recording has fixation labels, else all.
+
+    Returns
+    -------
+    dict
+        ``samples``; ``loss`` (0..1); ``nonfinite_values`` (values the reader found not finite,
+        from ``meta.extra["nonfinite_values"]``, plus infinite positions left in the
+        recording); ``precision_on`` (``"fixation"`` or ``"all"``); ``rms_s2s_px``, ``std_px``;
+        ``rms_s2s_deg``, ``std_deg`` (``None`` without screen geometry); ``interval_ms`` (the
+        nominal, median interval), ``jitter_std_ms``, ``jitter_max_ms``; ``out_of_screen``
+        (0..1, ``None`` without a screen). NaN where a measure has no samples to use.
+
+    Examples
+    --------
+    A fixation with a 2-px step, then a saccade that precision on fixations leaves out:
+
+    >>> from gazelearn import Recording, Screen
+    >>> rec = Recording(np.arange(6) / 500.0, [10.0, 12, 12, 200, 400, 400],
+    ...                 np.full(6, 50.0), labels=[1, 1, 1, 2, 2, 1],
+    ...                 screen=Screen(1024, 768, 380.0, 300.0, 670.0))
+    >>> q = data_quality(rec)
+    >>> q["precision_on"], round(q["rms_s2s_px"], 4), round(q["std_px"], 4)
+    ('fixation', 1.4142, 0.8165)
+    >>> round(q["rms_s2s_deg"], 4), q["interval_ms"], q["jitter_max_ms"] < 1e-9
+    (0.041, 2.0, True)
+    """
+    if precision_on not in _PRECISION_ON:
+        raise InputError(f"precision_on must be one of {', '.join(_PRECISION_ON)}, got "
+                         f"{precision_on!r}")
+    rec = recording
+    n = len(rec)
+    valid = rec.valid
+    fixation = None if rec.labels is None else rec.labels == Label.FIXATION
+    if precision_on == "auto":
+        precision_on = "fixation" if fixation is not None and fixation.any() else "all"
+    if precision_on == "fixation":
+        if fixation is None:
+            raise InputError("precision on fixations needs per-sample labels; this recording "
+                             "has none (precision_on='all' uses every sample)",
+                             source=rec.meta.source)
+        keep = valid & fixation
+        # segments are the label runs, so two fixations never pool into one centroid
+        segments = _segments(fixation)
+    else:
+        keep = valid
+        segments = (np.array([0]), np.array([n]))
+    x = np.where(keep, rec.x, np.nan)
+    y = np.where(keep, rec.y, np.nan)
+    xy = np.column_stack([x, y])
+    result = {
+        "samples": n,
+        "loss": float(np.mean(~valid)) if n else float("nan"),
+        "nonfinite_values": _nonfinite_count(rec),
+        "precision_on": precision_on,
+        "rms_s2s_px": rms_s2s(xy) if n > 1 else float("nan"),
+        "std_px": pooled_std(x, y, segments),
+        "rms_s2s_deg": None,
+        "std_deg": None,
+    }
+    if rec.has_geometry:
+        result["rms_s2s_deg"] = rms_s2s(xy, rec.screen) if n > 1 else float("nan")
+        x_deg, y_deg = rec.screen.px_to_deg(x, y)
+        result["std_deg"] = pooled_std(x_deg, y_deg, segments)
+    interval, jitter_std, jitter_max = _jitter(rec.time)
+    result.update(interval_ms=interval, jitter_std_ms=jitter_std, jitter_max_ms=jitter_max,
+                  out_of_screen=_out_of_screen(rec, valid))
+    return result
+
+
+def quality_per_trial(recordings, trials=None, precision_on: str = "auto") -> list[dict]:
+    """:func:`data_quality` of every trial, each row led by its source, subject and trial.
+
+    Parameters
+    ----------
+    recordings : Recording or list of Recording
+        One recording per trial (as :func:`gazelearn.io.read_all` returns them), or one
+        recording with ``trials``.
+    trials : array_like, optional
+        A trial id per sample of a single recording; one row per distinct id, in order of
+        first appearance.
+    precision_on : str
+        As in :func:`data_quality`.
+
+    Examples
+    --------
+    >>> from gazelearn import Recording
+    >>> rec = Recording(np.arange(4) / 100.0, [0.0, 1, np.nan, 5], np.zeros(4))
+    >>> [(row["trial"], row["loss"]) for row in quality_per_trial(rec, ["a", "a", "b", "b"])]
+    [('a', 0.0), ('b', 0.5)]
+    """
+    if isinstance(recordings, Recording):
+        recordings = [recordings]
+    if trials is not None:
+        if len(recordings) != 1:
+            raise InputError("trials= splits one recording; give a single recording with it")
+        rec = recordings[0]
+        trials = np.asarray(trials)
+        if len(trials) != len(rec):
+            raise InputError(f"{len(trials)} trial ids for {len(rec)} samples")
+        _, first = np.unique(trials, return_index=True)
+        ids = trials[np.sort(first)]
+        parts = [(rec.select(trials == trial), trial.item() if hasattr(trial, "item")
+                  else trial) for trial in ids]
+    else:
+        parts = [(rec, rec.meta.trial) for rec in recordings]
+    return [{"source": rec.meta.source, "subject": rec.meta.subject, "trial": trial,
+             **data_quality(rec, precision_on)} for rec, trial in parts]
