@@ -19,7 +19,6 @@ from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
-from scipy.signal import savgol_coeffs
 
 from gazelearn.errors import InputError
 from gazelearn.recording import Recording
@@ -90,6 +89,9 @@ def _recording_rate(recording: Recording) -> float | None:
 def _savgol_weights(length: int, order: int, deriv: int, delta: float
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Convolution kernel and the two edge matrices of ``savgol_filter(mode="interp")``."""
+    # scipy.signal costs about 0.8 s of CPU to import: only what computes velocities pays it
+    from scipy.signal import savgol_coeffs
+
     half = length // 2
     kernel = savgol_coeffs(length, order, deriv=deriv, delta=delta, use="conv")
     first = np.array([savgol_coeffs(length, order, deriv=deriv, delta=delta, pos=p, use="dot")

@@ -13,13 +13,12 @@ CLI contract (scripts depend on it exactly):
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 import typer
-from rich.table import Table
 
+from gazelearn.cli.batch import KeepGoingOption, SchedulerOption, WorkersOption
 from gazelearn.cli.common import console, parse_key_values, run_safely
 from gazelearn.cli.reader_options import ReaderOptions, reader_options
 from gazelearn.errors import InputError
@@ -30,16 +29,48 @@ events_app = typer.Typer(help="Detect eye-movement events and score detectors.",
 _TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 
 
-def _detect_all(paths: list[Path], method: str, reader: ReaderOptions, options: dict):
-    from gazelearn.detection import create_detector
-    from gazelearn.io import expand_paths, read
+_detectors: dict = {}  # per process: a batch creates (and loads weights of) each detector once
 
-    detector = create_detector(method, **options)
-    results = []
-    for path in expand_paths(paths):
-        recording = read(path, **reader.kwargs())
-        results.append((path, recording, detector.predict(recording)))
-    return results
+
+def _detector(method: str, options: dict):
+    from gazelearn.detection import create_detector
+
+    key = (method, tuple(sorted(options.items())))
+    if key not in _detectors:
+        _detectors[key] = create_detector(method, **options)
+    return _detectors[key]
+
+
+@dataclass(frozen=True)
+class _DetectJob:
+    """What ``events detect`` does to one input file (picklable: it runs on workers too)."""
+
+    method: str
+    options: dict
+    reader: dict
+    samples: bool
+    protected: dict  # inputs inside the output folder(s): no output may be one of them
+
+    def __call__(self, item: tuple[Path, Path]) -> tuple[int, int]:
+        from gazelearn import Events
+        from gazelearn.cli.batch import per_recording_targets, refuse_overwrite
+        from gazelearn.io import read_all, write_events, write_recording
+
+        path, target = item
+        recordings = read_all(path, **self.reader)
+        detector = _detector(self.method, self.options)
+        # every trial read and detected before the first is written: a bad file leaves nothing
+        labels = [detector.predict(recording) for recording in recordings]
+        targets = per_recording_targets(target, recordings)
+        refuse_overwrite(targets, self.protected, what="--output")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for recording, found, out in zip(recordings, labels, targets, strict=True):
+            if self.samples:
+                write_recording(replace(recording, labels=found, pupil=None), out,
+                                sidecar=False)
+            else:
+                write_events(Events.from_labels(recording, found), out)
+        return len(recordings), sum(len(recording) for recording in recordings)
 
 
 @events_app.command("detect")
@@ -59,14 +90,23 @@ def detect(
                                       "from 'events train' (default: the bundled model)."),
     out_format: str = typer.Option("csv", "--out-format",
                                    help="With several inputs: csv or parquet files in OUT."),
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    keep_going: KeepGoingOption = True,
     reader: ReaderOptions = None,
 ) -> None:
     """Detect fixations, saccades, PSOs, pursuit and blinks.
 
+    Several inputs (or folders) go to the folder OUT, each output keeping its input's stem; a
+    file of several trials gives one output per trial (OUT_TRIAL.csv). Files run on every core
+    (--workers) or a Dask cluster (--scheduler); a bad file is reported and skipped.
+
     Example: gazelearn events detect TH38_img_Europe_labelled_RA.mat --method nh --output ev.csv
+
+    Example: gazelearn events detect data/ --method ivt --output detected/ --workers 8
     """
-    from gazelearn import Events
-    from gazelearn.io import write_events, write_recording
+    from gazelearn.cli.batch import Failures, input_identities, refuse_overwrite, run_each
+    from gazelearn.io import expand_paths
 
     if out_format not in ("csv", "parquet"):
         raise InputError(f"--out-format {out_format!r}: expected csv or parquet")
@@ -75,33 +115,40 @@ def detect(
         if method != "deep":
             raise InputError("--model goes with --method deep")
         options["path"] = model  # DeepDetector.pretrained(path): this file, not the bundled one
-    results = _detect_all(inputs, method, reader, options)
-    if not results:
-        raise InputError("no input recordings found")
-    several = len(results) > 1 or any(p.is_dir() for p in inputs)
+    _detector(method, options)  # a bad --method or --option fails before any file is read
+    kwargs = reader.kwargs()
+    fmt = kwargs.get("format", "auto")
+    files = expand_paths(inputs, fmt, **{k: v for k, v in kwargs.items() if k != "format"})
+    several = len(files) > 1 or any(p.is_dir() for p in inputs)
     if several:
         if output.suffix.lower() in _TABLE_SUFFIXES:
             raise InputError(f"--output {output}: several inputs need a folder, not a file")
-        targets = [output / f"{path.stem}.{out_format}" for path, _, _ in results]
+        targets = [output / f"{path.stem}.{out_format}" for path in files]
         if len(set(targets)) != len(targets):
             raise InputError("two inputs have the same file stem; their outputs would collide")
     else:
         if output.suffix.lower() not in _TABLE_SUFFIXES:
             raise InputError(f"--output {output}: expected a .csv, .tsv or .parquet file")
         targets = [output]
-    # everything was read and detected before the first file is written: bad input leaves nothing
-    for (_, recording, labels), target in zip(results, targets, strict=True):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if samples:
-            write_recording(replace(recording, labels=labels, pupil=None), target, sidecar=False)
-        else:
-            write_events(Events.from_labels(recording, labels), target)
-    total = sum(len(r) for _, r, _ in results)
-    console.print(f"{method}: {len(results)} recording(s), {total} samples -> "
-                  f"{output if several else targets[0]}")
+    refuse_overwrite(targets, input_identities(files), what="--output")
+    if scheduler:  # the workers of a cluster have their own working directory
+        files, targets = [p.absolute() for p in files], [p.absolute() for p in targets]
+    job = _DetectJob(method, options, kwargs, samples,
+                     input_identities(files, within={t.parent for t in targets}))
+    failures = Failures(total=len(files))
+    recordings = total = 0
+    for outcome in run_each(job, list(zip(files, targets, strict=True)), failures,
+                            workers=workers, scheduler=scheduler, keep_going=keep_going,
+                            name=lambda item: str(item[0])):
+        recordings += outcome.result[0]
+        total += outcome.result[1]
+    if recordings or not failures.names:
+        console.print(f"{method}: {recordings} recording(s), {total} samples -> "
+                      f"{output if several else targets[0]}")
+    failures.finish()
 
 
-def _read_labels(path: Path, reader: ReaderOptions, time=None) -> tuple[np.ndarray, np.ndarray]:
+def _read_labels(path: Path, reader: ReaderOptions, time=None):
     """Per-sample labels and timestamps from a labelled recording or an events table."""
     from gazelearn.io import read, read_events
 
@@ -161,6 +208,9 @@ def evaluate(
 
     Example: gazelearn events evaluate --truth lund2013-dev/img --pred detected/
     """
+    import numpy as np
+    from rich.table import Table
+
     from gazelearn.detection.evaluate import evaluate_labels
     from gazelearn.io.atomic import atomic_write
 

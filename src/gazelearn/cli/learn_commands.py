@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import typer
 
 from gazelearn.cli.common import console, run_safely
@@ -103,6 +102,8 @@ def tune_command(
     Example: gazelearn tune data/*.csv --labels labels.csv --model forest --trials 30 --folds 5
     --output studies/forest
     """
+    import numpy as np
+
     from gazelearn.io import read_dataset
     from gazelearn.io.label_table import labels_for, read_label_table
     from gazelearn.learn.modelfile import save_model

@@ -32,13 +32,15 @@ import functools
 import inspect
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gazelearn.cli.common import parse_key_values
 from gazelearn.errors import InputError
-from gazelearn.screen import Screen
+
+if TYPE_CHECKING:  # numpy comes with it: loaded when a screen is made, not at start-up
+    from gazelearn.screen import Screen
 
 
 class TimeUnit(StrEnum):
@@ -131,6 +133,8 @@ class ReaderOptions:
         present = [name for name, value in given.items() if _present(value)]
         if not present:
             return None
+        from gazelearn.screen import Screen
+
         missing = [name for name in given if name not in present]
         if missing:
             raise InputError(f"incomplete screen: {', '.join(present)} given but "

@@ -16,7 +16,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from gazelearn.cli.common import console, run_safely
@@ -27,7 +26,6 @@ from gazelearn.cli.reader_options import (
     ScreenPxOption,
 )
 from gazelearn.errors import InputError
-from gazelearn.screen import Screen
 
 _TRACK = "Tracking"
 _CAL = "Calibration (--calibrate)"
@@ -45,6 +43,7 @@ def _image_column(columns: list[str], wanted: str | None) -> str:
 
 def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int, screen):
     """The model a calibration fits: landmark regressor, new CNN, or a pre-trained CNN."""
+    from gazelearn.screen import Screen
     from gazelearn.webcam import LandmarkGazeRegressor
     from gazelearn.webcam.crop_model import CropGazeModel
 
@@ -82,9 +81,11 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     calibration frames' eye crops, ``epochs`` long) or a gaze-model file (``gazelearn gaze
     train``) to calibrate to this person with a BN profile and an affine correction.
     """
+    import numpy as np
     from PIL import Image
 
     from gazelearn.io.images import read_manifest
+    from gazelearn.screen import Screen
     from gazelearn.webcam import FaceLandmarker, fit_profile, frame_input, target_groups
 
     if not 0 <= validation_fraction < 1:
@@ -206,6 +207,8 @@ def track(
                          "--calibrate)")
     # --screen-px alone gives px and % of screen; with --screen-mm and --distance-mm, degrees too
     if screen_px is not None and screen_mm is None and distance_mm is None:
+        from gazelearn.screen import Screen
+
         screen = Screen(*screen_px)
     else:
         screen = ReaderOptions(screen_px=screen_px, screen_mm=screen_mm,

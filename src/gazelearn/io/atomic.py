@@ -10,17 +10,139 @@ Examples
 'done'
 >>> atomic_write_bytes(folder / "new" / "b.bin", b"ok").read_bytes()
 b'ok'
+
+Temporary files are named ``.NAME.gazelearn-tmp-HOST-PID-XXXX``: when a process is killed
+outright (SIGKILL, a crash), nothing can remove its temporary file, so the next write into that
+folder removes those of processes of this host that no longer run (:func:`remove_stale_temps`).
+A process of the CLI also removes its own on SIGTERM (:func:`install_sigterm_cleanup`).
+
+>>> sorted(p.name for p in folder.iterdir())
+['new', 'out.txt']
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import signal
+import socket
+import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from gazelearn.errors import InputError
+
+#: What marks gazelearn's temporary files: ``.NAME`` + this + ``HOST-PID-RANDOM``.
+TEMP_MARK = ".gazelearn-tmp-"
+#: Exit code of a process ended by SIGTERM (128 + 15, as a shell reports it).
+SIGTERM_EXIT = 143
+_TEMP_NAME = re.compile(re.escape(TEMP_MARK) + r"(?P<host>.+)-(?P<pid>\d+)-[a-z0-9_]+$")
+
+_live: set[Path] = set()  # temporary files this process is writing now (SIGTERM removes them)
+_live_lock = threading.RLock()  # a Dask worker writes from threads; the handler re-enters
+_swept: set[Path] = set()  # folders whose stale temporary files this process has removed
+
+
+def _host() -> str:
+    # the host is part of the name: on a shared filesystem a pid means something only on its host
+    return re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname()) or "host"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_stale_temps(folder: str | Path) -> list[Path]:
+    """Remove gazelearn's temporary files in ``folder`` left by dead processes of this host.
+
+    A temporary file of a running process, of another host (a cluster on a shared
+    filesystem), or of another program is kept.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> dead = folder / f".out.csv{TEMP_MARK}{_host()}-999999999-abc"
+    >>> _ = dead.write_text("half")
+    >>> [p.name == dead.name for p in remove_stale_temps(folder)], dead.exists()
+    ([True], False)
+    """
+    removed = []
+    host = _host()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_NAME.search(entry.name) if TEMP_MARK in entry.name else None
+        if match is None or match["host"] != host or _running(int(match["pid"])):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def remove_live_temps() -> None:
+    """Remove the temporary files this process is writing (called on SIGTERM)."""
+    with _live_lock:
+        files = list(_live)
+        _live.clear()
+    for temp in files:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+def _on_sigterm(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    remove_live_temps()
+    # the workers of a process pool hold temporary files of their own: they get SIGTERM too
+    # (and remove theirs, see the pool's initializer in gazelearn.cli.batch)
+    if "multiprocessing" in sys.modules:
+        import multiprocessing
+
+        children = multiprocessing.active_children()
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.join(timeout=5)
+    with contextlib.suppress(Exception):
+        sys.stderr.write("terminated\n")
+        sys.stderr.flush()
+    os._exit(SIGTERM_EXIT)  # nothing else runs: no half-written output can follow
+
+
+def install_sigterm_cleanup() -> bool:
+    """On SIGTERM, remove this process's temporary files and exit with code 143.
+
+    Installed by the CLI (and its worker processes) only, and only when SIGTERM still has its
+    default action, so an application's own handler (uvicorn's, say) is never replaced. Only the
+    main thread can install a handler; elsewhere this does nothing.
+
+    Returns
+    -------
+    bool
+        Whether the handler was installed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None):
+        return signal.getsignal(signal.SIGTERM) is _on_sigterm
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    return True
 
 
 @contextlib.contextmanager
@@ -45,7 +167,9 @@ def atomic_write(path: str | Path, mode: str | None = None, **open_kwargs) -> It
     Notes
     -----
     On any exception inside the block the temporary file is deleted and ``path`` is left as it
-    was (a previous version is not touched), so no half-written output ever exists. The file's
+    was (a previous version is not touched), so no half-written output ever exists. The
+    temporary file is ``.NAME.gazelearn-tmp-HOST-PID-XXXX``; the first write of a process into
+    a folder removes such files of dead processes (:func:`remove_stale_temps`). The file's
     data is synced to disk before the rename, so a crash right after it cannot leave an empty
     file under the final name.
     """
@@ -53,13 +177,19 @@ def atomic_write(path: str | Path, mode: str | None = None, **open_kwargs) -> It
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError("cannot write: the folder does not exist", source=path)
+    resolved = folder.resolve()
+    if resolved not in _swept:  # once per folder and process: a batch writes thousands of files
+        _swept.add(resolved)
+        remove_stale_temps(folder)
     try:
-        handle_fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                                dir=folder)
+        with _live_lock:  # registered before it exists: SIGTERM right after mkstemp removes it
+            handle_fd, temp_name = tempfile.mkstemp(
+                prefix=f".{path.name}{TEMP_MARK}{_host()}-{os.getpid()}-", dir=folder)
+            temp = Path(temp_name)
+            _live.add(temp)
     except OSError as error:
         raise InputError(f"cannot write: {error.strerror}", source=path) from None
     os.close(handle_fd)
-    temp = Path(temp_name)
     with contextlib.suppress(OSError):
         os.chmod(temp, 0o644)  # mkstemp makes 0600 files; output should be readable like any other
     try:
@@ -76,6 +206,9 @@ def atomic_write(path: str | Path, mode: str | None = None, **open_kwargs) -> It
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
+    finally:
+        with _live_lock:
+            _live.discard(temp)
 
 
 def _fsync(path: Path) -> None:
