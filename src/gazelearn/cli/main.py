@@ -10,6 +10,7 @@ from gazelearn.cli import (
     data_commands,
     demo_commands,
     events_commands,
+    format_commands,
     gaze_commands,
     learn_commands,
     scanpath_commands,
@@ -47,6 +48,7 @@ def _root(
 # scikit-learn, mediapipe, matplotlib, fastapi) load inside the commands, so start-up stays quick.
 app.command("info")(data_commands.info)
 app.command("convert")(data_commands.convert)
+app.command("formats")(format_commands.formats)
 app.command("demo")(demo_commands.demo)
 app.command("models")(learn_commands.models)
 app.command("export")(learn_commands.export)
@@ -61,14 +63,30 @@ app.add_typer(server_commands.collection_app, name="collection")
 app.add_typer(simulate_commands.simulate_app, name="simulate")
 
 
+def _on_sigterm(signum, frame) -> None:
+    """SIGTERM: remove the temporary files being written, end pool workers, exit 143."""
+    import os
+    import sys
+
+    # gazelearn.io.atomic is imported by whatever writes; if it is not, no temporary file exists
+    atomic = sys.modules.get("gazelearn.io.atomic")
+    if atomic is not None:
+        atomic._on_sigterm(signum, frame)  # does not return
+    os._exit(143)
+
+
 def main() -> None:
     """Run the CLI (the ``gazelearn`` console script).
 
     Usage mistakes (a missing or unknown option, a bad value) end like every other bad input:
-    one line on stderr and exit code 1, instead of Click's framed message and code 2.
+    one line on stderr and exit code 1, instead of Click's framed message and code 2. SIGTERM
+    ends the command with code 143 and leaves no temporary file behind.
     """
+    import signal
     import sys
 
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:  # a server installs its own later
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:  # typer >= 0.20 vendors click; older typer uses click itself
         from typer._click import exceptions as click_exceptions
     except ImportError:  # pragma: no cover

@@ -17,6 +17,13 @@ eyelink-asc    SR Research EyeLink ``.asc`` (samples, EFIX/ESACC/EBLINK, DISPLAY
 parquet        gazelearn's own Parquet recordings
 images         folder of ``X_Y.bmp/png/jpg`` (gaze target in the name) -> ImageSet
 manifest       CSV of image paths with targets ``x``, ``y`` -> ImageSet
+smi, didec     SMI BeGaze samples text (us, px, MSG rows); DIDEC = SMI with its screen
+tobii          Tobii Pro Lab / Studio TSV export (us or ms from the data, px, I-VT labels)
+gazepoint      Gazepoint CSV (TIME s, normalised BPOG/FPOG/LPOG/RPOG)
+pupil-labs     Pupil Player ``gaze_positions.csv`` (s, normalised, confidence)
+(data sets)    gazebase, gazebase-vr, judo1000, sbsat, potec, hbn, emtec, gazegraph, gazeonfaces,
+               potsdam-binge-pvt, pymovements-* (:mod:`gazelearn.io.layouts`; ``gazelearn
+               formats`` lists everything)
 ============== ================================================================================
 
 Examples
@@ -30,7 +37,16 @@ Examples
 ('delimited', 4)
 """
 
-from . import delimited, etra2021, eyelink, gazecom, lund2013, radio  # noqa: F401 (register)
+from . import (  # noqa: F401 (register)
+    delimited,
+    etra2021,
+    eyelink,
+    gazecom,
+    layouts,
+    lund2013,
+    radio,
+    vendors,
+)
 from .api import expand_paths, read, read_all, read_dataset
 from .atomic import atomic_write, atomic_write_bytes
 from .detect import IMAGE_FORMATS, detect_format

@@ -19,11 +19,27 @@ from gazelearn.errors import InputError
 
 from .gazecom import HEADER as GAZECOM_HEADER
 from .images import IMAGE_EXTENSIONS, is_target_image_name
+from .layouts import detect_layout
 from .radio import HEADER as RADIO_HEADER
 from .table import is_number, sniff_delimiter, split_line
+from .vendors import detect_vendor
 
 #: Formats whose reader gives an :class:`~gazelearn.io.images.ImageSet`, not a Recording.
 IMAGE_FORMATS = ("images", "manifest")
+
+#: What :func:`detect_format` looks for, per format whose reader does not say it itself
+#: (``register_reader(detection=...)``); shown by ``gazelearn formats``.
+DETECTION = {
+    "delimited": "any other text table (gazelearn's own header time,x,y[,pupil][,label] needs "
+                 "no options)",
+    "lund2013": ".mat file (MATLAB header)",
+    "gazecom": "first line X_coord, Y_coord, Confidence, Pattern (tab-separated)",
+    "radio": "first line timstamp,smoothx,smoothy,rawx,rawy,fixation",
+    "eyelink-asc": ".asc file, '** CONVERTED FROM' or two EyeLink keywords (MSG, START, ...)",
+    "etra-paths": "tab-separated rows 'ms G x y TS:...' or a file name bus|kot|nap|rab_N",
+    "etra-animals": "file name A<N> with rows of three numbers",
+    "parquet": ".parquet or .pq file",
+}
 
 _ASC_KEYWORDS = ("MSG", "START", "SAMPLES", "EFIX", "ESACC", "EBLINK", "SFIX", "SSACC", "SBLINK",
                  "PRESCALER", "EVENTS", "END", "INPUT")
@@ -60,7 +76,9 @@ def detect_format(path: str | Path) -> str:
 
     Returns one of ``delimited``, ``lund2013``, ``gazecom``, ``etra-paths``, ``etra-animals``,
     ``radio``, ``eyelink-asc``, ``parquet`` (gazelearn's own), ``images`` (a folder of ``X_Y``
-    images) or ``manifest`` (an image manifest CSV).
+    images), ``manifest`` (an image manifest CSV), a vendor export (``smi``, ``tobii``,
+    ``gazepoint``, ``pupil-labs``) or a public data set's layout (``gazebase``, ``judo1000``, ...:
+    see :mod:`gazelearn.io.layouts`).
 
     Raises
     ------
@@ -110,6 +128,9 @@ def detect_format(path: str | Path) -> str:
     if (_ANIMALS_NAME.match(path.stem) and len(commas) == 3
             and all(is_number(v) and v.strip() for v in commas)):
         return "etra-animals"
+    signature = detect_vendor(path) or detect_layout(path)  # vendor exports, data-set layouts
+    if signature is not None:
+        return signature
     if len(lines) >= 2:
         delimiter = sniff_delimiter(lines[:2])
         second = split_line(lines[1], delimiter)
@@ -117,3 +138,28 @@ def detect_format(path: str | Path) -> str:
                 is_number(v) for v in split_line(first, delimiter)):
             return "manifest"
     return "delimited"
+
+
+def format_table() -> list[dict]:
+    """Every registered format: name, description, what ``--format auto`` looks for, options.
+
+    Formats that auto-detection never returns say so (``didec``: read by name, detected as
+    ``smi``).
+
+    Examples
+    --------
+    >>> rows = {row["name"]: row for row in format_table()}
+    >>> rows["judo1000"]["detection"].startswith("exact tab-separated header")
+    True
+    >>> rows["didec"]["detection"]
+    'by name only (--format didec)'
+    """
+    from .registry import available_formats, reader_info
+
+    rows = []
+    for name in available_formats():
+        info = reader_info(name)
+        detection = info.detection or DETECTION.get(name) or f"by name only (--format {name})"
+        rows.append({"name": name, "description": info.description, "detection": detection,
+                     "options": list(info.options)})
+    return rows

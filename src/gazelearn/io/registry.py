@@ -20,20 +20,22 @@ from gazelearn.registry import Registry
 
 @dataclass(frozen=True)
 class ReaderInfo:
-    """A registered reader: its name, function, one-line description and the options it takes."""
+    """A registered reader: its name, function, one-line description, the options it takes and
+    what ``--format auto`` looks for (empty when the reader is only chosen by name)."""
 
     name: str
     function: Callable
     description: str
     options: tuple[str, ...]
+    detection: str = ""
 
 
 READERS: Registry[ReaderInfo] = Registry("format", identity=lambda info: info.function,
                                          also=("auto",))
 
 
-def register_reader(name: str, *, description: str = "", options: tuple[str, ...] = ()
-                    ) -> Callable[[Callable], Callable]:
+def register_reader(name: str, *, description: str = "", options: tuple[str, ...] = (),
+                    detection: str = "") -> Callable[[Callable], Callable]:
     """Register a reader function under ``name`` (a decorator).
 
     Parameters
@@ -45,6 +47,8 @@ def register_reader(name: str, *, description: str = "", options: tuple[str, ...
     options : tuple of str
         Keyword options the reader accepts besides ``path`` (``read`` refuses others with a
         clear error instead of ignoring them).
+    detection : str
+        What :func:`~gazelearn.io.detect_format` looks for, in words (``gazelearn formats``).
 
     Examples
     --------
@@ -58,7 +62,7 @@ def register_reader(name: str, *, description: str = "", options: tuple[str, ...
 
     def decorate(function: Callable) -> Callable:
         READERS.register(name, ReaderInfo(name, function, description or (function.__doc__ or "")
-                                          .strip().split("\n")[0], tuple(options)))
+                                          .strip().split("\n")[0], tuple(options), detection))
         return function
 
     return decorate

@@ -1,0 +1,419 @@
+"""Text exports of eye-tracker vendors' software: SMI BeGaze, Tobii Pro Lab, Gazepoint, Pupil Labs.
+
+Each reader finds its columns by the names the vendor's software writes (several spellings
+where versions differ), reads them through the shared text reader
+(:func:`~gazelearn.io.table.read_table`) and returns a :class:`~gazelearn.Recording`:
+
+* ``smi``: BeGaze / iView X "Samples" text export: ``##`` header (sample rate, calibration area,
+  stimulus size, head distance become the screen when given), a header row ``Time Type Trial
+  L POR X [px] ...``, ``SMP`` sample rows and ``MSG`` rows (``extra["messages"]``, a polars
+  table ``time`` (s), ``text``, ``line`` as for EyeLink files);
+  time in microseconds; option ``eye`` (left, right, average), ``trials`` (the ``Trial``
+  column);
+* ``didec``: the SMI reader with the screen DIDEC publishes (1680 x 1050 px, 474 x 297 mm,
+  70 cm);
+* ``tobii``: Tobii Pro Lab (and Tobii Studio) TSV data export: ``Recording timestamp`` (in us or
+  ms: from a ``[us]``/``[ms]`` in the name, else from the sampling intervals), ``Gaze point
+  X/Y`` (px), pupil diameters, validity, ``Eye movement type`` (the I-VT filter's fixations and
+  saccades become labels), ``Sensor`` (only eye-tracker rows are samples), ``Event`` rows
+  (messages), ``Recording resolution`` (the screen in px); option ``eye`` (both, left, right);
+* ``gazepoint``: Gazepoint Control / Analysis CSV: ``TIME`` (s, also ``TIME(date)``), points of
+  gaze ``BPOG`` (best, default), ``LPOG``, ``RPOG``, ``FPOG`` (the tracker's fixation filter)
+  with their validity flags, pupil ``LPMM``/``RPMM`` (mm) or ``LPD``/``RPD`` (px); option
+  ``eye`` (best, left, right, fixation);
+* ``pupil-labs``: Pupil Player ``gaze_positions.csv``: ``gaze_timestamp`` (s), ``norm_pos_x``,
+  ``norm_pos_y`` (0..1 over the world camera image, y up: flipped to y down), ``confidence``
+  (below ``min_confidence``, default 0.6, a sample is lost); timestamps are sorted
+  (``unordered="sort"``) because binocular gaze is not always in order.
+
+Gazepoint and Pupil Labs positions are normalised: with ``screen`` (a pixel-only
+``Screen(w, h)`` is enough) they become pixels; without, they stay 0..1 and
+``extra["position_unit"]`` says ``norm``.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "gaze_positions.csv"
+>>> _ = path.write_text("gaze_timestamp,world_index,confidence,norm_pos_x,norm_pos_y\\n"
+...                     "10.000,0,0.99,0.5,0.25\\n10.005,0,0.2,0.5,0.5\\n10.010,1,0.95,0.25,1.0\\n")
+>>> detect_vendor(path)
+'pupil-labs'
+>>> rec = read_pupil_labs(path, screen=Screen(1280, 720))
+>>> rec.x.tolist(), rec.y.tolist(), rec.sampling_rate
+([640.0, nan, 320.0], [540.0, nan, 0.0], 200.0)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from gazelearn.errors import InputError
+from gazelearn.labels import Label
+from gazelearn.recording import Metadata, Recording
+from gazelearn.screen import Screen
+
+from .layouts import choose, combine_eyes, finish, head, header_fields, table_options, trial_keys
+from .registry import register_reader
+from .table import (
+    make_recording,
+    positions_to_px,
+    read_table,
+    read_text,
+    time_to_seconds,
+    zero_to_nan,
+)
+
+_SMI_POR = re.compile(r"^([LRB]) POR X \[px\]$")
+_SMI_MESSAGE = re.compile(r"^(\d+)\tMSG\t[^\t\n]*\t(?:# Message: )?([^\n]*)$", re.MULTILINE)
+_SMI_HEADER = {"rate": r"Sample Rate:\s*([\d.]+)",
+               "area": r"Calibration Area:\s*(\d+)\s+(\d+)",
+               "size": r"Stimulus Dimension \[mm\]:\s*([\d.]+)\s+([\d.]+)",
+               "distance": r"Head Distance \[mm\]:\s*([\d.]+)"}
+_HEADER_CHARS = 65536  # the ## header block is at the start
+DIDEC_SCREEN = Screen(1680, 1050, 474.0, 297.0, 700.0)
+
+_TOBII_TIME = re.compile(r"^Recording ?timestamp(?: \[(μs|us|ms)\])?$", re.IGNORECASE)
+_TOBII_X = {None: r"^(Gaze point X|GazePointX \(ADCSpx\)|GazePointX)(?: \[.*px\])?$",
+            "left": r"^(Gaze point left X|GazePointLeftX \(ADCSpx\))(?: \[.*px\])?$",
+            "right": r"^(Gaze point right X|GazePointRightX \(ADCSpx\))(?: \[.*px\])?$"}
+_TOBII_LABELS = {"fixation": Label.FIXATION, "saccade": Label.SACCADE}
+
+_PUPIL_LABS = ("gaze_timestamp", "norm_pos_x", "norm_pos_y", "confidence")
+_GAZEPOINT_EYES = {"best": "BPOG", "left": "LPOG", "right": "RPOG", "fixation": "FPOG"}
+
+
+# ---------------------------------------------------------------------------- detection
+def detect_vendor(path: str | Path) -> str | None:
+    """``smi``, ``tobii``, ``gazepoint`` or ``pupil-labs`` when the header is theirs, else None."""
+    _, lines = head(path)
+    delimiter, names = header_fields(lines)
+    fields = set(names)
+    if "Time" in fields and "Type" in fields and any(_SMI_POR.match(n) for n in names):
+        return "smi"
+    if delimiter == "\t" and _find(names, _TOBII_TIME) is not None and _find(
+            names, re.compile(_TOBII_X[None])) is not None:
+        return "tobii"
+    if {"FPOGX", "FPOGY", "FPOGV"} <= fields and _gazepoint_time(names) is not None:
+        return "gazepoint"
+    if set(_PUPIL_LABS) <= fields:
+        return "pupil-labs"
+    return None
+
+
+def _find(names: list[str], pattern: re.Pattern) -> str | None:
+    return next((name for name in names if pattern.match(name)), None)
+
+
+def _gazepoint_time(names: list[str]) -> str | None:
+    return next((n for n in names if n == "TIME" or n.startswith("TIME(")), None)
+
+
+# ---------------------------------------------------------------------------- helpers
+def normalised_to_px(x, y, screen: Screen | None, meta: Metadata, source: str):
+    """Positions 0..1 to pixels with a screen; without one they stay normalised (and say so)."""
+    if screen is None:
+        meta.extra["position_unit"] = "norm"
+        return x, y
+    return positions_to_px(x, y, "norm", screen, source)
+
+
+def interval_unit(raw: np.ndarray, source: str, field: str) -> str:
+    """``ms`` or ``us``, from the median sampling interval (0.1-50 ms or 100-50 000 us)."""
+    steps = np.diff(raw[np.isfinite(raw)])
+    steps = steps[steps > 0]
+    median = float(np.median(steps)) if steps.size else float("nan")
+    if 0.1 <= median <= 50:
+        return "ms"
+    if 100 <= median <= 50_000:
+        return "us"
+    raise InputError(f"cannot tell the time unit from a median sampling interval of {median:g};"
+                     " give time_unit ('ms' or 'us')", source=source, field=field,
+                     params=("time_unit",))
+
+
+def _masked(mask: np.ndarray | None, *arrays):
+    return arrays if mask is None else tuple(None if a is None else a[mask] for a in arrays)
+
+
+# ---------------------------------------------------------------------------- SMI
+def _smi_screen(comments: str) -> tuple[Screen | None, float | None]:
+    found = {k: re.search(p, comments) for k, p in _SMI_HEADER.items()}
+    rate = float(found["rate"].group(1)) if found["rate"] else None
+    if not found["area"]:
+        return None, rate
+    width, height = int(found["area"].group(1)), int(found["area"].group(2))
+    if found["size"] and found["distance"]:
+        return Screen(width, height, float(found["size"].group(1)),
+                      float(found["size"].group(2)), float(found["distance"].group(1))), rate
+    return Screen(width, height), rate
+
+
+@register_reader("smi", description="SMI BeGaze / iView X samples text export (us, px, MSG rows)",
+                 options=("eye", "screen", "trials", "unordered", "decimal"),
+                 detection="header row with Time, Type and L/R/B POR X [px]")
+def read_smi(path: str | Path, *, eye: str | None = None, screen: Screen | None = None,
+             trials: bool = False, unordered: str = "error", decimal: str | None = None,
+             _format: str = "smi") -> Recording | list[Recording]:
+    """SMI BeGaze text export (see the module notes)."""
+    source = str(path)
+    text = read_text(path)
+    messages = _smi_messages(text)
+    # message rows are shorter than samples: blank them (line numbers stay those of the file)
+    samples_text = _SMI_MESSAGE.sub("", text)
+    comments = "\n".join(line for line in text[:_HEADER_CHARS].split("\n")
+                         if line.startswith("#"))
+    file_screen, rate = _smi_screen(comments)
+    table = read_table(path, delimiter="\t", header=True, comment="#", text=samples_text,
+                       **table_options(decimal))
+    names = table.header or []
+    eyes = [m.group(1) for m in map(_SMI_POR.match, names) if m]
+    if not eyes:
+        raise InputError("no 'L POR X [px]' or 'R POR X [px]' column; expected an SMI BeGaze "
+                         "samples export", source=source)
+    options = {"left": "L", "right": "R", "average": "B"}
+    available = {k: v for k, v in options.items() if v in eyes or (k == "average" and
+                                                                  {"L", "R"} <= set(eyes))}
+    which = choose(available, eye, "eye", source)
+
+    def por(letter: str):
+        return (table.floats(f"{letter} POR X [px]", "x column"),
+                table.floats(f"{letter} POR Y [px]", "y column"))
+
+    if which == "average" and "B" not in eyes:
+        x, y = combine_eyes(zero_to_nan(*por("L")), zero_to_nan(*por("R")))
+    else:
+        x, y = zero_to_nan(*por(options[which]))
+    letter = options[which] if which != "average" or "B" in eyes else "L"
+    pupil_col = next((c for c in (f"{letter} Pupil Diameter [mm]", f"{letter} Mapped Diameter "
+                                  "[mm]", f"{letter} Dia X [px]", f"{letter} Dia [mm]")
+                      if c in names), None)
+    pupil = None if pupil_col is None else table.floats(pupil_col, "pupil column")
+    mask = None
+    if "Type" in names:
+        mask = np.asarray(table.strings("Type")) == "SMP"
+    time = time_to_seconds(table.floats("Time", "time column"), "us", source)
+    keys = trial_keys([table.strings("Trial")]) if "Trial" in names else None
+    time, x, y, pupil, keys, lines = _masked(mask, time, x, y, pupil, keys, table.lines)
+    meta = Metadata(source=source, format=_format, extra={"eye": which, "messages": messages})
+    if rate is not None:
+        meta.extra["declared_sampling_rate"] = rate
+    screen = screen if screen is not None else file_screen
+    recording = make_recording(time, x, y, pupil=pupil, screen=screen, meta=meta,
+                               unordered=unordered, lines=lines, time_field="Time")
+    return finish(recording, _follow_order(keys, time, recording), trials)
+
+
+def message_table(time, text, line):
+    """Messages as the polars table every reader gives (``time`` in s, ``text``, ``line``)."""
+    import polars as pl
+
+    return pl.DataFrame({"time": np.asarray(time, dtype=np.float64),
+                         "text": [str(t) for t in text],
+                         "line": np.asarray(line, dtype=np.int64)})
+
+
+def _smi_messages(text: str):
+    times, texts, lines = [], [], []
+    line, position = 1, 0
+    for match in _SMI_MESSAGE.finditer(text):  # one step per message, not per sample
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        times.append(int(match.group(1)) / 1e6)
+        texts.append(match.group(2).strip())
+        lines.append(line)
+    return message_table(times, texts, lines)
+
+
+def _follow_order(keys, time, recording):
+    """Trial keys reordered like the samples when ``unordered="sort"`` moved some."""
+    if keys is not None and recording.meta.extra.get("reordered_samples"):
+        return keys[np.argsort(time, kind="stable")]
+    return keys
+
+
+@register_reader("didec", description="DIDEC (van Miltenburg et al. 2018) SMI samples export with "
+                 "its screen (1680x1050 px, 474x297 mm, 70 cm); 250 Hz",
+                 options=("eye", "screen", "trials", "unordered", "decimal"))
+def read_didec(path: str | Path, *, screen: Screen | None = None, **options
+               ) -> Recording | list[Recording]:
+    """DIDEC: an SMI export with the published screen (auto-detection says ``smi``)."""
+    return read_smi(path, screen=DIDEC_SCREEN if screen is None else screen, _format="didec",
+                    **options)
+
+
+# ---------------------------------------------------------------------------- Tobii
+@register_reader("tobii", description="Tobii Pro Lab / Tobii Studio TSV data export (us or ms, "
+                 "px, I-VT labels, events)",
+                 options=("eye", "screen", "time_unit", "unordered", "decimal"),
+                 detection="tab-separated header with Recording timestamp and Gaze point X")
+def read_tobii(path: str | Path, *, eye: str | None = None, screen: Screen | None = None,
+               time_unit: str | None = None, unordered: str = "error",
+               decimal: str | None = None) -> Recording:
+    """Tobii Pro Lab TSV export (see the module notes)."""
+    source = str(path)
+    table = read_table(path, delimiter="\t", header=True, comment=None,
+                       **table_options(decimal))
+    names = table.header or []
+    time_col = _find(names, _TOBII_TIME)
+    which = None if eye in (None, "both") else choose({"left": 0, "right": 1}, eye, "eye", source)
+    x_col = _find(names, re.compile(_TOBII_X[which]))
+    if time_col is None or x_col is None:
+        raise InputError("expected Tobii columns 'Recording timestamp' and 'Gaze point X'"
+                         + ("" if which is None else f" ({which} eye)"), source=source)
+    y_col = re.sub(r"X(?= \(| \[|$)", "Y", x_col, count=1)  # Gaze point X [..] -> Y [..]
+    if y_col not in names:
+        raise InputError(f"found {x_col!r} but no {y_col!r}", source=source, field=y_col)
+    mask = None
+    if "Sensor" in names:
+        sensor = np.asarray(table.strings("Sensor"))
+        if np.any(sensor == "Eye Tracker"):
+            mask = sensor == "Eye Tracker"
+    raw = table.floats(time_col, "time column")
+    unit = time_unit or _tobii_unit(time_col) or interval_unit(
+        raw if mask is None else raw[mask], source, time_col)
+    time = time_to_seconds(raw, unit, source)
+    x, y = zero_to_nan(table.floats(x_col, "x column"), table.floats(y_col, "y column"))
+    lost = _tobii_invalid(table, names, which)
+    if lost is not None:
+        x, y = np.where(lost, np.nan, x), np.where(lost, np.nan, y)
+    pupil = _tobii_pupil(table, names, which)
+    labels = _tobii_labels(table, names)
+    meta = Metadata(source=source, format="tobii", extra={"eye": which or "both",
+                                                          "time_unit": unit})
+    if "Event" in names:
+        events = np.asarray(table.strings("Event"))
+        has = events != ""
+        meta.extra["messages"] = message_table(time[has], events[has], table.lines[has])
+    if screen is None:
+        screen = _tobii_screen(table, names)
+    time, x, y, pupil, labels, lines = _masked(mask, time, x, y, pupil, labels, table.lines)
+    return make_recording(time, x, y, pupil=pupil, labels=labels, screen=screen, meta=meta,
+                          unordered=unordered, lines=lines, time_field=time_col)
+
+
+def _tobii_unit(name: str) -> str | None:
+    unit = _TOBII_TIME.match(name).group(1)
+    if unit is None:
+        return "ms" if name == "RecordingTimestamp" else None  # Tobii Studio writes ms
+    return "ms" if unit == "ms" else "us"
+
+
+def _tobii_invalid(table, names, which) -> np.ndarray | None:
+    columns = [c for c in (("Validity left", "Validity right") if which is None else
+                           (f"Validity {which}",)) if c in names]
+    if not columns:
+        return None
+    invalid = [np.char.lower(np.asarray(table.strings(c), dtype=str)) == "invalid"
+               for c in columns]
+    return np.logical_and.reduce(invalid)
+
+
+def _tobii_pupil(table, names, which) -> np.ndarray | None:
+    found = {side: next((n for n in names if re.match(rf"^Pupil diameter {side}( \[mm\])?$", n)),
+                        None) for side in ("left", "right")}
+    if which is not None:
+        return None if found[which] is None else table.floats(found[which], "pupil column")
+    values = [table.floats(c, "pupil column") for c in found.values() if c is not None]
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    left, right = values
+    return np.where(np.isnan(left), right, np.where(np.isnan(right), left, (left + right) / 2))
+
+
+def _tobii_labels(table, names) -> np.ndarray | None:
+    column = next((c for c in ("Eye movement type", "GazeEventType") if c in names), None)
+    if column is None:
+        return None
+    kinds = np.char.lower(np.asarray(table.strings(column), dtype=str))
+    labels = np.full(len(kinds), int(Label.UNDEFINED), dtype=np.int8)
+    for name, code in _TOBII_LABELS.items():
+        labels[kinds == name] = int(code)
+    return labels
+
+
+def _tobii_screen(table, names) -> Screen | None:
+    width = "Recording resolution width"
+    height = "Recording resolution height"
+    if width not in names or height not in names:
+        return None
+    w, h = table.floats(width, "resolution"), table.floats(height, "resolution")
+    ok = np.isfinite(w) & np.isfinite(h)
+    return Screen(int(w[ok][0]), int(h[ok][0])) if ok.any() else None
+
+
+# ---------------------------------------------------------------------------- Gazepoint
+@register_reader("gazepoint", description="Gazepoint Control / Analysis CSV (TIME s, normalised "
+                 "points of gaze BPOG/LPOG/RPOG/FPOG)",
+                 options=("eye", "screen", "unordered", "decimal"),
+                 detection="header with FPOGX, FPOGY, FPOGV and TIME (or TIME(...))")
+def read_gazepoint(path: str | Path, *, eye: str | None = None, screen: Screen | None = None,
+                   unordered: str = "error", decimal: str | None = None) -> Recording:
+    """Gazepoint CSV (see the module notes)."""
+    source = str(path)
+    table = read_table(path, delimiter=",", header=True, comment=None, **table_options(decimal))
+    names = table.header or []
+    time_col = _gazepoint_time(names)
+    if time_col is None:
+        raise InputError("no TIME column; expected a Gazepoint CSV", source=source)
+    available = {k: v for k, v in _GAZEPOINT_EYES.items() if f"{v}X" in names}
+    which = choose(available, eye, "eye", source)
+    prefix = available[which]
+    x, y = table.floats(f"{prefix}X", "x column"), table.floats(f"{prefix}Y", "y column")
+    if f"{prefix}V" in names:
+        lost = table.floats(f"{prefix}V", "validity column") != 1
+        x, y = np.where(lost, np.nan, x), np.where(lost, np.nan, y)
+    meta = Metadata(source=source, format="gazepoint", extra={"eye": which})
+    x, y = normalised_to_px(x, y, screen, meta, source)
+    pupil = _gazepoint_pupil(table, names, which)
+    time = time_to_seconds(table.floats(time_col, "time column"), "s", source)
+    return make_recording(time, x, y, pupil=pupil, screen=screen, meta=meta, unordered=unordered,
+                          lines=table.lines, time_field=time_col)
+
+
+def _gazepoint_pupil(table, names, which) -> np.ndarray | None:
+    unit = "MM" if "LPMM" in names or "RPMM" in names else "D"
+    sides = {"left": f"LP{unit}", "right": f"RP{unit}"}
+    wanted = [sides[which]] if which in sides else list(sides.values())
+    values = []
+    for column in wanted:
+        if column not in names:
+            continue
+        value = table.floats(column, "pupil column")
+        flag = f"{column}V" if unit == "MM" else f"{column[:2]}V"  # LPMMV, or LPV for LPD
+        if flag in names:
+            value = np.where(table.floats(flag, "validity column") == 1, value, np.nan)
+        values.append(value)
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    left, right = values
+    return np.where(np.isnan(left), right, np.where(np.isnan(right), left, (left + right) / 2))
+
+
+# ---------------------------------------------------------------------------- Pupil Labs
+@register_reader("pupil-labs", description="Pupil Labs Pupil Player gaze_positions.csv (s, "
+                 "normalised world-camera positions, confidence)",
+                 options=("screen", "min_confidence", "unordered", "decimal"),
+                 detection="header with gaze_timestamp, norm_pos_x, norm_pos_y, confidence")
+def read_pupil_labs(path: str | Path, *, screen: Screen | None = None,
+                    min_confidence: float = 0.6, unordered: str = "sort",
+                    decimal: str | None = None) -> Recording:
+    """Pupil Labs ``gaze_positions.csv`` (see the module notes)."""
+    source = str(path)
+    table = read_table(path, delimiter=",", header=True, comment=None, **table_options(decimal))
+    x = table.floats("norm_pos_x", "x column")
+    y = 1.0 - table.floats("norm_pos_y", "y column")  # Pupil's y runs up, screens' down
+    lost = ~(table.floats("confidence", "confidence column") >= float(min_confidence))
+    x, y = np.where(lost, np.nan, x), np.where(lost, np.nan, y)
+    meta = Metadata(source=source, format="pupil-labs", extra={"min_confidence":
+                                                               float(min_confidence)})
+    x, y = normalised_to_px(x, y, screen, meta, source)
+    time = table.floats("gaze_timestamp", "time column")
+    return make_recording(time, x, y, screen=screen, meta=meta, unordered=unordered,
+                          lines=table.lines, time_field="gaze_timestamp")
