@@ -57,6 +57,31 @@ def test_info_text_output(files):
     assert "blink 20.0 %" in text and "subject AAF" in text
 
 
+def test_info_reports_data_quality(tmp_path):
+    from helpers_io import write_lund
+
+    # a 3-sample fixation (steps 5 and 0 px), a saccade, then a padding row (lost, time made)
+    pos = np.array([[1e6 + 2000 * i, 0, 0, x, y, label] for i, (x, y, label) in enumerate(
+        [(500, 300, 1), (503, 304, 1), (503, 304, 1), (600, 300, 2), (600, 300, 2)])]
+        + [[0, 0, 0, 0, 0, 1]], dtype=float)
+    path = write_lund(tmp_path / "TH38_img_Europe_labelled_RA.mat", pos)
+    result = invoke("info", "--json", path)
+    assert result.exit_code == 0, result.output
+    [info] = json.loads(result.stdout)
+    quality = info["quality"]
+    assert info["samples"] == 6 and quality["loss"] == pytest.approx(1 / 6)
+    assert quality["precision_on"] == "fixation"
+    assert quality["rms_s2s_px"] == pytest.approx(np.sqrt(25 / 2))
+    assert quality["rms_s2s_deg"] > 0 and quality["std_deg"] > 0
+    assert (quality["interval_ms"], quality["jitter_std_ms"], quality["jitter_max_ms"]) == (
+        2.0, 0.0, 0.0)
+    assert quality["out_of_screen"] == 0.0 and quality["nonfinite_values"] == 0
+    text = invoke("info", path).stdout
+    assert "precision  RMS-S2S 3.54 px, STD 2.36 px; RMS-S2S " in text
+    assert "(on fixations)" in text and "off-screen 0.00 % of samples" in text
+    assert "jitter     interval 2 ms, SD 0 ms, max deviation 0 ms" in text
+
+
 def test_info_with_reader_options_and_screen(tmp_path):
     path = tmp_path / "g.tsv"
     path.write_text("t\tgx\tgy\n0\t0.5\t0.5\n2000\t0.25\t0.5\n")

@@ -23,6 +23,8 @@ from gazelearn.screen import Screen
 
 def recording_info(rec: Recording) -> dict:
     """What ``gazelearn info`` reports about a recording (JSON-ready)."""
+    from gazelearn.metrics.quality import data_quality  # metrics load only when info runs
+
     summary = rec.summary()
     timing = rec.timing()
     summary["timing_detail"] = {"regular": timing.regular, "duplicates": timing.n_duplicates,
@@ -31,7 +33,8 @@ def recording_info(rec: Recording) -> dict:
     standard = ("source", "format", "samples", "duration_s", "sampling_rate_hz", "timing",
                 "lost_percent", "screen", "labels", "timing_detail")
     summary["metadata"] = {k: v for k, v in summary.items() if k not in standard}
-    return jsonable({k: summary[k] for k in (*standard, "metadata")}, finite=True)
+    summary["quality"] = data_quality(rec)
+    return jsonable({k: summary[k] for k in (*standard, "metadata", "quality")}, finite=True)
 
 
 def _print_recording(info: dict) -> None:
@@ -46,8 +49,33 @@ def _print_recording(info: dict) -> None:
                  if labels else "none"))
     meta = ", ".join(f"{k} {v}" for k, v in info["metadata"].items() if v is not None)
     rows.append(("metadata", meta or "none"))
+    if "quality" in info:
+        rows.extend(_quality_rows(info["quality"]))
     for name, value in rows:
         console.print(f"  {name:<10} {value}", highlight=False, soft_wrap=True)
+
+
+def _number(value, unit: str, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}g} {unit}"
+
+
+def _quality_rows(quality: dict) -> list[tuple[str, str]]:
+    """The data-quality lines of ``info`` (see docs/quality.md for each number)."""
+    on = "fixations" if quality["precision_on"] == "fixation" else "all samples"
+    precision = (f"RMS-S2S {_number(quality['rms_s2s_px'], 'px')}, "
+                 f"STD {_number(quality['std_px'], 'px')}")
+    if quality["rms_s2s_deg"] is not None:
+        precision += (f"; RMS-S2S {_number(quality['rms_s2s_deg'], 'deg')}, "
+                      f"STD {_number(quality['std_deg'], 'deg')}")
+    rows = [("precision", f"{precision}  (on {on})"),
+            ("jitter", f"interval {_number(quality['interval_ms'], 'ms', 4)}, SD "
+                       f"{_number(quality['jitter_std_ms'], 'ms')}, max deviation "
+                       f"{_number(quality['jitter_max_ms'], 'ms')}")]
+    off = quality["out_of_screen"]
+    rows.append(("off-screen", "screen unknown" if off is None else f"{100 * off:.2f} % of "
+                 "samples with a position"))
+    rows.append(("non-finite", f"{quality['nonfinite_values']} values (lost samples)"))
+    return rows
 
 
 def _print_images(info: dict) -> None:

@@ -104,8 +104,9 @@ def _jitter(time: np.ndarray) -> tuple[float, float, float]:
     if positive.size == 0:
         return float("nan"), float("nan"), float("nan")
     nominal = float(np.median(positive))
-    return (1e3 * nominal, 1e3 * float(np.std(steps)),
-            1e3 * float(np.max(np.abs(steps - nominal))))
+    # to the nanosecond: synthesised times are regular, not 1e-14 ms off from floating point
+    return (round(1e3 * nominal, 6), round(1e3 * float(np.std(steps)), 6),
+            round(1e3 * float(np.max(np.abs(steps - nominal))), 6))
 
 
 def _out_of_screen(rec: Recording, valid: np.ndarray) -> float | None:
