@@ -7,22 +7,24 @@ Both take the shared reader options of :mod:`gazelearn.cli.reader_options`;
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
+from gazelearn.cli.batch import KeepGoingOption, SchedulerOption, WorkersOption
 from gazelearn.cli.common import console, run_safely
 from gazelearn.cli.reader_options import ReaderOptions, reader_options
 from gazelearn.errors import InputError
-from gazelearn.io import IMAGE_FORMATS, detect_format, expand_paths, read, write_recording
-from gazelearn.io.images import read_images
-from gazelearn.io.writers import jsonable
-from gazelearn.recording import Recording
-from gazelearn.screen import Screen
+
+if TYPE_CHECKING:  # numpy, polars and the readers load when a command runs, not at start-up
+    from gazelearn.recording import Recording
 
 
 def recording_info(rec: Recording) -> dict:
     """What ``gazelearn info`` reports about a recording (JSON-ready)."""
+    from gazelearn.io.writers import jsonable
     from gazelearn.metrics.quality import data_quality  # metrics load only when info runs
 
     summary = rec.summary()
@@ -38,6 +40,8 @@ def recording_info(rec: Recording) -> dict:
 
 
 def _print_recording(info: dict) -> None:
+    from gazelearn.screen import Screen
+
     console.print(f"[bold]{info['source']}[/]  ({info['format']})", highlight=False)
     rows = [("samples", f"{info['samples']}  ({info['duration_s']} s)"),
             ("sampling", info["timing"]),
@@ -90,11 +94,14 @@ def _print_images(info: dict) -> None:
                       f"y {ranges['y'][0]:g}..{ranges['y'][1]:g} px", highlight=False)
 
 
-def collect_info(paths: list[Path], reader: ReaderOptions) -> list[dict]:
-    """``gazelearn info`` results for files, folders of recordings and image sets."""
+def _info_items(paths: list[Path], reader: ReaderOptions) -> list[tuple[str, Path]]:
+    """What ``info`` describes: ``("images", path)``, ``("recording", file)`` (folders expanded)."""
+    from gazelearn.io import IMAGE_FORMATS, detect_format, expand_paths
+
     kwargs = reader.kwargs()
-    results = []
     fmt = kwargs.get("format", "auto")
+    options = {k: v for k, v in kwargs.items() if k != "format"}
+    items = []
     for path in paths:
         if fmt in ("auto", *IMAGE_FORMATS) and path.exists():
             try:
@@ -104,12 +111,34 @@ def collect_info(paths: list[Path], reader: ReaderOptions) -> list[dict]:
                     raise
                 kind = None  # a folder of recordings: expanded below
             if kind in IMAGE_FORMATS:
-                results.append(jsonable(read_images(path).summary(), finite=True))
+                items.append(("images", path))
                 continue
-        options = {k: v for k, v in kwargs.items() if k != "format"}
-        for file in expand_paths([path], fmt, **options):
-            results.append(recording_info(read(file, **kwargs)))
-    return results
+        items.extend(("recording", file) for file in expand_paths([path], fmt, **options))
+    return items
+
+
+@dataclass(frozen=True)
+class _InfoJob:
+    """``info`` of one file or image set (picklable: it runs on pool and cluster workers)."""
+
+    reader: dict
+
+    def __call__(self, item: tuple[str, Path]) -> list[dict]:
+        from gazelearn.io import read_all
+        from gazelearn.io.images import read_images
+        from gazelearn.io.writers import jsonable
+
+        kind, path = item
+        if kind == "images":
+            return [jsonable(read_images(path).summary(), finite=True)]
+        # every recording of the file: an EyeLink file gives one per trial
+        return [recording_info(rec) for rec in read_all(path, **self.reader)]
+
+
+def collect_info(paths: list[Path], reader: ReaderOptions) -> list[dict]:
+    """``gazelearn info`` results for files, folders of recordings and image sets (in order)."""
+    job = _InfoJob(reader.kwargs())
+    return [info for item in _info_items(paths, reader) for info in job(item)]
 
 
 @run_safely
@@ -118,41 +147,143 @@ def info(
     files: list[Path] = typer.Argument(..., help="Recordings, folders of recordings, image "
                                        "folders or image manifests."),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON (a list)."),
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    keep_going: KeepGoingOption = True,
     reader: ReaderOptions = None,
 ) -> None:
     """Describe recordings: format, duration, sampling rate, lost data, screen, labels, metadata.
+
+    Files are read on every core (--workers) or a Dask cluster (--scheduler), in input order.
+
+    A bad file is reported and skipped (exit 1 at the end; --no-keep-going stops there).
 
     Example: gazelearn info ../shared/data/lund2013-dev/img/TH38_img_Europe_labelled_RA.mat
 
     Example: gazelearn info gaze.tsv --time-col t --x-col gx --y-col gy --time-unit us --json
     """
-    results = collect_info(files, reader)
+    from gazelearn.cli.batch import Failures, run_each
+
+    items = _info_items(files, reader)
+    if scheduler:
+        items = [(kind, path.absolute()) for kind, path in items]
+    failures = Failures(total=len(items))
+    results = []
+    for outcome in run_each(_InfoJob(reader.kwargs()), items, failures, workers=workers,
+                            scheduler=scheduler, keep_going=keep_going,
+                            name=lambda item: str(item[1])):
+        if as_json:
+            results.extend(outcome.result)
+            continue
+        for result in outcome.result:  # printed as they come, in input order
+            if "images" in result:
+                _print_images(result)
+            else:
+                _print_recording(result)
     if as_json:
         typer.echo(json.dumps(results, indent=2))
-        return
-    for result in results:
-        if "images" in result:
-            _print_images(result)
-        else:
-            _print_recording(result)
+    failures.finish()
+
+
+@dataclass(frozen=True)
+class _ConvertJob:
+    """``convert`` of one file (picklable: it runs on pool and cluster workers)."""
+
+    reader: dict
+    sidecar: bool
+    protected: dict  # inputs inside the target folder(s): no output may be one of them
+
+    def __call__(self, item: tuple[Path, Path]) -> list[tuple[Path, int, str]]:
+        from gazelearn.cli.batch import per_recording_targets, refuse_overwrite
+        from gazelearn.io import read_all, write_recording
+
+        source, target = item
+        recordings = read_all(source, **self.reader)
+        targets = per_recording_targets(target, recordings)
+        refuse_overwrite([*targets, *_sidecars(targets, self.sidecar)], self.protected,
+                         what="target")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for recording, out in zip(recordings, targets, strict=True):
+            write_recording(recording, out, sidecar=self.sidecar)
+        return [(out, len(rec), rec.meta.format) for rec, out in zip(recordings, targets,
+                                                                     strict=True)]
+
+
+def _sidecars(targets: list[Path], sidecar: bool) -> list[Path]:
+    from gazelearn.io.delimited import sidecar_path
+
+    return [sidecar_path(t) for t in targets if sidecar and t.suffix.lower() in (".csv", ".tsv")]
 
 
 @run_safely
 @reader_options
 def convert(
-    source: Path = typer.Argument(..., help="The recording to read (any supported format)."),
-    target: Path = typer.Argument(..., help="The file to write: .csv, .tsv or .parquet."),
+    sources: list[Path] = typer.Argument(..., help="The recordings to read (any supported "
+                                         "format; files or folders)."),
+    target: Path = typer.Argument(..., help="The file to write: .csv, .tsv or .parquet; a "
+                                  "folder for several sources."),
     sidecar: bool = typer.Option(True, "--sidecar/--no-sidecar",
                                  help="Beside a CSV, write <file>.json with screen and metadata."),
+    out_format: str = typer.Option("csv", "--out-format",
+                                   help="With several sources: csv or parquet files in TARGET."),
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    keep_going: KeepGoingOption = True,
     reader: ReaderOptions = None,
 ) -> None:
-    """Convert a recording to gazelearn's CSV or Parquet (time s, x y px, pupil, label).
+    """Convert recordings to gazelearn's CSV or Parquet (time s, x y px, pupil, label).
+
+    Several sources (or folders) go to the folder TARGET, each keeping its file stem.
+
+    A file of several trials gives one file per trial (TARGET_TRIAL.csv).
+
+    Files run on every core (--workers) or a Dask cluster (--scheduler); a bad one is skipped.
+
+    An output never overwrites an input.
 
     Example: gazelearn convert TH38_img_Europe_labelled_RA.mat th38.parquet
 
     Example: gazelearn convert raw.txt raw.csv --time-col 0 --x-col 1 --y-col 2 --time-unit us
+
+    Example: gazelearn convert recordings/ converted/ --out-format parquet --workers 8
     """
-    recording = read(source, **reader.kwargs())
-    write_recording(recording, target, sidecar=sidecar)
-    console.print(f"wrote {target} ({len(recording)} samples, {recording.meta.format} -> "
-                  f"{target.suffix.lstrip('.')})", highlight=False)
+    from gazelearn.cli.batch import Failures, input_identities, refuse_overwrite, run_each
+    from gazelearn.io import expand_paths
+    from gazelearn.io.writers import CSV_SUFFIXES, PARQUET_SUFFIXES
+
+    if out_format not in ("csv", "parquet"):
+        raise InputError(f"--out-format {out_format!r}: expected csv or parquet")
+    kwargs = reader.kwargs()
+    fmt = kwargs.get("format", "auto")
+    files = expand_paths(sources, fmt, **{k: v for k, v in kwargs.items() if k != "format"})
+    several = len(files) > 1 or any(p.is_dir() for p in sources)
+    if several:
+        if target.suffix.lower() in (*CSV_SUFFIXES, *PARQUET_SUFFIXES):
+            raise InputError(f"{target}: several sources need a folder as the target, not a file")
+        targets = [target / f"{path.stem}.{out_format}" for path in files]
+        if len(set(targets)) != len(targets):
+            raise InputError("two sources have the same file stem; their outputs would collide")
+    else:
+        targets = [target]
+    refuse_overwrite([*targets, *_sidecars(targets, sidecar)], input_identities(files),
+                     what="target")
+    if scheduler:  # the workers of a cluster have their own working directory
+        files, targets = [p.absolute() for p in files], [p.absolute() for p in targets]
+    job = _ConvertJob(kwargs, sidecar, input_identities(files, within={t.parent for t in targets}))
+    failures = Failures(total=len(files))
+    for outcome in run_each(job, list(zip(files, targets, strict=True)), failures,
+                            workers=workers, scheduler=scheduler, keep_going=keep_going,
+                            name=lambda item: str(item[0])):
+        for written, samples, fmt_read in outcome.result:
+            shown = written if not scheduler else _relative(written)
+            console.print(f"wrote {shown} ({samples} samples, {fmt_read} -> "
+                          f"{written.suffix.lstrip('.')})", highlight=False)
+    failures.finish()
+
+
+def _relative(path: Path) -> Path:
+    """``path`` as given on the command line when it lies below the working directory."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path

@@ -97,9 +97,11 @@ def detect(
 ) -> None:
     """Detect fixations, saccades, PSOs, pursuit and blinks.
 
-    Several inputs (or folders) go to the folder OUT, each output keeping its input's stem; a
-    file of several trials gives one output per trial (OUT_TRIAL.csv). Files run on every core
-    (--workers) or a Dask cluster (--scheduler); a bad file is reported and skipped.
+    Several inputs (or folders) go to the folder OUT, each output keeping its input's stem.
+
+    A file of several trials gives one output per trial (OUT_TRIAL.csv).
+
+    Files run on every core (--workers) or a Dask cluster (--scheduler); a bad one is skipped.
 
     Example: gazelearn events detect TH38_img_Europe_labelled_RA.mat --method nh --output ev.csv
 
