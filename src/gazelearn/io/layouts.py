@@ -296,6 +296,17 @@ def choose(options: dict, value: str | None, what: str, source: str) -> str:
     return value
 
 
+def mean_of_two(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The mean of two measures where both are there, else the one that is (NaN: missing).
+
+    Examples
+    --------
+    >>> mean_of_two(np.array([1.0, np.nan, 2.0]), np.array([3.0, 4.0, np.nan])).tolist()
+    [2.0, 4.0, 2.0]
+    """
+    return np.where(np.isnan(a), b, np.where(np.isnan(b), a, (a + b) / 2))
+
+
 def combine_eyes(left: tuple[np.ndarray, np.ndarray], right: tuple[np.ndarray, np.ndarray]
                  ) -> tuple[np.ndarray, np.ndarray]:
     """The mean position of two eyes where both have one, else the eye that has one.
@@ -363,8 +374,12 @@ def finish(recording: Recording, keys: np.ndarray | None, trials: bool) -> Recor
 
 
 def table_options(decimal: str | None) -> dict:
-    """Keyword options for ``read_table`` (the decimal comma only when asked for)."""
-    return {} if decimal in (None, ".") else {"decimal": decimal}
+    """Keyword options of ``read_table`` for a ``decimal`` option (``"."`` or ``","``)."""
+    if decimal in (None, "."):
+        return {}
+    if decimal != ",":
+        raise InputError(f"decimal must be '.' or ',', got {decimal!r}", params=("decimal",))
+    return {"decimal_comma": True}
 
 
 def read_layout(path: str | Path, name: str, *, eye: str | None = None,

@@ -13,7 +13,8 @@ where versions differ), reads them through the shared text reader
 * ``didec``: the SMI reader with the screen DIDEC publishes (1680 x 1050 px, 474 x 297 mm,
   70 cm);
 * ``tobii``: Tobii Pro Lab (and Tobii Studio) TSV data export: ``Recording timestamp`` (in us or
-  ms: from a ``[us]``/``[ms]`` in the name, else from the sampling intervals), ``Gaze point
+  ms: from a ``[us]``/``[ms]`` in the name, else from the sampling intervals with
+  :func:`~gazelearn.io.samples.infer_time_unit`; ``time_unit`` overrides), ``Gaze point
   X/Y`` (px), pupil diameters, validity, ``Eye movement type`` (the I-VT filter's fixations and
   saccades become labels), ``Sensor`` (only eye-tracker rows are samples), ``Event`` rows
   (messages), ``Recording resolution`` (the screen in px); option ``eye`` (both, left, right);
@@ -55,9 +56,19 @@ from gazelearn.labels import Label
 from gazelearn.recording import Metadata, Recording
 from gazelearn.screen import Screen
 
-from .layouts import choose, combine_eyes, finish, head, header_fields, table_options, trial_keys
+from .layouts import (
+    choose,
+    combine_eyes,
+    finish,
+    head,
+    header_fields,
+    mean_of_two,
+    table_options,
+    trial_keys,
+)
 from .registry import register_reader
 from .table import (
+    infer_time_unit,
     make_recording,
     positions_to_px,
     read_table,
@@ -120,22 +131,11 @@ def normalised_to_px(x, y, screen: Screen | None, meta: Metadata, source: str):
     return positions_to_px(x, y, "norm", screen, source)
 
 
-def interval_unit(raw: np.ndarray, source: str, field: str) -> str:
-    """``ms`` or ``us``, from the median sampling interval (0.1-50 ms or 100-50 000 us)."""
-    steps = np.diff(raw[np.isfinite(raw)])
-    steps = steps[steps > 0]
-    median = float(np.median(steps)) if steps.size else float("nan")
-    if 0.1 <= median <= 50:
-        return "ms"
-    if 100 <= median <= 50_000:
-        return "us"
-    raise InputError(f"cannot tell the time unit from a median sampling interval of {median:g};"
-                     " give time_unit ('ms' or 'us')", source=source, field=field,
-                     params=("time_unit",))
-
-
-def _masked(mask: np.ndarray | None, *arrays):
-    return arrays if mask is None else tuple(None if a is None else a[mask] for a in arrays)
+def _masked(mask: np.ndarray | None, lines, *arrays):
+    """The arrays (and the line numbers) of the rows in ``mask`` (all rows when None)."""
+    if mask is None or mask.all():
+        return (*arrays, lines)
+    return (*(None if a is None else a[mask] for a in arrays), lines[np.flatnonzero(mask)])
 
 
 # ---------------------------------------------------------------------------- SMI
@@ -196,7 +196,7 @@ def read_smi(path: str | Path, *, eye: str | None = None, screen: Screen | None 
         mask = np.asarray(table.strings("Type")) == "SMP"
     time = time_to_seconds(table.floats("Time", "time column"), "us", source)
     keys = trial_keys([table.strings("Trial")]) if "Trial" in names else None
-    time, x, y, pupil, keys, lines = _masked(mask, time, x, y, pupil, keys, table.lines)
+    time, x, y, pupil, keys, lines = _masked(mask, table.lines, time, x, y, pupil, keys)
     meta = Metadata(source=source, format=_format, extra={"eye": which, "messages": messages})
     if rate is not None:
         meta.extra["declared_sampling_rate"] = rate
@@ -272,7 +272,7 @@ def read_tobii(path: str | Path, *, eye: str | None = None, screen: Screen | Non
         if np.any(sensor == "Eye Tracker"):
             mask = sensor == "Eye Tracker"
     raw = table.floats(time_col, "time column")
-    unit = time_unit or _tobii_unit(time_col) or interval_unit(
+    unit = time_unit or _tobii_unit(time_col) or infer_time_unit(
         raw if mask is None else raw[mask], source, time_col)
     time = time_to_seconds(raw, unit, source)
     x, y = zero_to_nan(table.floats(x_col, "x column"), table.floats(y_col, "y column"))
@@ -286,10 +286,11 @@ def read_tobii(path: str | Path, *, eye: str | None = None, screen: Screen | Non
     if "Event" in names:
         events = np.asarray(table.strings("Event"))
         has = events != ""
-        meta.extra["messages"] = message_table(time[has], events[has], table.lines[has])
+        meta.extra["messages"] = message_table(time[has], events[has],
+                                               table.lines[np.flatnonzero(has)])
     if screen is None:
         screen = _tobii_screen(table, names)
-    time, x, y, pupil, labels, lines = _masked(mask, time, x, y, pupil, labels, table.lines)
+    time, x, y, pupil, labels, lines = _masked(mask, table.lines, time, x, y, pupil, labels)
     return make_recording(time, x, y, pupil=pupil, labels=labels, screen=screen, meta=meta,
                           unordered=unordered, lines=lines, time_field=time_col)
 
@@ -319,10 +320,7 @@ def _tobii_pupil(table, names, which) -> np.ndarray | None:
     values = [table.floats(c, "pupil column") for c in found.values() if c is not None]
     if not values:
         return None
-    if len(values) == 1:
-        return values[0]
-    left, right = values
-    return np.where(np.isnan(left), right, np.where(np.isnan(right), left, (left + right) / 2))
+    return values[0] if len(values) == 1 else mean_of_two(*values)
 
 
 def _tobii_labels(table, names) -> np.ndarray | None:
@@ -390,10 +388,7 @@ def _gazepoint_pupil(table, names, which) -> np.ndarray | None:
         values.append(value)
     if not values:
         return None
-    if len(values) == 1:
-        return values[0]
-    left, right = values
-    return np.where(np.isnan(left), right, np.where(np.isnan(right), left, (left + right) / 2))
+    return values[0] if len(values) == 1 else mean_of_two(*values)
 
 
 # ---------------------------------------------------------------------------- Pupil Labs
