@@ -1,8 +1,13 @@
-"""Reading delimited text into a checked table of strings, and helpers every text reader shares.
+"""Reading delimited text into a typed table with polars, and helpers every text reader shares.
 
-Every problem becomes an :class:`~gazelearn.errors.InputError` naming the file, the line and the
-column: missing or empty files, binary content, short rows, values that are not numbers, time
-that runs backwards.
+The first lines (at most 64 KiB) decide the layout in Python: comment and blank lines before the
+data, the delimiter, whether there is a header, which columns hold numbers. Then polars' CSV
+reader parses the whole file at once into Float64 columns where numbers are expected (String
+elsewhere); no Python code runs per row. Every problem becomes an
+:class:`~gazelearn.errors.InputError` naming the file, the line and the column: missing or empty
+files, binary content, short rows, values that are not numbers (found with a vectorised pass
+over that column read as text), time that runs backwards. Line numbers count every line of the
+file (header, comments, blank lines) and are worked out only when an error needs one.
 
 Examples
 --------
@@ -14,56 +19,81 @@ Examples
 (True, ['t', 'x', 'y'])
 >>> table.floats("x").tolist()
 [1.5, nan]
+>>> int(table.lines[1])
+3
 """
 
 from __future__ import annotations
 
 import csv
-import math
+import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
-from gazelearn.errors import InputError, MissingScreenError
-from gazelearn.recording import Metadata, Recording
-from gazelearn.screen import SCREEN_HINT
+from gazelearn.errors import InputError
+
+from .samples import (  # noqa: F401 (the shared helpers, re-exported for the readers)
+    POSITION_UNITS,
+    TIME_UNITS,
+    check_finite_time,
+    infer_time_unit,
+    make_recording,
+    order_time,
+    positions_to_px,
+    require_positions,
+    synthetic_time,
+    time_to_seconds,
+    zero_to_nan,
+)
 
 #: Strings read as a missing value (NaN).
 MISSING = frozenset({"", "nan", "na", "n/a", "null", "none", ".", "-", "?"})
-
-#: Divisors from each accepted time unit to seconds (division keeps 1017 ms == 1.017 s).
-TIME_UNITS = {"s": 1.0, "ms": 1e3, "us": 1e6}
-
-#: Accepted position units.
-POSITION_UNITS = ("px", "deg", "norm")
+# polars compares null markers exactly: the usual spellings of each
+_NULL_VALUES = sorted({v for m in MISSING - {"", "nan"} for v in (m, m.upper(), m.title())})
 
 _DELIMITERS = ("\t", ",", ";", "|")
 _SNIFF_LINES = 30
+_HEAD_BYTES = 65536
+_LINE_SEPARATOR = "\x1f"  # never in a text file: each line is one field
+_POLARS_COLUMN = re.compile(r"at column '(c\d+)'")
 
 
 def read_text(path: str | Path) -> str:
     """The text of a file; a clear error when it is missing, unreadable, empty or binary."""
+    data = _check_file(path)
+    if not data.strip():
+        raise InputError("file is empty", source=path)
+    if b"\x00" in data[:65536]:
+        raise InputError("binary content, expected a text file", source=path)
+    text = _decode(data)
+    if not text.strip():
+        raise InputError("file is empty (only blanks)", source=path)
+    return text
+
+
+def _check_file(path: str | Path, limit: int | None = None) -> bytes:
+    """The file's bytes (the first ``limit`` of them), or an error when it cannot be read."""
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", source=path)
     if path.is_dir():
         raise InputError("is a folder, expected a file", source=path)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read() if limit is None else handle.read(limit)
     except OSError as error:
         raise InputError(f"cannot read the file: {error.strerror}", source=path) from None
-    if not data.strip():
-        raise InputError("file is empty", source=path)
-    if b"\x00" in data[:65536]:
-        raise InputError("binary content, expected a text file", source=path)
+
+
+def _decode(data: bytes) -> str:
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("latin-1")  # European tracker exports; never fails
-    if not text.strip():
-        raise InputError("file is empty (only blanks)", source=path)
-    return text
+        return data.decode("latin-1")  # European tracker exports; never fails
 
 
 def text_lines(text: str) -> list[str]:
@@ -71,21 +101,23 @@ def text_lines(text: str) -> list[str]:
     return [line.rstrip("\r") for line in text.split("\n")]
 
 
-def sniff_delimiter(lines: list[str]) -> str | None:
+def sniff_delimiter(lines: list[str], exclude: tuple[str, ...] = ()) -> str | None:
     """The delimiter that splits the first lines into a constant number of fields (>1).
 
-    Returns ``None`` for runs of whitespace.
+    Returns ``None`` for runs of whitespace; ``exclude`` removes candidates (the comma when
+    commas are decimal marks).
     """
     sample = [line for line in lines if line.strip()][:_SNIFF_LINES]
+    candidates = [d for d in _DELIMITERS if d not in exclude]
     best, best_count = None, 0
-    for delimiter in _DELIMITERS:
+    for delimiter in candidates:
         counts = [line.count(delimiter) for line in sample]
         # a trailing partial line may differ: require agreement on all but the last line
         body = counts[:-1] if len(counts) > 2 else counts
         if min(body, default=0) > 0 and len(set(body)) == 1 and body[0] > best_count:
             best, best_count = delimiter, body[0]
     if best is None:
-        for delimiter in _DELIMITERS:  # consistent counts failed: take the most frequent one
+        for delimiter in candidates:  # consistent counts failed: take the most frequent one
             if all(delimiter in line for line in sample[:-1] or sample):
                 return delimiter
     return best
@@ -119,9 +151,54 @@ def _non_numeric(fields: list[str]) -> int:
     return sum(not is_number(value) for value in fields)
 
 
+def _names(index: int) -> str:
+    return f"c{index}"
+
+
+@dataclass
+class _Layout:
+    """What the first lines say: where the data starts and how it is split."""
+
+    source: str
+    data: object  # the path, or a BytesIO of text given in memory
+    skip: int  # physical lines before the first data row
+    header: list[str] | None
+    header_line: int | None
+    delimiter: str | None
+    width: int
+    numeric: list[bool]
+    comment: str | None
+    decimal_comma: bool
+    start: int = 0  # byte offset of the first data row
+
+
+
+class LineNumbers:
+    """The 1-based line of each table row in its file, worked out when first asked for.
+
+    Indexing with an int gives an int, with an array an array; ``numpy.asarray`` gives all.
+    """
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __getitem__(self, index):
+        rows = np.asarray(index)
+        if rows.ndim == 0:
+            return int(self._table._line_of(np.array([int(rows)]))[0])
+        return self._table._line_of(np.arange(len(self))[rows])
+
+    def __array__(self, dtype=None, copy=None):
+        lines = self._table._line_of(np.arange(len(self)))
+        return lines if dtype is None else lines.astype(dtype)
+
+
 @dataclass
 class Table:
-    """Rows of string fields from a delimited text file.
+    """Columns of a delimited text file, parsed by polars.
 
     Attributes
     ----------
@@ -129,52 +206,69 @@ class Table:
         The file.
     header : list of str or None
         Column names when the file has a header line.
-    rows : list of list of str
-        Data rows (blank and comment lines removed).
-    lines : numpy.ndarray
-        1-based line number of each row in the file, for error messages.
+    frame : polars.DataFrame
+        The columns not yet taken by :meth:`floats`, named ``c0``, ``c1``, ... (Float64 where
+        the first lines hold numbers, String elsewhere); blank lines removed.
     delimiter : str or None
         The delimiter (None for whitespace).
+    width : int
+        Number of columns (the header's, or the widest of the first lines).
+    lines : LineNumbers
+        1-based line number of each row in the file, for error messages.
     """
 
     source: str
     header: list[str] | None
-    rows: list[list[str]]
-    lines: np.ndarray
+    frame: pl.DataFrame
     delimiter: str | None
-    _widths: np.ndarray = field(init=False, repr=False)
+    width: int
+    _layout: _Layout = field(repr=False)
+    _kept: np.ndarray | None = field(default=None, repr=False)  # polars rows kept
+    _short: tuple[np.ndarray, np.ndarray] = field(default=None, repr=False)  # rows, widths
+    _floats: dict = field(default_factory=dict, repr=False)
+    _height: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
-        self._widths = np.array([len(row) for row in self.rows], dtype=np.int64)
+        self._height = self.frame.height
+        self.lines = LineNumbers(self)
+        if self._short is None:
+            self._short = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self._height
 
+    # ------------------------------------------------------------------ columns
     def column_index(self, column: str | int, role: str = "column") -> int:
         """The 0-based index of ``column``: a header name, or an index (int or digit string).
 
-        Raises a clear error naming the available columns when there is no such column.
+        Raises a clear error naming the available columns when there is no such column, and
+        when a name appears more than once in the header.
         """
+        line = self._layout.header_line
         if isinstance(column, str) and self.header is not None:
             names = [name.strip() for name in self.header]
-            if column.strip() in names:
-                return names.index(column.strip())
-            lowered = [name.lower() for name in names]
-            if column.strip().lower() in lowered:
-                return lowered.index(column.strip().lower())
+            for candidates, wanted in ((names, column.strip()),
+                                       ([n.lower() for n in names], column.strip().lower())):
+                if wanted in candidates:
+                    found = [i for i, name in enumerate(candidates) if name == wanted]
+                    if len(found) > 1:
+                        raise InputError(
+                            f"the header names {len(found)} columns {column!r} (columns "
+                            f"{', '.join(map(str, found))}, numbered from 0); expected unique "
+                            "names: rename them or give the column number", source=self.source,
+                            line=line, field=str(column))
+                    return found[0]
         if isinstance(column, int | np.integer) or (isinstance(column, str)
                                                     and column.strip().isdigit()):
             index = int(column)
-            width = len(self.header) if self.header is not None else int(self._widths.max(
-                initial=0))
-            if 0 <= index < width:
+            if 0 <= index < self.width:
                 return index
-            raise InputError(f"no {role} number {index}: the file has {width} columns "
+            raise InputError(f"no {role} number {index}: the file has {self.width} columns "
                              "(numbered from 0)", source=self.source, field=str(column))
         available = ", ".join(self.header) if self.header else "none (the file has no header; " \
             "give column numbers from 0)"
         raise InputError(f"no {role} named {column!r}; available columns: {available}",
-                         source=self.source, field=str(column))
+                         source=self.source, line=line, field=str(column))
 
     def name_of(self, index: int) -> str:
         """A column's name for messages (its header name or its number)."""
@@ -182,40 +276,276 @@ class Table:
             return self.header[index]
         return str(index)
 
-    def strings(self, column: str | int, role: str = "column") -> list[str]:
-        """One column as stripped strings; short rows raise an error naming their line."""
-        index = self.column_index(column, role)
-        short = np.flatnonzero(self._widths <= index)
+    def error(self, message: str, row: int | None = None, column: str | int | None = None
+              ) -> InputError:
+        """An :class:`InputError` naming this file, the line of ``row`` and the column."""
+        line = None if row is None else int(self.lines[int(row)])
+        name = None if column is None else self.name_of(self.column_index(column))
+        return InputError(message, source=self.source, line=line, field=name)
+
+    def short_rows(self, index: int) -> np.ndarray:
+        """Rows (0-based) too short to have column ``index``."""
+        rows, widths = self._short
+        return rows[widths <= index]
+
+    def _check_short(self, index: int) -> None:
+        rows, widths = self._short
+        short = np.flatnonzero(widths <= index)
         if short.size:
-            row = int(short[0])
-            raise InputError(f"expected at least {index + 1} fields, found {self._widths[row]}",
-                             source=self.source, line=int(self.lines[row]),
-                             field=self.name_of(index))
-        return [row[index].strip() for row in self.rows]
+            row = int(rows[short[0]])
+            raise InputError(f"expected at least {index + 1} fields, found "
+                             f"{int(widths[short[0]])}", source=self.source,
+                             line=int(self.lines[row]), field=self.name_of(index))
+
+    def is_numeric(self, column: str | int) -> bool:
+        """Whether the column was parsed as numbers (Float64)."""
+        index = self.column_index(column)
+        name = _names(index)
+        return index in self._floats or self.frame.schema.get(name) == pl.Float64
+
+    def series(self, column: str | int, role: str = "column", check: bool = True
+               ) -> pl.Series:
+        """One column as a polars String Series, stripped; null where the field is empty.
+
+        For vectorised work on text columns (codes, markers, patterns); ``check=False`` lets
+        rows too short for the column through (as nulls) instead of raising.
+        """
+        index = self.column_index(column, role)
+        if check:
+            self._check_short(index)
+        name = _names(index)
+        if name in self.frame.columns and self.frame.schema[name] == pl.String:
+            values = self.frame[name]
+        else:  # a numeric column: its exact text, read again as strings
+            values = self._reread_strings(index)
+        return values.str.strip_chars()
+
+    def strings(self, column: str | int, role: str = "column") -> list[str]:
+        """One column as stripped strings (a Python list; for small tables, use :meth:`series`
+        for large ones); short rows raise an error naming their line."""
+        return self.series(column, role).fill_null("").to_list()
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """All rows as lists of strings (a Python list per row: for small tables only)."""
+        columns = [self.series(i, check=False).fill_null("").to_list()
+                   for i in range(self.width)]
+        rows, widths = self._short
+        result = [list(row) for row in zip(*columns, strict=True)] if columns else []
+        for row, width in zip(rows.tolist(), widths.tolist(), strict=True):
+            result[row] = result[row][:width]
+        return result
 
     def floats(self, column: str | int, role: str = "column") -> np.ndarray:
-        """One column as float64; missing markers become NaN, anything else non-numeric fails."""
-        values = self.strings(column, role)
+        """One column as float64; missing markers become NaN, anything else non-numeric fails.
+
+        The first call takes the column out of :attr:`frame` (its memory goes to the array);
+        later calls return the same array, so a caller that changes it in place changes it for
+        every caller.
+        """
         index = self.column_index(column, role)
+        if index in self._floats:
+            return self._floats[index]
+        self._check_short(index)
+        name = _names(index)
+        values = self.frame[name]
+        if values.dtype == pl.String:
+            values = self._parse_numbers(values, index)
+        array = values.to_numpy(writable=True).astype(np.float64, copy=False)
+        self.frame = self.frame.drop(name)  # the array holds the data now
+        self._floats[index] = array
+        return array
+
+    def take_floats(self, column: str | int, role: str = "column") -> np.ndarray:
+        """Like :meth:`floats`, but the table forgets the array: the caller owns it (and may
+        change it in place)."""
+        array = self.floats(column, role)
+        del self._floats[self.column_index(column, role)]
+        return array
+
+    @property
+    def first_data_line(self) -> int:
+        """The 1-based line where the data rows start (after header, comments, blanks)."""
+        return self._layout.skip + 1
+
+    def _parse_numbers(self, text: pl.Series, index: int) -> pl.Series:
+        """Text to Float64 in one vectorised pass; the first non-number is an error."""
+        stripped = text.str.strip_chars()
+        missing = stripped.is_null() | stripped.str.to_lowercase().is_in(list(MISSING))
+        if self._layout.decimal_comma:
+            stripped = stripped.str.replace(",", ".", literal=True)
+        values = stripped.cast(pl.Float64, strict=False)
+        bad = values.is_null() & ~missing
+        if bad.any():
+            row = int(bad.arg_max())
+            raise InputError(f"expected a number, got {text[row].strip()[:40]!r}",
+                             source=self.source, line=int(self.lines[row]),
+                             field=self.name_of(index))
+        return values.fill_null(np.nan)
+
+    # ------------------------------------------------------------------ raw lines
+    def _reread_strings(self, index: int) -> pl.Series:
+        layout = self._layout
+        if layout.delimiter is None:
+            raise AssertionError("whitespace tables hold strings only")
+        schema = {_names(i): pl.String for i in range(layout.width)}
+        frame = _read_polars(layout, schema, columns=[index])
+        values = frame[_names(index)]
+        return values if self._kept is None else values.gather(self._kept)
+
+    def _line_of(self, rows: np.ndarray) -> np.ndarray:
+        """Physical 1-based line numbers of table rows (one scan of the file's lines)."""
+        layout = self._layout
+        polars_rows = rows if self._kept is None else self._kept[rows]
+        lines = _lines_frame(layout, comments=True).with_row_index("k")
+        if layout.comment:
+            lines = lines.filter(~pl.col("l").str.starts_with(layout.comment).fill_null(False))
+        found = (_only_rows(lines.with_row_index("p"), np.unique(polars_rows))
+                 .select("p", "k").collect())
+        lookup = dict(zip(found["p"].to_list(), found["k"].to_list(), strict=True))
+        return np.array([layout.skip + lookup.get(int(p), int(p)) + 1 for p in polars_rows],
+                        dtype=np.int64)
+
+
+def _lines_frame(layout: _Layout, comments: bool) -> pl.LazyFrame:
+    """The file's lines after the layout's skipped ones, one String column ``l``, lazily.
+
+    With ``comments=False`` comment lines are dropped, so row ``p`` is polars' data row ``p``.
+    """
+    options = dict(has_header=False, separator=_LINE_SEPARATOR, quote_char=None,
+                   schema={"l": pl.String}, skip_lines=layout.skip, truncate_ragged_lines=True,
+                   extra_columns="ignore",
+                   encoding="utf8-lossy", comment_prefix=None if comments else layout.comment,
+                   raise_if_empty=False)
+    if isinstance(layout.data, io.BytesIO):
+        layout.data.seek(0)
+        return pl.read_csv(layout.data, **options).lazy()
+    return pl.scan_csv(layout.data, **options)
+
+
+def _only_rows(lines: pl.LazyFrame, rows: np.ndarray) -> pl.LazyFrame:
+    """The rows of ``lines`` whose index ``p`` is in ``rows`` (a semi join, lazily)."""
+    wanted = pl.DataFrame({"p": pl.Series(rows.astype(np.uint32), dtype=pl.UInt32)})
+    return lines.join(wanted.lazy(), on="p", how="semi")
+
+
+def _read_polars(layout: _Layout, schema: dict, columns: list[str] | None = None
+                 ) -> pl.DataFrame:
+    if isinstance(layout.data, io.BytesIO):
+        layout.data.seek(0)
+    return pl.read_csv(layout.data, has_header=False, separator=layout.delimiter,
+                       skip_lines=layout.skip, comment_prefix=layout.comment, schema=schema,
+                       columns=columns, null_values=_NULL_VALUES,
+                       truncate_ragged_lines=True, missing_columns="insert",
+                       extra_columns="ignore",
+                       decimal_comma=layout.decimal_comma,
+                       # text columns take any bytes (latin-1 exports); numbers need none
+                       encoding="utf8-lossy" if pl.String in schema.values() else "utf8",
+                       raise_if_empty=False)
+
+
+def _read_typed(layout: _Layout) -> pl.DataFrame:
+    """The columns, Float64 where numbers are expected; a column that turns out to hold text is
+    read again as String (its first bad value is reported when it is asked for as numbers)."""
+    kinds = [pl.Float64 if numeric else pl.String for numeric in layout.numeric]
+    for _ in range(layout.width + 1):
+        schema = {_names(i): kind for i, kind in enumerate(kinds)}
         try:
-            return np.asarray(values, dtype=np.float64) if values else np.zeros(0)
-        except ValueError:
-            pass
-        result = np.empty(len(values), dtype=np.float64)
-        for i, value in enumerate(values):
-            if value.lower() in MISSING:
-                result[i] = np.nan
-                continue
-            try:
-                result[i] = float(value)
-            except ValueError:
-                raise InputError(f"expected a number, got {value[:40]!r}", source=self.source,
-                                 line=int(self.lines[i]), field=self.name_of(index)) from None
-        return result
+            return _read_polars(layout, schema)
+        except pl.exceptions.ComputeError as error:
+            match = _POLARS_COLUMN.search(str(error))
+            if match and schema.get(match[1]) == pl.Float64:
+                kinds[int(match[1][1:])] = pl.String
+            elif pl.Float64 in kinds:
+                kinds = [pl.String] * layout.width
+            else:
+                raise _polars_error(error, layout.source) from None
+        except pl.exceptions.PolarsError as error:
+            raise _polars_error(error, layout.source) from None
+    raise InputError("cannot parse the file", source=layout.source)
+
+
+def _polars_error(error: Exception, source: str) -> InputError:
+    reason = " ".join(str(error).split("\n\n")[0].split())[:160]
+    return InputError(f"cannot parse the file as delimited text: {reason}", source=source)
+
+
+def _read_whitespace(layout: _Layout) -> tuple[pl.DataFrame, np.ndarray | None,
+                                                 tuple[np.ndarray, np.ndarray]]:
+    """Columns split on runs of blanks (polars splits each line; all columns String)."""
+    fields = (_lines_frame(layout, comments=False)
+              .select(pl.col("l").str.extract_all(r"\S+").alias("f")).collect()["f"])
+    counts = fields.list.len().fill_null(0).to_numpy()
+    kept = None
+    if (counts == 0).any():  # blank lines
+        kept = np.flatnonzero(counts > 0)
+        fields, counts = fields.gather(kept), counts[kept]
+    frame = pl.DataFrame({_names(i): fields.list.get(i, null_on_oob=True)
+                          for i in range(layout.width)})
+    short = np.flatnonzero(counts < layout.width)
+    return frame, kept, (short, counts[short])
+
+
+def _layout(path: str | Path, text: str | None, delimiter: str | None, header: bool | None,
+            comment: str | None, decimal_comma: bool) -> _Layout:
+    """Read the first lines: skipped lines, delimiter, header, numeric columns."""
+    source = str(path)
+    if text is None:
+        head = _check_file(path, _HEAD_BYTES)
+        complete = len(head) < _HEAD_BYTES
+        if not head.strip() and not complete:
+            head, complete = read_text(path).encode(), True  # blank start of a big file
+        if not head.strip():
+            raise InputError("file is empty", source=source)
+        if b"\x00" in head:
+            raise InputError("binary content, expected a text file", source=source)
+        lines = text_lines(_decode(head))
+        if not complete:
+            lines = lines[:-1] or lines  # the last line may be cut
+        data = path
+    else:
+        lines, data = text_lines(text), io.BytesIO(text.encode("utf-8"))
+    kept = [(number, line) for number, line in enumerate(lines)
+            if line.strip() and not (comment and line.lstrip().startswith(comment))]
+    if not kept:
+        if text is None and not _decode(head).strip():
+            raise InputError("file is empty (only blanks)", source=source)
+        raise InputError("file has no data lines", source=source)
+    kept = kept[:_SNIFF_LINES + 1]
+    if delimiter in ("whitespace", " ", "space"):
+        delimiter, explicit = None, True
+    elif delimiter is not None:
+        delimiter = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}.get(delimiter,
+                                                                                    delimiter)
+        explicit = True
+    else:
+        explicit = False
+    if not explicit:
+        delimiter = sniff_delimiter([line for _, line in kept],
+                                    exclude=(",",) if decimal_comma else ())
+    rows = [split_line(line, delimiter) for _, line in kept]
+    if header is None:
+        first = _non_numeric(rows[0])
+        header = first > 0 and (len(rows) == 1 or first > _non_numeric(rows[1]))
+    skip = kept[0][0]
+    names = header_line = None
+    if header:
+        names = [name.strip().strip('"').lstrip("\ufeff") for name in rows[0]]
+        header_line, skip, rows = skip + 1, skip + 1, rows[1:]
+    width = len(names) if names is not None else max(len(row) for row in rows)
+    numeric = [all(is_number(row[i]) for row in rows if len(row) > i) for i in range(width)]
+    raw = head if text is None else data.getvalue()
+    start = 0
+    for _ in range(skip):  # the byte where the data rows start, for delimiter counting
+        found = raw.find(b"\n", start)
+        start = len(raw) if found < 0 else found + 1
+    return _Layout(source, data, skip, names, header_line, delimiter, width, numeric, comment,
+                   decimal_comma, start)
 
 
 def read_table(path: str | Path, delimiter: str | None = None, header: bool | None = None,
-               comment: str | None = "#", text: str | None = None) -> Table:
+               comment: str | None = "#", text: str | None = None,
+               decimal_comma: bool = False) -> Table:
     """Read a delimited text file into a :class:`Table`.
 
     Parameters
@@ -230,142 +560,67 @@ def read_table(path: str | Path, delimiter: str | None = None, header: bool | No
         Lines starting with this are skipped.
     text : str, optional
         The file's text when already read.
+    decimal_comma : bool
+        Numbers are written ``1,5`` (the comma is then never taken as the delimiter).
     """
-    source = str(path)
-    text = read_text(path) if text is None else text
-    lines = text_lines(text)
-    kept = [(number, line) for number, line in enumerate(lines, start=1)
-            if line.strip() and not (comment and line.lstrip().startswith(comment))]
-    if not kept:
-        raise InputError("file has no data lines", source=source)
-    if delimiter in ("whitespace", " ", "space"):
-        delimiter = None
-        explicit = True
-    elif delimiter is not None:
-        delimiter = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}.get(delimiter,
-                                                                                    delimiter)
-        explicit = True
-    else:
-        explicit = False
-    if not explicit:
-        delimiter = sniff_delimiter([line for _, line in kept])
-    rows = [split_line(line, delimiter) for _, line in kept]
-    numbers = np.array([number for number, _ in kept], dtype=np.int64)
-    if header is None:
-        first = _non_numeric(rows[0])
-        header = first > 0 and (len(rows) == 1 or first > _non_numeric(rows[1]))
-    names = None
-    if header:
-        names = [name.strip().strip('"') for name in rows[0]]
-        rows, numbers = rows[1:], numbers[1:]
-    return Table(source, names, rows, numbers, delimiter)
+    layout = _layout(path, text, delimiter, header, comment, decimal_comma)
+    if layout.delimiter is None:
+        frame, kept, short = _read_whitespace(layout)
+        return Table(layout.source, layout.header, frame, None, layout.width, layout,
+                     kept, short)
+    frame = _read_typed(layout)
+    kept, short = _blank_and_short_rows(frame, layout)
+    if kept is not None:  # blank lines: a slice when they all end the file, else a copy
+        trailing = kept[-1] == len(kept) - 1 if len(kept) else True
+        frame = frame.head(len(kept)) if trailing else frame[kept]
+    return Table(layout.source, layout.header, frame, layout.delimiter, layout.width, layout,
+                 kept, short)
 
 
-# ---------------------------------------------------------------------------- shared helpers
-def check_finite_time(time: np.ndarray, lines: np.ndarray | None, source: str | None,
-                      field: str | None = None) -> None:
-    """Raise an error naming the line of the first missing or infinite timestamp."""
-    bad = np.flatnonzero(~np.isfinite(time))
-    if bad.size:
-        line = int(lines[bad[0]]) if lines is not None else None
-        raise InputError("expected a timestamp, found a missing or infinite value",
-                         source=source, line=line, field=field)
+def _delimiters_agree(rows: int, layout: _Layout) -> bool:
+    """Whether the data holds exactly ``width - 1`` delimiters per row: then no row is short or
+    blank (a count at memory speed, in chunks, instead of reading every line as text)."""
+    expected = rows * (layout.width - 1)
+    delimiter = layout.delimiter.encode()
+    if isinstance(layout.data, io.BytesIO):
+        return layout.data.getvalue()[layout.start:].count(delimiter) == expected
+    found = 0
+    with open(layout.data, "rb") as handle:
+        handle.seek(layout.start)
+        while chunk := handle.read(1 << 24):
+            found += chunk.count(delimiter)
+            if found > expected:
+                return False
+    return found == expected
 
 
-def order_time(time: np.ndarray, unordered: str, source: str, lines: np.ndarray | None = None,
-               field: str | None = None) -> tuple[np.ndarray | None, int]:
-    """Check that ``time`` does not decrease.
-
-    Parameters
-    ----------
-    unordered : {"error", "sort"}
-        ``"error"`` raises naming the first line where time goes backwards; ``"sort"`` returns a
-        stable sorting permutation and the number of samples that were out of order.
-
-    Returns
-    -------
-    order : numpy.ndarray or None
-        The permutation to apply, or None when the time is already in order.
-    moved : int
-        Samples whose timestamp was smaller than an earlier one.
-    """
-    steps = np.diff(time)
-    if not np.any(steps < 0):
-        return None, 0
-    if unordered not in ("error", "sort"):
-        raise InputError(f"unordered must be 'error' or 'sort', got {unordered!r}")
-    if unordered == "error":
-        bad = int(np.flatnonzero(steps < 0)[0]) + 1
-        line = None if lines is None else int(lines[bad])
-        raise InputError(f"time goes backwards ({time[bad - 1]!r} -> {time[bad]!r}); expected "
-                         "non-decreasing timestamps (unordered='sort' reorders them)",
-                         source=source, line=line, field=field)
-    moved = int(np.sum(time < np.maximum.accumulate(time)))
-    return np.argsort(time, kind="stable"), moved
-
-
-def make_recording(time, x, y, *, meta: Metadata, pupil=None, labels=None, screen=None,
-                   unordered: str = "error", lines: np.ndarray | None = None,
-                   time_field: str | None = None) -> Recording:
-    """Build a :class:`Recording`, checking time order (see :func:`order_time`).
-
-    When samples are reordered, ``meta.extra["reordered_samples"]`` says how many moved.
-    """
-    time = np.asarray(time, dtype=np.float64)
-    if len(time) == 0:
-        raise InputError("no samples in the file", source=meta.source)
-    check_finite_time(time, lines, meta.source, time_field)
-    order, moved = order_time(time, unordered, meta.source, lines, time_field)
-    arrays = [time, x, y, pupil, labels]
-    if order is not None:
-        arrays = [None if a is None else np.asarray(a)[order] for a in arrays]
-        meta.extra["reordered_samples"] = moved
-    time, x, y, pupil, labels = arrays
-    return Recording(time=time, x=x, y=y, pupil=pupil, labels=labels, screen=screen, meta=meta)
-
-
-def zero_to_nan(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions with exact (0, 0) or any NaN coordinate set to NaN (the trackers' "lost")."""
-    lost = ((x == 0) & (y == 0)) | np.isnan(x) | np.isnan(y)
-    return np.where(lost, np.nan, x), np.where(lost, np.nan, y)
-
-
-def time_to_seconds(values: np.ndarray, unit: str, source: str | None = None) -> np.ndarray:
-    """Convert timestamps in ``unit`` (s, ms, us) to seconds."""
-    try:
-        factor = TIME_UNITS[unit]
-    except KeyError:
-        raise InputError(f"unknown time unit {unit!r}; expected one of "
-                         f"{', '.join(TIME_UNITS)}", source=source) from None
-    return np.asarray(values, dtype=np.float64) / factor
-
-
-def positions_to_px(x: np.ndarray, y: np.ndarray, unit: str, screen, source: str | None = None
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Convert positions in ``unit`` (px, deg, norm) to pixels; deg and norm need the screen
-    (deg its size in mm and the viewing distance too)."""
-    if unit == "px":
-        return x, y
-    if unit not in POSITION_UNITS:
-        raise InputError(f"unknown position unit {unit!r}; expected one of "
-                         f"{', '.join(POSITION_UNITS)}", source=source)
-    if screen is None:
-        raise MissingScreenError(f"positions in {unit} need the screen geometry to convert to "
-                                 f"pixels: {SCREEN_HINT}", source=source)
-    if unit == "norm":
-        return screen.norm_to_px(x, y)
-    return screen.require_geometry(f"converting positions in {unit} to pixels",
-                                   source=source).deg_to_px(x, y)
-
-
-def synthetic_time(n: int, sampling_rate: float | None, source: str | None) -> np.ndarray:
-    """Timestamps ``0, 1/rate, ...`` for files without a time column."""
-    if sampling_rate is None:
-        raise InputError("the file has no time column: give the sampling rate "
-                         "(sampling_rate=HZ) or a time column (time_col=NAME or number)",
-                         source=source, params=("sampling_rate", "time_col"))
-    rate = float(sampling_rate)
-    if not math.isfinite(rate) or rate <= 0:
-        raise InputError(f"sampling rate must be a positive number, got {sampling_rate!r}",
-                         source=source)
-    return np.arange(n, dtype=np.float64) / rate
+def _blank_and_short_rows(frame: pl.DataFrame, layout: _Layout
+                          ) -> tuple[np.ndarray | None, tuple[np.ndarray, np.ndarray]]:
+    """Blank lines to drop and rows with fewer fields than columns, from the raw lines of the
+    only rows that can be either: those whose last column is empty."""
+    empty = (np.zeros(0, dtype=np.int64),) * 2
+    if frame.width == 0 or frame.height == 0:
+        return None, empty
+    last = frame[frame.columns[-1]].is_null()
+    if not last.any() or _delimiters_agree(frame.height, layout):
+        return None, empty
+    candidates = np.flatnonzero(last.to_numpy())
+    counts = (_only_rows(_lines_frame(layout, comments=False).with_row_index("p"), candidates)
+              .select("p", pl.when(pl.col("l").fill_null("").str.strip_chars() == "").then(0)
+                      .otherwise(pl.col("l").str.count_matches(layout.delimiter, literal=True)
+                                 + 1).alias("n"))
+              .collect())
+    rows = counts["p"].to_numpy().astype(np.int64)
+    widths = counts["n"].to_numpy().astype(np.int64)
+    kept = None
+    blank = rows[widths == 0]
+    if blank.size:
+        keep = np.ones(frame.height, dtype=bool)
+        keep[blank] = False
+        kept = np.flatnonzero(keep)
+    short = widths < layout.width
+    short &= widths > 0
+    rows, widths = rows[short], widths[short]
+    if kept is not None:  # renumber to the table's rows
+        rows = np.searchsorted(kept, rows)
+    return kept, (rows, widths)

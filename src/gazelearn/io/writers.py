@@ -115,6 +115,7 @@ def _description(rec: Recording) -> dict:
     return {
         "kind": "gazelearn-recording",
         "version": 1,
+        "time_unit": "s",  # the CSV's time column; readers take it over the data's intervals
         "screen": None if rec.screen is None else rec.screen.to_dict(),
         "metadata": {"subject": meta.subject, "session": meta.session,
                      "stimulus": meta.stimulus, "trial": meta.trial,
