@@ -141,3 +141,12 @@ def test_real_video_file_with_times_replaced_by_nan(shared_data, tmp_path):
     assert rec.labels.tolist() == original.labels.tolist()
     assert rec.lost_fraction == original.lost_fraction
     assert rec.meta.extra["synthesized_times"] == len(rows)
+
+
+def test_infinite_positions_are_counted_lost_samples(tmp_path):
+    pos = lund_pos()
+    pos[6, 3], pos[7, 4] = np.inf, -np.inf
+    rec = read(write_lund(tmp_path / "a.mat", pos))
+    assert np.isnan(rec.x[[6, 7]]).all() and np.isnan(rec.y[[6, 7]]).all()
+    assert rec.meta.extra["nonfinite_values"] == 2
+    assert rec.lost_fraction == pytest.approx(0.4)  # rows 2, 3, 6 and 7

@@ -21,7 +21,7 @@ Conversions:
   interval before the first and after the last). ``extra["padding_rows"]`` and
   ``extra["synthesized_times"]`` count them when there are any. A row with a missing time keeps
   its position: only its time is unknown.
-* lost: x = y = 0 or NaN become NaN.
+* lost: x = y = 0, NaN or inf become NaN (``extra["nonfinite_values"]`` counts the inf values).
 * labels: 1..5 keep their codes, 6 (undefined) becomes 0.
 * metadata from the file name: ``TH38_img_Europe_labelled_RA.mat`` gives subject ``TH38``,
   stimulus ``Europe``, ``extra`` stimulus_type ``img`` and coder ``RA``;
@@ -254,7 +254,11 @@ def read_lund2013(path: str | Path, *, screen: Screen | None = None,
         meta.extra["padding_rows"] = int(padding.sum())
     if synthesized.any():
         meta.extra["synthesized_times"] = int(synthesized.sum())
-    x, y = zero_to_nan(pos[:, 3], pos[:, 4])
+    # inf is a lost sample, never a position; counted like the text readers count theirs
+    infinite = int(np.isinf(pos[:, 3:5]).sum())
+    if infinite:
+        meta.extra["nonfinite_values"] = infinite
+    x, y = zero_to_nan(*(np.where(np.isinf(pos[:, c]), np.nan, pos[:, c]) for c in (3, 4)))
     raw = pos[:, 5]
     raw = np.where(np.isnan(raw), 6, raw)
     bad = np.flatnonzero((raw != np.round(raw)) | (raw < 1) | (raw > 6))
