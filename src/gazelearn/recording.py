@@ -164,9 +164,11 @@ class Recording:
                 f"{self.time[bad]!r}); expected non-decreasing timestamps",
                 source=source,
             )
-        # one notion of "lost": both coordinates NaN together
-        lost = np.isnan(self.x) | np.isnan(self.y)
-        if lost.any():
+        # one notion of "lost": both coordinates NaN together (copied only where they disagree:
+        # readers already mark both, and a copy of hours of samples is not free)
+        x_nan, y_nan = np.isnan(self.x), np.isnan(self.y)
+        if not np.array_equal(x_nan, y_nan):
+            lost = x_nan | y_nan
             self.x = np.where(lost, np.nan, self.x)
             self.y = np.where(lost, np.nan, self.y)
 

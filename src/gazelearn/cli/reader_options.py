@@ -91,6 +91,9 @@ ScreenMmOption = Annotated[tuple[float, float] | None, typer.Option(
     "--screen-mm", help="Screen size: W H in millimetres.", rich_help_panel=_PANEL)]
 DistanceMmOption = Annotated[float | None, typer.Option(
     "--distance-mm", help="Eye-to-screen distance in millimetres.", rich_help_panel=_PANEL)]
+DecimalCommaOption = Annotated[bool, typer.Option(
+    "--decimal-comma", help="Numbers are written 1,5 (decimal comma; the delimiter is then not a "
+    "comma).", rich_help_panel=_PANEL)]
 ReadOptionOption = Annotated[list[str] | None, typer.Option(
     "--read-option", "-O", help="A format option KEY=VALUE, e.g. position=smooth (radio), "
     "clock=system (etra-paths), eye=right (eyelink-asc), unordered=sort. Repeatable.",
@@ -118,15 +121,22 @@ class ReaderOptions:
     screen_mm: tuple[float, float] | None = None
     distance_mm: float | None = None
     read_options: dict = field(default_factory=dict)
+    decimal_comma: bool = False
 
     def screen(self) -> Screen | None:
-        """The screen from ``--screen-px``, ``--screen-mm``, ``--distance-mm`` (all or none).
+        """The screen from ``--screen-px``, ``--screen-mm``, ``--distance-mm``.
+
+        All three give a screen with geometry (degrees work); ``--screen-px`` alone a
+        pixel-only screen (normalised positions become pixels; degrees still need the rest);
+        any other combination is incomplete.
 
         Examples
         --------
         >>> ReaderOptions(screen_px=(1024, 768), screen_mm=(380.0, 300.0),
         ...               distance_mm=670.0).screen().pixels_per_degree > 30
         True
+        >>> ReaderOptions(screen_px=(1920, 1080)).screen().has_geometry
+        False
         """
         given = {"--screen-px": self.screen_px, "--screen-mm": self.screen_mm,
                  "--distance-mm": self.distance_mm}
@@ -136,10 +146,13 @@ class ReaderOptions:
         from gazelearn.screen import Screen
 
         missing = [name for name in given if name not in present]
+        if present == ["--screen-px"]:
+            return Screen(self.screen_px[0], self.screen_px[1])
         if missing:
             raise InputError(f"incomplete screen: {', '.join(present)} given but "
                              f"{', '.join(missing)} missing; the screen needs --screen-px W H "
-                             "--screen-mm W H --distance-mm D")
+                             "--screen-mm W H --distance-mm D (or --screen-px W H alone for "
+                             "pixels only)")
         return Screen(self.screen_px[0], self.screen_px[1], self.screen_mm[0], self.screen_mm[1],
                       self.distance_mm)
 
@@ -151,6 +164,7 @@ class ReaderOptions:
             "pupil_col": self.pupil_col, "label_col": self.label_col,
             "time_unit": self.time_unit, "position_unit": self.position_unit,
             "sampling_rate": self.sampling_rate, "screen": self.screen(),
+            "decimal": "," if self.decimal_comma else None,
             **self.read_options,
         }
         return {k: v for k, v in values.items() if v is not None}
@@ -160,7 +174,8 @@ def reader_kwargs(format: str = "auto", time_col: str | None = None, x_col: str 
                   y_col: str | None = None, time_unit=None, position_unit=None,
                   sampling_rate: float | None = None, screen_px=None, screen_mm=None,
                   distance_mm: float | None = None, pupil_col: str | None = None,
-                  label_col: str | None = None, read_option: list[str] | None = None) -> dict:
+                  label_col: str | None = None, read_option: list[str] | None = None,
+                  decimal_comma: bool = False) -> dict:
     """Keyword arguments for :func:`gazelearn.io.read` from the raw CLI option values."""
     raw = dict(locals())
     return ReaderOptions(**reader_kwargs_raw(raw)).kwargs()
@@ -180,6 +195,7 @@ _OPTION_PARAMETERS = [
     ("screen_mm", ScreenMmOption, None),
     ("distance_mm", DistanceMmOption, None),
     ("read_option", ReadOptionOption, None),
+    ("decimal_comma", DecimalCommaOption, False),
 ]
 
 
@@ -226,4 +242,5 @@ def reader_kwargs_raw(raw: dict) -> dict:
         "screen_px": raw.get("screen_px"), "screen_mm": raw.get("screen_mm"),
         "distance_mm": raw.get("distance_mm"),
         "read_options": parse_key_values(raw.get("read_option"), "--read-option"),
+        "decimal_comma": bool(raw.get("decimal_comma")),
     }

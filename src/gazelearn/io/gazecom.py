@@ -33,6 +33,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from gazelearn.errors import InputError
 from gazelearn.labels import Label
@@ -86,14 +87,14 @@ def read_gazecom(path: str | Path, *, screen: Screen | None = None,
     x_norm = table.floats("X_coord")
     y_norm = table.floats("Y_coord")
     confidence = table.floats("Confidence")
-    patterns = table.strings("Pattern")
-    labels = np.empty(len(patterns), dtype=np.int8)
-    for i, value in enumerate(patterns):
-        code = _PATTERNS.get(value.upper())
-        if code is None:
-            raise InputError(f"unknown pattern {value[:20]!r}; expected F, S, P or B",
-                             source=source, line=int(table.lines[i]), field="Pattern")
-        labels[i] = code
+    patterns = table.series("Pattern").fill_null("")
+    labels = (patterns.str.to_uppercase()
+              .replace_strict({k: int(v) for k, v in _PATTERNS.items()}, default=-1,
+                              return_dtype=pl.Int8).to_numpy())
+    if (labels < 0).any():  # vectorised; the first unknown pattern names its line
+        row = int(np.argmax(labels < 0))
+        raise InputError(f"unknown pattern {patterns[row][:20]!r}; expected F, S, P or B",
+                         source=source, line=int(table.lines[row]), field="Pattern")
     lost = (confidence <= 0) | ((x_norm == 0) & (y_norm == 0)) | np.isnan(confidence)
     x, y = screen.norm_to_px(x_norm, y_norm)
     x = np.where(lost, np.nan, x)

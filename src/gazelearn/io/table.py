@@ -90,8 +90,9 @@ def _check_file(path: str | Path, limit: int | None = None) -> bytes:
 
 
 def _decode(data: bytes) -> str:
+    data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark, even before latin-1
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")  # European tracker exports; never fails
 
@@ -244,7 +245,8 @@ class Table:
         Raises a clear error naming the available columns when there is no such column, and
         when a name appears more than once in the header.
         """
-        line = self._layout.header_line
+        # the header's line, or the first line when there is none (where a header would be)
+        line = self._layout.header_line or self.first_data_line
         if isinstance(column, str) and self.header is not None:
             names = [name.strip() for name in self.header]
             for candidates, wanted in ((names, column.strip()),
