@@ -1,18 +1,43 @@
 """SR Research EyeLink ``.asc`` files (the text export of EDF files made by ``edf2asc``).
 
-Read:
+The file is read as one polars column of lines and classified by its first characters, so no
+Python loop runs per sample:
 
-* sample lines ``time x y pupil ...`` (binocular: ``time xl yl pl xr yr pr ...``); ``.`` marks a
-  lost value; time in ms becomes seconds;
-* the tracker's events ``EFIX``, ``ESACC``, ``EBLINK`` of the chosen eye become per-sample labels
-  (fixation, saccade, blink; a blink inside a saccade wins, samples in no event are undefined);
-  without any event lines the recording has no labels;
-* ``MSG ... DISPLAY_COORDS l t r b`` (or ``GAZE_COORDS``) gives the screen resolution, kept in
-  ``extra["display_width_px"]``/``["display_height_px"]`` and as a pixel-only
-  ``Recording.screen`` (an ASC file does not know the physical size or distance: give ``screen``
-  for degrees);
-* ``SAMPLES ... RATE r`` gives ``extra["declared_sampling_rate"]``, ``TRIALID`` the trial (when
-  there is one), the ``** VERSION`` header the tracker model.
+* **samples** are the lines starting with a digit: ``time x y pupil ...`` (binocular: ``time
+  xl yl pl xr yr pr ...``), times in ms (2 kHz files have half milliseconds, ``2154556.5``),
+  ``.`` for a lost value, pupil 0 lost; extra columns (``INPUT``, velocities, resolution) and the
+  flag columns (``...``, ``.C.C.``) are ignored. Lines of a ``!CAL`` block that continue without a
+  prefix start with blanks and are never samples;
+* **eye**: the ``START``/``SAMPLES`` line before each sample says which eyes the columns hold.
+  ``eye=None`` takes the tracked eye (left for a binocular file), ``"left"``/``"right"`` one
+  eye, ``"mean"`` the average of both (the one valid eye where the other is lost);
+  ``extra["eye"]`` says which, ``extra["recorded_eyes"]`` what the file holds;
+* **events** ``EFIX``/``ESACC``/``EBLINK`` of the chosen eye become per-sample labels (fixation,
+  saccade, blink; a blink inside a saccade wins; for ``eye="mean"`` the left eye's), and the
+  samples of a blink are lost; without any event lines there are no labels.
+  :func:`read_eyelink_events` gives the tracker's events as :class:`~gazelearn.events.Events`,
+  ``tracker_events=True`` attaches them to each recording (``extra["tracker_events"]``);
+* **messages** ``MSG time text`` become ``extra["messages"]``, a polars table (``time`` in s on
+  the recording's clock, ``text``, ``line``): a trial's own messages, from its start message to
+  its stop message;
+* **trials** run from a message matching ``trial_start`` (default ``TRIALID`` or
+  ``start_trial``) to one matching ``trial_stop`` (default ``TRIAL_RESULT`` or ``stop_trial``) or
+  the next start, in file order. Each trial with samples is one recording with ``meta.trial`` its
+  name (what follows the matched text, or the pattern's first group); samples outside every trial
+  are left out (``extra["samples_outside_trials"]`` counts them). ``split_trials=False`` gives
+  one recording with ``extra["trial"]``, the trial of each sample (an int array, -1 outside any
+  trial; it is not sliced by :meth:`Recording.select`), indexing ``extra["trial_names"]``. A
+  file without trial messages is one recording;
+* **calibrations and validations** (``!CAL``, ``VALIDATE``) become ``extra["calibrations"]`` and
+  ``extra["validations"]``, lists of dicts (see
+  :func:`~gazelearn.io.eyelink_calibration.parse_calibrations`), the same in every trial;
+* **set-up**: ``GAZE_COORDS`` (else ``DISPLAY_COORDS``) ``l t r b`` gives a pixel-only
+  ``Recording.screen`` of ``r - l + 1`` by ``b - t + 1`` px (``extra["display_width_px"]``,
+  ``["display_height_px"]``; give ``screen`` for degrees); ``SAMPLES ... RATE r``
+  ``extra["declared_sampling_rate"]``; ``RECCFG`` the tracking mode, file and link filters and
+  ``extra["tracked_eyes"]``; ``PUPIL AREA|DIAMETER`` ``extra["pupil_measure"]``; the ``**``
+  header the tracker, its model and software version, the recording date. Each recording takes
+  the values in force at its first sample.
 
 Examples
 --------
@@ -32,140 +57,525 @@ Examples
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from gazelearn.errors import InputError
+from gazelearn.events import Events
 from gazelearn.labels import Label
 from gazelearn.recording import Metadata, Recording
 from gazelearn.screen import Screen
 
+from .eyelink_calibration import CALIBRATION_LINES, parse_calibrations, parse_header
+from .eyelink_events import EVENT_TYPES, attach_events, events_table
 from .registry import register_reader
-from .table import make_recording, read_text, text_lines
+from .table import make_recording, order_time, read_text
 
-_EVENTS = {"EFIX": Label.FIXATION, "ESACC": Label.SACCADE, "EBLINK": Label.BLINK}
-_COORDS = re.compile(r"(DISPLAY_COORDS|GAZE_COORDS)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)"
+#: Default trial markers (regular expressions searched in a message's text).
+TRIAL_START = r"\bTRIALID\b|\bstart_trial\b"
+TRIAL_STOP = r"\bTRIAL_RESULT\b|\bstop_trial\b"
+
+_EYES = ("left", "right", "mean")
+_SAMPLE = (r"^(?P<t>\S+)\s+(?P<x1>\S+)\s+(?P<y1>\S+)\s+(?P<p1>\S+)"
+           r"(?:\s+(?P<x2>\S+)\s+(?P<y2>\S+)\s+(?P<p2>\S+))?")
+_SAMPLE_FIELDS = {"t": (1, "time"), "x1": (2, "x"), "y1": (3, "y"), "p1": (4, "pupil"),
+                  "x2": (5, "x of the right eye"), "y2": (6, "y of the right eye"),
+                  "p2": (7, "pupil of the right eye")}
+_EVENT = (r"^(?P<kind>EFIX|ESACC|EBLINK)\s+(?P<eye>\S+)\s+(?P<start>\S+)\s+(?P<end>\S+)"
+          + "".join(rf"(?:\s+(?P<v{i}>\S+))?" for i in range(7)))
+_COORDS = re.compile(r"\b(DISPLAY_COORDS|GAZE_COORDS)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)"
                      r"\s+(-?[\d.]+)")
+_RECCFG = re.compile(r"\bRECCFG\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(L|R|LR)\b")
+_MESSAGE = r"^MSG\s+(?P<time>\S+)\s*(?P<text>.*)$"
 _RATE = re.compile(r"RATE\s+([\d.]+)")
+_TRACKED = {"L": "left", "R": "right", "LR": "both"}
 
 
-def _number(value: str) -> float:
-    return np.nan if value == "." else float(value)
+@dataclass
+class _Asc:
+    """One parsed file: samples as arrays, the other lines as small tables and lists."""
+
+    source: str
+    numbers: np.ndarray  # line number of each sample
+    columns: dict  # "t", "x1" ... -> float64 arrays (NaN where lost or absent)
+    layouts: list = field(default_factory=list)  # (line, eyes ("L", "R", "LR"), rate)
+    messages: pl.DataFrame | None = None  # number, time (s), text
+    events: pl.DataFrame | None = None  # number, kind, eye, start, end (ms), v0..v6
+    settings: dict = field(default_factory=dict)  # key -> [(line, value)]
+    header: dict = field(default_factory=dict)
+    calibrations: list = field(default_factory=list)
+    validations: list = field(default_factory=list)
 
 
-@register_reader("eyelink-asc", description="SR Research EyeLink .asc text (samples, events, "
-                 "DISPLAY_COORDS)", options=("screen", "eye"))
-def read_eyelink_asc(path: str | Path, *, screen: Screen | None = None,
-                     eye: str | None = None) -> Recording:
-    """Read an EyeLink ASC file.
+def _flag(name: str, value) -> bool:
+    """A boolean option, also given as text on the command line (``-O split_trials=false``)."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise InputError(f"{name} must be true or false, got {value!r}")
+
+
+def _lines(path: str | Path) -> pl.DataFrame:
+    """The file as one row per line (``number`` from 1, ``line`` without its end)."""
+    text = read_text(path)
+    return (pl.DataFrame({"line": [text]}).lazy()
+            .select(pl.col("line").str.split("\n")).explode("line")
+            .with_row_index("number", offset=1)
+            .with_columns(pl.col("number").cast(pl.Int64),
+                          pl.col("line").str.strip_chars_end("\r"))
+            .collect())
+
+
+def _floats(frame: pl.DataFrame, names: dict, source: str, what: str) -> dict:
+    """Columns of tokens as float64 ('.' -> NaN); the first bad value raises, naming its line
+    and its column (``names``: column -> (field number on the line, description))."""
+    exprs = []
+    for name in names:
+        token = pl.col(name)
+        exprs.append(pl.when(token == ".").then(None).otherwise(token)
+                     .cast(pl.Float64, strict=False).fill_null(np.nan).alias(name))
+        exprs.append((token.is_not_null() & (token != ".")
+                      & token.cast(pl.Float64, strict=False).is_null()).alias(f"{name}_bad"))
+    values = frame.select(exprs)
+    bad_rows = [(int(values[f"{name}_bad"].arg_max()), k, name)
+                for k, name in enumerate(names) if values[f"{name}_bad"].any()]
+    if bad_rows:
+        row, _, name = min(bad_rows)
+        position, description = names[name]
+        raise InputError(f"{what}, got {frame[name][row][:40]!r} in column {position} "
+                         f"({description})", source=source, line=int(frame["number"][row]))
+    return {name: values[name].to_numpy() for name in names}
+
+
+def _parse(path: str | Path) -> _Asc:
+    source = str(path)
+    lines = _lines(path)
+    is_sample = pl.col("line").str.contains(r"^[0-9]")
+    samples = (lines.filter(is_sample)
+               .select("number", "line", pl.col("line").str.extract_groups(_SAMPLE)
+                       .alias("g"))
+               .unnest("g"))
+    missing = samples["t"].is_null() | samples["p1"].is_null()
+    if missing.any():
+        row = int(missing.arg_max())
+        raise InputError(f"expected a sample 'time x y pupil', got "
+                         f"{samples['line'][row].strip()[:60]!r}", source=source,
+                         line=int(samples["number"][row]))
+    samples = samples.drop("line")
+    columns = _floats(samples, _SAMPLE_FIELDS, source, "expected a sample 'time x y pupil'")
+    asc = _Asc(source, samples["number"].to_numpy(), columns)
+    other = (lines.filter(~is_sample & (pl.col("line").str.strip_chars() != ""))
+             .with_columns(pl.col("line").str.extract(r"^(\S+)").alias("keyword")))
+    _read_settings(asc, other)
+    _read_messages(asc, other)
+    _read_events(asc, other)
+    asc.header = parse_header(other.filter(pl.col("keyword") == "**")["line"].to_list())
+    cal = other.filter(pl.col("line").str.contains(CALIBRATION_LINES))
+    asc.calibrations, asc.validations = parse_calibrations(cal.select("number", "line")
+                                                           .iter_rows())
+    return asc
+
+
+def _read_settings(asc: _Asc, other: pl.DataFrame) -> None:
+    """START/SAMPLES layouts, PUPIL, and (below, from messages) coordinates and RECCFG."""
+    for number, line, keyword in other.filter(pl.col("keyword").is_in(
+            ["START", "SAMPLES", "PUPIL"])).iter_rows():
+        words = line.upper().split()
+        if keyword == "PUPIL":
+            if len(words) > 1:
+                asc.settings.setdefault("pupil_measure", []).append((number, words[1].lower()))
+            continue
+        eyes = "".join(letter for letter, word in (("L", "LEFT"), ("R", "RIGHT"))
+                       if word in words)
+        rate = _RATE.search(line)
+        if eyes:
+            asc.layouts.append((number, eyes))
+        if rate:
+            asc.settings.setdefault("declared_sampling_rate", []).append(
+                (number, float(rate.group(1))))
+
+
+def _read_messages(asc: _Asc, other: pl.DataFrame) -> None:
+    parts = (other.filter(pl.col("keyword") == "MSG")
+             .select("number", pl.col("line").str.extract_groups(_MESSAGE).alias("g"))
+             .unnest("g"))
+    time = parts["time"].cast(pl.Float64, strict=False)
+    bad = time.is_null() | ~time.is_finite()
+    if bad.any():
+        row = int(bad.arg_max())
+        raise InputError("expected a message 'MSG time text'", source=asc.source,
+                         line=int(parts["number"][row]))
+    asc.messages = pl.DataFrame({"time": time / 1000.0,
+                                 "text": parts["text"].str.strip_chars_end(),
+                                 "line": parts["number"]})
+    special = asc.messages.filter(pl.col("text").str.contains(r"\b(?:DISPLAY_COORDS|GAZE_COORDS"
+                                                              r"|RECCFG)\b"))
+    for text, number in special.select("text", "line").iter_rows():
+        if coords := _COORDS.search(text):
+            key = coords.group(1).lower()
+            asc.settings.setdefault(key, []).append(
+                (number, tuple(float(coords.group(i)) for i in range(2, 6))))
+        elif reccfg := _RECCFG.search(text):
+            asc.settings.setdefault("reccfg", []).append((number, {
+                "tracking_mode": reccfg.group(1), "reccfg_rate": float(reccfg.group(2)),
+                "file_filter": int(reccfg.group(3)), "link_filter": int(reccfg.group(4)),
+                "tracked_eyes": _TRACKED[reccfg.group(5)]}))
+
+
+def _read_events(asc: _Asc, other: pl.DataFrame) -> None:
+    events = (other.filter(pl.col("keyword").is_in(list(EVENT_TYPES)))
+              .select("number", "line", pl.col("line").str.extract_groups(_EVENT).alias("g"))
+              .unnest("g"))
+    broken = events["kind"].is_null() | ~events["eye"].is_in(["L", "R"])
+    if broken.any():
+        row = int(broken.arg_max())
+        keyword = events["line"][row].split()[0]
+        raise InputError(f"expected '{keyword} eye start end ...' (eye L or R), got "
+                         f"{events['line'][row].strip()[:60]!r}", source=asc.source,
+                         line=int(events["number"][row]))
+    values = _floats(events, {"start": (3, "start"), "end": (4, "end")}, asc.source,
+                     "expected an event 'E... eye start end ...'")
+    measures = {name: events[name].cast(pl.Float64, strict=False).fill_null(np.nan)
+                for name in (f"v{i}" for i in range(7))}
+    asc.events = pl.DataFrame({"line": events["number"], "kind": events["kind"],
+                               "eye": events["eye"], "start": values["start"],
+                               "end": values["end"], **measures})
+    ends_early = asc.events["end"] < asc.events["start"]
+    if ends_early.any():
+        row = int(ends_early.arg_max())
+        raise InputError("the event ends before it starts", source=asc.source,
+                         line=int(asc.events["line"][row]))
+
+
+def _in_force(entries: list, line: int):
+    """The value of the last entry at or before ``line`` (else the file's first), or None."""
+    if not entries:
+        return None
+    before = [value for number, value in entries if number <= line]
+    return before[-1] if before else entries[0][1]
+
+
+# ---------------------------------------------------------------------------- samples and eyes
+def _choose_eye(asc: _Asc, eye: str | None) -> tuple[np.ndarray, np.ndarray, str | None,
+                                                     list[str]]:
+    """Which columns each sample takes: 1 (first eye), 2 (right eye of a binocular line) or
+    3 (mean of both); the eye letter of column 1; the eye named in meta; the recorded eyes."""
+    n = len(asc.numbers)
+    numbers = np.array([number for number, _ in asc.layouts], dtype=np.int64)
+    which = np.searchsorted(numbers, asc.numbers, side="right") - 1
+    choice = np.ones(n, dtype=np.int8)
+    first_eye = np.full(n, "L")
+    recorded: list[str] = []
+    used: list[str] = []
+    for k, (number, eyes) in enumerate(asc.layouts):
+        rows = which == k
+        if not rows.any():
+            continue
+        names = [_TRACKED[letter] for letter in eyes]
+        recorded.extend(name for name in names if name not in recorded)
+        if eyes == "LR":
+            choice[rows] = {"right": 2, "mean": 3}.get(eye, 1)
+            used.append(eye or "left")
+        else:
+            if eye in ("left", "right") and names[0] != eye:
+                raise InputError(f"the file recorded the {names[0]} eye only, not the {eye} eye",
+                                 source=asc.source, line=number)
+            first_eye[rows] = eyes
+            used.append(names[0])
+    if (which < 0).any() and eye is not None:
+        used.append(eye)  # samples before any START/SAMPLES line: take the eye asked for
+    named = ", ".join(dict.fromkeys(used)) or None
+    return choice, first_eye, named, recorded
+
+
+def _cover(time: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Samples inside any of the closed intervals [start, end] (vectorised, no loop)."""
+    mask = np.zeros(len(time) + 1, dtype=np.int64)
+    np.add.at(mask, np.searchsorted(time, starts, side="left"), 1)
+    np.add.at(mask, np.searchsorted(time, ends, side="right"), -1)
+    return np.cumsum(mask[:-1]) > 0
+
+
+def _signals(asc: _Asc, choice: np.ndarray, first_eye: np.ndarray):
+    """x, y, pupil of the chosen eye, with blinks lost; per-sample labels (or None)."""
+    c = asc.columns
+    time = c["t"]
+    events = asc.events
+    covers = {}
+    for letter in "LR":
+        for kind in EVENT_TYPES:
+            rows = events.filter((pl.col("eye") == letter) & (pl.col("kind") == kind))
+            covers[letter, kind] = _cover(time, rows["start"].to_numpy(), rows["end"].to_numpy())
+    eye1_left = first_eye == "L"
+
+    def of_first(kind):
+        return np.where(eye1_left, covers["L", kind], covers["R", kind])
+
+    blink1, blink2 = of_first("EBLINK"), covers["R", "EBLINK"]
+    first = [np.where(blink1, np.nan, c[name]) for name in ("x1", "y1", "p1")]
+    second = [np.where(blink2, np.nan, c[name]) for name in ("x2", "y2", "p2")]
+    first = [np.where(v == 0, np.nan, v) if k == 2 else v for k, v in enumerate(first)]
+    second = [np.where(v == 0, np.nan, v) if k == 2 else v for k, v in enumerate(second)]
+    mean = []
+    for a, b in zip(first, second, strict=True):
+        with np.errstate(invalid="ignore"):
+            mean.append(np.where(np.isnan(a), b, np.where(np.isnan(b), a, (a + b) / 2)))
+    x, y, pupil = (np.select([choice == 2, choice == 3], [s, m], f)
+                   for f, s, m in zip(first, second, mean, strict=True))
+    labels = None
+    if events.height:
+        labels = np.zeros(len(time), dtype=np.int8)
+        on_right = choice == 2
+        for kind, code in (("EFIX", Label.FIXATION), ("ESACC", Label.SACCADE),
+                           ("EBLINK", Label.BLINK)):
+            labels[np.where(on_right, covers["R", kind], of_first(kind))] = int(code)
+    lost = ~(np.isfinite(x) & np.isfinite(y))  # inf, 1e400: lost, never a position
+    x, y = np.where(lost, np.nan, x), np.where(lost, np.nan, y)
+    return x, y, pupil, labels
+
+
+# ---------------------------------------------------------------------------- trials
+def _compile(name: str, pattern) -> re.Pattern:
+    try:
+        return re.compile(pattern)
+    except (re.error, TypeError) as error:
+        raise InputError(f"{name} is not a valid regular expression ({error}): {pattern!r}",
+                         params=(name,)) from None
+
+
+def _trials(messages: pl.DataFrame, start: re.Pattern, stop: re.Pattern) -> list[tuple]:
+    """Trial spans ``(name, first line, stop line)`` in file order: lines ``first <= line <
+    stop`` (stop: just after the stop message, or the next start message's line, or a very
+    large number when the file ends first)."""
+    spans: list[list] = []
+    end_of_file = np.iinfo(np.int64).max
+    # Python's re on the messages (few next to the samples), so the patterns are Python's
+    for text, line in messages.select("text", "line").iter_rows():
+        closes = stop.search(text)
+        found = start.search(text)
+        if not (closes or found):
+            continue
+        if closes and spans and spans[-1][2] == end_of_file:
+            spans[-1][2] = line + 1  # the stop message is the trial's last line
+        if found:
+            if spans and spans[-1][2] == end_of_file:
+                spans[-1][2] = line
+            groups = [g for g in found.groups() if g] if found.re.groups else []
+            name = (found.groupdict().get("trial") or (groups[0] if groups else None)
+                    or text[found.end():].strip() or str(len(spans) + 1))
+            spans.append([name.strip(), line, end_of_file])
+    return [tuple(span) for span in spans]
+
+
+# ---------------------------------------------------------------------------- the reader
+@register_reader("eyelink-asc", description="SR Research EyeLink .asc text (samples, trials, "
+                 "messages, calibrations, tracker events)",
+                 options=("screen", "eye", "trial_start", "trial_stop", "split_trials",
+                          "tracker_events"))
+def read_eyelink_asc(path: str | Path, *, screen: Screen | None = None, eye: str | None = None,
+                     trial_start: str = TRIAL_START, trial_stop: str = TRIAL_STOP,
+                     split_trials: bool = True, tracker_events: bool = False
+                     ) -> Recording | list[Recording]:
+    """Read an EyeLink ASC file: one recording, or one per trial (see the module notes).
 
     Parameters
     ----------
     path : str or Path
     screen : Screen, optional
         The geometry (the file only knows the resolution, which gives a pixel-only screen).
-    eye : {"left", "right"}, optional
-        Which eye of a binocular recording (default left; a monocular file's only eye).
+    eye : {"left", "right", "mean"}, optional
+        Which eye (default: the tracked eye; left for a binocular file).
+    trial_start, trial_stop : str
+        Regular expressions searched in each message's text that start and end a trial.
+    split_trials : bool
+        One recording per trial (default); False gives one recording with the trial of each
+        sample in ``extra["trial"]``.
+    tracker_events : bool
+        Attach the tracker's events of the chosen eye as ``extra["tracker_events"]``.
+
+    Returns
+    -------
+    Recording or list of Recording
+        One recording when the file holds one; a list, one per trial, otherwise
+        (:func:`gazelearn.io.read_all` always gives a list).
     """
-    source = str(path)
-    if eye is not None and eye not in ("left", "right"):
-        raise InputError(f"eye must be 'left' or 'right', got {eye!r}")
-    lines = text_lines(read_text(path))
-    times, xs, ys, pupils, numbers = [], [], [], [], []
-    events: list[tuple[str, float, float, int]] = []
-    meta = Metadata(source=source, format="eyelink-asc")
-    trials: list[str] = []
-    recorded = None  # eyes named on the SAMPLES / START line
-    binocular = False
-    column = 0  # offset of the chosen eye in a sample line
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        head = line.lstrip()[0]
-        if head.isdigit():
-            fields = line.split()
-            try:
-                if len(fields) < 4 + column:
-                    raise ValueError
-                times.append(float(fields[0]))
-                xs.append(_number(fields[1 + column]))
-                ys.append(_number(fields[2 + column]))
-                pupils.append(_number(fields[3 + column]))
-            except ValueError:
-                raise InputError(f"expected a sample 'time x y pupil', got {line.strip()[:60]!r}",
-                                 source=source, line=number) from None
-            numbers.append(number)
-            continue
-        fields = line.split()
-        keyword = fields[0]
-        if keyword in ("SAMPLES", "START"):
-            upper = [f.upper() for f in fields]
-            eyes = [e for e in ("LEFT", "RIGHT") if e in upper]
-            if eyes:
-                recorded = eyes
-                binocular = len(eyes) == 2
-                wanted = (eye or "left").upper()
-                if not binocular and eye is not None and wanted not in eyes:
-                    raise InputError(f"the file recorded the {eyes[0].lower()} eye only, "
-                                     f"not the {eye} eye", source=source, line=number)
-                column = 3 if binocular and wanted == "RIGHT" else 0
-            rate = _RATE.search(line)
-            if rate:
-                meta.extra["declared_sampling_rate"] = float(rate.group(1))
-        elif keyword in _EVENTS:
-            try:
-                side, start, end = fields[1], float(fields[2]), float(fields[3])
-            except (IndexError, ValueError):
-                raise InputError(f"expected '{keyword} eye start end ...', got "
-                                 f"{line.strip()[:60]!r}", source=source, line=number) from None
-            events.append((side.upper(), start, end, int(_EVENTS[keyword])))
-        elif keyword == "MSG":
-            coords = _COORDS.search(line)
-            if coords:
-                left, top, right, bottom = (float(coords.group(i)) for i in range(2, 6))
-                meta.extra["display_width_px"] = int(round(right - left + 1))
-                meta.extra["display_height_px"] = int(round(bottom - top + 1))
-            if "TRIALID" in line:
-                trials.append(line.split("TRIALID", 1)[1].strip())
-        elif keyword == "**" and len(fields) > 2 and fields[1] == "VERSION:":
-            meta.extra["tracker"] = " ".join(fields[2:])
-    if not times:
-        raise InputError("no sample lines ('time x y pupil ...') in the file", source=source)
+    if eye is not None and eye not in _EYES:
+        raise InputError(f"eye must be 'left', 'right' or 'mean', got {eye!r}", params=("eye",))
+    split_trials = _flag("split_trials", split_trials)
+    tracker_events = _flag("tracker_events", tracker_events)
+    start, stop = _compile("trial_start", trial_start), _compile("trial_stop", trial_stop)
+    asc = _parse(path)
+    if len(asc.numbers) == 0:
+        raise InputError("no sample lines ('time x y pupil ...') in the file", source=asc.source)
+    time_ms = asc.columns["t"]
+    order_time(time_ms / 1000.0, "error", asc.source, asc.numbers, "time")
+    choice, first_eye, eye_name, recorded = _choose_eye(asc, eye)
+    x, y, pupil, labels = _signals(asc, choice, first_eye)
+    label_eye = np.where(choice == 2, "R", np.where(choice == 3, "L", first_eye))
+    spans = _trials(asc.messages, start, stop)
+    starts = np.array([span[1] for span in spans], dtype=np.int64)
+    stops = np.array([span[2] for span in spans], dtype=np.int64)
+    base = _file_meta(asc, eye_name, recorded)
+    whole = Piece(0, len(time_ms), None, 0, np.iinfo(np.int64).max)
+    if not spans:
+        pieces = [whole]
+    else:
+        which = np.searchsorted(starts, asc.numbers, side="right") - 1
+        inside = (which >= 0) & (asc.numbers < stops[np.maximum(which, 0)])
+        trial = np.where(inside, which, -1).astype(np.int32)
+        if not split_trials:
+            base.extra["trial"] = trial
+            base.extra["trial_names"] = [span[0] for span in spans]
+            pieces = [whole]
+        else:
+            first = np.searchsorted(asc.numbers, starts, side="right")
+            last = np.searchsorted(asc.numbers, stops, side="left")
+            pieces = [Piece(a, b, name, line, stop_line)
+                      for (name, line, stop_line), a, b in zip(spans, first, last, strict=True)
+                      if b > a]
+            outside = int(np.sum(~inside))
+            if not pieces:  # trial messages, but no sample inside any: the whole file
+                pieces = [whole]
+            elif outside:
+                base.extra["samples_outside_trials"] = outside
+    recordings = []
+    for piece in pieces:
+        index = slice(piece.first, piece.last)
+        meta = _piece_meta(asc, base, piece)
+        rec_screen = screen if screen is not None else _screen(meta)
+        rec = make_recording(time_ms[index] / 1000.0, x[index], y[index], pupil=pupil[index],
+                             labels=None if labels is None else labels[index],
+                             screen=rec_screen, meta=meta, lines=asc.numbers[index],
+                             time_field="time")
+        if tracker_events:
+            letter = "R" if np.all(label_eye[index] == "R") else "L"
+            rec.meta.extra["tracker_events"] = attach_events(
+                asc.events, asc.settings.get("declared_sampling_rate", []), rec, letter)
+        recordings.append(rec)
+    return recordings[0] if len(recordings) == 1 else recordings
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The samples ``first:last`` of one output recording, its trial and its message lines."""
+
+    first: int
+    last: int
+    trial: str | None
+    first_line: int
+    stop_line: int
+
+
+def _file_meta(asc: _Asc, eye_name: str | None, recorded: list[str]) -> Metadata:
+    meta = Metadata(source=asc.source, format="eyelink-asc")
+    meta.extra.update(asc.header)
+    if eye_name:
+        meta.extra["eye"] = eye_name
     if recorded:
-        meta.extra["eye"] = ("right" if column == 3 else "left") if binocular \
-            else recorded[0].lower()
-    if len(trials) == 1:
-        meta.trial = trials[0]
-    elif trials:
-        meta.extra["trials"] = len(trials)
-    time_ms = np.array(times)
-    labels = None
-    if events:
-        letter = meta.extra.get("eye", "left")[0].upper()
-        labels = np.zeros(len(time_ms), dtype=np.int8)
-        if np.all(np.diff(time_ms) >= 0):
-            order = {int(Label.FIXATION): 0, int(Label.SACCADE): 1, int(Label.BLINK): 2}
-            for side, start, end, code in sorted(events, key=lambda e: order[e[3]]):
-                if side != letter and side in ("L", "R"):
-                    continue
-                first = np.searchsorted(time_ms, start, side="left")
-                last = np.searchsorted(time_ms, end, side="right")
-                labels[first:last] = code
-    x = np.array(xs)
-    y = np.array(ys)
-    pupil = np.array(pupils)
-    pupil = np.where(pupil == 0, np.nan, pupil)
-    if screen is None and "display_width_px" in meta.extra:
-        screen = _display(meta.extra["display_width_px"], meta.extra["display_height_px"])
-    return make_recording(time_ms / 1000.0, x, y, pupil=pupil, labels=labels, screen=screen,
-                          meta=meta, lines=np.array(numbers), time_field="time")
+        meta.extra["recorded_eyes"] = recorded
+    meta.extra["calibrations"] = asc.calibrations
+    meta.extra["validations"] = asc.validations
+    return meta
 
 
-def _display(width: int, height: int) -> Screen | None:
-    """The pixel-only screen of DISPLAY_COORDS; None when the numbers are not a real screen
+def _piece_meta(asc: _Asc, base: Metadata, piece: Piece) -> Metadata:
+    """The file's metadata, the set-up in force at the piece's first sample, its messages."""
+    extra = dict(base.extra)
+    line = int(asc.numbers[piece.first])
+    coords = None
+    for key in ("display_coords", "gaze_coords"):  # gaze coordinates win: the samples' space
+        value = _in_force(asc.settings.get(key, []), line)
+        if value is not None:
+            extra[key] = list(value)
+            coords = value
+    if coords is not None:
+        left, top, right, bottom = coords
+        extra["display_width_px"] = int(round(right - left + 1))
+        extra["display_height_px"] = int(round(bottom - top + 1))
+    for key in ("declared_sampling_rate", "pupil_measure"):
+        value = _in_force(asc.settings.get(key, []), line)
+        if value is not None:
+            extra[key] = value
+    reccfg = _in_force(asc.settings.get("reccfg", []), line)
+    if reccfg:
+        extra.update(reccfg)
+        extra.setdefault("declared_sampling_rate", reccfg["reccfg_rate"])
+        extra.pop("reccfg_rate")
+    messages = asc.messages
+    if piece.trial is not None:
+        messages = messages.filter((pl.col("line") >= piece.first_line)
+                                   & (pl.col("line") < piece.stop_line))
+    extra["messages"] = messages
+    return Metadata(source=base.source, format=base.format, trial=piece.trial, extra=extra)
+
+
+def _screen(meta: Metadata) -> Screen | None:
+    """The pixel-only screen of the coordinates; None when the numbers are not a real screen
     (they stay in ``extra``, as the file gave them)."""
+    if "display_width_px" not in meta.extra:
+        return None
     try:
-        return Screen(width, height)
+        return Screen(meta.extra["display_width_px"], meta.extra["display_height_px"])
     except InputError:
         return None
+
+
+# ---------------------------------------------------------------------------- tracker events
+def read_eyelink_events(path: str | Path, eye: str | None = None, *,
+                        trial_start: str = TRIAL_START, trial_stop: str = TRIAL_STOP) -> Events:
+    """The tracker's own events (``EFIX``, ``ESACC``, ``EBLINK``) of an ASC file as
+    :class:`~gazelearn.events.Events`.
+
+    Times in seconds on the tracker's clock; ``offset`` is one sample after the tracker's end
+    time (gazelearn's events end where the next sample starts). The tracker's measures fill
+    ``amplitude`` (deg) and ``peak_velocity`` (deg/s) of saccades and ``mean_x``/``mean_y``
+    (px) of fixations; extra columns ``eye``, ``start_x``, ``start_y``, ``end_x``, ``end_y``,
+    ``pupil`` (a fixation's mean), ``line`` and ``trial`` (the trial the event line falls in,
+    None outside trials). Sample indices are -1: the events of one recording, indexed on its
+    samples, come with ``read_eyelink_asc(path, tracker_events=True)``.
+
+    Parameters
+    ----------
+    path : str or Path
+    eye : {"left", "right"}, optional
+        Only the events of one eye (default both).
+    trial_start, trial_stop : str
+        The trial markers, as in :func:`read_eyelink_asc`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.asc"
+    >>> _ = path.write_text("SAMPLES\\tGAZE\\tLEFT\\tRATE\\t500.00\\n"
+    ...                     "EFIX L 1000 1198 200 512.0 384.0 900\\n"
+    ...                     "ESACC L 1200 1230 32 512 384 700 400 4.1 310\\n")
+    >>> events = read_eyelink_events(path)
+    >>> events.frame.select("type", "onset", "offset", "amplitude").rows()
+    [('fixation', 1.0, 1.2, nan), ('saccade', 1.2, 1.232, 4.1)]
+    """
+    if eye is not None and eye not in ("left", "right"):
+        raise InputError(f"eye must be 'left' or 'right', got {eye!r}", params=("eye",))
+    asc = _parse(path)
+    events = asc.events
+    if eye is not None:
+        events = events.filter(pl.col("eye") == eye[0].upper())
+    if events.height == 0:
+        return Events.empty()
+    spans = _trials(asc.messages, _compile("trial_start", trial_start),
+                    _compile("trial_stop", trial_stop))
+    frame = events_table(events, asc.settings.get("declared_sampling_rate", []))
+    lines = frame["line"].to_numpy()
+    starts = np.array([s[1] for s in spans], dtype=np.int64)
+    which = np.searchsorted(starts, lines, side="right") - 1
+    names = pl.Series([s[0] for s in spans] + [None], dtype=pl.String)
+    stops = np.array([s[2] for s in spans] + [0], dtype=np.int64)
+    inside = (which >= 0) & (lines < stops[which])
+    trial = names.gather(np.where(inside, which, len(spans)))
+    return Events(frame.with_columns(trial.alias("trial")))
