@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # numpy, polars and the readers load when a command runs, not
 
 def recording_info(rec: Recording) -> dict:
     """What ``gazelearn info`` reports about a recording (JSON-ready)."""
+    import numpy as np
+
     from gazelearn.io.writers import jsonable
     from gazelearn.metrics.quality import data_quality  # metrics load only when info runs
 
@@ -34,9 +36,18 @@ def recording_info(rec: Recording) -> dict:
                                 "gaps": timing.n_gaps, "longest_gap_s": timing.longest_gap_s}
     standard = ("source", "format", "samples", "duration_s", "sampling_rate_hz", "timing",
                 "lost_percent", "screen", "labels", "timing_detail")
-    summary["metadata"] = {k: v for k, v in summary.items() if k not in standard}
+    summary["metadata"] = {k: _brief(v) for k, v in summary.items() if k not in standard
+                           and not isinstance(v, np.ndarray)}  # per-sample arrays: not facts
     summary["quality"] = data_quality(rec)
     return jsonable({k: summary[k] for k in (*standard, "metadata", "quality")}, finite=True)
+
+
+def _brief(value):
+    """A metadata value for ``info``: tables (messages, tracker events) as their row count."""
+    height = getattr(value, "height", None)  # polars DataFrame
+    if height is None and hasattr(value, "frame"):  # gazelearn Events
+        height = value.frame.height
+    return value if height is None else height
 
 
 def _print_recording(info: dict) -> None:
@@ -51,7 +62,7 @@ def _print_recording(info: dict) -> None:
     labels = info["labels"]
     rows.append(("labels", ", ".join(f"{k} {100 * v:.1f} %" for k, v in labels.items())
                  if labels else "none"))
-    meta = ", ".join(f"{k} {v}" for k, v in info["metadata"].items() if v is not None)
+    meta = ", ".join(f"{k} {_count(v)}" for k, v in info["metadata"].items() if v is not None)
     rows.append(("metadata", meta or "none"))
     if "quality" in info:
         rows.extend(_quality_rows(info["quality"]))
@@ -80,6 +91,12 @@ def _quality_rows(quality: dict) -> list[tuple[str, str]]:
                  "samples with a position"))
     rows.append(("non-finite", f"{quality['nonfinite_values']} values (lost samples)"))
     return rows
+
+
+def _count(value):
+    """Lists (calibrations, validations) as their length in the text output."""
+    return len(value) if isinstance(value, list) and value and isinstance(value[0], dict) \
+        else value
 
 
 def _print_images(info: dict) -> None:
