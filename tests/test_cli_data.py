@@ -94,10 +94,23 @@ def test_info_with_reader_options_and_screen(tmp_path):
 
 
 def test_partial_screen_is_a_clear_error(files):
-    result = invoke("info", files["etra-paths"], "--screen-px", 1024, 768)
+    result = invoke("info", files["etra-paths"], "--screen-px", 1024, 768, "--screen-mm", 300, 200)
     assert result.exit_code == 1
-    assert "--screen-mm, --distance-mm missing" in result.output
+    assert "--distance-mm missing" in result.output
     assert len(result.output.strip().splitlines()) == 1
+    result = invoke("info", files["etra-paths"], "--distance-mm", 600)
+    assert result.exit_code == 1
+    assert "--screen-px, --screen-mm missing" in result.output
+
+
+def test_screen_px_alone_gives_a_pixel_only_screen(tmp_path):
+    path = tmp_path / "g.tsv"
+    path.write_text("t\tgx\tgy\n0\t0.5\t0.5\n2000\t0.25\t0.5\n")
+    result = invoke("info", path, "--json", "--time-col", "t", "--x-col", "gx", "--y-col", "gy",
+                    "--time-unit", "us", "--position-unit", "norm", "--screen-px", 1000, 800)
+    assert result.exit_code == 0, result.output
+    [item] = json.loads(result.stdout)
+    assert item["screen"]["width_px"] == 1000 and item["screen"]["distance_mm"] is None
 
 
 def test_bad_input_exits_1_with_one_line(tmp_path, files):
