@@ -172,6 +172,21 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path):
     assert len(result.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("command", ["info", "convert", "events detect"])
+@pytest.mark.parametrize("workers", ["0", "-3"])
+def test_workers_below_one_are_a_usage_error(tmp_path, command, workers):
+    files = make_inputs(tmp_path, 2)
+    target = {"info": [], "convert": [str(tmp_path / "out")],
+              "events detect": ["--output", str(tmp_path / "out")]}[command]
+    # through the console script's main(): usage errors end like all bad input, exit 1
+    result = subprocess.run([sys.executable, "-m", "gazelearn", *command.split(),
+                             *map(str, files), *target, f"--workers={workers}"],
+                            capture_output=True, text=True)
+    assert result.returncode == 1 and "greater than or equal to 1" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
 # ------------------------------------------------------------------ SIGTERM and stale temporaries
 SLOW_WRITE = """
 import sys, time

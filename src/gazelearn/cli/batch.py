@@ -49,7 +49,9 @@ WorkersOption = Annotated[int | None, typer.Option(
     "in this process).", rich_help_panel=_PANEL)]
 SchedulerOption = Annotated[str | None, typer.Option(
     "--scheduler", help="Run on a Dask cluster: the scheduler's address, e.g. "
-    "tcp://10.0.0.5:8786 (needs gazelearn[cluster]; files on a shared filesystem).",
+    # "\\[" keeps Rich from reading [cluster] as markup in the help text
+    "tcp://10.0.0.5:8786 (needs pip install gazelearn\\[cluster]; files on a shared "
+    "filesystem).",
     rich_help_panel=_PANEL)]
 KeepGoingOption = Annotated[bool, typer.Option(
     "--keep-going/--no-keep-going", help="With several files: report a bad file and go on "

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import typing
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
@@ -216,15 +217,19 @@ def reader_options(function):
         kwargs["reader"] = ReaderOptions(**reader_kwargs_raw(raw))
         return function(*args, **kwargs)
 
-    kept = [p for p in signature.parameters.values() if p.name != "reader"]
+    # the command module's annotations are strings (``from __future__ import annotations``):
+    # resolve them where the command is defined, or Typer loses their Option metadata (min=,
+    # callbacks) when it reads them through this wrapper
+    hints = typing.get_type_hints(function, include_extras=True)
+    kept = [p.replace(annotation=hints.get(p.name, p.annotation))
+            for p in signature.parameters.values() if p.name != "reader"]
     added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
                                annotation=annotation)
              for name, annotation, default in _OPTION_PARAMETERS]
     positional = [p for p in kept if p.kind != inspect.Parameter.KEYWORD_ONLY]
     keyword = [p for p in kept if p.kind == inspect.Parameter.KEYWORD_ONLY]
     wrapper.__signature__ = signature.replace(parameters=positional + keyword + added)
-    annotations = {k: v for k, v in getattr(function, "__annotations__", {}).items()
-                   if k != "reader"}
+    annotations = {k: v for k, v in hints.items() if k != "reader"}
     annotations.update({name: annotation for name, annotation, _ in _OPTION_PARAMETERS})
     wrapper.__annotations__ = annotations
     return wrapper
