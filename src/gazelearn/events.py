@@ -56,6 +56,10 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+#: Savitzky-Golay window (s) of the speed behind ``peak_velocity``.
+EVENTS_WINDOW_S = 0.02
+
+
 def label_runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run-length encode a label sequence.
 
@@ -122,12 +126,24 @@ class Events:
         return cls(pl.DataFrame(schema=EVENT_SCHEMA))
 
     @classmethod
-    def from_labels(cls, recording: Recording, labels=None) -> Events:
+    def from_labels(cls, recording: Recording, labels=None, *,
+                    speed: np.ndarray | None = None) -> Events:
         """Events from per-sample labels (the recording's own when ``labels`` is None).
 
         Consecutive samples with the same label form one event; ``undefined`` runs form none.
         Measures in degrees are NaN when the recording has no screen. Positions that are not
         finite (NaN, inf) are lost samples: means, amplitudes and peak velocities ignore them.
+        Every measure is computed for all events at once (no Python loop per event).
+
+        Parameters
+        ----------
+        recording : Recording
+        labels : array_like of int, optional
+            One label code per sample.
+        speed : numpy.ndarray, optional
+            ``speed_deg(recording)``, when the caller has it already (a velocity detector):
+            peak velocities are taken from it instead of computing it again. It must be that
+            exact array (20-ms window, see :data:`EVENTS_WINDOW_S`).
 
         Examples
         --------
@@ -159,7 +175,10 @@ class Events:
         amplitude = np.full(len(starts), np.nan)
         peak = np.full(len(starts), np.nan)
         if recording.has_geometry and n > 1:
-            speed = speed_deg(recording)
+            if speed is None:
+                speed = speed_deg(recording, EVENTS_WINDOW_S)
+            elif len(speed) != n:
+                raise InputError(f"speed has {len(speed)} values for {n} samples")
             first, last = _first_last_valid(recording.valid, starts, stops)
             ok = first >= 0
             amplitude[ok] = recording.screen.angular_distance(
@@ -214,12 +233,25 @@ class Events:
         return f"Events({len(self)} events; {counts})"
 
 
+def finite_or_lost(recording: Recording) -> bool:
+    """True when every position is finite or NaN (no inf): the common case, nothing to clean.
+
+    Examples
+    --------
+    >>> finite_or_lost(Recording([0.0, 0.1], [1.0, np.nan], [2.0, np.nan]))
+    True
+    >>> finite_or_lost(Recording([0.0, 0.1], [1.0, np.inf], [2.0, 3.0]))
+    False
+    """
+    # a Recording makes x and y NaN together, so "no inf" is "finite wherever not lost"
+    return not (np.isinf(recording.x).any() or np.isinf(recording.y).any())
+
+
 def _finite_positions(recording: Recording) -> Recording:
     """The recording with positions that are not finite (inf) set to NaN, i.e. lost."""
-    finite = np.isfinite(recording.x) & np.isfinite(recording.y)
-    lost = np.isnan(recording.x) | np.isnan(recording.y)
-    if np.array_equal(finite, ~lost):
+    if finite_or_lost(recording):
         return recording  # only NaN: nothing to clean (the common case, no copy)
+    finite = np.isfinite(recording.x) & np.isfinite(recording.y)
     return replace(recording, x=np.where(finite, recording.x, np.nan),
                    y=np.where(finite, recording.y, np.nan))
 
@@ -235,27 +267,53 @@ def _run_means(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.
 
 
 def _run_max(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    result = np.full(len(starts), np.nan)
-    for i, (start, stop) in enumerate(zip(starts, stops, strict=True)):
-        segment = values[start:stop]
-        segment = segment[np.isfinite(segment)]
-        if segment.size:
-            result[i] = segment.max()
+    """Largest finite ``values[start:stop]`` of every run (NaN when none is finite).
+
+    One ``np.maximum.reduceat`` over the run boundaries, no Python loop per event: runs are
+    non-empty and in order, so reducing at ``start, stop, start, stop, ...`` gives each run's
+    maximum at the even positions (the odd ones, the gaps between runs, are dropped). A
+    ``-inf`` sentinel at the end makes ``stop == len(values)`` a valid index.
+
+    Examples
+    --------
+    >>> _run_max(np.array([1.0, 5.0, np.nan, 2.0, np.inf]), np.array([0, 2, 4]),
+    ...          np.array([2, 4, 5]))
+    array([ 5.,  2., nan])
+    """
+    if len(starts) == 0:
+        return np.full(0, np.nan)
+    finite = np.empty(len(values) + 1)
+    np.copyto(finite[:-1], values)
+    finite[:-1][~np.isfinite(values)] = -np.inf
+    finite[-1] = -np.inf
+    bounds = np.empty(2 * len(starts), dtype=np.intp)
+    bounds[0::2], bounds[1::2] = starts, stops
+    result = np.maximum.reduceat(finite, bounds)[0::2]
+    result[np.isneginf(result)] = np.nan
     return result
 
 
 def _first_last_valid(valid: np.ndarray, starts: np.ndarray, stops: np.ndarray
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Index of the first and last valid sample of each run (-1 when none)."""
-    index = np.arange(len(valid))
-    cumulative = np.cumsum(valid)
+    """Index of the first and last valid sample of each run (-1 when none).
+
+    From the running count of valid samples: run ``i`` holds the valid samples number
+    ``before .. before + count - 1`` (0-based), whose indices are in ``flatnonzero(valid)``.
+
+    Examples
+    --------
+    >>> _first_last_valid(np.array([False, True, True, False, False]), np.array([0, 3]),
+    ...                   np.array([3, 5]))
+    (array([ 1, -1]), array([ 2, -1]))
+    """
+    valid = np.asarray(valid, dtype=bool)
+    cumulative = np.concatenate(([0], np.cumsum(valid)))
+    before = cumulative[starts]
+    count = cumulative[stops] - before
+    valid_index = np.flatnonzero(valid)
+    has = count > 0
     first = np.full(len(starts), -1)
     last = np.full(len(starts), -1)
-    valid_index = index[valid]
-    for i, (start, stop) in enumerate(zip(starts, stops, strict=True)):
-        before = cumulative[start - 1] if start > 0 else 0
-        count = cumulative[stop - 1] - before
-        if count > 0:
-            first[i] = valid_index[before]
-            last[i] = valid_index[before + count - 1]
+    first[has] = valid_index[before[has]]
+    last[has] = valid_index[before[has] + count[has] - 1]
     return first, last

@@ -67,10 +67,14 @@ def _window_touches(lost: np.ndarray, length: int) -> np.ndarray:
     after = length - 1 - half
     edges = np.diff(lost.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    # +1 where a touched stretch begins, -1 where it ends; indices repeat only where clipped,
+    # so unique counts added by fancy indexing replace np.add.at (slow per element) and keep
+    # one int32 array of n (a bincount would be int64, twice)
     delta = np.zeros(n + 1, dtype=np.int32)
-    np.add.at(delta, np.clip(starts - after, 0, n), 1)
-    np.add.at(delta, np.clip(stops + half, 0, n), -1)
-    touched = np.cumsum(delta[:n]) > 0
+    for index, sign in ((np.clip(starts - after, 0, n), 1), (np.clip(stops + half, 0, n), -1)):
+        where, count = np.unique(index, return_counts=True)
+        delta[where] += sign * count.astype(np.int32)
+    touched = np.cumsum(delta[:n], dtype=np.int32) > 0
     if starts.size and starts[0] < length:  # a lost sample inside the first window
         touched[:half] = True
     if stops.size and stops[-1] > n - length:  # ... inside the last window

@@ -299,9 +299,9 @@ class Recording:
             columns["pupil"] = self.pupil
         frame = pl.DataFrame(columns)
         if self.labels is not None:
-            frame = frame.with_columns(
-                pl.Series("label", [LABELS[c] for c in self.labels], dtype=pl.String)
-            )
+            # label names by gathering from the table of names: no Python string per sample
+            names = pl.Series("label", LABELS, dtype=pl.String)
+            frame = frame.with_columns(names.gather(pl.Series(self.labels)))
         return frame
 
     def summary(self) -> dict:

@@ -52,24 +52,26 @@ class _DetectJob:
     protected: dict  # inputs inside the output folder(s): no output may be one of them
 
     def __call__(self, item: tuple[Path, Path]) -> tuple[int, int]:
-        from gazelearn import Events
         from gazelearn.cli.batch import per_recording_targets, refuse_overwrite
         from gazelearn.io import read_all, write_events, write_recording
 
         path, target = item
         recordings = read_all(path, **self.reader)
         detector = _detector(self.method, self.options)
-        # every trial read and detected before the first is written: a bad file leaves nothing
-        labels = [detector.predict(recording) for recording in recordings]
+        # every trial read and detected before the first is written: a bad file leaves nothing.
+        # detect() gives the events table directly (a velocity detector computes the velocity
+        # once for its labels and the events' peak velocities)
+        found = [detector.predict(recording) if self.samples else detector.detect(recording)
+                 for recording in recordings]
         targets = per_recording_targets(target, recordings)
         refuse_overwrite(targets, self.protected, what="--output")
         target.parent.mkdir(parents=True, exist_ok=True)
-        for recording, found, out in zip(recordings, labels, targets, strict=True):
+        for recording, result, out in zip(recordings, found, targets, strict=True):
             if self.samples:
-                write_recording(replace(recording, labels=found, pupil=None), out,
+                write_recording(replace(recording, labels=result, pupil=None), out,
                                 sidecar=False)
             else:
-                write_events(Events.from_labels(recording, found), out)
+                write_events(result, out)
         return len(recordings), sum(len(recording) for recording in recordings)
 
 

@@ -29,11 +29,13 @@ def label_lost_samples(labels: np.ndarray, valid: np.ndarray, sampling_rate: flo
     labels = labels.copy()
     lost = ~np.asarray(valid, dtype=bool)
     starts, stops, codes = label_runs(lost.astype(np.int8))
-    durations = (stops - starts) / sampling_rate
-    for start, stop, is_lost, duration in zip(starts, stops, codes, durations, strict=True):
-        if is_lost:
-            blink = min_blink_s <= duration <= max_blink_s
-            labels[start:stop] = Label.BLINK if blink else Label.UNDEFINED
+    is_lost = codes == 1
+    lengths = (stops - starts)[is_lost]
+    durations = lengths / sampling_rate
+    blink = (min_blink_s <= durations) & (durations <= max_blink_s)
+    # every lost sample gets its run's code at once (runs are in order): no loop per run
+    run_codes = np.where(blink, Label.BLINK, Label.UNDEFINED).astype(labels.dtype)
+    labels[lost] = np.repeat(run_codes, lengths)
     return labels
 
 
@@ -58,8 +60,8 @@ def remove_short_events(labels: np.ndarray, label: int, min_samples: int,
         before = np.concatenate(([-1], codes[:-1]))
         after = np.concatenate((codes[1:], [-1]))
         short &= (before == between) & (after == between)
-    for start, stop in zip(starts[short], stops[short], strict=True):
-        labels[start:stop] = replacement
+    if short.any():  # per-sample mask from the per-run flags: no loop per run
+        labels[np.repeat(short, stops - starts)] = replacement
     return labels
 
 
