@@ -293,18 +293,32 @@ class Screen:
         self.require_geometry("the visual angle between two points")
         mm_x, mm_y = self.mm_per_px
         cx, cy = self.center_px
+        ax = (np.asarray(x1, dtype=np.float64) - cx) * mm_x
+        ay = (np.asarray(y1, dtype=np.float64) - cy) * mm_y
+        bx = (np.asarray(x2, dtype=np.float64) - cx) * mm_x
+        by = (np.asarray(y2, dtype=np.float64) - cy) * mm_y
+        return _vector_angles(ax, ay, bx, by, self.distance_mm)
 
-        def vectors(x, y):
-            x = (np.asarray(x, dtype=np.float64) - cx) * mm_x
-            y = (np.asarray(y, dtype=np.float64) - cy) * mm_y
-            return x, y, np.full(np.broadcast(x, y).shape, self.distance_mm)
+    def step_angles(self, x, y) -> np.ndarray:
+        """Exact visual angle in degrees between consecutive points (``n - 1`` values).
 
-        ax, ay, az = vectors(x1, y1)
-        bx, by, bz = vectors(x2, y2)
-        dot = ax * bx + ay * by + az * bz
-        cross = np.sqrt((ay * bz - az * by) ** 2 + (az * bx - ax * bz) ** 2
-                        + (ax * by - ay * bx) ** 2)
-        return np.degrees(np.arctan2(cross, dot))
+        The same numbers as ``angular_distance(x[:-1], y[:-1], x[1:], y[1:])``, bit for bit,
+        with each gaze vector computed once (an hour of samples is 1.8 M of them).
+
+        Examples
+        --------
+        >>> s = Screen(1000, 1000, 1000.0, 1000.0, 500.0)
+        >>> np.round(s.step_angles([500, 1000, 1000], [500, 500, 500]), 6).tolist()
+        [45.0, 0.0]
+        """
+        self.require_geometry("the visual angle between two points")
+        mm_x, mm_y = self.mm_per_px
+        cx, cy = self.center_px
+        vx = np.subtract(np.asarray(x, dtype=np.float64), cx)
+        vx *= mm_x
+        vy = np.subtract(np.asarray(y, dtype=np.float64), cy)
+        vy *= mm_y
+        return _vector_angles(vx[:-1], vy[:-1], vx[1:], vy[1:], self.distance_mm)
 
     def describe(self) -> str:
         """One line for people: resolution, and size and distance when known.
@@ -366,3 +380,29 @@ def screen_size(area) -> tuple[float, float]:
     if not (width > 0 and height > 0):
         raise InputError(f"screen size must be positive, got {area!r}")
     return width, height
+
+
+def _vector_angles(ax, ay, bx, by, d: float) -> np.ndarray:
+    """Degrees between the gaze vectors ``(ax, ay, d)`` and ``(bx, by, d)`` (mm from the eye):
+    ``atan2(|a x b|, a . b)``, exact at any angle, with the eye-to-screen component ``d`` a
+    scalar and the products done in place (the same operations, in the same order, as the
+    three-component formula, so results are identical to it)."""
+    ax, ay, bx, by = np.broadcast_arrays(ax, ay, bx, by)
+    dot, cross, part = (np.empty(ax.shape) for _ in range(3))
+    np.multiply(ax, bx, out=dot)
+    dot += ay * by
+    dot += d * d
+    np.multiply(ay, d, out=cross)
+    cross -= by * d  # ay*bz - az*by
+    cross *= cross
+    np.multiply(bx, d, out=part)
+    part -= ax * d  # az*bx - ax*bz
+    part *= part
+    cross += part
+    np.multiply(ax, by, out=part)
+    part -= ay * bx  # ax*by - ay*bx
+    part *= part
+    cross += part
+    np.sqrt(cross, out=cross)
+    np.arctan2(cross, dot, out=cross)
+    return np.degrees(cross, out=cross)[()]  # a scalar for scalar inputs, as before

@@ -37,7 +37,7 @@ import numpy as np
 
 from gazelearn.errors import InputError
 from gazelearn.labels import Label
-from gazelearn.metrics.regression import rms_s2s
+from gazelearn.metrics.regression import rms_steps
 from gazelearn.recording import Recording
 
 #: The keys of :func:`data_quality`'s result, in order.
@@ -80,6 +80,8 @@ def pooled_std(x, y, segments=None) -> float:
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     starts, stops = (np.array([0]), np.array([len(x)])) if segments is None else segments
     starts, stops = np.asarray(starts, dtype=np.int64), np.asarray(stops, dtype=np.int64)
+    if len(starts) == 1 and starts[0] <= 0 and stops[0] >= len(x):
+        return _whole_std(x, y)
     nonempty = stops > starts
     starts, stops = starts[nonempty], stops[nonempty]
     # one pass for every segment (an hour holds ~10^4 fixations): each sample gets the number
@@ -102,10 +104,29 @@ def pooled_std(x, y, segments=None) -> float:
     return float(np.sqrt(squared.sum() / keep.sum()))
 
 
-def _nonfinite_count(rec: Recording) -> int:
+def _whole_std(x: np.ndarray, y: np.ndarray) -> float:
+    """:func:`pooled_std` of one segment holding every sample: two copies of the finite
+    positions instead of per-sample segment numbers (the usual case, precision on all)."""
+    keep = np.isfinite(x)
+    keep &= np.isfinite(y)
+    m = int(np.count_nonzero(keep))
+    if not m:
+        return float("nan")
+    squared = []
+    for values in (x, y):
+        kept = values[keep]
+        # a sequential sum for the centroid, as bincount's in the general case: same bits
+        kept -= np.cumsum(kept)[-1] / m
+        kept *= kept
+        squared.append(kept)
+    squared[0] += squared[1]
+    return float(np.sqrt(squared[0].sum() / m))
+
+
+def _nonfinite_count(rec: Recording, infinite: int) -> int:
     # what the reader counted (and turned into NaN), plus any inf still in the positions
     counted = int(rec.meta.extra.get("nonfinite_values", 0) or 0) if rec.meta else 0
-    return counted + int(np.isinf(rec.x).sum() + np.isinf(rec.y).sum())
+    return counted + infinite
 
 
 def _jitter(time: np.ndarray) -> tuple[float, float, float]:
@@ -187,21 +208,26 @@ def data_quality(recording: Recording, precision_on: str = "auto") -> dict:
     else:
         keep = valid
         segments = (np.array([0]), np.array([n]))
-    x = np.where(keep, rec.x, np.nan)
-    y = np.where(keep, rec.y, np.nan)
-    xy = np.column_stack([x, y])
+    infinite = int(np.count_nonzero(np.isinf(rec.x)) + np.count_nonzero(np.isinf(rec.y)))
+    if precision_on == "all" and not infinite:
+        # every lost sample already has a NaN coordinate, which every step and centroid
+        # touching it skips: the positions serve as they are (no masked copies)
+        x, y = rec.x, rec.y
+    else:
+        x = np.where(keep, rec.x, np.nan)
+        y = np.where(keep, rec.y, np.nan)
     result = {
         "samples": n,
         "loss": float(np.mean(~valid)) if n else float("nan"),
-        "nonfinite_values": _nonfinite_count(rec),
+        "nonfinite_values": _nonfinite_count(rec, infinite),
         "precision_on": precision_on,
-        "rms_s2s_px": rms_s2s(xy) if n > 1 else float("nan"),
+        "rms_s2s_px": rms_steps(x, y),
         "std_px": pooled_std(x, y, segments),
         "rms_s2s_deg": None,
         "std_deg": None,
     }
     if rec.has_geometry:
-        result["rms_s2s_deg"] = rms_s2s(xy, rec.screen) if n > 1 else float("nan")
+        result["rms_s2s_deg"] = rms_steps(x, y, rec.screen)
         x_deg, y_deg = rec.screen.px_to_deg(x, y)
         result["std_deg"] = pooled_std(x_deg, y_deg, segments)
     interval, jitter_std, jitter_max = _jitter(rec.time)

@@ -206,7 +206,32 @@ def rms_s2s(xy, screen: Screen | None = None) -> float:
     xy = np.asarray(xy, dtype=np.float64)
     if xy.ndim != 2 or xy.shape[1] != 2:
         raise InputError(f"expected an (n, 2) array of x, y, got shape {xy.shape}")
-    step = (error_px(xy[:-1], xy[1:]) if screen is None
-            else error_deg(xy[:-1], xy[1:], screen))
-    step = step[np.isfinite(step)]
-    return float(np.sqrt(np.mean(step**2))) if step.size else float("nan")
+    return rms_steps(xy[:, 0], xy[:, 1], screen)
+
+
+def rms_steps(x: np.ndarray, y: np.ndarray, screen: Screen | None = None) -> float:
+    """:func:`rms_s2s` of positions given as two arrays (no ``(n, 2)`` copy).
+
+    Squared pixel steps are summed without a square root per step; degrees come from
+    :meth:`Screen.step_angles` (each gaze vector computed once). Pairs touching a lost sample
+    (NaN or inf in either coordinate) are skipped.
+
+    Examples
+    --------
+    >>> rms_steps(np.array([0.0, 3, 3, np.nan]), np.array([0.0, 4, 4, 1]))
+    3.5355339059327378
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if len(x) < 2:
+        return float("nan")
+    if screen is None:
+        squared = np.diff(x)
+        squared *= squared
+        dy = np.diff(y)
+        dy *= dy
+        squared += dy
+    else:
+        squared = screen.step_angles(x, y)
+        squared *= squared
+    squared = squared[np.isfinite(squared)]
+    return float(np.sqrt(np.mean(squared))) if squared.size else float("nan")
