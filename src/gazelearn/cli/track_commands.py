@@ -87,6 +87,7 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     from gazelearn.io.images import read_manifest
     from gazelearn.screen import Screen
     from gazelearn.webcam import FaceLandmarker, fit_profile, frame_input, target_groups
+    from gazelearn.webcam.calibration import require_face_coverage
 
     if not 0 <= validation_fraction < 1:
         raise InputError(f"--validation-fraction must be in [0, 1), got {validation_fraction}")
@@ -122,6 +123,7 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
         raise InputError(f"too few targets ({n_groups}) to calibrate and validate",
                          source=manifest)
     is_validation = groups >= n_groups - n_validation
+    require_face_coverage(features[~is_validation], targets[~is_validation], source=manifest)
     profile = fit_profile(
         features[~is_validation], targets[~is_validation], screen,
         validation_features=features[is_validation] if n_validation else None,

@@ -132,6 +132,8 @@ _PSO = _CLASSES.index("pso")
 # (GazeCom): there a "fixation" or "saccade" sample may really be a PSO, so the loss accepts
 # either the label or PSO instead of teaching the network that PSOs do not exist.
 _PSO_ALLOWED = 10
+# the classes every training set must hold: without them the detector learns nothing useful
+_REQUIRED_CLASSES = ("fixation", "saccade")
 
 
 def _targets(labels: np.ndarray, pso_labelled: bool = True) -> np.ndarray:
@@ -317,17 +319,27 @@ class DeepDetector(TorchEstimator, Detector):
         length = self._window_length()
         groups = list(range(len(recordings))) if groups is None else list(groups)
         X_parts, y_parts, group_parts = [], [], []
+        # labelled samples counted once each: the half-overlapping windows hold most samples
+        # twice (the loss weights below are counted over the windows, as the shipped model was
+        # trained; only the summary counts samples)
+        counts = np.zeros(len(_CLASSES), dtype=np.int64)
         for rec, lab, group in zip(recordings, labels, groups, strict=True):
             features, resampled = detector_features(rec.with_labels(lab), self.sampling_rate)
             targets = _targets(resampled.labels, pso_labelled=bool(np.any(lab == Label.PSO)))
+            counts += np.bincount(targets[targets >= 0] % _PSO_ALLOWED, minlength=len(_CLASSES))
             X_parts.append(_windows(features, length, length // 2, 0.0)[0])
             y_parts.append(_windows(targets, length, length // 2, -1)[0])
             group_parts.append(np.full(len(X_parts[-1]), str(group)))
+        class_counts = dict(zip(_CLASSES, counts.tolist(), strict=True))
+        missing = [name for name in _REQUIRED_CLASSES if class_counts[name] == 0]
+        if missing:
+            found = ", ".join(f"{name} {n}" for name, n in class_counts.items() if n) or "none"
+            raise InputError(f"training needs samples labelled {' and '.join(missing)} (a "
+                             f"detector learns them); the labelled samples are: {found}",
+                             source=recordings[0].meta.source if len(recordings) == 1 else None)
         windows, targets = np.concatenate(X_parts), np.concatenate(y_parts)
-        counts = np.bincount(targets[targets >= 0] % _PSO_ALLOWED, minlength=len(_CLASSES))
         summary = {"recordings": len(recordings), "windows": int(len(windows)),
-                   "samples": int((targets >= 0).sum()),
-                   "class_counts": dict(zip(_CLASSES, counts.tolist(), strict=True))}
+                   "samples": int(counts.sum()), "class_counts": class_counts}
         return TrainingData(torch.from_numpy(windows), torch.from_numpy(targets),
                             np.concatenate(group_parts), summary)
 

@@ -56,6 +56,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,7 @@ from gazelearn.screen import Screen
 from .eyelink_calibration import CALIBRATION_LINES, parse_calibrations, parse_header
 from .eyelink_events import EVENT_TYPES, attach_events, events_table
 from .registry import register_reader
+from .samples import parse_float
 from .table import make_recording, order_time, read_text
 
 #: Default trial markers (regular expressions searched in a message's text).
@@ -86,11 +88,14 @@ _SAMPLE_FIELDS = {"t": (1, "time"), "x1": (2, "x"), "y1": (3, "y"), "p1": (4, "p
                   "p2": (7, "pupil of the right eye")}
 _EVENT = (r"^(?P<kind>EFIX|ESACC|EBLINK)\s+(?P<eye>\S+)\s+(?P<start>\S+)\s+(?P<end>\S+)"
           + "".join(rf"(?:\s+(?P<v{i}>\S+))?" for i in range(7)))
-_COORDS = re.compile(r"\b(DISPLAY_COORDS|GAZE_COORDS)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)"
-                     r"\s+(-?[\d.]+)")
-_RECCFG = re.compile(r"\bRECCFG\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(L|R|LR)\b")
+# the words after the keyword are checked as numbers (ASCII digits, finite) where they are used
+_COORDS = re.compile(r"\b(DISPLAY_COORDS|GAZE_COORDS)\b\s*(\S*)\s*(\S*)\s*(\S*)\s*(\S*)")
+_RECCFG = re.compile(r"\bRECCFG\s+(\S+)\s+([0-9]{1,6})\s+([0-9]{1,3})\s+([0-9]{1,3})\s+(L|R|LR)\b")
 _MESSAGE = r"^MSG\s+(?P<time>\S+)\s*(?P<text>.*)$"
-_RATE = re.compile(r"RATE\s+([\d.]+)")
+_RATE = re.compile(r"\bRATE\b\s*(\S*)")
+# a sample line starts with its time: digits, or a sign, a point, nan or inf (then the time
+# check below names the line instead of the line being skipped as an unknown keyword)
+_SAMPLE_START = r"^(?:[-+.]?\d|(?i:[-+]?(?:nan|inf)))"
 _TRACKED = {"L": "left", "R": "right", "LR": "both"}
 
 
@@ -157,7 +162,7 @@ def _floats(frame: pl.DataFrame, names: dict, source: str, what: str) -> dict:
 def _parse(path: str | Path) -> _Asc:
     source = str(path)
     lines = _lines(path)
-    is_sample = pl.col("line").str.contains(r"^[0-9]")
+    is_sample = pl.col("line").str.contains(_SAMPLE_START)
     samples = (lines.filter(is_sample)
                .select("number", "line", pl.col("line").str.extract_groups(_SAMPLE)
                        .alias("g"))
@@ -170,6 +175,11 @@ def _parse(path: str | Path) -> _Asc:
                          line=int(samples["number"][row]))
     samples = samples.drop("line")
     columns = _floats(samples, _SAMPLE_FIELDS, source, "expected a sample 'time x y pupil'")
+    untimed = ~np.isfinite(columns["t"])
+    if untimed.any():
+        row = int(np.argmax(untimed))
+        raise InputError(f"expected a sample time in ms, got {samples['t'][row][:40]!r}",
+                         source=source, line=int(samples["number"][row]), field="1")
     asc = _Asc(source, samples["number"].to_numpy(), columns)
     other = (lines.filter(~is_sample & (pl.col("line").str.strip_chars() != ""))
              .with_columns(pl.col("line").str.extract(r"^(\S+)").alias("keyword")))
@@ -199,7 +209,7 @@ def _read_settings(asc: _Asc, other: pl.DataFrame) -> None:
             asc.layouts.append((number, eyes))
         if rate:
             asc.settings.setdefault("declared_sampling_rate", []).append(
-                (number, float(rate.group(1))))
+                (number, _number(rate.group(1), "RATE Hz", asc.source, number, positive=True)))
 
 
 def _read_messages(asc: _Asc, other: pl.DataFrame) -> None:
@@ -220,13 +230,32 @@ def _read_messages(asc: _Asc, other: pl.DataFrame) -> None:
     for text, number in special.select("text", "line").iter_rows():
         if coords := _COORDS.search(text):
             key = coords.group(1).lower()
-            asc.settings.setdefault(key, []).append(
-                (number, tuple(float(coords.group(i)) for i in range(2, 6))))
+            what = f"{coords.group(1)} left top right bottom (px)"
+            values = tuple(_number(coords.group(i), what, asc.source, number)
+                           for i in range(2, 6))
+            if not (values[0] < values[2] and values[1] < values[3]):
+                raise InputError(f"expected {what} with left < right and top < bottom, got "
+                                 f"{' '.join(coords.group(i) for i in range(2, 6))[:60]!r}",
+                                 source=asc.source, line=number)
+            asc.settings.setdefault(key, []).append((number, values))
         elif reccfg := _RECCFG.search(text):
             asc.settings.setdefault("reccfg", []).append((number, {
                 "tracking_mode": reccfg.group(1), "reccfg_rate": float(reccfg.group(2)),
                 "file_filter": int(reccfg.group(3)), "link_filter": int(reccfg.group(4)),
                 "tracked_eyes": _TRACKED[reccfg.group(5)]}))
+
+
+def _number(text: str, what: str, source: str, line: int, positive: bool = False) -> float:
+    """One number of a settings line: ASCII digits, finite (positive), else an error naming
+    the line."""
+    try:
+        value = parse_float(text)
+    except ValueError:
+        value = math.nan
+    # 1e6 px or Hz is no tracker's: a 400-digit number is a broken line, not a screen
+    if not (math.isfinite(value) and abs(value) < 1e6 and (value > 0 or not positive)):
+        raise InputError(f"expected {what}, got {text[:40]!r}", source=source, line=line)
+    return value
 
 
 def _read_events(asc: _Asc, other: pl.DataFrame) -> None:

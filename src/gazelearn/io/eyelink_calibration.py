@@ -35,12 +35,14 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from .samples import NUMBER as _NUMBER
+from .samples import parse_float
+
 #: The lines :func:`parse_calibrations` reads (a polars ``str.contains`` pattern).
 CALIBRATION_LINES = r"!CAL|>>>>>>> CALIBRATION|\bVALIDATE\b"
 
 _MSG = re.compile(r"^MSG\s+(\S+)\s*(.*)$")
 _HEADER = re.compile(r">+\s*CALIBRATION\s*\(([^,)]*),?\s*([^)]*)\)\s*FOR\s+(LEFT|RIGHT)", re.I)
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _POINT = re.compile(rf"^({_NUMBER}),\s*({_NUMBER})\s+({_NUMBER}),\s*({_NUMBER})\s*$")
 _RESULT = re.compile(r"^CALIBRATION\s+(\S+)\s+(\S+)\s+(LEFT|RIGHT)\s+(\w+)", re.I)
 _VALIDATION = re.compile(
@@ -48,19 +50,19 @@ _VALIDATION = re.compile(
     rf"({_NUMBER})\s+max(?:\s+OFFSET\s+({_NUMBER})\s+deg\.\s+({_NUMBER}),\s*({_NUMBER})\s+pix)?",
     re.I)
 _VALIDATE = re.compile(
-    rf"VALIDATE\s+\S+\s+\d*POINT\s+(\d+)\s+(LEFT|RIGHT)\s+at\s+({_NUMBER}),\s*({_NUMBER})"
+    rf"VALIDATE\s+\S+\s+[0-9]*POINT\s+([0-9]{{1,6}})\s+(LEFT|RIGHT)\s+at\s+({_NUMBER}),\s*({_NUMBER})"
     rf"\s+OFFSET\s+({_NUMBER})\s+deg\.\s+({_NUMBER}),\s*({_NUMBER})\s+pix", re.I)
 
 
 def _seconds(text: str) -> float | None:
     try:
-        return float(text) / 1000.0
+        return parse_float(text) / 1000.0
     except ValueError:
         return None
 
 
 def _n_points(kind: str) -> int | None:
-    digits = re.search(r"\d+", kind)
+    digits = re.search(r"[0-9]{1,6}", kind)
     return int(digits.group()) if digits else None
 
 

@@ -32,6 +32,8 @@ class LabelTable:
     source: Path
     entries: dict[str, tuple[object, object]]
     group_col: str
+    columns: tuple[str, ...] = ()
+    group_required: bool = False
 
     def lookup(self, file: Path) -> tuple[object, object] | None:
         """``(label, group)`` for a recording file (by name, stem or path), or None."""
@@ -39,7 +41,8 @@ class LabelTable:
                 or self.entries.get(str(file)))
 
 
-def read_label_table(path: str | Path, group_col: str = "group") -> LabelTable:
+def read_label_table(path: str | Path, group_col: str = "group",
+                     required: bool | None = None) -> LabelTable:
     """Read ``recording,label[,group_col]`` from a CSV file.
 
     Parameters
@@ -47,7 +50,12 @@ def read_label_table(path: str | Path, group_col: str = "group") -> LabelTable:
     path : str or Path
         The CSV file.
     group_col : str
-        Name of the optional group column; when absent, groups are None.
+        Name of the group column; when the table lacks it, :func:`labels_for` takes the
+        dataset's metadata column of that name, else each recording is its own group.
+    required : bool, optional
+        Whether ``group_col`` must exist (in the table or the dataset's metadata); default:
+        required for any name but the default ``"group"``, so a misspelt ``--group-col`` is an
+        error instead of one group per recording (people on both sides of a split).
 
     Returns
     -------
@@ -76,7 +84,9 @@ def read_label_table(path: str | Path, group_col: str = "group") -> LabelTable:
         if label is None:
             raise InputError(f"recording {name!r} has an empty label", source=path)
         entries[str(name)] = (label, group)
-    return LabelTable(path, entries, group_col)
+    if required is None:
+        required = group_col != "group"
+    return LabelTable(path, entries, group_col, tuple(table.columns), required)
 
 
 def labels_for(dataset, table: LabelTable) -> tuple[list, list]:
@@ -88,11 +98,17 @@ def labels_for(dataset, table: LabelTable) -> tuple[list, list]:
     Raises
     ------
     InputError
-        A recording has no row in the table.
+        A recording has no row in the table, or a required group column is in neither the
+        table nor the dataset's metadata.
     """
     targets, groups = [], []
     meta_groups = (dataset.column(table.group_col)
                    if table.group_col in dataset.metadata.columns else None)
+    if (table.group_required and table.group_col not in table.columns
+            and meta_groups is None):
+        raise InputError(f"no group column {table.group_col!r}: the labels table has "
+                         f"{', '.join(table.columns)}; the recordings' metadata has "
+                         f"{', '.join(dataset.metadata.columns)}", source=table.source)
     for i, recording in enumerate(dataset):
         file = Path(recording.meta.source or f"recording {i}")
         entry = table.lookup(file)

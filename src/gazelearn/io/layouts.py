@@ -288,6 +288,8 @@ def detect_layout(path: str | Path) -> str | None:
 # ---------------------------------------------------------------------------- reading
 def choose(options: dict, value: str | None, what: str, source: str) -> str:
     """``value`` when it is one of ``options`` (the first when None); else a clear error."""
+    if not options:
+        raise InputError(f"found no columns for any {what}", source=source)
     if value is None:
         return next(iter(options))
     if value not in options:

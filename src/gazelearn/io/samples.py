@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -35,6 +36,30 @@ POSITION_UNITS = ("px", "deg", "norm")
 
 #: Sampling rates a recording may plausibly have; outside, the time unit must be given.
 PLAUSIBLE_RATE_HZ = (10.0, 10_000.0)
+
+#: A decimal number written in ASCII digits (a regular expression, also for polars): what every
+#: text reader accepts. Python's ``float()`` also takes ``1_0_0`` (100) and Arabic-Indic or
+#: other Unicode digits, and ``\d`` matches those too: file text never goes through either.
+NUMBER = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+_NUMBER_TEXT = re.compile(rf"\s*(?:{NUMBER}|[-+]?(?:nan|inf|infinity))\s*", re.I | re.ASCII)
+
+
+def parse_float(text: str) -> float:
+    """``float(text)`` for numbers read from a file: ASCII digits only, else ValueError.
+
+    Examples
+    --------
+    >>> parse_float(" -1.5e3 "), parse_float("nan") != parse_float("nan")
+    (-1500.0, True)
+    >>> parse_float("1_0_0")
+    Traceback (most recent call last):
+    ...
+    ValueError: expected a number in ASCII digits, got '1_0_0'
+    """
+    if not isinstance(text, str) or _NUMBER_TEXT.fullmatch(text) is None:
+        raise ValueError(f"expected a number in ASCII digits, got {str(text)[:40]!r}")
+    return float(text)
+
 
 # intervals measured for the unit: three windows (start, middle, end) of this many samples
 _UNIT_WINDOW = 20_000

@@ -43,6 +43,7 @@ from .samples import (  # noqa: F401 (the shared helpers, re-exported for the re
     infer_time_unit,
     make_recording,
     order_time,
+    parse_float,
     positions_to_px,
     require_positions,
     synthetic_time,
@@ -142,7 +143,7 @@ def is_number(text: str) -> bool:
     if stripped.lower() in MISSING:
         return True
     try:
-        float(stripped)
+        parse_float(stripped)
     except ValueError:
         return False
     return True

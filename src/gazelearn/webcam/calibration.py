@@ -128,6 +128,59 @@ def target_groups(targets) -> np.ndarray:
     return order[inverse.reshape(-1)]
 
 
+def require_face_coverage(features, targets, min_share: float = 0.8, min_targets: int = 3,
+                          source=None) -> int:
+    """Refuse calibration frames where too few targets have a face: the number that have one.
+
+    A target counts when at least one of its frames has a usable input (a finite row of
+    ``features``); a profile fitted on a few targets extrapolates to the rest of the screen
+    without saying so.
+
+    Parameters
+    ----------
+    features : array_like, shape (n, k)
+        The mapper's input per frame (NaN rows: no face).
+    targets : array_like, shape (n, 2)
+        The target shown at each frame.
+    min_share : float
+        Smallest share of the targets that must have a face.
+    min_targets : int
+        Smallest number of targets with a face (3, as the server's calibration asks: fewer
+        cannot place a 2-D mapping).
+    source : str or Path, optional
+        Where the frames come from, for the error.
+
+    Raises
+    ------
+    InputError
+        Fewer than ``min_share`` of the targets, or fewer than ``min_targets``, have a face.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> targets = np.repeat(calibration_targets(9, (1920, 1080)), 2, axis=0)
+    >>> features = np.ones((18, 3))
+    >>> require_face_coverage(features, targets)
+    9
+    >>> features[:8] = np.nan  # no face on the first four targets
+    >>> require_face_coverage(features, targets)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gazelearn.errors.InputError: a face was found on 5 of 9 calibration targets (10 of 18 ...
+    """
+    features = np.asarray(features, dtype=np.float64).reshape(len(targets), -1)
+    groups = target_groups(targets)
+    found = np.isfinite(features).all(axis=1)
+    n_targets = int(len(np.unique(groups)))
+    with_face = int(len(np.unique(groups[found])))
+    if with_face < min_targets or with_face < min_share * n_targets:
+        raise InputError(f"a face was found on {with_face} of {n_targets} calibration targets "
+                         f"({int(found.sum())} of {len(found)} frames); at least "
+                         f"{min_share * 100:.0f} % of the targets and {min_targets} targets are "
+                         "needed (is the face in view?)", source=source)
+    return with_face
+
+
 def reject_outliers(values, groups=None, threshold: float = 3.5) -> np.ndarray:
     """Boolean mask of the frames to keep, per target, by median absolute deviation.
 
