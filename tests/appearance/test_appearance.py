@@ -110,6 +110,7 @@ def test_files_from_before_the_architecture_rename_still_load(fitted, eyes, tmp_
     params["model"] = params.pop("architecture")
     params["model_options"] = params.pop("architecture_options")
     config["state"]["__dict__"]["model_"] = config["state"]["__dict__"].pop("network_")
+    config.pop("checksum")  # files of that time had no checksum (gazelearn.learn.modelfile)
     (path / "config.json").write_text(json.dumps(config))
     old = load_model(path)
     assert old.architecture == "resnet" and old.architecture_options == fitted.architecture_options

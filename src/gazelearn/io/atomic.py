@@ -191,7 +191,8 @@ def atomic_write(path: str | Path, mode: str | None = None, **open_kwargs) -> It
         raise InputError(f"cannot write: {error.strerror}", source=path) from None
     os.close(handle_fd)
     with contextlib.suppress(OSError):
-        os.chmod(temp, 0o644)  # mkstemp makes 0600 files; output should be readable like any other
+        # mkstemp makes 0600 files; output gets the mode open() would give (0666 less the umask)
+        os.chmod(temp, 0o666 & ~_umask())
     try:
         if mode is None:
             yield temp
@@ -209,6 +210,19 @@ def atomic_write(path: str | Path, mode: str | None = None, **open_kwargs) -> It
     finally:
         with _live_lock:
             _live.discard(temp)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows (Linux)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    with _live_lock:  # elsewhere the only way to read it is to set it and set it back
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
 
 
 def _fsync(path: Path) -> None:

@@ -58,9 +58,90 @@ def _load_skops(data: bytes, name: str) -> Any:
         if key not in TRUSTED_SKLEARN:
             class_for_key(key)  # a lazy gazelearn class: import its module before skops builds it
     try:
-        return skops.io.loads(data, trusted=trusted)
+        value = skops.io.loads(data, trusted=trusted)
     except Exception as error:  # noqa: BLE001 - skops raises many kinds; all mean a bad file
         raise InputError(f"cannot rebuild {name} from the model file: {error}") from None
+    check_sklearn_arrays(value, name)
+    return value
+
+
+def _check_tree(tree: Any, n_features: int | None, name: str) -> None:
+    """InputError unless ``tree`` (a ``sklearn.tree._tree.Tree``) is safe to traverse.
+
+    scikit-learn's compiled predict follows the node arrays without bounds checks, so a file
+    whose child indices point outside the tree crashes the process (a segfault) instead of
+    raising: every index is checked here, through the tree's public attributes only.
+    """
+    def bad(what: str) -> InputError:
+        return InputError(f"{name} holds a broken decision tree: {what}")
+
+    count, capacity = int(tree.node_count), int(tree.capacity)
+    # node_count is read from the file, the node arrays' length is what was copied: a larger
+    # count would make every attribute below read past the end of the nodes
+    if not 1 <= count <= capacity:
+        raise bad(f"node_count {count} outside 1..{capacity} (the stored nodes)")
+    left, right = np.asarray(tree.children_left), np.asarray(tree.children_right)
+    feature, threshold = np.asarray(tree.feature), np.asarray(tree.threshold)
+    value = np.asarray(tree.value)
+    leaf = left == -1
+    if not np.array_equal(leaf, right == -1):
+        raise bad("a node has one child")
+    inner = np.flatnonzero(~leaf)
+    # children come after their parent in scikit-learn's trees: also rules out cycles (hangs)
+    for side, children in (("left", left[inner]), ("right", right[inner])):
+        if np.any(children <= inner) or np.any(children >= count):
+            raise bad(f"{side} child indices outside {count} nodes")
+    limit = int(tree.n_features) if n_features is None else min(int(tree.n_features),
+                                                                 int(n_features))
+    if np.any(feature[inner] < 0) or np.any(feature[inner] >= limit):
+        raise bad(f"feature indices outside the {limit} features")
+    if not np.isfinite(threshold[inner]).all():
+        raise bad("non-finite thresholds")
+    n_classes = np.asarray(tree.n_classes)
+    expected = (count, int(tree.n_outputs), int(n_classes.max(initial=1)))
+    if value.shape != expected or not np.isfinite(value).all():
+        raise bad(f"node values of shape {value.shape} (expected {expected}) or non-finite")
+
+
+def check_sklearn_arrays(value: Any, name: str) -> None:
+    """Check the arrays of scikit-learn objects loaded from a file before anything predicts.
+
+    Every decision tree found (a tree's ``tree_``, a forest's or boosting model's
+    ``estimators_``) is checked with :func:`_check_tree` against its estimator's
+    ``n_features_in_``; numeric arrays must be finite where scikit-learn never stores NaN.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> tree = DecisionTreeClassifier(max_depth=2).fit([[0.0], [1.0], [2.0]], [0, 1, 1])
+    >>> check_sklearn_arrays(tree, "state.fitted")  # a sound tree passes silently
+    """
+    from sklearn.base import BaseEstimator
+    from sklearn.tree._tree import Tree
+
+    seen: set[int] = set()
+
+    def walk(node: Any, n_features: int | None, depth: int) -> None:
+        if id(node) in seen or depth > 50:
+            return
+        seen.add(id(node))
+        if isinstance(node, Tree):
+            _check_tree(node, n_features, name)
+        elif isinstance(node, BaseEstimator):
+            own = getattr(node, "n_features_in_", n_features)
+            for attribute in vars(node).values():
+                walk(attribute, own, depth + 1)
+        elif isinstance(node, list | tuple):
+            for item in node:
+                walk(item, n_features, depth + 1)
+        elif isinstance(node, dict):
+            for item in node.values():
+                walk(item, n_features, depth + 1)
+        elif isinstance(node, np.ndarray) and node.dtype == object:
+            for item in node.ravel():
+                walk(item, n_features, depth + 1)
+
+    walk(value, None, 0)
 
 
 def fitted_attributes(estimator: Any) -> dict[str, Any]:
@@ -203,5 +284,42 @@ def restore_network_state(estimator: Any, state: dict[str, Any], build: Any,
     for name in tuples:
         setattr(estimator, name, tuple(getattr(estimator, name)))
     module = build()
+    check_state_dict(module, weights)
     module.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
     setattr(estimator, network, module.eval())
+
+
+def check_state_dict(module: Any, weights: Any) -> None:
+    """InputError unless ``weights`` fit ``module`` exactly: same keys, shapes, finite numbers.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> check_state_dict(torch.nn.Linear(2, 1), {"weight": np.zeros((1, 2)), "bias": np.zeros(1)})
+    >>> try:
+    ...     check_state_dict(torch.nn.Linear(2, 1), {"weight": np.zeros((2, 2)),
+    ...                                             "bias": np.zeros(1)})
+    ... except InputError as error:
+    ...     print(error)
+    the stored network does not fit the rebuilt one: weight has shape (2, 2), expected (1, 2)
+    """
+    if not isinstance(weights, dict):
+        raise InputError(f"the stored network is a {type(weights).__name__}, expected a dict "
+                         "of weights")
+    expected = module.state_dict()
+    missing, extra = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
+    if missing or extra:
+        raise InputError("the stored network does not fit the rebuilt one: "
+                         + "; ".join(f"{what} {', '.join(keys[:5])}" for what, keys in
+                                     (("missing", missing), ("unexpected", extra)) if keys))
+    for key, tensor in expected.items():
+        stored = weights[key]
+        if not isinstance(stored, np.ndarray) or stored.dtype.kind not in _NUMERIC:
+            raise InputError(f"the stored network's {key} is not a numeric array")
+        # a 0-d buffer (batch norm's num_batches_tracked) is stored with shape (1,)
+        scalar = tensor.dim() == 0 and stored.shape in ((), (1,))
+        if tuple(stored.shape) != tuple(tensor.shape) and not scalar:
+            raise InputError(f"the stored network does not fit the rebuilt one: {key} has "
+                             f"shape {tuple(stored.shape)}, expected {tuple(tensor.shape)}")
+        if tensor.is_floating_point() and not np.isfinite(stored).all():
+            raise InputError(f"the stored network's {key} holds non-finite weights")
