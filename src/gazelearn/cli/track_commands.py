@@ -82,9 +82,8 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     train``) to calibrate to this person with a BN profile and an affine correction.
     """
     import numpy as np
-    from PIL import Image
 
-    from gazelearn.io.images import read_manifest
+    from gazelearn.io.images import load_image, read_manifest
     from gazelearn.screen import Screen
     from gazelearn.webcam import FaceLandmarker, fit_profile, frame_input, target_groups
     from gazelearn.webcam.calibration import require_face_coverage
@@ -99,11 +98,7 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     rows, found = [], []
     with FaceLandmarker(static_image_mode=True, max_num_faces=3, min_side=min_side) as marker:
         for path in images.images[column]:
-            try:
-                with Image.open(path) as image:
-                    frame = np.asarray(image.convert("RGB"))
-            except OSError as error:
-                raise InputError(f"cannot read the image: {error}", source=path) from None
+            frame = load_image(path, "RGB")
             face = marker.detect(frame)
             found.append(face is not None)
             # what the mapper reads: landmark features, or eye crops for the CNN

@@ -39,7 +39,9 @@ Examples
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -93,14 +95,59 @@ def sidecar_path(path: str | Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
+#: Deepest nesting accepted in JSON read from files (gazelearn writes 3 levels): deeper is an
+#: error, not a RecursionError in the parser or in whatever walks the result later.
+MAX_JSON_DEPTH = 32
+
+
+def load_json(text: str, source: str | Path, what: str = "JSON") -> Any:
+    """``json.loads`` for file content: any failure, and nesting deeper than
+    :data:`MAX_JSON_DEPTH`, is one :class:`InputError` naming ``source``.
+
+    Examples
+    --------
+    >>> load_json('{"a": [1, 2]}', "s.json")
+    {'a': [1, 2]}
+    >>> load_json("[" * 100000 + "]" * 100000, "s.json")
+    Traceback (most recent call last):
+    ...
+    gazelearn.errors.InputError: s.json: unreadable JSON: nested deeper than 32 levels
+    """
+    if _bracket_depth(text) > MAX_JSON_DEPTH:
+        raise InputError(f"unreadable {what}: nested deeper than {MAX_JSON_DEPTH} levels",
+                         source=source)
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:
+        reason = " ".join(str(error).split())[:120]
+        raise InputError(f"unreadable {what}: {reason}", source=source) from None
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest nesting of ``[`` and ``{`` outside strings, without recursion (numpy over
+    the bytes once the strings are cut out)."""
+    if "[" not in text and "{" not in text:
+        return 0
+    data = np.frombuffer(_JSON_STRING.sub("", text).encode("utf-8", "replace"), dtype=np.uint8)
+    steps = (np.isin(data, _OPENING).astype(np.int64)
+             - np.isin(data, _CLOSING).astype(np.int64))
+    return int(np.cumsum(steps).max(initial=0))
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_OPENING = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSING = np.frombuffer(b"]}", dtype=np.uint8)
+
+
 def _load_sidecar(path: str | Path) -> dict | None:
     side = sidecar_path(path)
     if not side.is_file():
         return None
     try:
-        content = json.loads(side.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
+        text = side.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"unreadable sidecar: {error}", source=side) from None
+    content = load_json(text, side, "sidecar")
     if not isinstance(content, dict):
         raise InputError("sidecar must hold a JSON object", source=side)
     return content

@@ -35,7 +35,62 @@ from gazelearn.errors import InputError
 from .table import read_table
 
 IMAGE_EXTENSIONS = (".bmp", ".png", ".jpg", ".jpeg")
-_TARGET_NAME = re.compile(r"^(-?\d+(?:\.\d+)?)_(-?\d+(?:\.\d+)?)$")
+_TARGET_NAME = re.compile(r"^(-?[0-9]{1,9}(?:\.[0-9]{1,9})?)_(-?[0-9]{1,9}(?:\.[0-9]{1,9})?)$")
+
+
+#: Largest image gazelearn decodes (pixels): eye and face crops and webcam frames are far
+#: smaller; a header claiming more is a decompression bomb or a broken file.
+MAX_IMAGE_PIXELS = 50_000_000
+#: Longest image path accepted from a manifest (characters; Linux's PATH_MAX).
+MAX_PATH_CHARS = 4096
+
+
+def open_image(path: str | Path, field: str | None = None):
+    """``PIL.Image.open`` with the size read from the header checked before any decoding.
+
+    A use as a context manager closes the file. Unreadable files, and images over
+    :data:`MAX_IMAGE_PIXELS`, are one :class:`InputError` naming the file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from PIL import Image
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "1_2.png"
+    >>> Image.new("L", (3, 2)).save(path)
+    >>> with open_image(path) as image:
+    ...     image.size
+    (3, 2)
+    """
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():  # Pillow only warns between its limit and twice it
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise InputError(f"cannot read the image: {error}", source=path, field=field) from None
+    except (OSError, UnidentifiedImageError, ValueError) as error:
+        raise InputError(f"cannot read the image: {error}", source=path, field=field) from None
+    width, height = image.size
+    if width * height > MAX_IMAGE_PIXELS:
+        image.close()
+        raise InputError(f"the image header claims {width} x {height} px; expected at most "
+                         f"{MAX_IMAGE_PIXELS} pixels (a broken file or a decompression bomb)",
+                         source=path, field=field)
+    return image
+
+
+def load_image(path: str | Path, mode: str | None = None, field: str | None = None
+               ) -> np.ndarray:
+    """The pixels of one image (converted to ``mode``, e.g. ``"RGB"``), size checked first."""
+    with open_image(path, field) as image:
+        try:
+            return np.asarray(image.convert(mode) if mode else image)
+        except (OSError, ValueError, SyntaxError) as error:  # truncated or corrupt data
+            raise InputError(f"cannot decode the image: {error}", source=path,
+                             field=field) from None
 
 
 def is_target_image_name(path: str | Path) -> bool:
@@ -78,30 +133,17 @@ class ImageSet:
 
     def load(self, index: int, column: str | None = None) -> np.ndarray:
         """Pixels of one image as a numpy array (grayscale stays 2-D)."""
-        from PIL import Image
-
         column = column or self.columns[0]
-        path = self.images[column][index]
-        try:
-            with Image.open(path) as image:
-                return np.asarray(image)
-        except OSError as error:
-            raise InputError(f"cannot read the image: {error}", source=path) from None
+        return load_image(self.images[column][index])
 
     def image_sizes(self) -> dict[str, dict[tuple[int, int], int]]:
         """For each column, how many images have each (width, height)."""
-        from PIL import Image, UnidentifiedImageError
-
         sizes: dict[str, dict[tuple[int, int], int]] = {}
         for column, paths in self.images.items():
             counts: Counter = Counter()
             for path in paths:
-                try:
-                    with Image.open(path) as image:
-                        counts[tuple(image.size)] += 1
-                except (OSError, UnidentifiedImageError, ValueError) as error:
-                    raise InputError(f"cannot read the image: {error}", source=path,
-                                     field=column) from None
+                with open_image(path, column) as image:
+                    counts[tuple(image.size)] += 1
             sizes[column] = dict(counts)
         return sizes
 
@@ -182,14 +224,25 @@ def read_manifest(path: str | Path, *, x_col: str = "x", y_col: str = "y",
             if not value.lower().endswith(IMAGE_EXTENSIONS):
                 raise InputError(f"expected an image path, got {value[:60]!r}", source=source,
                                  line=int(table.lines[row]), field=name)
+            if len(value) > MAX_PATH_CHARS:
+                raise InputError(f"an image path of {len(value)} characters; expected at most "
+                                 f"{MAX_PATH_CHARS}", source=source, line=int(table.lines[row]),
+                                 field=name)
             full = (base / value) if not Path(value).is_absolute() else Path(value)
-            if check_files and not full.is_file():
+            if check_files and not _is_file(full):
                 raise InputError(f"image not found: {full}", source=source,
                                  line=int(table.lines[row]), field=name)
             paths.append(full)
         images[name] = paths
     metadata = pl.DataFrame({"index": np.arange(len(table))})
     return ImageSet(images, targets, metadata, source, "manifest")
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system, say: no such image
+        return False
 
 
 def read_images(path: str | Path) -> ImageSet:

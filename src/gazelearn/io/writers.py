@@ -36,7 +36,7 @@ from gazelearn.recording import Metadata, Recording
 from gazelearn.screen import Screen
 
 from .atomic import atomic_write
-from .delimited import sidecar_path
+from .delimited import load_json, sidecar_path
 from .registry import register_reader
 from .table import make_recording
 
@@ -159,8 +159,14 @@ def write_recording(rec: Recording, path: str | Path, *, sidecar: bool = True) -
 
 def _restore_meta(description: dict, source: str, fmt: str) -> tuple[Screen | None, Metadata]:
     screen = description.get("screen")
-    screen = Screen.from_dict(screen) if isinstance(screen, dict) else None
+    try:
+        screen = Screen.from_dict(screen) if isinstance(screen, dict) else None
+    except (InputError, TypeError, ValueError) as error:
+        raise InputError(f"the stored screen is not valid: {error}", source=source,
+                         field="screen") from None
     values = description.get("metadata") or {}
+    if not isinstance(values, dict):  # another program's metadata under the key: not ours
+        values = {}
     extra = values.get("extra") if isinstance(values.get("extra"), dict) else {}
     meta = Metadata(**{k: (None if values.get(k) is None else str(values.get(k)))
                        for k in ("subject", "session", "stimulus", "trial")},
@@ -188,10 +194,7 @@ def read_parquet_recording(path: str | Path, *, screen: Screen | None = None) ->
                              f"{', '.join(frame.columns)}", source=source, field=column)
     description = {}
     if stored:
-        try:
-            description = json.loads(stored)
-        except ValueError:
-            description = {}
+        description = load_json(stored, source, "gazelearn metadata")
     file_screen, meta = _restore_meta(description if isinstance(description, dict) else {},
                                       source, "parquet")
 
