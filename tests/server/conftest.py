@@ -13,13 +13,36 @@ def data_dir(tmp_path):
     return tmp_path / "data"
 
 
-@pytest.fixture
-def client(data_dir):
+#: Where the test clients say they talk to: the app answers only to its served address (a
+#: loopback name), not to TestClient's default ``testserver``.
+BASE = "http://127.0.0.1:8000"
+
+
+def make_local_client(app, **options):
+    """A TestClient on ``BASE`` whose WebSockets go there too (TestClient's own
+    ``websocket_connect`` always says ``Host: testserver``)."""
     from fastapi.testclient import TestClient
 
+    class LocalClient(TestClient):
+        def websocket_connect(self, url, *args, **kwargs):
+            if url.startswith("/"):
+                url = "ws://127.0.0.1:8000" + url
+            return super().websocket_connect(url, *args, **kwargs)
+
+    return LocalClient(app, base_url=BASE, **options)
+
+
+@pytest.fixture
+def local_client():
+    """``local_client(app, **options)``: see :func:`make_local_client`."""
+    return make_local_client
+
+
+@pytest.fixture
+def client(data_dir):
     from gazelearn.server import create_app
 
-    with TestClient(create_app(data_dir)) as test_client:
+    with make_local_client(create_app(data_dir)) as test_client:
         yield test_client
 
 

@@ -28,6 +28,11 @@ pytest.importorskip("skimage")
 TIMEOUT_MS = 45_000
 
 
+# The pages run under the app's Content-Security-Policy (script-src 'self', no eval), so the
+# waits below are functions ("() => ..."): a bare expression would be eval'd by playwright and
+# refused by the policy.
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -93,16 +98,17 @@ def test_collection_page_saves_frames_with_their_dots(server, page):
     page.goto(f"{base}/collect?dots=3&person=e2e")
     page.check("#consent")
     page.click("#start")
-    page.wait_for_function("window.gazelearnCollect.running === true")
+    page.wait_for_function("() => window.gazelearnCollect.running === true")
     fullscreen = page.evaluate("GL.isFullscreen()")
     shown = []
     for n in range(3):
-        page.wait_for_function("!window.gazelearnCollect.busy && !window.gazelearnCollect.paused"
+        page.wait_for_function("() => !window.gazelearnCollect.busy"
+                               " && !window.gazelearnCollect.paused"
                                " && !!window.gazelearnCollect.dot")
         shown.append(page.evaluate("window.gazelearnCollect.dot"))
         page.keyboard.press("Space")
-        page.wait_for_function(f"window.gazelearnCollect.saved >= {n + 1}")
-    page.wait_for_function("window.gazelearnCollect.finished === true")
+        page.wait_for_function(f"() => window.gazelearnCollect.saved >= {n + 1}")
+    page.wait_for_function("() => window.gazelearnCollect.finished === true")
     assert "3 frames saved" in page.inner_text("#done")
     assert fullscreen, "the page could not go full screen"
 
@@ -133,7 +139,7 @@ def test_calibration_then_live_gaze_and_session_heat_map(server, page):
     base, data = server
     page.goto(f"{base}/calibrate?frames=3&settle=150&validation=3&person=e2e-live")
     page.click("#calibrate")
-    page.wait_for_function("window.gazelearnLive.report !== null")
+    page.wait_for_function("() => window.gazelearnLive.report !== null")
     report = page.evaluate("window.gazelearnLive.report")
     acked, faces = page.evaluate("[window.gazelearnLive.acked, window.gazelearnLive.faces]")
     assert acked == 3 * (9 + 3) and faces > 0.75 * acked, (acked, faces)
@@ -143,18 +149,18 @@ def test_calibration_then_live_gaze_and_session_heat_map(server, page):
     assert (data / "persons/e2e-live/profiles/profile.json").is_file()
 
     page.click("#live")
-    page.wait_for_function("window.gazelearnLive.gaze >= 5")
+    page.wait_for_function("() => window.gazelearnLive.gaze >= 5")
     page.click("#record")
-    page.wait_for_function("document.querySelector('#record').textContent !== 'Record'")
-    page.wait_for_function("window.gazelearnLive.gaze >= 25")
+    page.wait_for_function("() => document.querySelector('#record').textContent !== 'Record'")
+    page.wait_for_function("() => window.gazelearnLive.gaze >= 25")
     live = page.evaluate("window.gazelearnLive")
     assert live["valid"] >= 10, live  # the face is found, gaze points come back
     gaze = live["lastGaze"]
     assert gaze["type"] == "gaze" and {"x", "y", "valid", "blink", "face"} <= set(gaze)
     page.click("#stop")
-    page.wait_for_function("window.gazelearnLive.session !== null")
+    page.wait_for_function("() => window.gazelearnLive.session !== null")
     session = page.evaluate("window.gazelearnLive.session")
     assert session["samples"] >= 5 and session["heatmap"]
-    page.wait_for_function("document.querySelector('#heatmap').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('#heatmap').naturalWidth > 0")
     files = sorted(p.suffix for p in (data / "persons/e2e-live/sessions").iterdir())
     assert files == [".csv", ".json", ".png"]

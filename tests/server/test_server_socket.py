@@ -118,13 +118,11 @@ def test_protocol_errors_keep_the_connection(client, face_at):
         assert socket.receive_json()["type"] == "pong"
 
 
-def test_oversize_and_too_many_frames_are_refused(data_dir, face_at):
-    from fastapi.testclient import TestClient
-
+def test_oversize_and_too_many_frames_are_refused(data_dir, face_at, local_client):
     from gazelearn.server import create_app
 
     image = face_at(0.5, 0.5)
-    client = TestClient(create_app(data_dir, max_upload_bytes=len(image) + 200, frame_rate=2))
+    client = local_client(create_app(data_dir, max_upload_bytes=len(image) + 200, frame_rate=2))
     with client.websocket_connect("/ws/gaze") as socket:
         _hello(socket)
         socket.send_text(json.dumps({"type": "calibrate", "points": 9, "validation": 0}))

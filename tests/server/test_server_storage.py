@@ -23,7 +23,7 @@ def _upload(client, person, measurement, x, y, body=None, **extra):
     params = {"person": person, "measurement": measurement, "x": x, "y": y, "screen_w": 1280,
               "screen_h": 720, **extra}
     return client.post("/api/frames", params=params, content=body or tiny_jpeg(),
-                       headers={"User-Agent": "pytest-browser/1.0"})
+                       headers={"User-Agent": "pytest-browser/1.0", "Content-Type": "image/jpeg"})
 
 
 def test_a_frame_becomes_an_image_file_and_an_sqlite_row(client, data_dir):
@@ -72,10 +72,8 @@ def test_export_is_a_manifest_the_gaze_models_read(client, data_dir, tmp_path):
     assert load_gaze_data(out).groups.tolist() == [f"ada-m{m1}"] * 2
 
 
-def test_bad_uploads_are_refused_and_leave_nothing(data_dir):
-    from fastapi.testclient import TestClient
-
-    client = TestClient(create_app(data_dir, max_upload_bytes=5000, upload_rate=100))
+def test_bad_uploads_are_refused_and_leave_nothing(data_dir, local_client):
+    client = local_client(create_app(data_dir, max_upload_bytes=5000, upload_rate=100))
     m = _measure(client)
     big = tiny_jpeg((400, 400)) + b"\0" * 6000
     assert _upload(client, "ada", m, 1, 1, body=big).status_code == 413
@@ -90,10 +88,8 @@ def test_bad_uploads_are_refused_and_leave_nothing(data_dir):
         else True
 
 
-def test_uploads_are_rate_limited_per_client(data_dir):
-    from fastapi.testclient import TestClient
-
-    client = TestClient(create_app(data_dir, upload_rate=2))
+def test_uploads_are_rate_limited_per_client(data_dir, local_client):
+    client = local_client(create_app(data_dir, upload_rate=2))
     m = _measure(client)
     codes = [_upload(client, "ada", m, i, i).status_code for i in range(4)]
     assert codes[:2] == [201, 201] and 429 in codes[2:]
@@ -115,11 +111,10 @@ def test_delete_person_removes_files_and_rows_only_of_that_person(client, data_d
     assert [p["person"] for p in client.get("/api/persons").json()] == ["bob"]
 
 
-def test_token_protects_api_and_socket(data_dir):
-    from fastapi.testclient import TestClient
+def test_token_protects_api_and_socket(data_dir, local_client):
     from starlette.websockets import WebSocketDisconnect
 
-    client = TestClient(create_app(data_dir, token="correct-horse"))
+    client = local_client(create_app(data_dir, token="correct-horse"))
     assert client.get("/").status_code == 200  # pages hold no data
     assert client.get("/api/persons").status_code == 401
     assert client.get("/api/persons", headers={"X-Gazelearn-Token": "wrong-one"}

@@ -66,10 +66,14 @@ def server(
         raise InputError("--max-upload-kb, --frame-rate, --dots and --workers must be positive")
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     query = f"?token={token}" if token else ""
-    console.print(f"gazelearn app on http://{shown}:{port}/{query}  (data in {data}; Ctrl-C "
-                  "stops)", highlight=False)
+
+    def announce() -> None:  # once the port is bound: a busy port fails first, in one line
+        console.print(f"gazelearn app on http://{shown}:{port}/{query}  (data in {data}; "
+                      "Ctrl-C stops)", highlight=False)
+
     serve(data, host=host, port=port, token=token, max_upload_bytes=1000 * max_upload_kb,
-          frame_rate=frame_rate, dots_per_measurement=dots, pipeline_workers=workers)
+          frame_rate=frame_rate, dots_per_measurement=dots, pipeline_workers=workers,
+          announce=announce)
 
 
 collection_app = typer.Typer(
@@ -136,6 +140,9 @@ def collection_delete(
     if not yes:
         raise InputError(f"this deletes all data of {person!r} in {data}; add --yes to confirm")
     removed = store.delete_person(person)
+    if not any(removed.values()):
+        raise InputError(f"nothing matched person {person!r}: no frames, measurements, "
+                         "sessions or files", source=data)
     console.print(f"deleted {person}: {removed['frames']} frame rows, "
                   f"{removed['measurements']} measurements, {removed['sessions']} sessions, "
                   f"{removed['files']} files", highlight=False)

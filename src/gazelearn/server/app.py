@@ -15,68 +15,91 @@ Routes (``{p}`` is a person)::
 
 With a token every ``/api`` and ``/ws`` request must carry it (``X-Gazelearn-Token`` header or
 ``token`` query parameter); the pages themselves hold no data and are served without it.
+Around it all, :class:`~gazelearn.server.guard.Guard` answers only to the served address
+(``Host``, ``Origin``: no other site, no DNS rebinding), takes only JSON (images on
+``/api/frames``) of bounded size on POST/PUT/DELETE, sends the security headers and logs
+every request. Bad input of any kind is a 4xx with ``{"error": message}``.
 
 Examples
 --------
 >>> import tempfile
 >>> from fastapi.testclient import TestClient
->>> client = TestClient(create_app(tempfile.mkdtemp(), token="s3cret"))
+>>> client = TestClient(create_app(tempfile.mkdtemp(), token="s3cret"),
+...                     base_url="http://127.0.0.1:8000")
 >>> client.get("/api/persons").status_code, client.get("/api/persons?token=s3cret").json()
 (401, [])
+>>> client.get("/api/persons?token=s3cret", headers={"Host": "evil.example"}).status_code
+400
 """
 
 from __future__ import annotations
 
-import asyncio
-import collections
-import contextlib
-import json
 import math
 import os
+import re
 import secrets
-import struct
-import time
+import socket
 from pathlib import Path
+from typing import Annotated
 
 import anyio
-from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi import FastAPI, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gazelearn.errors import InputError
-from gazelearn.server.live import LiveSession, decode_jpeg, make_screen, screen_pixels
-from gazelearn.server.storage import Storage, check_person
+from gazelearn.server.guard import Guard, logger, served_names
+from gazelearn.server.live import screen_pixels
+from gazelearn.server.protocol import (  # noqa: F401 - frame_message is public here too
+    GazeConnection,
+    frame_message,
+    split_frame_message,
+)
+from gazelearn.server.ratelimit import RateLimiter
+from gazelearn.server.storage import Storage, check_person, image_size
 
 STATIC = Path(__file__).parent / "static"
 PAGES = {"/": "index.html", "/collect": "collect.html", "/calibrate": "calibrate.html"}
 
+#: Largest JSON body (a measurement is about 100 bytes).
+MAX_JSON_BYTES = 1_000_000
+#: What an upload of a frame may declare (checked against the bytes themselves).
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "application/octet-stream"})
+_MAGIC_OF = {"image/jpeg": ".jpg", "image/png": ".png"}
 
-class RateLimiter:
-    """Token bucket: ``rate`` events per second on average, bursts of up to ``burst``.
+#: A measurement id in a query: digits only (``1.9`` and ``1e30`` are refused, not cut).
+_ID = re.compile(r"[0-9]{1,9}")
+
+_Size = Annotated[float, Field(gt=0, le=20_000, allow_inf_nan=False)]
+
+
+class MeasurementRequest(BaseModel):
+    """The body of ``POST /api/measurements`` (every field checked: finite, bounded, typed)."""
+
+    model_config = ConfigDict(extra="forbid")
+    person: Annotated[str, Field(max_length=64)]
+    consent: Annotated[bool, Field(strict=True)] = False
+    screen: tuple[_Size, _Size]
+    n_dots: Annotated[int | None, Field(strict=True, ge=1, le=100_000)] = None
+
+
+def validation_message(error: ValidationError) -> str:
+    """One line from pydantic's errors: the first field and what it must be.
 
     Examples
     --------
-    >>> bucket = RateLimiter(rate=10, burst=2)
-    >>> [bucket.allow(now=0.0) for _ in range(3)], bucket.allow(now=0.1)
-    ([True, True, False], True)
+    >>> try:
+    ...     MeasurementRequest.model_validate_json('{"person": "a", "screen": [1e400, 9]}')
+    ... except ValidationError as error:
+    ...     print(validation_message(error))
+    screen.0: Input should be a finite number
     """
-
-    def __init__(self, rate: float, burst: float | None = None) -> None:
-        self.rate = float(rate)
-        self.burst = float(burst if burst is not None else max(1.0, rate))
-        self.tokens = self.burst
-        self.last: float | None = None
-
-    def allow(self, now: float | None = None) -> bool:
-        """Take one token if there is one."""
-        now = time.monotonic() if now is None else now
-        if self.last is not None:
-            self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
-        self.last = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    return f"{where}: {first['msg']}"
 
 
 def _token_of(request_or_socket) -> str | None:
@@ -84,7 +107,8 @@ def _token_of(request_or_socket) -> str | None:
             or request_or_socket.query_params.get("token"))
 
 
-def _number(params, name: str, required: bool = True) -> float | None:
+def _number(params, name: str, required: bool = True, low: float = -1e6,
+            high: float = 1e6) -> float | None:
     value = params.get(name)
     if value in (None, ""):
         if required:
@@ -94,51 +118,26 @@ def _number(params, name: str, required: bool = True) -> float | None:
         number = float(value)
     except ValueError:
         raise InputError(f"{name} must be a number, got {value[:30]!r}", field=name) from None
-    if not math.isfinite(number):
-        raise InputError(f"{name} must be finite", field=name)
+    if not (math.isfinite(number) and low <= number <= high):
+        raise InputError(f"{name} must be a finite number in [{low:g}, {high:g}], got "
+                         f"{value[:30]!r}", field=name)
     return number
 
 
-def frame_message(header: dict, image: bytes) -> bytes:
-    """The binary WebSocket message of one frame: 4-byte big-endian length of the JSON header,
-    the header, the JPEG (what the pages send; :func:`split_frame_message` reads it).
-
-    Examples
-    --------
-    >>> message = frame_message({"seq": 1}, b"JPEG")
-    >>> message[:4], message[4:]
-    (b'\\x00\\x00\\x00\\n', b'{"seq": 1}JPEG')
-    """
-    head = json.dumps(header).encode("utf-8")
-    return struct.pack(">I", len(head)) + head + image
-
-
-def split_frame_message(data: bytes) -> tuple[dict, bytes]:
-    """Header and image of a binary frame message (see :func:`frame_message`).
-
-    Examples
-    --------
-    >>> split_frame_message(frame_message({"seq": 1}, b"JPEG"))
-    ({'seq': 1}, b'JPEG')
-    """
-    if len(data) < 4:
-        raise InputError("frame message shorter than its 4-byte header length", field="frame")
-    (size,) = struct.unpack(">I", data[:4])
-    if size > 4096 or 4 + size > len(data):
-        raise InputError(f"bad frame header length {size}", field="frame")
-    try:
-        header = json.loads(data[4:4 + size].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InputError("frame header is not JSON", field="frame") from None
-    if not isinstance(header, dict):
-        raise InputError("frame header must be a JSON object", field="frame")
-    return header, data[4 + size:]
+def _whole(params, name: str, low: int, high: int) -> int:
+    value = params.get(name, "")
+    if not _ID.fullmatch(value) or not low <= int(value) <= high:
+        raise InputError(f"{name} must be a whole number in {low}..{high}, got {value[:30]!r}",
+                         field=name)
+    return int(value)
 
 
 def create_app(data_dir: str | Path, token: str | None = None, *,
                max_upload_bytes: int = 2_000_000, upload_rate: float = 20.0,
                frame_rate: float = 60.0, dots_per_measurement: int = 100,
-               pipeline_workers: int | None = None) -> FastAPI:
+               pipeline_workers: int | None = None, host: str = "127.0.0.1",
+               port: int | None = None, allowed_hosts: tuple[str, ...] = (),
+               measurement_rate: float = 2.0, text_rate: float = 20.0) -> FastAPI:
     """Build the app.
 
     Parameters
@@ -159,6 +158,16 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
         Dots the collection page shows per measurement (the page's ``?dots=N`` may lower it).
     pipeline_workers : int, optional
         Frames processed at the same time over all connections (default: the CPU cores).
+    host, port : str, int, optional
+        The address the app is served on: requests must name it (``Host``) and come from its
+        own pages (``Origin``); loopback names are always accepted, any port when ``port``
+        is None.
+    allowed_hosts : tuple of str
+        More host names the app answers to (a reverse proxy's, say).
+    measurement_rate : float
+        New measurements per second per client address (bursts of 5 times that).
+    text_rate : float
+        WebSocket control messages per second per connection (bursts of twice that).
     """
     storage = Storage(data_dir)
     app = FastAPI(title="gazelearn", docs_url=None, redoc_url=None, openapi_url=None)
@@ -172,6 +181,7 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
         int(pipeline_workers)
     app.state.limiter = None
     upload_buckets: dict[str, RateLimiter] = {}
+    measurement_buckets: dict[str, RateLimiter] = {}
 
     def authorised(source) -> bool:
         if token is None:
@@ -179,8 +189,19 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
         given = _token_of(source) or ""
         return secrets.compare_digest(given.encode(), token.encode())
 
+    def limited(buckets: dict, request: Request, rate: float, burst: float) -> bool:
+        client = request.client.host if request.client else "?"
+        if client not in buckets and len(buckets) > 10_000:  # bounded memory
+            buckets.clear()
+        return not buckets.setdefault(client, RateLimiter(rate, burst)).allow()
+
+    def body_rules(path: str) -> tuple[frozenset[str], int]:
+        if path == "/api/frames":
+            return IMAGE_TYPES, max_upload_bytes
+        return frozenset({"application/json"}), MAX_JSON_BYTES
+
     @app.middleware("http")
-    async def _guard(request: Request, call_next):
+    async def _token_guard(request: Request, call_next):
         if request.url.path.startswith("/api/") and not authorised(request):
             return JSONResponse({"error": "missing or wrong token"}, status_code=401)
         return await call_next(request)
@@ -188,6 +209,21 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
     @app.exception_handler(InputError)
     async def _input_error(request: Request, error: InputError):
         return JSONResponse({"error": str(error)}, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException):
+        # the one shape of every error answer: {"error": message}
+        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code,
+                            headers=error.headers)
+
+    @app.exception_handler(ValidationError)
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, error):
+        return JSONResponse({"error": validation_message(error)}, status_code=422)
+
+    # outermost (the last added): host/origin, content types, sizes, headers, log, 500s
+    app.add_middleware(Guard, names=served_names(host, allowed_hosts), port=port,
+                       body_rules=body_rules)
 
     for route, page in PAGES.items():
         def serve_page(page: str = page) -> FileResponse:
@@ -201,47 +237,42 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
                 max_upload_bytes, "frame_rate": frame_rate, "token_required": token is not None}
 
     @app.post("/api/measurements", status_code=201)
-    async def new_measurement(request: Request) -> dict:
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise InputError("expected a JSON body") from None
-        if not isinstance(body, dict) or body.get("consent") is not True:
+    async def new_measurement(request: Request):
+        if limited(measurement_buckets, request, measurement_rate, 5 * measurement_rate):
+            return JSONResponse({"error": "too many new measurements; slow down"},
+                                status_code=429)
+        body = MeasurementRequest.model_validate_json(await request.body() or b"null")
+        if body.consent is not True:
             raise InputError("the person must consent first (\"consent\": true)",
                              field="consent")
-        screen = screen_pixels(body.get("screen"))
-        n_dots = int(body.get("n_dots") or dots_per_measurement)
-        ident = storage.new_measurement(check_person(body.get("person")), screen,
-                                        request.headers.get("user-agent", ""),
-                                        min(n_dots, dots_per_measurement))
-        return {"measurement": ident, "dots": min(n_dots, dots_per_measurement)}
+        screen = screen_pixels(body.screen)
+        n_dots = min(body.n_dots or dots_per_measurement, dots_per_measurement)
+        ident = storage.new_measurement(check_person(body.person), screen,
+                                        request.headers.get("user-agent", ""), n_dots)
+        return {"measurement": ident, "dots": n_dots}
 
     @app.post("/api/frames", status_code=201)
     async def add_frame(request: Request):
-        client = request.client.host if request.client else "?"
-        bucket = upload_buckets.setdefault(client, RateLimiter(upload_rate))
-        if not bucket.allow():
+        if limited(upload_buckets, request, upload_rate, upload_rate):
             return JSONResponse({"error": "too many uploads; slow down"}, status_code=429)
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_upload_bytes:
-            return JSONResponse({"error": f"upload larger than {max_upload_bytes} bytes"},
-                                status_code=413)
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_upload_bytes:
-                return JSONResponse({"error": f"upload larger than {max_upload_bytes} bytes"},
-                                    status_code=413)
-            chunks.append(chunk)
+        image = await request.body()  # bounded by the guard (413 beyond max_upload_bytes)
+        declared = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+        suffix, _ = image_size(image)  # the bytes themselves: JPEG or PNG, header-checked size
+        if declared in _MAGIC_OF and _MAGIC_OF[declared] != suffix:
+            raise InputError(f"the body is a {suffix[1:].upper()} image, not the {declared} "
+                             "it declares", field="body")
         params = request.query_params
-        measurement = _number(params, "measurement")
+        person = check_person(params.get("person", ""))
+        measurement = _whole(params, "measurement", 1, 2**31 - 1)
+        target = (_number(params, "x"), _number(params, "y"))
+        screen = (_whole(params, "screen_w", 1, 20_000), _whole(params, "screen_h", 1, 20_000))
+        dot_color = params.get("dot_color")
+        if dot_color is not None and len(dot_color) > 40:
+            raise InputError("dot_color must be at most 40 characters", field="dot_color")
         row = await anyio.to_thread.run_sync(lambda: storage.add_frame(
-            check_person(params.get("person", "")), int(measurement), b"".join(chunks),
-            (_number(params, "x"), _number(params, "y")),
-            (_number(params, "screen_w"), _number(params, "screen_h")),
-            client_time=_number(params, "client_time", False),
-            dot_radius=_number(params, "dot_radius", False),
-            dot_color=params.get("dot_color"),
+            person, measurement, image, target, screen,
+            client_time=_number(params, "client_time", False, -1e13, 1e13),
+            dot_radius=_number(params, "dot_radius", False, 0, 1e4), dot_color=dot_color,
             browser=request.headers.get("user-agent", "")))
         return JSONResponse({"id": row["id"], "index": row["idx"], "path": row["path"]},
                             status_code=201)
@@ -258,15 +289,20 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
         return storage.measurements(check_person(person))
 
     @app.post("/api/persons/{person}/export")
-    def export(person: str, measurement: int | None = None, crops: bool = False) -> dict:
+    def export(person: str, measurement: Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+               = None, crops: bool = False) -> dict:
         folder = storage.person_dir(person) / "export"
         name = f"manifest-m{measurement:04d}.csv" if measurement else "manifest.csv"
         result = storage.export_manifest(folder / name, person, measurement, crops=crops)
         return {**result, "manifest": result["manifest"].relative_to(storage.root).as_posix()}
 
     @app.delete("/api/persons/{person}")
-    def delete_person(person: str) -> dict:
-        return storage.delete_person(person)
+    def delete_person(person: str):
+        removed = storage.delete_person(person)
+        if not any(removed.values()):
+            return JSONResponse({"error": f"nothing matched person {person!r}"},
+                                status_code=404)
+        return removed
 
     @app.get("/api/persons/{person}/sessions/{name}")
     def session_file(person: str, name: str) -> FileResponse:
@@ -284,8 +320,8 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
         await websocket.accept()
         if app.state.limiter is None:  # made here: it belongs to the running event loop
             app.state.limiter = anyio.CapacityLimiter(workers)
-        handler = _GazeConnection(websocket, storage, max_upload_bytes, frame_rate,
-                                  app.state.limiter)
+        handler = GazeConnection(websocket, storage, max_upload_bytes, frame_rate,
+                                 app.state.limiter, text_rate=text_rate)
         try:
             await handler.run()
         except WebSocketDisconnect:
@@ -294,171 +330,6 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
             handler.close()
 
     return app
-
-
-class _GazeConnection:
-    """The WebSocket protocol of ``/ws/gaze`` around one :class:`LiveSession`.
-
-    A reader task takes messages off the socket and a worker processes them in order. Live
-    frames never queue: when a newer live frame arrives while an older one still waits, the
-    older one is answered at once with ``"skipped": true`` and dropped, so a client that sends
-    faster than the machine keeps up gets fresh gaze (and a count of skipped frames) instead of
-    an ever-growing delay. Calibration frames and control messages are never skipped.
-    """
-
-    def __init__(self, websocket: WebSocket, storage: Storage, max_bytes: int,
-                 frame_rate: float, limiter=None) -> None:
-        self.websocket = websocket
-        self.limiter = limiter
-        self.storage = storage
-        self.max_bytes = max_bytes
-        self.bucket = RateLimiter(frame_rate, burst=max(2.0, frame_rate / 2))
-        self.session: LiveSession | None = None
-        self.person: str | None = None
-        self.inbox: collections.deque = collections.deque()
-        self.wake = asyncio.Event()
-        self.sending = asyncio.Lock()
-
-    def close(self) -> None:
-        if self.session is not None:
-            self.session.close()
-
-    async def send(self, message: dict) -> None:
-        async with self.sending:  # the reader and the worker both answer
-            await self.websocket.send_text(json.dumps(message))
-
-    async def run(self) -> None:
-        worker = asyncio.create_task(self.work())
-        try:
-            while True:
-                message = await self.websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    raise WebSocketDisconnect(message.get("code", 1000))
-                try:
-                    if message.get("bytes") is not None:
-                        await self.on_frame(message["bytes"])
-                    elif message.get("text") is not None:
-                        self.inbox.append(("text", message["text"]))
-                        self.wake.set()
-                except InputError as error:
-                    await self.send({"type": "error", "message": str(error)})
-        finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await worker
-
-    async def on_frame(self, data: bytes) -> None:
-        """Checks that cost nothing (size, header, rate), then into the inbox."""
-        received = time.perf_counter()
-        if len(data) > self.max_bytes:
-            raise InputError(f"frame larger than {self.max_bytes} bytes")
-        header, image = split_frame_message(data)
-        reply = {"seq": header.get("seq"), "t": header.get("t")}
-        if not self.bucket.allow():
-            await self.send({"type": "error", "code": "rate_limited", **reply,
-                             "message": "too many frames per second; frame dropped"})
-            return
-        if header.get("phase", "live") == "live":
-            for item in [i for i in self.inbox if i[0] == "live"]:
-                self.inbox.remove(item)
-                await self.send({"type": "gaze", "skipped": True, "valid": False, "x": None,
-                                 "y": None, **item[3]})
-        self.inbox.append(("live" if header.get("phase", "live") == "live" else "frame",
-                           header, image, reply, received))
-        self.wake.set()
-
-    async def work(self) -> None:
-        while True:
-            await self.wake.wait()
-            self.wake.clear()
-            while self.inbox:
-                item = self.inbox.popleft()
-                try:
-                    if item[0] == "text":
-                        await self.on_control(item[1])
-                    else:
-                        await self.process(*item[1:])
-                except InputError as error:
-                    reply = item[3] if item[0] != "text" else {}
-                    await self.send({"type": "error", "message": str(error), **reply})
-
-    async def process(self, header: dict, image: bytes, reply: dict, received: float) -> None:
-        if self.session is None:
-            raise InputError("say hello first (person and screen)")
-        session = self.session
-
-        def work() -> dict:
-            return session.frame(header, decode_jpeg(image))
-
-        result = await anyio.to_thread.run_sync(work, limiter=self.limiter)
-        result.update(reply, server_ms=round(1000 * (time.perf_counter() - received), 2))
-        await self.send(result)
-
-    async def on_control(self, text: str) -> None:
-        try:
-            message = json.loads(text)
-        except json.JSONDecodeError:
-            raise InputError("control messages are JSON objects") from None
-        kind = message.get("type") if isinstance(message, dict) else None
-        if kind == "hello":
-            await self.hello(message)
-            return
-        if kind == "ping":
-            await self.send({"type": "pong", "t": message.get("t")})
-            return
-        if self.session is None:
-            raise InputError("say hello first (person and screen)")
-        session = self.session
-        if kind == "calibrate":
-            targets = session.start_calibration(int(message.get("points", 9)),
-                                                int(message.get("validation", 5)))
-            await self.send({"type": "targets", **targets})
-        elif kind == "fit":
-            report = await anyio.to_thread.run_sync(lambda: session.fit({"user": self.person}))
-            session.profile.save(_ensure_parent(self.storage.profile_path(self.person)))
-            await self.send({"type": "report", "report": report, "profile_saved": True})
-        elif kind == "record":
-            session.set_recording(bool(message.get("on", True)))
-            await self.send({"type": "recording", "on": session.recording})
-        elif kind == "stop":
-            await self.send(await anyio.to_thread.run_sync(self.stop))
-        else:
-            raise InputError(f"unknown message type {kind!r}")
-
-    async def hello(self, message: dict) -> None:
-        from gazelearn.webcam.calibration import CalibrationProfile
-
-        person = check_person(message.get("person"))
-        screen = make_screen(message.get("screen"), message.get("screen_mm"),
-                             message.get("distance_mm"))
-        profile = None
-        path = self.storage.profile_path(person)
-        if message.get("load_profile") and path.is_file():
-            profile = CalibrationProfile.load(path)
-        filter_name = str(message.get("filter", "one_euro"))
-        if self.session is not None:
-            self.session.close()
-        self.session = LiveSession(screen, filter=filter_name, profile=profile)
-        self.person = person
-        await anyio.to_thread.run_sync(self.session.warm_up)
-        await self.send({"type": "ready", "person": person, "profile": profile is not None,
-                         "report": self.session.report(),
-                         "profile_screen": None if profile is None else list(profile.screen_px)})
-
-    def stop(self) -> dict:
-        csv_path, png_path = self.storage.new_session_paths(self.person)
-        result = self.session.finish(csv_path, png_path)
-        self.storage.add_session(self.person, result["samples"], result["recording"],
-                                 result["heatmap"])
-        base = f"/api/persons/{self.person}/sessions/"
-        return {"type": "session", "samples": result["samples"], "valid": result["valid"],
-                "recording": base + csv_path.name,
-                "heatmap": None if result["heatmap"] is None else base + png_path.name}
-
-
-def _ensure_parent(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def is_loopback(host: str) -> bool:
@@ -481,23 +352,77 @@ def is_loopback(host: str) -> bool:
 
 def check_binding(host: str, token: str | None) -> None:
     """Refuse to serve beyond this machine without a token (personal data: face images)."""
-    if not is_loopback(host) and not token:
+    if not is_loopback(host) and not (token or "").strip():
         # options, not columns: named in the message rather than as an InputError field
         raise InputError(f"--host {host}: binding to {host} makes the app reachable from other "
                          "machines; give a --token (or bind to 127.0.0.1)")
-    if token is not None and len(token) < 8:
-        raise InputError("--token: the token must have at least 8 characters")
+    # a token of spaces is no secret: its length counts without the blanks around it
+    if token is not None and len(token.strip()) < 8:
+        raise InputError("--token: the token must have at least 8 characters (blanks around "
+                         "it not counted)")
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``, or :class:`InputError` at once (port in use, no
+    such address) -- before anything is announced or written.
+
+    Examples
+    --------
+    >>> taken = bind_socket("127.0.0.1", 0)
+    >>> bind_socket("127.0.0.1", taken.getsockname()[1])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gazelearn.errors.InputError: cannot listen on 127.0.0.1:...: ...
+    >>> taken.close()
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as error:
+        raise InputError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    try:
+        # as uvicorn does: a restart may reuse a port still in TIME_WAIT (not one in use)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        raise InputError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def serve(data_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
-          token: str | None = None, log_level: str = "warning", **options) -> None:
-    """Run the app with uvicorn until Ctrl-C (``gazelearn server``)."""
+          token: str | None = None, log_level: str = "warning", announce=None,
+          **options) -> None:
+    """Run the app with uvicorn until Ctrl-C (``gazelearn server``).
+
+    The port is bound first: a busy port fails at once, before ``announce()`` (the CLI's "app
+    on http://..." line) and before the data directory or its index is created. Requests are
+    logged (method, path, status, ms) on the ``gazelearn.server`` logger, to stderr unless the
+    caller configured that logger.
+    """
+    import logging
+
     import uvicorn
 
     check_binding(host, token)
-    app = create_app(data_dir, token, **options)
+    sock = bind_socket(host, port)
+    try:
+        app = create_app(data_dir, token, host=host, port=sock.getsockname()[1], **options)
+    except BaseException:
+        sock.close()
+        raise
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    if announce is not None:
+        announce()
     max_bytes = int(options.get("max_upload_bytes", 2_000_000))
     # uvicorn drops messages over twice the limit itself; the app answers the ones in between
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level,
                             ws_max_size=2 * max_bytes + 8192, ws="websockets-sansio")
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[sock])

@@ -59,9 +59,16 @@ PHASES = ("calibration", "validation")
 
 
 def decode_jpeg(data: bytes) -> np.ndarray:
-    """JPEG/PNG bytes to an RGB uint8 frame (OpenCV, about 1 ms for 640 x 480)."""
+    """JPEG/PNG bytes to an RGB uint8 frame (OpenCV, about 1 ms for 640 x 480).
+
+    The size is read from the header first (:func:`~gazelearn.server.storage.image_size`), so
+    a decompression bomb is refused before OpenCV allocates anything.
+    """
     import cv2
 
+    from gazelearn.server.storage import image_size
+
+    image_size(data, field="frame")
     frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if frame is None:
         raise InputError("the frame is not a decodable JPEG or PNG image", field="frame")
@@ -71,8 +78,11 @@ def decode_jpeg(data: bytes) -> np.ndarray:
 def screen_pixels(screen_px) -> tuple[int, int]:
     """The ``[width, height]`` in px a browser reports, checked (a measurement's record)."""
     try:
-        width, height = (int(round(float(v))) for v in screen_px)
-    except (TypeError, ValueError):
+        values = [float(v) for v in screen_px]
+        if len(values) != 2 or not all(math.isfinite(v) for v in values):
+            raise ValueError
+        width, height = (int(round(v)) for v in values)
+    except (TypeError, ValueError, OverflowError):
         raise InputError(f"screen must be [width, height] in px, got {screen_px!r}",
                          field="screen") from None
     if not (0 < width <= 20000 and 0 < height <= 20000):
@@ -84,10 +94,20 @@ def make_screen(screen_px, screen_mm=None, distance_mm=None) -> Screen:
     """The browser's :class:`Screen`: pixels only, or with its size in mm and the viewing
     distance when both are given (then the report has degrees too)."""
     width, height = screen_pixels(screen_px)
-    if screen_mm and distance_mm:
-        return Screen(width, height, float(screen_mm[0]), float(screen_mm[1]),
-                      float(distance_mm))
-    return Screen(width, height)
+    if screen_mm is None and distance_mm is None:
+        return Screen(width, height)
+    try:
+        mm = [float(v) for v in screen_mm]
+        distance = float(distance_mm)
+    except (TypeError, ValueError):
+        raise InputError("screen_mm must be [width, height] in mm and distance_mm a number, "
+                         f"got {str(screen_mm)[:40]!r} and {str(distance_mm)[:40]!r}",
+                         field="screen_mm") from None
+    if len(mm) != 2 or not all(math.isfinite(v) and 0 < v <= 10_000 for v in [*mm, distance]):
+        raise InputError("screen_mm and distance_mm must be positive finite sizes up to 10 m, "
+                         f"got {str(screen_mm)[:40]} and {str(distance_mm)[:40]}",
+                         field="screen_mm")
+    return Screen(width, height, mm[0], mm[1], distance)
 
 
 def _clean(value: float) -> float | None:
@@ -180,6 +200,10 @@ class LiveSession:
             raise InputError(f"phase must be one of {', '.join(PHASES)}, got {phase!r}",
                              field="phase")
         points = self.targets.get(phase)
+        # a bool is an int to Python, "3" and 2.5 are not targets: refused, not coerced
+        if isinstance(target, (bool, np.bool_)) or not isinstance(target, (int, np.integer)):
+            raise InputError(f"target must be an integer index, got {str(target)[:30]!r}",
+                             field="target")
         if points is None or not 0 <= int(target) < len(points):
             raise InputError(f"no {phase} target {target!r}: ask for targets first",
                              field="target")

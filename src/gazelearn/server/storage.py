@@ -36,15 +36,22 @@ import os
 import re
 import shutil
 import sqlite3
+import struct
 import threading
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from gazelearn.errors import InputError
 from gazelearn.io.atomic import atomic_write
 
-#: Person names become folder names: letters, digits, ``_`` and ``-`` only.
-PERSON_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: Person names become folder names: letters, digits, ``_`` and ``-`` only (matched whole with
+#: ``fullmatch``: ``$`` would let a trailing newline through and make a second folder).
+PERSON_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+#: Largest frame accepted, in pixels, checked from the image header before anything decodes it
+#: (a 100-byte PNG may claim 10^5 x 10^5 px: a decompression bomb). 4096 x 4096 is far above
+#: any webcam.
+MAX_IMAGE_PIXELS = 4096 * 4096
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS measurements (
@@ -89,25 +96,59 @@ def check_person(person: str) -> str:
     --------
     >>> check_person("p01")
     'p01'
+    >>> check_person("p01\\n")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gazelearn.errors.InputError: column 'person': person must be 1-64 letters, ... got 'p01\\n'
     """
-    if not isinstance(person, str) or not PERSON_PATTERN.match(person):
+    if not isinstance(person, str) or not PERSON_PATTERN.fullmatch(person):
         raise InputError(f"person must be 1-64 letters, digits, '_' or '-' (starting with a "
                          f"letter or digit), got {str(person)[:70]!r}", field="person")
     return person
 
 
-def image_size(data: bytes) -> tuple[str, tuple[int, int]]:
-    """Extension and ``(width, height)`` of JPEG or PNG bytes; :class:`InputError` otherwise."""
+def image_size(data: bytes, field: str = "body") -> tuple[str, tuple[int, int]]:
+    """Extension and ``(width, height)`` of JPEG or PNG bytes, read from the header only;
+    :class:`InputError` for anything else and for images over :data:`MAX_IMAGE_PIXELS`.
+
+    Examples
+    --------
+    >>> image_size(tiny_jpeg((8, 6)))
+    ('.jpg', (8, 6))
+    >>> import struct, zlib
+    >>> head = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    >>> bomb = b"\\x89PNG\\r\\n\\x1a\\n" + struct.pack(">I", 13) + b"IHDR" + head + struct.pack(
+    ...     ">I", zlib.crc32(b"IHDR" + head))
+    >>> image_size(bomb)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gazelearn.errors.InputError: column 'body': image of 100000 x 100000 px is larger than ... px
+    """
     from PIL import Image, UnidentifiedImageError
 
     suffix = next((ext for magic, ext in _IMAGE_MAGIC.items() if data.startswith(magic)), None)
     if suffix is None:
-        raise InputError("the upload is not a JPEG or PNG image", field="body")
+        raise InputError("the upload is not a JPEG or PNG image", field=field)
+    if suffix == ".png" and data[12:16] == b"IHDR":  # the size, before Pillow reads on
+        _check_pixels(*struct.unpack(">II", data[16:24]), field)
     try:
+        # Image.open reads the header only; its own bomb check raises above 2 x Pillow's
+        # MAX_IMAGE_PIXELS (and only warns below), so the size is checked here too
         with Image.open(io.BytesIO(data)) as image:
-            return suffix, (int(image.size[0]), int(image.size[1]))
-    except (OSError, UnidentifiedImageError, ValueError) as error:
-        raise InputError(f"unreadable image: {error}", field="body") from None
+            width, height = int(image.size[0]), int(image.size[1])
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError,
+            struct.error) as error:
+        raise InputError(f"unreadable image: {str(error)[:200]}", field=field) from None
+    _check_pixels(width, height, field)
+    return suffix, (width, height)
+
+
+def _check_pixels(width: int, height: int, field: str) -> None:
+    if width * height > MAX_IMAGE_PIXELS:
+        raise InputError(f"image of {width} x {height} px is larger than {MAX_IMAGE_PIXELS} px",
+                         field=field)
+    if width < 1 or height < 1:
+        raise InputError(f"image of {width} x {height} px is empty", field=field)
 
 
 def tiny_jpeg(size: tuple[int, int] = (8, 6), colour=(128, 64, 32)) -> bytes:
@@ -191,40 +232,64 @@ class Storage:
                              (int(measurement),)).fetchone()
         return None if row is None else dict(row)
 
+    @contextmanager
+    def _writing(self):
+        """One write transaction that holds SQLite's write lock from its first statement
+        (``BEGIN IMMEDIATE``): it orders the writers of this process and of others alike (the
+        CLI's ``collection delete`` runs beside the server), so the files written or removed
+        inside it and the rows agree."""
+        with self._lock, closing(self._connect()) as db:
+            db.isolation_level = None  # transactions by hand
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
     def add_frame(self, person: str, measurement: int, image: bytes, target, screen, *,
                   client_time: float | None = None, dot_radius: float | None = None,
                   dot_color: str | None = None, browser: str = "") -> dict:
         """Save one captured frame: the image file first (atomically), then its index row.
 
-        Returns the row (``path`` relative to the data directory).
+        The measurement is looked up, the file written and the row inserted in one write
+        transaction, so a :meth:`delete_person` running at the same time (in this process or
+        another) either comes after (and removes the frame) or before (and the upload is
+        refused: the measurement is gone). Returns the row (``path`` relative to the data
+        directory).
         """
         check_person(person)
         suffix, (width, height) = image_size(image)
-        row = self.measurement(measurement)
-        if row is None or row["person"] != person:
-            raise InputError(f"no measurement {measurement} of person {person!r}",
-                             field="measurement")
-        folder = self.person_dir(person) / "measurements" / f"m{int(measurement):04d}"
-        with self._lock:
+        with self._writing() as db:
+            row = db.execute("SELECT person FROM measurements WHERE id = ?",
+                             (int(measurement),)).fetchone()
+            if row is None or row["person"] != person:
+                raise InputError(f"no measurement {measurement} of person {person!r}",
+                                 field="measurement")
+            folder = self.person_dir(person) / "measurements" / f"m{int(measurement):04d}"
             folder.mkdir(parents=True, exist_ok=True)
-            with closing(self._connect()) as db, db:
-                index = 1 + db.execute("SELECT COUNT(*) FROM frames WHERE measurement = ?",
-                                       (int(measurement),)).fetchone()[0]
-                path = folder / f"{index:06d}{suffix}"
-                with atomic_write(path, "wb") as handle:
-                    handle.write(image)
-                values = {
-                    "person": person, "measurement": int(measurement), "idx": index,
-                    "time": _now(), "client_time": client_time,
-                    "target_x": float(target[0]), "target_y": float(target[1]),
-                    "screen_w": int(screen[0]), "screen_h": int(screen[1]),
-                    "dot_radius": dot_radius, "dot_color": (dot_color or "")[:40] or None,
-                    "browser": browser[:300], "path": path.relative_to(self.root).as_posix(),
-                    "width": width, "height": height, "bytes": len(image)}
+            index = 1 + db.execute("SELECT COUNT(*) FROM frames WHERE measurement = ?",
+                                   (int(measurement),)).fetchone()[0]
+            path = folder / f"{index:06d}{suffix}"
+            with atomic_write(path, "wb") as handle:
+                handle.write(image)
+            values = {
+                "person": person, "measurement": int(measurement), "idx": index,
+                "time": _now(), "client_time": client_time,
+                "target_x": float(target[0]), "target_y": float(target[1]),
+                "screen_w": int(screen[0]), "screen_h": int(screen[1]),
+                "dot_radius": dot_radius, "dot_color": (dot_color or "")[:40] or None,
+                "browser": browser[:300], "path": path.relative_to(self.root).as_posix(),
+                "width": width, "height": height, "bytes": len(image)}
+            try:
                 cursor = db.execute(
                     f"INSERT INTO frames ({', '.join(values)}) VALUES "
                     f"({', '.join('?' * len(values))})", tuple(values.values()))
-                values["id"] = int(cursor.lastrowid)
+            except BaseException:
+                path.unlink(missing_ok=True)  # no file without its row
+                raise
+            values["id"] = int(cursor.lastrowid)
         return values
 
     def add_session(self, person: str, samples: int, recording: Path | None,
@@ -345,14 +410,18 @@ class Storage:
         return table, missing
 
     def delete_person(self, person: str) -> dict:
-        """Remove every file and index row of ``person``; returns what was removed."""
+        """Remove every file and index row of ``person``; returns what was removed.
+
+        Rows and files go in one write transaction (see :meth:`add_frame`): uploads running at
+        the same time leave neither a row nor a file of the person behind.
+        """
         check_person(person)
-        with self._lock, closing(self._connect()) as db, db:
+        folder = self.person_dir(person)
+        with self._writing() as db:
             counts = {table: db.execute(f"DELETE FROM {table} WHERE person = ?",
                                         (person,)).rowcount
                       for table in ("frames", "measurements", "sessions")}
-        folder = self.person_dir(person)
-        counts["files"] = sum(1 for p in folder.rglob("*") if p.is_file()) if folder.is_dir() \
-            else 0
-        shutil.rmtree(folder, ignore_errors=True)
+            counts["files"] = sum(1 for p in folder.rglob("*") if p.is_file()) \
+                if folder.is_dir() else 0
+            shutil.rmtree(folder, ignore_errors=True)
         return counts
