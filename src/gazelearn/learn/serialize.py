@@ -41,7 +41,11 @@ def _check_types(data: bytes, name: str) -> list[str]:
 
     from gazelearn.learn.registry import CLASSES
 
-    untrusted = skops.io.get_untrusted_types(data=data)
+    try:
+        untrusted = skops.io.get_untrusted_types(data=data)
+    except Exception as error:  # noqa: BLE001 - a damaged zip: zipfile's and json's errors
+        raise InputError(f"{name} is not readable skops data: "
+                         f"{' '.join(str(error).split())[:200]}") from None
     refused = [t for t in untrusted if t not in TRUSTED_SKLEARN and t not in CLASSES]
     if refused:
         raise InputError(f"{name} holds types gazelearn does not trust: {', '.join(refused)}")
@@ -283,10 +287,51 @@ def restore_network_state(estimator: Any, state: dict[str, Any], build: Any,
     vars(estimator).update(state)
     for name in tuples:
         setattr(estimator, name, tuple(getattr(estimator, name)))
+    check_standardization(estimator)
     module = build()
     check_state_dict(module, weights)
     module.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
     setattr(estimator, network, module.eval())
+
+
+def check_standardization(estimator: Any) -> None:
+    """InputError unless the stored input statistics fit the stored input shape.
+
+    ``x_mean_`` and ``x_scale_`` (see :func:`gazelearn.learn.data.standardization`) must be
+    float arrays that broadcast to one input of ``input_shape_`` without changing its shape,
+    with a positive scale: otherwise every prediction would fail, or be silently rescaled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class Fitted: ...
+    >>> fitted = Fitted()
+    >>> fitted.input_shape_, fitted.x_mean_, fitted.x_scale_ = (10, 2), np.zeros(2), np.ones(2)
+    >>> check_standardization(fitted)
+    >>> fitted.x_scale_ = np.ones(3)
+    >>> try:
+    ...     check_standardization(fitted)
+    ... except InputError as error:
+    ...     print(error)
+    the stored x_scale_ of shape (3,) does not fit inputs of shape (10, 2)
+    """
+    shape = getattr(estimator, "input_shape_", None)
+    for name in ("x_mean_", "x_scale_"):
+        if not hasattr(estimator, name):
+            continue
+        value = getattr(estimator, name)
+        if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+            raise InputError(f"the stored {name} is not a float array")
+        if shape is not None:
+            try:
+                fits = np.broadcast_shapes(value.shape, tuple(shape)) == tuple(shape)
+            except (ValueError, TypeError):
+                fits = False
+            if not fits:
+                raise InputError(f"the stored {name} of shape {value.shape} does not fit inputs "
+                                 f"of shape {tuple(shape)}")
+        if name == "x_scale_" and not (value > 0).all():
+            raise InputError("the stored x_scale_ holds values that are not positive")
 
 
 def check_state_dict(module: Any, weights: Any) -> None:
@@ -321,5 +366,8 @@ def check_state_dict(module: Any, weights: Any) -> None:
         if tuple(stored.shape) != tuple(tensor.shape) and not scalar:
             raise InputError(f"the stored network does not fit the rebuilt one: {key} has "
                              f"shape {tuple(stored.shape)}, expected {tuple(tensor.shape)}")
+        if stored.dtype != np.dtype(str(tensor.dtype).removeprefix("torch.")):
+            raise InputError(f"the stored network's {key} is {stored.dtype}, expected "
+                             f"{str(tensor.dtype).removeprefix('torch.')}")
         if tensor.is_floating_point() and not np.isfinite(stored).all():
             raise InputError(f"the stored network's {key} holds non-finite weights")

@@ -157,6 +157,16 @@ class ScanpathGenerator(TorchEstimator):
     _training_defaults = {"grad_clip": 1.0}
     _tuple_attributes = ("extent_",)
 
+    def __gazelearn_restore__(self, state: dict[str, Any]) -> None:
+        # the sampling draws from these arrays: a model file's must be non-empty finite 1-D
+        for name in ("durations_", "gaps_"):
+            value = state.get(name)
+            if value is not None and (not isinstance(value, np.ndarray) or value.ndim != 1
+                                      or not len(value) or not np.isfinite(value).all()):
+                raise InputError(f"the stored {name} must be a non-empty 1-D array of finite "
+                                 "numbers")
+        super().__gazelearn_restore__(state)
+
     def __init__(self, extent: Sequence[float] | None = None, stimulus: str | None = None,
                  hidden: int = 64, components: int = 5, layers: int = 1, epochs: int = 200,
                  batch_size: int = 16, lr: float = 3e-3, patience: int | None = 30,

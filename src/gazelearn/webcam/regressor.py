@@ -167,9 +167,31 @@ class LandmarkGazeRegressor(RegressorMixin, BaseEstimator):
         return {name: getattr(self, name) for name in FITTED}
 
     def __gazelearn_restore__(self, state: dict) -> None:
+        n = state.get("n_features_in_")
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise InputError(f"the stored n_features_in_ must be a positive whole number, got "
+                             f"{n!r}")
+        n = int(n)
+        fit = state.get("X_fit_")
+        m = fit.shape[0] if isinstance(fit, np.ndarray) and fit.ndim == 2 else None
+        # the shapes predict() multiplies together: a file's arrays must agree with them
+        shapes = {"mean_": (n,), "scale_": (n,), "coef_": (n, 2), "intercept_": (2,),
+                  "X_fit_": (m, n), "dual_coef_": (m, 2)}
+        for name, shape in shapes.items():
+            value = state.get(name)
+            if value is None and name in ("X_fit_", "dual_coef_"):
+                continue
+            if not isinstance(value, np.ndarray) or value.dtype.kind != "f" or \
+                    value.shape != shape or not np.isfinite(value).all():
+                raise InputError(f"the stored {name} must be a finite float array of shape "
+                                 f"{shape}")
+        if (state["X_fit_"] is None) != (state.get("dual_coef_") is None):
+            raise InputError("the stored X_fit_ and dual_coef_ must be both present or absent")
+        if not (state["scale_"] > 0).all():
+            raise InputError("the stored scale_ holds values that are not positive")
         for name in FITTED:
             setattr(self, name, state.get(name))
-        self.n_features_in_ = int(self.n_features_in_)
+        self.n_features_in_ = n
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted regressor with :func:`gazelearn.learn.save_model`."""
