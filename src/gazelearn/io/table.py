@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +61,9 @@ _NULL_VALUES = sorted({v for m in MISSING - {"", "nan"} for v in (m, m.upper(), 
 _DELIMITERS = ("\t", ",", ";", "|")
 _SNIFF_LINES = 30
 _HEAD_BYTES = 65536
+# the data rows are parsed in pieces of this size: memory holds one piece of text at a time
+# next to the parsed columns (never the whole file), and polars' buffers are reused per piece
+_CHUNK_BYTES = 1 << 21
 _LINE_SEPARATOR = "\x1f"  # never in a text file: each line is one field
 _POLARS_COLUMN = re.compile(r"at column '(c\d+)'")
 
@@ -172,6 +177,8 @@ class _Layout:
     comment: str | None
     decimal_comma: bool
     start: int = 0  # byte offset of the first data row
+    size: int = 0  # bytes of the file (or of the text)
+    delimiters: int | None = None  # delimiters in the data rows, counted while parsing them
 
 
 
@@ -228,10 +235,13 @@ class Table:
     _kept: np.ndarray | None = field(default=None, repr=False)  # polars rows kept
     _short: tuple[np.ndarray, np.ndarray] = field(default=None, repr=False)  # rows, widths
     _floats: dict = field(default_factory=dict, repr=False)
-    _height: int = field(default=0, repr=False)
+    _parsed: dict = field(default_factory=dict, repr=False)  # numeric columns not yet asked for
+    _height: int | None = field(default=None, repr=False)
+    _read: set | None = field(default=None, repr=False)  # columns parsed (None: all)
 
     def __post_init__(self) -> None:
-        self._height = self.frame.height
+        if self._height is None:
+            self._height = self.frame.height
         self.lines = LineNumbers(self)
         if self._short is None:
             self._short = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
@@ -304,7 +314,10 @@ class Table:
         """Whether the column was parsed as numbers (Float64)."""
         index = self.column_index(column)
         name = _names(index)
-        return index in self._floats or self.frame.schema.get(name) == pl.Float64
+        if self._read is not None and index not in self._read:
+            self._read_later(index)
+        return (index in self._floats or index in self._parsed
+                or self.frame.schema.get(name) == pl.Float64)
 
     def series(self, column: str | int, role: str = "column", check: bool = True
                ) -> pl.Series:
@@ -351,6 +364,11 @@ class Table:
             return self._floats[index]
         self._check_short(index)
         name = _names(index)
+        if index not in self._parsed and name not in self.frame.columns:
+            self._read_later(index)  # a column the reader did not announce
+        if index in self._parsed:  # parsed as numbers while reading
+            self._floats[index] = array = self._parsed.pop(index)
+            return array
         values = self.frame[name]
         if values.dtype == pl.String:
             values = self._parse_numbers(values, index)
@@ -385,6 +403,19 @@ class Table:
                              source=self.source, line=int(self.lines[row]),
                              field=self.name_of(index))
         return values.fill_null(np.nan)
+
+    def _read_later(self, index: int) -> None:
+        """Parse one column left out at first: into :attr:`frame` or the float arrays."""
+        frame, floats, _ = _read_typed(self._layout, {index})
+        name = _names(index)
+        if self._kept is not None:
+            frame = frame[self._kept]
+            floats = {i: a[self._kept] for i, a in floats.items()}
+        if index in floats:
+            self._parsed[index] = floats[index]
+        else:
+            self.frame = self.frame.with_columns(frame[name])
+        self._read = None if self._read is None else self._read | {index}
 
     # ------------------------------------------------------------------ raw lines
     def _reread_strings(self, index: int) -> pl.Series:
@@ -432,12 +463,15 @@ def _only_rows(lines: pl.LazyFrame, rows: np.ndarray) -> pl.LazyFrame:
     return lines.join(wanted.lazy(), on="p", how="semi")
 
 
-def _read_polars(layout: _Layout, schema: dict, columns: list[str] | None = None
-                 ) -> pl.DataFrame:
-    if isinstance(layout.data, io.BytesIO):
+def _read_polars(layout: _Layout, schema: dict, columns: list | None = None,
+                 data: bytes | None = None) -> pl.DataFrame:
+    """The file (or ``data``: some of its data rows) parsed by polars with ``schema``."""
+    if data is None and isinstance(layout.data, io.BytesIO):
         layout.data.seek(0)
-    return pl.read_csv(layout.data, has_header=False, separator=layout.delimiter,
-                       skip_lines=layout.skip, comment_prefix=layout.comment, schema=schema,
+    return pl.read_csv(layout.data if data is None else data, has_header=False,
+                       separator=layout.delimiter,
+                       skip_lines=layout.skip if data is None else 0,
+                       comment_prefix=layout.comment, schema=schema,
                        columns=columns, null_values=_NULL_VALUES,
                        truncate_ragged_lines=True, missing_columns="insert",
                        extra_columns="ignore",
@@ -447,14 +481,20 @@ def _read_polars(layout: _Layout, schema: dict, columns: list[str] | None = None
                        raise_if_empty=False)
 
 
-def _read_typed(layout: _Layout) -> pl.DataFrame:
+def _read_typed(layout: _Layout, wanted: set[int] | None = None
+                ) -> tuple[pl.DataFrame, dict[int, np.ndarray], np.ndarray]:
     """The columns, Float64 where numbers are expected; a column that turns out to hold text is
-    read again as String (its first bad value is reported when it is asked for as numbers)."""
+    read again as String (its first bad value is reported when it is asked for as numbers).
+
+    Returns the text columns (a polars frame), the numeric ones as float64 arrays and whether
+    each row's last field is empty (blank and short rows are among those). ``wanted`` limits
+    the columns read (the last one is always read: it finds short rows).
+    """
     kinds = [pl.Float64 if numeric else pl.String for numeric in layout.numeric]
     for _ in range(layout.width + 1):
         schema = {_names(i): kind for i, kind in enumerate(kinds)}
         try:
-            return _read_polars(layout, schema)
+            return _read_chunked(layout, schema, wanted)
         except pl.exceptions.ComputeError as error:
             match = _POLARS_COLUMN.search(str(error))
             if match and schema.get(match[1]) == pl.Float64:
@@ -466,6 +506,93 @@ def _read_typed(layout: _Layout) -> pl.DataFrame:
         except pl.exceptions.PolarsError as error:
             raise _polars_error(error, layout.source) from None
     raise InputError("cannot parse the file", source=layout.source)
+
+
+def _data_chunks(layout: _Layout):
+    """The data rows' bytes in pieces of about :data:`_CHUNK_BYTES`, each ending at a line end
+    outside quotes, so that the file is never held whole next to its parsed columns.
+
+    Each piece is read once, at its exact size (the line end is found in a small probe before
+    it), so no piece is copied."""
+    if isinstance(layout.data, io.BytesIO):
+        data = layout.data.getbuffer()
+        read = lambda offset, size: bytes(data[offset:offset + size])  # noqa: E731
+    else:
+        handle = open(layout.data, "rb")  # noqa: SIM115 (closed below)
+        read = lambda offset, size: os.pread(handle.fileno(), size, offset)  # noqa: E731
+    try:
+        offset, size = layout.start, layout.size
+        if offset == 0 and read(0, 3) == b"\xef\xbb\xbf":
+            offset = 3  # a byte-order mark
+        pending, quotes = b"", 0
+        while offset < size:
+            end = _line_end(read, offset + _CHUNK_BYTES, size)
+            chunk = read(offset, end - offset)
+            if not chunk:
+                break
+            offset += len(chunk)
+            if pending:  # rare: the previous piece ended inside a quoted field
+                chunk, pending = pending + chunk, b""
+            odd = (quotes + chunk.count(b'"')) % 2
+            if odd and offset < size:  # a line end inside a quoted field is no row end
+                pending = chunk
+                continue
+            quotes = 0
+            yield chunk
+        if pending:
+            yield pending
+    finally:
+        if not isinstance(layout.data, io.BytesIO):
+            handle.close()
+
+
+def _line_end(read, target: int, size: int) -> int:
+    """The offset just after the last line end before ``target`` (``size`` at the end)."""
+    if target >= size:
+        return size
+    probe = 1 << 16
+    while True:
+        start = max(target - probe, 0)
+        found = read(start, target - start).rfind(b"\n")
+        if found >= 0:
+            return start + found + 1
+        if start == 0:  # one line longer than the piece: take it whole
+            return _line_end(read, target + probe, size) if target + probe < size else size
+        probe *= 4
+
+
+def _read_chunked(layout: _Layout, schema: dict, wanted: set[int] | None
+                  ) -> tuple[pl.DataFrame, dict[int, np.ndarray], np.ndarray]:
+    """Parse the data rows piece by piece; numbers go straight into float64 arrays."""
+    read = sorted(set(range(layout.width)) if wanted is None
+                  else {i for i in wanted if 0 <= i < layout.width} | {layout.width - 1})
+    names = [_names(i) for i in read]
+    numbers = [i for i in read if schema[_names(i)] == pl.Float64]
+    texts, arrays, last, height, delimiters = [], {}, [], 0, 0
+    separator = layout.delimiter.encode()
+    for chunk in _data_chunks(layout):
+        delimiters += chunk.count(separator)  # for _blank_and_short_rows, while in memory
+        part = _read_polars(layout, schema, columns=read, data=chunk)
+        rows = part.height
+        if not arrays:  # room for the rows this chunk's line length promises (grown below)
+            size = layout.size - layout.start
+            guess = int(rows * size / max(len(chunk), 1) * 1.05) + 1024
+            arrays = {i: np.empty(max(guess, rows), dtype=np.float64) for i in numbers}
+        for i, array in arrays.items():
+            if height + rows > len(array):  # realloc in place (no copy for large arrays)
+                array.resize(max(2 * len(array), height + rows), refcheck=False)
+            array[height:height + rows] = part[_names(i)].to_numpy()
+        last.append(part[_names(layout.width - 1)].is_null().to_numpy())
+        texts.append(part.drop([_names(i) for i in numbers]))
+        height += rows
+    for array in arrays.values():
+        array.resize(height, refcheck=False)  # shrinks in place
+    layout.delimiters = delimiters
+    if not texts:
+        frame = pl.DataFrame(schema={n: schema[n] for n in names if schema[n] == pl.String})
+        return frame, {i: np.zeros(0) for i in numbers}, np.zeros(0, dtype=bool)
+    frame = pl.concat(texts, how="vertical") if len(texts) > 1 else texts[0]
+    return frame, arrays, np.concatenate(last)
 
 
 def _polars_error(error: Exception, source: str) -> InputError:
@@ -542,13 +669,16 @@ def _layout(path: str | Path, text: str | None, delimiter: str | None, header: b
     for _ in range(skip):  # the byte where the data rows start, for delimiter counting
         found = raw.find(b"\n", start)
         start = len(raw) if found < 0 else found + 1
+    size = len(raw) if text is not None else Path(path).stat().st_size
     return _Layout(source, data, skip, names, header_line, delimiter, width, numeric, comment,
-                   decimal_comma, start)
+                   decimal_comma, start, size)
 
 
 def read_table(path: str | Path, delimiter: str | None = None, header: bool | None = None,
                comment: str | None = "#", text: str | None = None,
-               decimal_comma: bool = False) -> Table:
+               decimal_comma: bool = False,
+               columns: Callable[[list[str] | None], Iterable[str | int]] | None = None
+               ) -> Table:
     """Read a delimited text file into a :class:`Table`.
 
     Parameters
@@ -565,25 +695,53 @@ def read_table(path: str | Path, delimiter: str | None = None, header: bool | No
         The file's text when already read.
     decimal_comma : bool
         Numbers are written ``1,5`` (the comma is then never taken as the delimiter).
+    columns : callable, optional
+        Given the header (None without one), the columns the reader will ask for (names, or
+        numbers from 0; names not in the header are ignored): only those are parsed, which
+        saves the memory of the others. Asking for another column later still works (it is
+        read from the file then).
     """
     layout = _layout(path, text, delimiter, header, comment, decimal_comma)
     if layout.delimiter is None:
         frame, kept, short = _read_whitespace(layout)
         return Table(layout.source, layout.header, frame, None, layout.width, layout,
                      kept, short)
-    frame = _read_typed(layout)
-    kept, short = _blank_and_short_rows(frame, layout)
+    wanted = None if columns is None else _wanted(layout, columns(layout.header))
+    frame, floats, last_empty = _read_typed(layout, wanted)
+    height = len(last_empty)
+    kept, short = _blank_and_short_rows(height, last_empty, layout)
     if kept is not None:  # blank lines: a slice when they all end the file, else a copy
         trailing = kept[-1] == len(kept) - 1 if len(kept) else True
         frame = frame.head(len(kept)) if trailing else frame[kept]
+        floats = {i: a[:len(kept)] if trailing else a[kept] for i, a in floats.items()}
+        height = len(kept)
     return Table(layout.source, layout.header, frame, layout.delimiter, layout.width, layout,
-                 kept, short)
+                 kept, short, _parsed=floats, _height=height, _read=wanted)
+
+
+def _wanted(layout: _Layout, columns: Iterable[str | int]) -> set[int]:
+    """Column numbers of the names (or numbers) a reader asks for; unknown names are left out."""
+    names = [name.strip() for name in layout.header or []]
+    found = set()
+    for column in columns:
+        if isinstance(column, int | np.integer):
+            found.add(int(column))
+        elif column.strip() in names:
+            found.update(i for i, name in enumerate(names) if name == column.strip())
+        elif column.strip().isdigit():
+            found.add(int(column))
+        else:  # the same case-blind match column_index makes
+            lowered = [name.lower() for name in names]
+            found.update(i for i, name in enumerate(lowered) if name == column.strip().lower())
+    return found
 
 
 def _delimiters_agree(rows: int, layout: _Layout) -> bool:
     """Whether the data holds exactly ``width - 1`` delimiters per row: then no row is short or
     blank (a count at memory speed, in chunks, instead of reading every line as text)."""
     expected = rows * (layout.width - 1)
+    if layout.delimiters is not None:
+        return layout.delimiters == expected
     delimiter = layout.delimiter.encode()
     if isinstance(layout.data, io.BytesIO):
         return layout.data.getvalue()[layout.start:].count(delimiter) == expected
@@ -597,17 +755,16 @@ def _delimiters_agree(rows: int, layout: _Layout) -> bool:
     return found == expected
 
 
-def _blank_and_short_rows(frame: pl.DataFrame, layout: _Layout
+def _blank_and_short_rows(height: int, last: np.ndarray, layout: _Layout
                           ) -> tuple[np.ndarray | None, tuple[np.ndarray, np.ndarray]]:
     """Blank lines to drop and rows with fewer fields than columns, from the raw lines of the
-    only rows that can be either: those whose last column is empty."""
+    only rows that can be either: those whose last column is empty (``last``)."""
     empty = (np.zeros(0, dtype=np.int64),) * 2
-    if frame.width == 0 or frame.height == 0:
+    if layout.width == 0 or height == 0:
         return None, empty
-    last = frame[frame.columns[-1]].is_null()
-    if not last.any() or _delimiters_agree(frame.height, layout):
+    if not last.any() or _delimiters_agree(height, layout):
         return None, empty
-    candidates = np.flatnonzero(last.to_numpy())
+    candidates = np.flatnonzero(last)
     counts = (_only_rows(_lines_frame(layout, comments=False).with_row_index("p"), candidates)
               .select("p", pl.when(pl.col("l").fill_null("").str.strip_chars() == "").then(0)
                       .otherwise(pl.col("l").str.count_matches(layout.delimiter, literal=True)
@@ -618,7 +775,7 @@ def _blank_and_short_rows(frame: pl.DataFrame, layout: _Layout
     kept = None
     blank = rows[widths == 0]
     if blank.size:
-        keep = np.ones(frame.height, dtype=bool)
+        keep = np.ones(height, dtype=bool)
         keep[blank] = False
         kept = np.flatnonzero(keep)
     short = widths < layout.width
