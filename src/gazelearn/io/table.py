@@ -468,6 +468,15 @@ def _read_polars(layout: _Layout, schema: dict, columns: list | None = None,
     """The file (or ``data``: some of its data rows) parsed by polars with ``schema``."""
     if data is None and isinstance(layout.data, io.BytesIO):
         layout.data.seek(0)
+    try:
+        return _polars_csv(layout, schema, columns, data)
+    except pl.exceptions.PanicException:  # a polars bug on odd input (a lone quote): bad input
+        raise InputError("cannot parse the file as delimited text (unbalanced quotes?)",
+                         source=layout.source) from None
+
+
+def _polars_csv(layout: _Layout, schema: dict, columns: list | None, data: bytes | None
+                ) -> pl.DataFrame:
     return pl.read_csv(layout.data if data is None else data, has_header=False,
                        separator=layout.delimiter,
                        skip_lines=layout.skip if data is None else 0,

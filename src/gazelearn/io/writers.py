@@ -174,6 +174,21 @@ def _restore_meta(description: dict, source: str, fmt: str) -> tuple[Screen | No
     return screen, meta
 
 
+def _check_parquet_frame(path: Path) -> None:
+    """The magic bytes at both ends and a footer length that fits the file, checked before
+    polars reads it: polars aborts the whole process (not an exception) on some broken
+    footers, so truncated and foreign files must never reach it."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+        handle.seek(max(size - 8, 0))
+        tail = handle.read(8)
+    footer = int.from_bytes(tail[:4], "little") if len(tail) == 8 else -1
+    if size < 12 or head != b"PAR1" or tail[4:] != b"PAR1" or not 0 < footer <= size - 12:
+        raise InputError("not a Parquet file (missing or broken 'PAR1' frame: truncated?)",
+                         source=path)
+
+
 @register_reader("parquet", description="gazelearn's own Parquet recordings (time,x,y,...)",
                  options=("screen",))
 def read_parquet_recording(path: str | Path, *, screen: Screen | None = None) -> Recording:
@@ -182,6 +197,7 @@ def read_parquet_recording(path: str | Path, *, screen: Screen | None = None) ->
     source = str(path)
     if not path.is_file():
         raise InputError("file not found", source=path)
+    _check_parquet_frame(path)
     try:
         frame = pl.read_parquet(path)
         stored = pl.read_parquet_metadata(path).get(_META_KEY)
