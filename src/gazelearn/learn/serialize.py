@@ -340,7 +340,8 @@ def check_state_dict(module: Any, weights: Any) -> None:
     Examples
     --------
     >>> import numpy as np, torch
-    >>> check_state_dict(torch.nn.Linear(2, 1), {"weight": np.zeros((1, 2)), "bias": np.zeros(1)})
+    >>> fits = {"weight": np.zeros((1, 2), np.float32), "bias": np.zeros(1, np.float32)}
+    >>> check_state_dict(torch.nn.Linear(2, 1), fits)
     >>> try:
     ...     check_state_dict(torch.nn.Linear(2, 1), {"weight": np.zeros((2, 2)),
     ...                                             "bias": np.zeros(1)})
