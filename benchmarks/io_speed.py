@@ -10,9 +10,17 @@ do not mix:
 * ``info``: ``gazelearn info PATH`` through the real command line (CPU time of the whole process,
   start-up included).
 
+* ``detect``: ``gazelearn events detect PATH --method ivt --output OUT`` through the console
+  script (CPU user + system and peak RSS of that one child, from ``os.wait4``; samples/s);
+* ``remodnav``: REMoDNaV's classifier alone (``peers.remodnav_predict``) on the same recording,
+  read by gazelearn; imports and reading are not timed;
+* ``pm-read``: pymovements' ``gaze.from_csv`` on the same file (CPU of the read, peak RSS).
+
+``remodnav`` and ``pm-read`` need the peers in ``benchmarks/.venv-peers`` (benchmarks/README.md).
+Every measurement runs ``--repeat`` times (default 3) and reports the median.
+
 Every case is one entry of ``CASES`` and every measurement one function of ``MEASURES``
-(``name -> function(path) -> dict``); a new measurement (``events detect`` end to end, another
-library's reader on the same file) is one more function added to ``MEASURES``.
+(``name -> function(path) -> dict``); a new measurement is one more function in ``MEASURES``.
 
 Usage::
 
@@ -126,8 +134,127 @@ def measure_info(path: Path, src: Path | None = None) -> dict:
     return json.loads(out.stderr.strip().splitlines()[-1])
 
 
+#: The screen given on the command line: the generated files have none, and I-VT needs degrees.
+SCREEN_OPTIONS = ["--screen-px", "1920", "1080", "--screen-mm", "531", "299",
+                  "--distance-mm", "600"]
+
+
+def _run_measured(command: list[str], env: dict) -> tuple[int, float, float, str]:
+    """Run ``command``; its exit code, CPU s (user + system) and peak RSS (MB), and stderr.
+
+    ``os.wait4`` gives the resource usage of exactly that child (start-up included), unlike
+    ``RUSAGE_CHILDREN``, which adds up every child this process ever waited for.
+    """
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env=env)
+    stderr = process.stderr.read().decode(errors="replace")
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    process.stderr.close()
+    return (process.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+            stderr)
+
+
+def measure_detect(path: Path, src: Path | None = None) -> dict:
+    """``gazelearn events detect PATH --method ivt --output OUT``: the whole command's CPU
+    (user + system, start-up, read, detection and writing included), peak RSS, samples/s."""
+    gazelearn = Path(sys.executable).with_name("gazelearn")
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "events.csv"
+        code, cpu, peak, stderr = _run_measured(
+            [str(gazelearn), "events", "detect", str(path), "--method", "ivt", "--output",
+             str(out), *SCREEN_OPTIONS], _env(src))
+        if code != 0:
+            raise RuntimeError(f"events detect failed ({code}): {stderr.strip()}")
+        events = sum(1 for _ in out.open()) - 1
+    samples = _rows(path)
+    return {"exit_code": code, "cpu_s": cpu, "peak_rss_mb": peak, "samples": samples,
+            "events": events, "samples_per_s": samples / cpu}
+
+
+# Runs in the child: REMoDNaV's classifier alone (preproc + classification), on the recording
+# gazelearn read; reading and imports are outside the timed part.
+_REMODNAV_CHILD = r"""
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[2])
+import gazelearn.io as gio
+from gazelearn import Screen
+import peers
+peers.enable_peer_path()
+import remodnav, scipy.signal  # imported before the clock starts
+rec = gio.read(sys.argv[1], screen=Screen(1920, 1080, 531.0, 299.0, 600.0))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.process_time()
+labels = peers.remodnav_predict(rec)
+cpu = time.process_time() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"samples": len(rec), "cpu_s": cpu, "samples_per_s": len(rec) / cpu,
+                  "peak_rss_mb": peak / 1024, "rss_before_mb": before / 1024,
+                  "version": remodnav.__version__}))
+"""
+
+
+def measure_remodnav(path: Path, src: Path | None = None) -> dict:
+    """CPU time of REMoDNaV's classifier alone (``benchmarks/peers.remodnav_predict``: its
+    ``preproc`` and ``__call__``) on the recording, in a fresh process; needs the peers."""
+    out = subprocess.run([sys.executable, "-c", _REMODNAV_CHILD, str(path),
+                          str(ROOT / "benchmarks")], capture_output=True, text=True,
+                         env=_env(src))
+    if out.returncode != 0:
+        raise RuntimeError(f"REMoDNaV failed: {out.stderr.strip()[-500:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# Runs in the child: pymovements' reader on the same file (time in ms, pixel x/y), CPU of the
+# read alone and the process's peak RSS (interpreter and imports included, as for ``read``).
+_PM_READ_CHILD = r"""
+import json, resource, sys, time
+sys.path.append(sys.argv[2])
+import pymovements as pm
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.process_time()
+gaze = pm.gaze.from_csv(sys.argv[1], time_column="time", time_unit="ms",
+                        pixel_columns=["x", "y"])
+cpu = time.process_time() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"samples": gaze.samples.height, "cpu_s": cpu, "peak_rss_mb": peak / 1024,
+                  "baseline_rss_mb": baseline / 1024, "version": pm.__version__}))
+"""
+
+
+def measure_pm_read(path: Path, src: Path | None = None) -> dict:
+    """pymovements 0.28's ``gaze.from_csv`` on the same file, in a fresh process (the peer
+    side of ``read``); needs the peers."""
+    out = subprocess.run([sys.executable, "-c", _PM_READ_CHILD, str(path),
+                          str(ROOT / "benchmarks" / ".venv-peers")], capture_output=True,
+                         text=True, env=_env(src))
+    if out.returncode != 0:
+        raise RuntimeError(f"pymovements failed: {out.stderr.strip()[-500:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _rows(path: Path) -> int:
+    for name, (hours, rate) in CASES.items():
+        if path.stem == name:
+            return int(round(hours * 3600 * rate))
+    with path.open("rb") as handle:
+        return sum(1 for _ in handle) - 1
+
+
 #: measurement name -> function(path, src) -> dict of numbers
-MEASURES = {"read": measure_read, "info": measure_info}
+MEASURES = {"read": measure_read, "info": measure_info, "detect": measure_detect,
+            "remodnav": measure_remodnav, "pm-read": measure_pm_read}
+
+
+def _median_of(measure, path: Path, src: Path | None, repeat: int) -> dict:
+    """``measure`` run ``repeat`` times: the median of every number (the machine is shared:
+    one run can be slowed by others), the CPU times of all runs in ``cpu_runs``."""
+    runs = [measure(path, src) for _ in range(max(repeat, 1))]
+    result = {key: (float(np.median([run[key] for run in runs]))
+                    if isinstance(value, float) else value)
+              for key, value in runs[0].items()}
+    result["cpu_runs"] = [round(run["cpu_s"], 3) for run in runs]
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--src", type=Path, default=None,
                         help="Put this folder first on PYTHONPATH (measure other code).")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="Runs per measurement; every number is the median (default 3).")
     args = parser.parse_args(argv)
     rows = []
     for name in args.cases:
@@ -146,7 +275,13 @@ def main(argv: list[str] | None = None) -> int:
         path = generate(args.data / f"{name}.csv", hours, rate)
         size_mb = path.stat().st_size / 2**20
         for measure in args.measures:
-            result = MEASURES[measure](path, args.src)
+            try:
+                result = _median_of(MEASURES[measure], path, args.src, args.repeat)
+            except (RuntimeError, subprocess.CalledProcessError) as error:
+                # a missing peer, or a failing run: say so and measure the rest
+                print(f"{name:<10} {measure:<8} skipped: {str(error).strip()[-300:]}",
+                      flush=True)
+                continue
             peak = result["peak_rss_mb"]
             rows.append({"case": name, "measure": measure, "file_mb": round(size_mb, 1),
                          "rows": int(round(hours * 3600 * rate)),
@@ -154,8 +289,17 @@ def main(argv: list[str] | None = None) -> int:
                             for k, v in result.items()},
                          "peak_over_file": round(peak / size_mb, 2)})
             row = rows[-1]
-            print(f"{name:<10} {measure:<5} {row['file_mb']:>7.1f} MB  cpu {row['cpu_s']:>7.2f} s"
-                  f"  peak {peak:>8.1f} MB  ({row['peak_over_file']:.2f} x file)", flush=True)
+            rate_text = (f"  {row['samples_per_s'] / 1e6:5.2f} M samples/s"
+                         if "samples_per_s" in row else "")
+            print(f"{name:<10} {measure:<8} {row['file_mb']:>7.1f} MB  cpu {row['cpu_s']:>7.2f} s"
+                  f"  peak {peak:>8.1f} MB  ({row['peak_over_file']:.2f} x file){rate_text}",
+                  flush=True)
+    # rows of cases and measures not run this time stay as they were (several runs, e.g. the
+    # slow REMoDNaV measurement on one case only, build up one results file)
+    done = {(row["case"], row["measure"]) for row in rows}
+    if args.output.is_file():
+        kept = json.loads(args.output.read_text()).get("results", [])
+        rows = [row for row in kept if (row["case"], row["measure"]) not in done] + rows
     report = {"benchmark": "io_speed", "date": datetime.now(UTC).isoformat(timespec="seconds"),
               "command": " ".join([Path(sys.executable).name, *sys.argv]),
               "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
