@@ -61,8 +61,9 @@ _NULL_VALUES = sorted({v for m in MISSING - {"", "nan"} for v in (m, m.upper(), 
 _DELIMITERS = ("\t", ",", ";", "|")
 _SNIFF_LINES = 30
 _HEAD_BYTES = 65536
-# the data rows are parsed in pieces of this size: memory holds one piece of text at a time
-# next to the parsed columns (never the whole file), and polars' buffers are reused per piece
+# the data rows are parsed in pieces of this size (times a quarter of the columns, at most 8
+# times): memory holds one piece of text at a time next to the parsed columns (never the whole
+# file), and polars' buffers are reused per piece
 _CHUNK_BYTES = 1 << 21
 _LINE_SEPARATOR = "\x1f"  # never in a text file: each line is one field
 _POLARS_COLUMN = re.compile(r"at column '(c\d+)'")
@@ -531,11 +532,14 @@ def _data_chunks(layout: _Layout):
         read = lambda offset, size: os.pread(handle.fileno(), size, offset)  # noqa: E731
     try:
         offset, size = layout.start, layout.size
+        # wide rows: bigger pieces, so that each holds about as many rows (polars' cost per
+        # piece grows with the columns; the parsed piece's memory with rows times columns)
+        piece = _CHUNK_BYTES * min(max(layout.width // 4, 1), 8)
         if offset == 0 and read(0, 3) == b"\xef\xbb\xbf":
             offset = 3  # a byte-order mark
         pending, quotes = b"", 0
         while offset < size:
-            end = _line_end(read, offset + _CHUNK_BYTES, size)
+            end = _line_end(read, offset + piece, size)
             chunk = read(offset, end - offset)
             if not chunk:
                 break

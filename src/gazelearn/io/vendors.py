@@ -353,7 +353,8 @@ def read_gazepoint(path: str | Path, *, eye: str | None = None, screen: Screen |
                    unordered: str = "error", decimal: str | None = None) -> Recording:
     """Gazepoint CSV (see the module notes)."""
     source = str(path)
-    table = read_table(path, delimiter=",", header=True, comment=None, **table_options(decimal))
+    table = read_table(path, delimiter=",", header=True, comment=None, **table_options(decimal),
+                       columns=_gazepoint_columns)  # of 30-odd columns, the few it uses
     names = table.header or []
     time_col = _gazepoint_time(names)
     if time_col is None:
@@ -371,6 +372,14 @@ def read_gazepoint(path: str | Path, *, eye: str | None = None, screen: Screen |
     time = time_to_seconds(table.floats(time_col, "time column"), "s", source)
     return make_recording(time, x, y, pupil=pupil, screen=screen, meta=meta, unordered=unordered,
                           lines=table.lines, time_field=time_col)
+
+
+def _gazepoint_columns(names: list[str] | None) -> list[str]:
+    """Every column :func:`read_gazepoint` may use (time, points of gaze, pupils, flags)."""
+    names = names or []
+    wanted = [name for name in (_gazepoint_time(names),) if name]
+    wanted += [f"{p}{axis}" for p in _GAZEPOINT_EYES.values() for axis in ("X", "Y", "V")]
+    return wanted + [f"{side}P{kind}" for side in "LR" for kind in ("MM", "MMV", "D", "V")]
 
 
 def _gazepoint_pupil(table, names, which) -> np.ndarray | None:
@@ -401,7 +410,8 @@ def read_pupil_labs(path: str | Path, *, screen: Screen | None = None,
                     decimal: str | None = None) -> Recording:
     """Pupil Labs ``gaze_positions.csv`` (see the module notes)."""
     source = str(path)
-    table = read_table(path, delimiter=",", header=True, comment=None, **table_options(decimal))
+    table = read_table(path, delimiter=",", header=True, comment=None, **table_options(decimal),
+                       columns=lambda names: _PUPIL_LABS)
     x = table.floats("norm_pos_x", "x column")
     y = 1.0 - table.floats("norm_pos_y", "y column")  # Pupil's y runs up, screens' down
     lost = ~(table.floats("confidence", "confidence column") >= float(min_confidence))
