@@ -99,7 +99,7 @@ def test_parquet_metadata_of_other_shapes_is_ignored(tmp_path, metadata):
 def test_truncated_parquet_is_an_error(tmp_path):
     path = write_recording(_recording(), tmp_path / "r.parquet")
     path.write_bytes(path.read_bytes()[:-3])
-    with pytest.raises(InputError, match="not a Parquet file"):
+    with pytest.raises(InputError, match="not a readable Parquet file"):
         read(path)
 
 

@@ -185,7 +185,7 @@ def _check_parquet_frame(path: Path) -> None:
         tail = handle.read(8)
     footer = int.from_bytes(tail[:4], "little") if len(tail) == 8 else -1
     if size < 12 or head != b"PAR1" or tail[4:] != b"PAR1" or not 0 < footer <= size - 12:
-        raise InputError("not a Parquet file (missing or broken 'PAR1' frame: truncated?)",
+        raise InputError("not a readable Parquet file (missing or broken 'PAR1' frame: truncated?)",
                          source=path)
 
 
