@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import gazelearn.io.polars_csv as polars_csv
 import gazelearn.io.table as table_module
 from gazelearn.errors import InputError
 from gazelearn.io import read
@@ -31,7 +32,7 @@ def test_pieces_read_like_one_parse(tmp_path, monkeypatch, chunk):
     whole = read(path, time_col="time", x_col="x", y_col="y", pupil_col="pupil")
     table = table_module.read_table(path)
     notes, lines = table.strings("note"), np.asarray(table.lines)
-    monkeypatch.setattr(table_module, "_CHUNK_BYTES", chunk)
+    monkeypatch.setattr(polars_csv, "_CHUNK_BYTES", chunk)
     pieces = read(path, time_col="time", x_col="x", y_col="y", pupil_col="pupil")
     for name in ("time", "x", "y", "pupil"):
         np.testing.assert_array_equal(getattr(pieces, name), getattr(whole, name))
@@ -41,7 +42,7 @@ def test_pieces_read_like_one_parse(tmp_path, monkeypatch, chunk):
 
 
 def test_pieces_keep_error_lines_and_announced_columns(tmp_path, monkeypatch):
-    monkeypatch.setattr(table_module, "_CHUNK_BYTES", 256)
+    monkeypatch.setattr(polars_csv, "_CHUNK_BYTES", 256)
     path = tmp_path / "gaze.csv"
     lines = [f"{i * 2},{i},{i + 1},7" for i in range(400)]
     lines[321] = "642,321,oops,7"
