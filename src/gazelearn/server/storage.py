@@ -164,6 +164,10 @@ def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
 
 
+# how long a writer waits for SQLite's write lock: uploads hold it for one frame each, so a
+# delete beside a busy server gets it well within this, even on a loaded machine
+_BUSY_TIMEOUT_S = 60.0
+
 class Storage:
     """The data directory of the app.
 
@@ -189,7 +193,7 @@ class Storage:
             db.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.db_path, timeout=10.0)
+        db = sqlite3.connect(self.db_path, timeout=_BUSY_TIMEOUT_S)
         db.row_factory = sqlite3.Row
         return db
 
@@ -240,7 +244,12 @@ class Storage:
         inside it and the rows agree."""
         with self._lock, closing(self._connect()) as db:
             db.isolation_level = None  # transactions by hand
-            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:  # another process kept the lock too long
+                raise InputError(f"the collection index is busy ({error}) for over "
+                                 f"{_BUSY_TIMEOUT_S:.0f} s; try again", source=self.db_path
+                                 ) from None
             try:
                 yield db
             except BaseException:
