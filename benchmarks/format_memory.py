@@ -33,6 +33,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from io_speed import child_env, measure_info  # one measuring child for both scripts
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "format_memory.json"
 PM_FILES = ROOT.parent / "shared" / "data" / "pymovements-files"
@@ -227,42 +229,15 @@ print(json.dumps({"samples": sum(len(r) for r in recs), "recordings": len(recs),
                   "baseline_rss_mb": baseline / 1024}))
 """
 
-_INFO_CHILD = r"""
-import json, resource, sys
-from gazelearn.cli.main import app
-import gazelearn.io, gazelearn.metrics.quality, numpy, polars
-baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-sys.argv = ["gazelearn", "info", sys.argv[1]]
-code = 0
-try:
-    app()
-except SystemExit as stop:
-    code = stop.code or 0
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"exit_code": code, "cpu_s": usage.ru_utime + usage.ru_stime,
-                  "peak_rss_mb": usage.ru_maxrss / 1024, "baseline_rss_mb": baseline / 1024}),
-      file=sys.stderr)
-"""
-
-
-def _env() -> dict:
-    return dict(os.environ, CI="1")
 
 
 def measure_read_all(path: Path) -> dict:
     """Peak RSS of ``read_all(path)`` in a fresh process, with the imports' baseline."""
     out = subprocess.run([sys.executable, "-c", _READ_CHILD, str(path)], capture_output=True,
-                         text=True, env=_env())
+                         text=True, env=child_env())
     if out.returncode:
         raise RuntimeError(f"read_all failed on {path}: {out.stderr.strip()[-400:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def measure_info(path: Path) -> dict:
-    """Peak RSS and CPU (user + system, start-up included) of ``gazelearn info PATH``."""
-    out = subprocess.run([sys.executable, "-c", _INFO_CHILD, str(path)], capture_output=True,
-                         text=True, env=_env())
-    return json.loads(out.stderr.strip().splitlines()[-1])
 
 
 def generate(name: str, folder: Path, hours: float, rate: float) -> Path:

@@ -98,7 +98,8 @@ def generate(path: Path, hours: float, rate: float, seed: int = 0) -> Path:
     return path
 
 
-def _env(src: Path | None) -> dict:
+def child_env(src: Path | None = None) -> dict:
+    """The environment of a measured child process (no progress bars; ``src`` first on the path)."""
     env = dict(os.environ, CI="1")
     if src is not None:
         env["PYTHONPATH"] = str(src)
@@ -108,13 +109,15 @@ def _env(src: Path | None) -> dict:
 def measure_read(path: Path, src: Path | None = None) -> dict:
     """CPU time, wall time and peak RSS of ``gazelearn.io.read(path)`` in a fresh process."""
     out = subprocess.run([sys.executable, "-c", _READ_CHILD, str(path)], capture_output=True,
-                         text=True, env=_env(src), check=True)
+                         text=True, env=child_env(src), check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 _INFO_CHILD = r"""
-import json, resource, sys, time
+import json, resource, sys
 from gazelearn.cli.main import app
+import gazelearn.io, gazelearn.metrics.quality, numpy, polars  # info imports them anyway
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 sys.argv = ["gazelearn", "info", sys.argv[1]]
 code = 0
 try:
@@ -123,14 +126,16 @@ except SystemExit as stop:
     code = stop.code or 0
 usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"exit_code": code, "cpu_s": usage.ru_utime + usage.ru_stime,
-                  "peak_rss_mb": usage.ru_maxrss / 1024}), file=sys.stderr)
+                  "peak_rss_mb": usage.ru_maxrss / 1024, "baseline_rss_mb": baseline / 1024}),
+      file=sys.stderr)
 """
 
 
 def measure_info(path: Path, src: Path | None = None) -> dict:
-    """CPU time (user + system, start-up included) and peak RSS of ``gazelearn info PATH``."""
+    """CPU time (user + system, start-up included), peak RSS and the RSS of the imports
+    (``baseline_rss_mb``) of ``gazelearn info PATH`` in a fresh process."""
     out = subprocess.run([sys.executable, "-c", _INFO_CHILD, str(path)], capture_output=True,
-                         text=True, env=_env(src))
+                         text=True, env=child_env(src))
     return json.loads(out.stderr.strip().splitlines()[-1])
 
 
@@ -163,7 +168,7 @@ def measure_detect(path: Path, src: Path | None = None) -> dict:
         out = Path(folder) / "events.csv"
         code, cpu, peak, stderr = _run_measured(
             [str(gazelearn), "events", "detect", str(path), "--method", "ivt", "--output",
-             str(out), *SCREEN_OPTIONS], _env(src))
+             str(out), *SCREEN_OPTIONS], child_env(src))
         if code != 0:
             raise RuntimeError(f"events detect failed ({code}): {stderr.strip()}")
         events = sum(1 for _ in out.open()) - 1
@@ -199,7 +204,7 @@ def measure_remodnav(path: Path, src: Path | None = None) -> dict:
     ``preproc`` and ``__call__``) on the recording, in a fresh process; needs the peers."""
     out = subprocess.run([sys.executable, "-c", _REMODNAV_CHILD, str(path),
                           str(ROOT / "benchmarks")], capture_output=True, text=True,
-                         env=_env(src))
+                         env=child_env(src))
     if out.returncode != 0:
         raise RuntimeError(f"REMoDNaV failed: {out.stderr.strip()[-500:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -227,7 +232,7 @@ def measure_pm_read(path: Path, src: Path | None = None) -> dict:
     side of ``read``); needs the peers."""
     out = subprocess.run([sys.executable, "-c", _PM_READ_CHILD, str(path),
                           str(ROOT / "benchmarks" / ".venv-peers")], capture_output=True,
-                         text=True, env=_env(src))
+                         text=True, env=child_env(src))
     if out.returncode != 0:
         raise RuntimeError(f"pymovements failed: {out.stderr.strip()[-500:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
