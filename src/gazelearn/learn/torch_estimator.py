@@ -116,7 +116,8 @@ class TorchEstimator(BaseEstimator):
     """Base of every gazelearn estimator that trains a torch network (see the module notes).
 
     Subclasses implement ``_training_data``, ``_build_network`` and ``_loss``, and may override
-    ``_prepare_training``, ``_metrics``, ``_forward``, ``_batch_sampler``, ``_callbacks``,
+    ``_validation_split``, ``_prepare_training``, ``_metrics``, ``_forward``,
+    ``_batch_sampler``, ``_callbacks``,
     ``_after_fit`` and ``_tuple_attributes``. Fitted state: ``network_`` (in eval mode, on the
     CPU), ``history_`` (one dict per epoch), ``best_epoch_``, ``stopped_early_``,
     ``n_validation_`` and ``training_summary_``.
@@ -139,6 +140,11 @@ class TorchEstimator(BaseEstimator):
     # ------------------------------------------------------------------ hooks
     def _training_data(self, X: Any, y: Any, groups: Any) -> TrainingData:
         raise NotImplementedError
+
+    def _validation_split(self, data: TrainingData, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Training and validation rows (default: whole groups, :func:`validation_split`)."""
+        return validation_split(len(data), data.groups, self._option("validation_fraction"),
+                                self._option("validation_groups"), seed)
 
     def _prepare_training(self, data: TrainingData, train: np.ndarray) -> TrainingData:
         """Learn from the training rows what the network needs (default: nothing)."""
@@ -199,9 +205,7 @@ class TorchEstimator(BaseEstimator):
         if len(data) == 0:
             raise InputError("no training examples")
         seed = int(self._option("seed"))
-        train, val = validation_split(len(data), data.groups,
-                                      self._option("validation_fraction"),
-                                      self._option("validation_groups"), seed)
+        train, val = self._validation_split(data, seed)
         data = self._prepare_training(data, train)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
