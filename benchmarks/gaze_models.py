@@ -14,6 +14,20 @@ c  ``webcam-crops-dev``: first 480 rows train, last 120 test, with the rows pair
    (left crop) vs two eyes (6-channel stack; separate-branch ``multi``) vs two eyes + face
    (9-channel stack; separate-branch ``multi``), error and training seconds of each.
 d  single-frame latency on one thread.
+e  BN calibration on real frames (issue 16): ``webcam-crops-dev`` (frame i+1 with target i, the
+   left-eye crop 45x45 RGB) cut into 6 measurements of about 100 consecutive frames; train on
+   measurements 0-3, then in each of measurements 4 and 5 ("an unfamiliar measurement") the
+   first 16 frames are the calibration pool (first k = 5, 9, 16 used) and frames 16.. are
+   scored, the same frames for every method (the protocol of part a). Baseline (random
+   batches) vs BN model (batches of one measurement) with per-measurement BN, a stored BN
+   profile, the affine and both, over ``--seeds``; and a BN model pre-trained on synthetic eyes
+   made to look like the crops (45x45 RGB, eye 75 % of the width, rendered at a third of the
+   resolution and upscaled, not mirrored), calibrated as it is and after fine-tuning on
+   measurements 0-3.
+f  ``gaze train`` configurations for the defaults (issue 16): architecture, epochs, early
+   stopping on a held-out part, refit, augmentation, crops; on ``webcam-crops-dev`` (lag found
+   by ``detect_frame_lag``; train on pairs 0-479, test on the later ones) and ETRA 2021
+   ``eye_left`` (random 85/15 split, seed 0, as the tutorial).
 
 Example: .venv/bin/python benchmarks/gaze_models.py --part a --persons 24 --epochs 12
 """
@@ -40,7 +54,7 @@ KS = (5, 9, 16)
 def errors(true_px, pred_px, screen) -> dict:
     out = {"pct": float(np.mean(error_pct_normalized(true_px, pred_px, screen))),
            "px": float(np.mean(error_px(true_px, pred_px)))}
-    if hasattr(screen, "distance_mm"):
+    if getattr(screen, "has_geometry", False):
         out["deg"] = float(np.mean(error_deg(true_px, pred_px, screen)))
     return out
 
@@ -273,6 +287,95 @@ def part_d(args) -> dict:
     return out
 
 
+def webcam_left_eye(lag: int = 1):
+    """``webcam-crops-dev``'s left-eye crops (45x45 RGB) paired with ``lag``, in row order."""
+    from gazelearn.appearance.data import crop_names
+    from gazelearn.appearance.lag import lag_pairs
+
+    data = load_gaze_data(DATA / "webcam-crops-dev" / "eye_data.csv")
+    left = crop_names(data.columns).index("left")
+    image_rows, target_rows = lag_pairs(len(data), lag)
+    return data.images[image_rows][:, 3 * left:3 * left + 3], data.targets_px[target_rows]
+
+
+def realistic_synthetic(n_persons: int, seed: int = 0):
+    """Synthetic eyes made to look like the webcam's Haar crops: 45x45 RGB, eye 75 % of the
+    width, rendered at a third of the resolution and upscaled (blur), not mirrored."""
+    import torch.nn.functional as F
+
+    from gazelearn.appearance.data import images_to_array
+    from gazelearn.simulate.eyes import simulate_eye_dataset
+
+    data = simulate_eye_dataset(n_persons, 3, 100, image_size=(45, 45), color=True, seed=seed,
+                                eye_fraction=0.75)
+    x = torch.as_tensor(images_to_array(data.images))
+    x = F.interpolate(F.interpolate(x, size=(15, 15), mode="area"), size=(45, 45),
+                      mode="bilinear", align_corners=False)
+    return torch.flip(x, dims=(3,)).numpy(), data.targets_px, data.measurement.astype(str)
+
+
+def part_e(args) -> dict:
+    from gazelearn.screen import Screen
+
+    screen = Screen(1920, 1080)
+    size = (1920.0, 1080.0)
+    x, y = webcam_left_eye(lag=1)
+    groups = np.array([f"m{i // 100}" for i in range(len(y))])
+    train = np.isin(groups, ["m0", "m1", "m2", "m3"])
+    test = ~train
+    out = {"data": "webcam-crops-dev/eye_data.csv, frame i+1 with target i (599 pairs), left-eye "
+                   "crop 45x45 RGB; measurements m0..m5 = pairs 0-99, 100-199, ..., 500-598",
+           "split": "train on m0-m3 (400 frames); test m4 and m5: frames 0-15 of each are the "
+                    "calibration pool (first k used), frames 16.. scored (84 + 83 frames)",
+           "model": "resnet", "epochs": args.epochs_e, "seeds": args.seeds, "threads": 1}
+    runs = []
+    seconds = {}
+    for seed in args.seeds:
+        models = {}
+        for calibration in ("none", "bn"):
+            t0 = time.perf_counter()
+            models[calibration] = GazeRegressor(
+                "resnet", epochs=args.epochs_e, calibration=calibration, screen_size=size,
+                num_threads=1, progress=False, seed=seed).fit(x[train], y[train],
+                                                              groups=groups[train])
+            seconds[f"seed{seed}/{calibration}"] = time.perf_counter() - t0
+        runs.append(evaluate_synthetic(models["none"], models["bn"], x[test], y[test],
+                                       groups[test], screen))
+        print(f"seed {seed}: baseline {runs[-1]['baseline']['px']:.0f} px, per-measurement BN "
+              f"{runs[-1]['per_measurement_bn']['px']:.0f} px", flush=True)
+    out["train_seconds"] = seconds
+    out["per_seed"] = runs
+    out["mean_over_seeds"] = {name: {key: float(np.mean([r[name][key] for r in runs]))
+                                     for key in runs[0][name]} for name in runs[0]}
+    print_table("real frames, unfamiliar measurement (mean over seeds)", out["mean_over_seeds"])
+    # pre-training on synthetic eyes, then calibrating / fine-tuning on the person
+    t0 = time.perf_counter()
+    sx, sy, sg = realistic_synthetic(args.persons_e)
+    pre = GazeRegressor("resnet", epochs=args.epochs_pre, calibration="bn",
+                        screen_size=size, num_threads=1, progress=False,
+                        seed=0).fit(sx, sy, groups=sg)
+    seconds["pretrain"] = time.perf_counter() - t0
+    baseline = GazeRegressor("resnet", epochs=args.epochs_e, screen_size=size, num_threads=1,
+                             progress=False, seed=0).fit(x[train], y[train])
+    out["pretrained_as_is"] = evaluate_synthetic(baseline, pre, x[test], y[test], groups[test],
+                                                 screen)
+    t0 = time.perf_counter()
+    tuned = pre.set_params(warm_start=True, epochs=args.epochs_e)
+    tuned.fit(x[train], y[train], groups=groups[train])
+    seconds["fine_tune"] = time.perf_counter() - t0
+    out["pretrained_fine_tuned"] = evaluate_synthetic(baseline, tuned, x[test], y[test],
+                                                      groups[test], screen)
+    out["pretraining"] = (f"realistic_synthetic({args.persons_e}): simulate_eye_dataset("
+                          f"{args.persons_e}, 3, 100, image_size=(45, 45), color=True, "
+                          f"eye_fraction=0.75, seed=0), area-downsampled to 15x15, bilinear "
+                          f"back to 45x45, flipped left-right; {args.epochs_pre} epochs, "
+                          f"calibration='bn'; fine-tuning: warm_start, {args.epochs_e} epochs "
+                          f"on m0-m3, calibration='bn'")
+    print_table("pre-trained on synthetic, as is", out["pretrained_as_is"])
+    print_table("pre-trained on synthetic, fine-tuned", out["pretrained_fine_tuned"])
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", nargs="+", default=["a", "b", "c", "d"])
@@ -280,21 +383,29 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--epochs-b", type=int, default=60)
     parser.add_argument("--epochs-c", type=int, default=40)
+    parser.add_argument("--epochs-e", type=int, default=40)
+    parser.add_argument("--epochs-pre", type=int, default=8)
+    parser.add_argument("--persons-e", type=int, default=12)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--model", default="resnet")
     parser.add_argument("--models-b", nargs="+", default=["resnet", "tutorial"])
+    parser.add_argument("--output", type=Path, default=OUT)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    results = json.loads(OUT.read_text()) if OUT.is_file() else {}
-    parts = {"a": part_a, "b": part_b, "c": part_c, "d": part_d}
+    parts = {"a": part_a, "b": part_b, "c": part_c, "d": part_d, "e": part_e}
     names = {"a": "synthetic_measurements", "b": "etra2021_eye_left", "c": "webcam_crops",
-             "d": "latency"}
+             "d": "latency", "e": "bn_calibration_real_frames"}
     for part in args.part:
-        results[names[part]] = {**parts[part](args), "command": (
+        result = {**parts[part](args), "command": (
             "python benchmarks/gaze_models.py " + " ".join(
                 f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
-                for k, v in vars(args).items() if k != "part") + f" --part {part}")}
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text(json.dumps(results, indent=1) + "\n")
+                for k, v in vars(args).items() if k not in ("part", "output"))
+            + f" --part {part}")}
+        # read just before writing: parts run in parallel processes merge into one file
+        results = json.loads(args.output.read_text()) if args.output.is_file() else {}
+        results[names[part]] = result
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(results, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import RegressorMixin
+from sklearn.base import RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 import gazelearn.appearance.models  # noqa: F401  (registers the gaze architectures)
@@ -123,6 +123,25 @@ class GazeRegressor(RegressorMixin, TorchEstimator):
         CPU threads for training and prediction.
     progress : bool, optional
         Progress bar while training.
+    validation_fraction : float
+        Share of the frames held out to measure the error while training (0: none, every
+        frame trains and the last epoch is the model). With a held-out part the best epoch by
+        its mean Euclidean error (``val_px``) is kept and ``patience`` can stop early.
+    validation_split : {"auto", "last", "groups", "random"}
+        Which frames are held out: ``last`` the later rows in the given order (a recording:
+        the frames after the training ones, never neighbours of them), ``groups`` whole
+        groups (measurements, persons; :func:`~gazelearn.learn.data.validation_split`),
+        ``random`` random rows (independent images such as ETRA 2021's ``eye_left``);
+        ``auto``: ``groups`` when ``fit`` gets groups, else ``last``.
+    patience : int, optional
+        Stop when the held-out error has not improved for this many epochs.
+    refit : bool
+        After training with a held-out part, train again on every frame for the best
+        epoch's number of epochs (the held-out error is that of the first training).
+    warm_start : bool
+        ``fit`` on a fitted estimator continues from its network (fine-tuning, e.g. a network
+        pre-trained on synthetic eyes adapted to real frames) instead of a new one; the input
+        standardisation and screen size are learned again from the new data.
 
     Attributes
     ----------
@@ -136,13 +155,16 @@ class GazeRegressor(RegressorMixin, TorchEstimator):
         ``(3, 2)`` affine correction of normalised outputs (after :meth:`calibrate` with targets).
     history_ : list of dict
         Metrics of every training epoch.
+    validation_ : dict or None
+        Held-out error of the best epoch (``px``, ``pct`` of screen, ``n`` frames, ``epoch``,
+        ``split``) when frames were held out.
     """
 
     # Files written before the network choice was called ``architecture`` still load.
     _renamed_params = {"model": "architecture", "model_options": "architecture_options"}
-    # every frame trains (no validation set), so the last epoch's weights are the model
-    _training_defaults = {"optimizer": "adamw", "lr_schedule": "cosine",
-                          "validation_fraction": 0.0}
+    # by default every frame trains (no validation set), so the last epoch's weights are the
+    # model; with a held-out part, its mean Euclidean error in px picks the best epoch
+    _training_defaults = {"optimizer": "adamw", "lr_schedule": "cosine", "monitor": "val_px"}
     _tuple_attributes = ("input_shape_", "screen_size_")
 
     def __init__(self, architecture: str = "resnet", architecture_options: dict | None = None,
@@ -150,7 +172,9 @@ class GazeRegressor(RegressorMixin, TorchEstimator):
                  weight_decay: float = 1e-4, calibration: str = "none", augment: bool = True,
                  screen_size: tuple[float, float] | None = None, loss: str = "l1",
                  seed: int = 0, device: str = "auto", num_threads: int | None = None,
-                 progress: bool | None = None) -> None:
+                 progress: bool | None = None, validation_fraction: float = 0.0,
+                 validation_split: str = "auto", patience: int | None = None,
+                 refit: bool = False, warm_start: bool = False) -> None:
         self.architecture = architecture
         self.architecture_options = architecture_options
         self.epochs = epochs
@@ -165,6 +189,11 @@ class GazeRegressor(RegressorMixin, TorchEstimator):
         self.device = device
         self.num_threads = num_threads
         self.progress = progress
+        self.validation_fraction = validation_fraction
+        self.validation_split = validation_split
+        self.patience = patience
+        self.refit = refit
+        self.warm_start = warm_start
 
     # ------------------------------------------------------------------ helpers
     def _normalize(self, y_px: np.ndarray) -> np.ndarray:
@@ -208,12 +237,39 @@ class GazeRegressor(RegressorMixin, TorchEstimator):
             self.screen_size if self.screen_size is not None else np.ceil(y.max(axis=0))))
         if min(self.screen_size_) <= 0:
             raise InputError(f"screen size must be positive, got {self.screen_size_}")
+        # what warm_start may continue from: the network of the previous fit (or file)
+        previous = getattr(self, "input_shape_", None)
+        self._previous_shape = None if previous is None else tuple(previous)
         self.input_shape_ = tuple(int(s) for s in x.shape[1:])
         targets = torch.as_tensor(self._normalize(y), dtype=torch.float32)
         return TrainingData(torch.as_tensor(x), targets, groups,
                             {"n_samples": int(len(x)), "sample_shape": list(x.shape[1:])})
 
+    def _validation_split(self, data: TrainingData, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        n = len(data)
+        fraction = float(self.validation_fraction or 0.0)
+        how = self.validation_split
+        if how not in ("auto", "last", "groups", "random"):
+            raise InputError(f"validation_split must be 'auto', 'last', 'groups' or 'random', "
+                             f"got {how!r}")
+        if not 0.0 <= fraction < 1.0:
+            raise InputError(f"validation_fraction must be in [0, 1), got {fraction}")
+        if how == "auto":
+            how = "groups" if data.groups is not None else "last"
+        self._split_used = how
+        everything = np.arange(n)
+        if not fraction:
+            return everything, everything[:0]
+        if how == "groups":
+            return super()._validation_split(data, seed)
+        k = min(max(1, int(round(n * fraction))), n - 1)
+        if how == "last":
+            return everything[:n - k], everything[n - k:]
+        val = np.sort(np.random.default_rng(seed).permutation(n)[:k])
+        return np.setdiff1d(everything, val), val
+
     def _prepare_training(self, data: TrainingData, train: np.ndarray) -> TrainingData:
+        self._n_train = len(train)  # the Trainer's metrics run only when frames are held out
         x = data.inputs.numpy()
         x = x if len(train) == len(x) else x[train]  # no copy of every frame when all train
         self.x_mean_ = x.mean(axis=(0, 2, 3), keepdims=True)[0].astype(np.float32)
@@ -222,11 +278,32 @@ class GazeRegressor(RegressorMixin, TorchEstimator):
         return data
 
     def _build_network(self) -> torch.nn.Module:
+        previous = getattr(self, "network_", None)
+        if self.warm_start and isinstance(previous, torch.nn.Module) and \
+                self._previous_shape == tuple(self.input_shape_):
+            import copy
+
+            return copy.deepcopy(previous).train()
         return build(model_architecture(self.architecture), self.input_shape_, 2,
                      **(self.architecture_options or {}))
 
     def _loss(self, data: TrainingData, train: np.ndarray) -> torch.nn.Module:
         return torch.nn.L1Loss() if self.loss == "l1" else torch.nn.MSELoss()
+
+    def _metrics(self, data: TrainingData) -> dict[str, Any]:
+        if self._n_train == len(data):  # nothing held out: no per-epoch pass over the train set
+            return {}
+        screen = torch.as_tensor(self.screen_size_, dtype=torch.float64)
+
+        def px(outputs: torch.Tensor, targets: torch.Tensor) -> float:
+            """Mean Euclidean error in px (outputs are centred screen fractions)."""
+            return float(((outputs - targets).double() * screen).norm(dim=1).mean())
+
+        def pct(outputs: torch.Tensor, targets: torch.Tensor) -> float:
+            """Mean Euclidean error in normalised screen units, % (``error_pct_normalized``)."""
+            return float(100 * (outputs - targets).double().norm(dim=1).mean())
+
+        return {"px": px, "pct": pct}
 
     def _forward(self, data: TrainingData) -> Any:
         # standardisation and augmentation inside forward: augmentation sees [0, 1] images
@@ -250,14 +327,44 @@ class GazeRegressor(RegressorMixin, TorchEstimator):
                                  drop_last=bool(sizes.min() >= self.batch_size))
 
     def _callbacks(self, monitor: str) -> list[cb.Callback]:
-        # no best checkpoint: with every frame training, the cosine schedule's last epoch is
-        # the model
-        return [cb.LRSchedule(self._option("lr_schedule"), monitor=monitor)]
+        schedule = cb.LRSchedule(self._option("lr_schedule"), monitor=monitor)
+        if not monitor.startswith("val_"):
+            # no best checkpoint: with every frame training, the cosine schedule's last epoch
+            # is the model
+            return [schedule]
+        # val_px is an error: lower is better (the name alone would not tell infer_mode)
+        callbacks: list[cb.Callback] = [cb.BestCheckpoint(monitor, mode="min"), schedule]
+        if self.patience:
+            callbacks.append(cb.EarlyStopping(monitor, patience=int(self.patience), mode="min"))
+        return callbacks
 
     def _after_fit(self, data: TrainingData) -> None:
         self.n_train_ = len(data)
         self.bn_profile_ = None
         self.output_calibration_ = None
+        self.validation_ = None
+        if self.n_validation_:
+            best = self.history_[self.best_epoch_ if self.best_epoch_ is not None else -1]
+            self.validation_ = {"px": float(best["val_px"]), "pct": float(best["val_pct"]),
+                                "n": int(self.n_validation_), "epoch": int(best["epoch"]),
+                                "epochs_run": len(self.history_), "split": self._split_used}
+
+    def fit(self, X: Any, y: Any = None, groups: Any = None) -> GazeRegressor:
+        """Train on images ``X`` and targets ``y`` (px); see the class notes for ``groups``.
+
+        With ``refit`` and a held-out part, a second training on every frame for the best
+        epoch's number of epochs follows; ``validation_`` keeps the first training's
+        held-out error.
+        """
+        super().fit(X, y, groups)
+        if not (self.refit and self.n_validation_):
+            return self
+        held_out, epochs = self.validation_, self.validation_["epoch"] + 1
+        full = clone(self).set_params(validation_fraction=0.0, refit=False, epochs=epochs)
+        full.fit(X, y, groups)
+        vars(self).update({k: v for k, v in vars(full).items() if k.endswith("_")})
+        self.validation_ = {**held_out, "refit_epochs": epochs}
+        return self
 
     # ------------------------------------------------------------------ calibration
     def calibrate(self, X: Any, y: Any = None, bn: bool | None = None, affine: bool = True,
