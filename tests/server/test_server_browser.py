@@ -137,7 +137,10 @@ def test_collection_page_saves_frames_with_their_dots(server, page):
 
 def test_calibration_then_live_gaze_and_session_heat_map(server, page):
     base, data = server
-    page.goto(f"{base}/calibrate?frames=3&settle=150&validation=3&person=e2e-live")
+    # no fixation wait (every frame sent is kept: 3 a target) and no refusal on the
+    # poor validation of a face that moves by itself
+    page.goto(f"{base}/calibrate?frames=3&settle=150&validation=3&person=e2e-live"
+              "&fixation=0&max_error=100")
     page.click("#calibrate")
     page.wait_for_function("() => window.gazelearnLive.report !== null")
     report = page.evaluate("window.gazelearnLive.report")

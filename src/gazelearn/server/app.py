@@ -7,10 +7,12 @@ Routes (``{p}`` is a person)::
     POST /api/measurements                 {"person", "screen": [w, h], "consent": true}
     POST /api/frames?person&measurement&x&y&screen_w&screen_h[&dot_radius&dot_color&client_time]
                                            body: the JPEG/PNG frame -> file + SQLite row
+                                           (flagged when MediaPipe finds no face in it)
     GET  /api/persons                      persons with their measurement and frame counts
     POST /api/persons/{p}/export[?measurement&crops]   write the manifest CSV
     DELETE /api/persons/{p}                delete the person's files and rows
-    GET  /api/persons/{p}/sessions/{file}  a recorded session (CSV) or its heat map (PNG)
+    GET  /api/persons/{p}/sessions/{file}  a recorded session (CSV, its .csv.json sidecar) or
+                                           its heat map (PNG)
     WS   /ws/gaze                          frames in, gaze out (protocol in docs/server.md)
 
 With a token every ``/api`` and ``/ws`` request must carry it (``X-Gazelearn-Token`` header or
@@ -39,6 +41,7 @@ import os
 import re
 import secrets
 import socket
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -52,7 +55,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gazelearn.errors import InputError
 from gazelearn.server.guard import Guard, logger, served_names
-from gazelearn.server.live import screen_pixels
+from gazelearn.server.live import decode_jpeg, screen_pixels
 from gazelearn.server.protocol import (  # noqa: F401 - frame_message is public here too
     GazeConnection,
     frame_message,
@@ -132,12 +135,75 @@ def _whole(params, name: str, low: int, high: int) -> int:
     return int(value)
 
 
+class FaceCheck:
+    """Whether an uploaded frame shows a face: one still-image MediaPipe landmarker for the
+    app (about 5 ms a frame; it is not thread-safe, so one upload at a time uses it).
+
+    Loading MediaPipe takes seconds: :func:`serve` loads it before the app answers; an app
+    made by :func:`create_app` alone starts loading it in a background thread on the first
+    new measurement, and frames uploaded before it is ready are stored unchecked (``None``)
+    and flagged by that thread as soon as it is (:meth:`Storage.set_face`), so no upload
+    waits.
+    """
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self._lock = threading.Lock()
+        self._marker = None
+        self._loading: threading.Thread | None = None
+        self._pending: list[tuple[int, bytes]] = []
+
+    def warm_up(self) -> None:
+        """Load MediaPipe now (in this thread)."""
+        self.start()
+        self._loading.join()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._loading is None:
+                self._loading = threading.Thread(target=self._load, daemon=True,
+                                                 name="gazelearn-face-check")
+                self._loading.start()
+
+    def _load(self) -> None:
+        from gazelearn.webcam.landmarks import FaceLandmarker
+
+        marker = FaceLandmarker(static_image_mode=True)
+        with self._lock:
+            self._marker = marker
+            pending, self._pending = self._pending, []
+        for frame_id, image in pending:
+            face = self(image)
+            if face is not None:
+                self.storage.set_face(frame_id, face)
+
+    def __call__(self, image: bytes) -> bool | None:
+        """True or False once MediaPipe is ready, None before."""
+        if self._marker is None:
+            self.start()
+            return None
+        frame = decode_jpeg(image)
+        with self._lock:
+            return self._marker.detect(frame) is not None
+
+    def later(self, frame_id: int, image: bytes) -> None:
+        """Check a frame stored unchecked as soon as MediaPipe is ready."""
+        with self._lock:
+            if self._marker is None:
+                self._pending.append((frame_id, image))
+                return
+        face = self(image)
+        if face is not None:
+            self.storage.set_face(frame_id, face)
+
+
 def create_app(data_dir: str | Path, token: str | None = None, *,
                max_upload_bytes: int = 2_000_000, upload_rate: float = 20.0,
                frame_rate: float = 60.0, dots_per_measurement: int = 100,
                pipeline_workers: int | None = None, host: str = "127.0.0.1",
                port: int | None = None, allowed_hosts: tuple[str, ...] = (),
-               measurement_rate: float = 2.0, text_rate: float = 20.0) -> FastAPI:
+               measurement_rate: float = 2.0, text_rate: float = 20.0,
+               check_faces: bool = True) -> FastAPI:
     """Build the app.
 
     Parameters
@@ -168,6 +234,9 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
         New measurements per second per client address (bursts of 5 times that).
     text_rate : float
         WebSocket control messages per second per connection (bursts of twice that).
+    check_faces : bool
+        Flag uploaded frames without a face (:class:`FaceCheck`); False stores them
+        unchecked.
     """
     storage = Storage(data_dir)
     app = FastAPI(title="gazelearn", docs_url=None, redoc_url=None, openapi_url=None)
@@ -181,6 +250,7 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
         int(pipeline_workers)
     app.state.limiter = None
     upload_buckets: dict[str, RateLimiter] = {}
+    face_check = app.state.face_check = FaceCheck(storage)
     measurement_buckets: dict[str, RateLimiter] = {}
 
     def authorised(source) -> bool:
@@ -249,6 +319,8 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
         n_dots = min(body.n_dots or dots_per_measurement, dots_per_measurement)
         ident = storage.new_measurement(check_person(body.person), screen,
                                         request.headers.get("user-agent", ""), n_dots)
+        if check_faces:
+            face_check.start()  # MediaPipe loads while the person reads the first dot
         return {"measurement": ident, "dots": n_dots}
 
     @app.post("/api/frames", status_code=201)
@@ -269,12 +341,23 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
         dot_color = params.get("dot_color")
         if dot_color is not None and len(dot_color) > 40:
             raise InputError("dot_color must be at most 40 characters", field="dot_color")
-        row = await anyio.to_thread.run_sync(lambda: storage.add_frame(
-            person, measurement, image, target, screen,
-            client_time=_number(params, "client_time", False, -1e13, 1e13),
-            dot_radius=_number(params, "dot_radius", False, 0, 1e4), dot_color=dot_color,
-            browser=request.headers.get("user-agent", "")))
-        return JSONResponse({"id": row["id"], "index": row["idx"], "path": row["path"]},
+        client_time = _number(params, "client_time", False, -1e13, 1e13)
+        dot_radius = _number(params, "dot_radius", False, 0, 1e4)
+
+        def save() -> dict:
+            # flagged at capture: a frame without a face is kept (the person looked at the
+            # dot) but counted, so the page can say so and the summary shows it
+            return storage.add_frame(
+                person, measurement, image, target, screen, client_time=client_time,
+                dot_radius=dot_radius, dot_color=dot_color,
+                face=face_check(image) if check_faces else None,
+                browser=request.headers.get("user-agent", ""))
+
+        row = await anyio.to_thread.run_sync(save)
+        if row["face"] is None and check_faces:
+            face_check.later(row["id"], image)
+        return JSONResponse({"id": row["id"], "index": row["idx"], "path": row["path"],
+                             "face": None if row["face"] is None else bool(row["face"])},
                             status_code=201)
 
     @app.get("/api/persons")
@@ -282,6 +365,7 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
         rows = storage.measurements()
         return [{"person": p, "measurements": sum(r["person"] == p for r in rows),
                  "frames": sum(r["frames"] for r in rows if r["person"] == p),
+                 "no_face": sum(r["no_face"] for r in rows if r["person"] == p),
                  "profile": storage.profile_path(p).is_file()} for p in storage.persons()]
 
     @app.get("/api/persons/{person}/measurements")
@@ -308,7 +392,10 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
     def session_file(person: str, name: str) -> FileResponse:
         folder = storage.person_dir(person) / "sessions"
         path = folder / name
-        if path.parent != folder or path.suffix not in (".csv", ".png") or not path.is_file():
+        # the recording, its sidecar (person, screen geometry: what `events detect` needs)
+        # and its heat map
+        if path.parent != folder or not name.endswith((".csv", ".csv.json", ".png")) \
+                or not path.is_file():
             return JSONResponse({"error": "no such session file"}, status_code=404)
         return FileResponse(path)
 
@@ -411,6 +498,12 @@ def serve(data_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
     sock = bind_socket(host, port)
     try:
         app = create_app(data_dir, token, host=host, port=sock.getsockname()[1], **options)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        if options.get("check_faces", True):
+            app.state.face_check.warm_up()  # before any upload: each is checked at once
     except BaseException:
         sock.close()
         raise

@@ -1,11 +1,12 @@
 """The ``/ws/gaze`` protocol: binary frame messages and one connection's handler.
 
 A control message is a JSON object with a ``type`` (``hello``, ``ping``, ``calibrate``,
-``fit``, ``record``, ``stop``; see docs/server.md); a frame is a binary message made by
-:func:`frame_message`. Every message gets an answer: a bad one (not JSON, an unknown type, a
-field of the wrong kind, too large, too many per second) an ``{"type": "error", "message":
-...}`` and the connection goes on; an unexpected failure is logged (logger
-``gazelearn.server``, with its traceback) and answered with an ``internal`` error.
+``fit``, ``record``, ``stop``, ``drift``, ``screen``; see docs/server.md); a frame is a
+binary message made by :func:`frame_message`. Every message gets an answer: a bad one (not
+JSON, an unknown type, a field of the wrong kind, too large, too many per second) an
+``{"type": "error", "message": ...}`` and the connection goes on; an unexpected failure is
+logged (logger ``gazelearn.server``, with its traceback) and answered with an ``internal``
+error.
 
 Examples
 --------
@@ -33,6 +34,7 @@ import anyio
 from fastapi import WebSocket, WebSocketDisconnect
 
 from gazelearn.errors import InputError
+from gazelearn.io.delimited import sidecar_path
 from gazelearn.server.live import LiveSession, decode_jpeg, make_screen
 from gazelearn.server.ratelimit import RateLimiter
 from gazelearn.server.storage import Storage, check_person
@@ -42,7 +44,7 @@ logger = logging.getLogger("gazelearn.server")
 #: Largest control (text) message, in bytes: the biggest real one (hello) is about 200.
 MAX_TEXT_BYTES = 64 * 1024
 
-_KINDS = ("hello", "ping", "calibrate", "fit", "record", "stop")
+_KINDS = ("hello", "ping", "calibrate", "fit", "record", "stop", "drift", "screen")
 
 
 def frame_message(header: dict, image: bytes) -> bytes:
@@ -92,6 +94,30 @@ def _integer(message: dict, name: str, default: int, low: int, high: int) -> int
     return value
 
 
+def _real(message: dict, name: str, default, low: float, high: float,
+          optional: bool = False) -> float | None:
+    value = message.get(name, default)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise InputError(f"{message['type']}: {name} must be a number, got {str(value)[:30]!r}",
+                         field=name)
+    if not low <= value <= high:
+        raise InputError(f"{message['type']}: {name} must be {low:g}..{high:g}, got {value}",
+                         field=name)
+    return float(value)
+
+
+def _pair(message: dict, name: str, low: float, high: float) -> list[float]:
+    value = message.get(name)
+    if (not isinstance(value, list) or len(value) != 2
+            or any(isinstance(v, bool) or not isinstance(v, (int, float)) or v != v
+                   or not low <= v <= high for v in value)):
+        raise InputError(f"{message['type']}: {name} must be [x, y], numbers in "
+                         f"{low:g}..{high:g}, got {str(value)[:40]!r}", field=name)
+    return [float(v) for v in value]
+
+
 def parse_control(text: str) -> dict:
     """A control message checked field by field (:class:`InputError` naming the field)."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
@@ -107,8 +133,28 @@ def parse_control(text: str) -> dict:
         raise InputError(f"unknown message type {str(kind)[:30]!r}; expected one of "
                          f"{', '.join(_KINDS)}", field="type")
     if kind == "calibrate":
-        message["points"] = _integer(message, "points", 9, 1, 100)
+        message["points"] = _integer(message, "points", 9, 0, 100)
         message["validation"] = _integer(message, "validation", 5, 0, 25)
+        message["frames"] = (None if message.get("frames") is None
+                             else _integer(message, "frames", 0, 1, 100))
+        message["fixation_ms"] = _integer(message, "fixation_ms", 0, 0, 2000)
+        message["max_wait_ms"] = _integer(message, "max_wait_ms", 2000, 0, 10_000)
+        message["pursuit_s"] = _real(message, "pursuit_s", 0, 0, 120)
+        message["settle_s"] = _real(message, "settle_s", 1.0, 0, 10)
+        if message.get("screen") is not None:
+            message["screen"] = _pair(message, "screen", 1, 20_000)
+    elif kind == "fit":
+        message["max_error_pct"] = _real(message, "max_error_pct", 10.0, 0, 100, optional=True)
+    elif kind == "drift":
+        if message.get("apply", False) is True:
+            message["apply"] = True
+        elif message.get("apply", False) is not False:
+            raise InputError("drift: apply must be true or false", field="apply")
+        else:
+            message["apply"] = False
+            message["target"] = _pair(message, "target", -1e5, 1e5)
+    elif kind == "screen":
+        message["screen"] = _pair(message, "screen", 1, 20_000)
     elif kind == "record":
         if not isinstance(message.get("on", True), bool):
             raise InputError("record: on must be true or false", field="on")
@@ -255,12 +301,33 @@ class GazeConnection:
             raise InputError("say hello first (person and screen)")
         session = self.session
         if kind == "calibrate":
-            targets = session.start_calibration(message["points"], message["validation"])
+            targets = session.start_calibration(
+                message["points"], message["validation"], frames=message["frames"],
+                fixation_s=message["fixation_ms"] / 1000, max_wait_s=message["max_wait_ms"] / 1000,
+                pursuit_s=message["pursuit_s"], settle_s=message["settle_s"],
+                screen=message.get("screen"))
             await self.send({"type": "targets", **targets})
         elif kind == "fit":
-            report = await anyio.to_thread.run_sync(lambda: session.fit({"user": self.person}))
-            session.profile.save(_ensure_parent(self.storage.profile_path(self.person)))
-            await self.send({"type": "report", "report": report, "profile_saved": True})
+            report = await anyio.to_thread.run_sync(
+                lambda: session.fit({"user": self.person}, message["max_error_pct"]))
+            # a refused calibration (validation error over the limit) does not replace the
+            # person's saved profile; the session keeps it, flagged, until a recalibration
+            saved = report["accepted"] is not False
+            if saved:
+                self.save_profile()
+            await self.send({"type": "report", "report": report, "profile_saved": saved})
+        elif kind == "drift":
+            if message["apply"]:
+                result = await anyio.to_thread.run_sync(session.apply_drift)
+                await self.send({"type": "drift", "applied": True, **result,
+                                 "profile_saved": self.save_profile()})
+            else:
+                session.start_drift(message["target"])
+                await self.send({"type": "drift", "applied": False,
+                                 "target": message["target"]})
+        elif kind == "screen":
+            session.set_screen(message["screen"])
+            await self.send({"type": "screen", "screen": list(session.screen.size_px)})
         elif kind == "record":
             session.set_recording(message.get("on", True))
             await self.send({"type": "recording", "on": session.recording})
@@ -289,14 +356,26 @@ class GazeConnection:
                          "report": self.session.report(),
                          "profile_screen": None if profile is None else list(profile.screen_px)})
 
+    def save_profile(self) -> bool:
+        """Save the session's profile as the person's unless its calibration was refused."""
+        profile = self.session.profile
+        if profile is None or profile.meta.get("accepted") is False:
+            return False
+        profile.save(_ensure_parent(self.storage.profile_path(self.person)))
+        self.session.changed = False
+        return True
+
     def stop(self) -> dict:
+        if self.session.changed:  # clicks refined the profile during the session
+            self.save_profile()
         csv_path, png_path = self.storage.new_session_paths(self.person)
-        result = self.session.finish(csv_path, png_path)
+        result = self.session.finish(csv_path, png_path, person=self.person)
         self.storage.add_session(self.person, result["samples"], result["recording"],
                                  result["heatmap"])
         base = f"/api/persons/{self.person}/sessions/"
         return {"type": "session", "samples": result["samples"], "valid": result["valid"],
                 "recording": base + csv_path.name,
+                "sidecar": base + sidecar_path(csv_path).name,
                 "heatmap": None if result["heatmap"] is None else base + png_path.name}
 
 

@@ -74,7 +74,8 @@ CREATE TABLE IF NOT EXISTS frames (
     dot_radius REAL, dot_color TEXT,
     browser TEXT,
     path TEXT NOT NULL,
-    width INTEGER, height INTEGER, bytes INTEGER
+    width INTEGER, height INTEGER, bytes INTEGER,
+    face INTEGER
 );
 CREATE INDEX IF NOT EXISTS frames_person ON frames(person, measurement);
 CREATE TABLE IF NOT EXISTS sessions (
@@ -191,6 +192,9 @@ class Storage:
         with closing(self._connect()) as db, db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            # indexes made before frames had a face flag (1 face, 0 none, NULL not checked)
+            if "face" not in {r[1] for r in db.execute("PRAGMA table_info(frames)")}:
+                db.execute("ALTER TABLE frames ADD COLUMN face INTEGER")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.db_path, timeout=_BUSY_TIMEOUT_S)
@@ -259,8 +263,10 @@ class Storage:
 
     def add_frame(self, person: str, measurement: int, image: bytes, target, screen, *,
                   client_time: float | None = None, dot_radius: float | None = None,
-                  dot_color: str | None = None, browser: str = "") -> dict:
-        """Save one captured frame: the image file first (atomically), then its index row.
+                  dot_color: str | None = None, browser: str = "",
+                  face: bool | None = None) -> dict:
+        """Save one captured frame: the image file first (atomically), then its index row
+        (``face``: whether a face was found in it, None when not checked).
 
         The measurement is looked up, the file written and the row inserted in one write
         transaction, so a :meth:`delete_person` running at the same time (in this process or
@@ -290,7 +296,8 @@ class Storage:
                 "screen_w": int(screen[0]), "screen_h": int(screen[1]),
                 "dot_radius": dot_radius, "dot_color": (dot_color or "")[:40] or None,
                 "browser": browser[:300], "path": path.relative_to(self.root).as_posix(),
-                "width": width, "height": height, "bytes": len(image)}
+                "width": width, "height": height, "bytes": len(image),
+                "face": None if face is None else int(bool(face))}
             try:
                 cursor = db.execute(
                     f"INSERT INTO frames ({', '.join(values)}) VALUES "
@@ -300,6 +307,11 @@ class Storage:
                 raise
             values["id"] = int(cursor.lastrowid)
         return values
+
+    def set_face(self, frame_id: int, face: bool) -> None:
+        """Flag a stored frame as with or without a face (checked after its upload)."""
+        with self._lock, closing(self._connect()) as db, db:
+            db.execute("UPDATE frames SET face = ? WHERE id = ?", (int(bool(face)), int(frame_id)))
 
     def add_session(self, person: str, samples: int, recording: Path | None,
                     heatmap: Path | None) -> int:
@@ -324,9 +336,11 @@ class Storage:
             return [dict(r) for r in db.execute(query + " ORDER BY measurement, idx", args)]
 
     def measurements(self, person: str | None = None) -> list[dict]:
-        """Measurement rows with their frame counts."""
+        """Measurement rows with their frame counts (``no_face``: frames flagged without a
+        face)."""
         query = ("SELECT m.*, (SELECT COUNT(*) FROM frames f WHERE f.measurement = m.id) "
-                 "AS frames FROM measurements m")
+                 "AS frames, (SELECT COUNT(*) FROM frames f WHERE f.measurement = m.id AND "
+                 "f.face = 0) AS no_face FROM measurements m")
         args: list = []
         if person is not None:
             query, args = query + " WHERE m.person = ?", [check_person(person)]

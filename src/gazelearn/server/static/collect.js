@@ -4,7 +4,7 @@
 const COLOURS = ["#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#42d4f4",
                  "#f032e6", "#000000", "#ffffff"];
 const state = { measurement: null, target: 0, saved: 0, busy: false, dot: null, paused: false,
-                running: false, errors: 0 };
+                running: false, starting: false, errors: 0, noFace: 0, camera: false };
 window.gazelearnCollect = state;  // read by the end-to-end tests
 
 const $ = (id) => document.getElementById(id);
@@ -41,14 +41,17 @@ function status() {
 function fullscreenRequired() { return GL.params.get("fullscreen") !== "off"; }
 
 async function start() {
+  if (state.running || state.starting) return;  // one measurement however often Start is pressed
+  state.starting = true;
   GL.showError(null);
   try {
     if (!$("consent").checked) throw new Error("please read and tick the consent line first");
     const person = GL.person();
     const config = await GL.api("/api/config");
     const wanted = parseInt(GL.params.get("dots") || config.dots_per_measurement, 10);
+    if (fullscreenRequired()) await GL.fullscreen();  // first: the click is the gesture
     await GL.startCamera($("video"));
-    if (fullscreenRequired()) await GL.fullscreen();
+    state.camera = true;
     const made = await GL.api("/api/measurements", { method: "POST", json: {
       person, consent: true, n_dots: wanted,
       screen: [window.innerWidth, window.innerHeight] } });
@@ -56,7 +59,13 @@ async function start() {
                            running: true });
     $("stage").classList.add("on");
     next();
-  } catch (e) { GL.showError(e); }
+  } catch (e) {
+    GL.showError(e);
+    GL.stopCamera($("video"));
+    state.camera = false;
+  } finally {
+    state.starting = false;
+  }
 }
 
 function next() {
@@ -81,12 +90,20 @@ async function captureDot() {
   const dot = state.dot;
   try {
     const blob = await GL.capture($("video"), $("canvas"));
-    await GL.api("/api/frames", { method: "POST", body: blob, contentType: "image/jpeg", query: {
+    const saved = await GL.api("/api/frames", { method: "POST", body: blob,
+                                                contentType: "image/jpeg", query: {
       person: state.person, measurement: state.measurement, x: dot.x, y: dot.y,
       screen_w: window.innerWidth, screen_h: window.innerHeight, dot_radius: dot.radius,
       dot_color: dot.colour, client_time: Math.round(performance.now()) } });
     state.saved += 1;
-    if (state.saved >= state.target) finish(); else next();
+    // kept, but flagged: the summary counts frames without a face
+    if (saved.face === false) state.noFace += 1;
+    if (state.saved >= state.target) { finish(); return; }
+    next();
+    if (saved.face === false) {
+      message("No face was found in that picture (it is kept, flagged). Keep your face in " +
+              "the camera's view.");
+    }
   } catch (e) {
     state.errors += 1;
     message(`Not saved (${e.message}); press space to try this dot again.`);
@@ -99,8 +116,11 @@ function finish() {
   state.running = false;
   $("stage").classList.remove("on");
   if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+  GL.stopCamera($("video"));  // the measurement is over: the camera goes off
+  state.camera = false;
   $("done").textContent = `Measurement ${state.measurement} done: ${state.saved} frames saved ` +
-    `for ${state.person}. Export it with: gazelearn collection export --person ${state.person}`;
+    `for ${state.person}` + (state.noFace ? ` (${state.noFace} without a face, flagged)` : "") +
+    `. Export it with: gazelearn collection export --person ${state.person}`;
   state.finished = true;
 }
 

@@ -50,6 +50,13 @@ const GL = (() => {
     return stream;
   }
 
+  // The camera off: every track stopped (the browser's camera light goes out).
+  function stopCamera(video) {
+    const stream = video && video.srcObject;
+    if (stream) for (const track of stream.getTracks()) track.stop();
+    if (video) video.srcObject = null;
+  }
+
   // The current camera picture as a JPEG Blob (the frame the user sees at this moment).
   function capture(video, canvas, quality = 0.85) {
     canvas.width = video.videoWidth;
@@ -81,15 +88,15 @@ const GL = (() => {
     if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(name)) {
       throw new Error("enter a person name: letters, digits, '_' or '-'");
     }
-    localStorage.setItem("gazelearn-person", name);
     return name;
   }
 
+  // Only the URL's ?person= fills the field: the previous participant's name is never
+  // remembered (the next person would record under it).
   function fillPerson() {
+    localStorage.removeItem("gazelearn-person");  // what older versions remembered
     const field = document.getElementById("person");
-    if (field && !field.value) {
-      field.value = params.get("person") || localStorage.getItem("gazelearn-person") || "";
-    }
+    if (field) field.value = params.get("person") || "";
   }
 
   function showError(error) {
@@ -98,8 +105,8 @@ const GL = (() => {
     if (error) console.error(error);
   }
 
-  return { params, token, url, wsUrl, api, startCamera, capture, fullscreen, isFullscreen,
-           sleep, person, fillPerson, showError };
+  return { params, token, url, wsUrl, api, startCamera, stopCamera, capture, fullscreen,
+           isFullscreen, sleep, person, fillPerson, showError };
 })();
 
 document.addEventListener("DOMContentLoaded", () => {

@@ -8,6 +8,7 @@ async function listPersons() {
     for (const r of rows) {
       const line = document.createElement("div");
       line.textContent = `${r.person}: ${r.measurements} measurement(s), ${r.frames} frame(s)` +
+        (r.no_face ? ` (${r.no_face} without a face)` : "") +
         (r.profile ? ", calibration profile saved" : "");
       box.appendChild(line);
     }
