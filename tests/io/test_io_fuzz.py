@@ -41,6 +41,7 @@ from gazelearn.io import (
     read_events,
     read_images,
     read_manifest,
+    write_events,
     write_recording,
 )
 from gazelearn.io.layouts import LAYOUTS
@@ -266,6 +267,242 @@ def test_parquet_reader_survives_mangled_files(tmp_path):
         check(path, "parquet", {})
 
     run()
+
+
+# --- Parquet footers -------------------------------------------------------------------------
+# polars parses a Parquet footer (Thrift FileMetaData, compact protocol) itself: a huge list
+# length in it made it allocate hundreds of GB and abort the process (SIGABRT, no exception),
+# and counts that disagree made it panic. Such reads run in child processes here, so an abort
+# is counted, not fatal to pytest; the children get a 3 GiB address-space limit, so a huge
+# allocation fails at once (as it would on a machine or container with less memory) instead of
+# eating the shared machine's memory.
+
+_CHILD_LIMIT_BYTES = 3 << 30
+
+#: The child: reads each path on stdin through gazelearn (a recording, and an events table) and
+#: prints one JSON line per file: the outcome and the first error line.
+_FOOTER_CHILD = r"""
+import json, sys
+import numpy as np
+from gazelearn import InputError
+from gazelearn.io import read, read_events
+for line in sys.stdin:
+    path = line.strip()
+    outcome = []
+    for reader in (read, read_events):
+        try:
+            result = reader(path)
+            if reader is read:  # right in form (as check_recording)
+                n = len(result.time)
+                assert np.all(np.isfinite(result.time)) and np.all(np.diff(result.time) >= 0)
+                assert all(v is None or (len(v) == n and not np.any(np.isinf(v)))
+                           for v in (result.x, result.y, result.pupil, result.labels))
+            outcome.append(["read", ""])
+        except InputError as error:
+            outcome.append(["InputError", str(error)])
+        except BaseException as error:  # a traceback, polars panics included
+            outcome.append(["traceback", f"{type(error).__name__}: {error}"[:300]])
+    print(json.dumps([path, outcome]), flush=True)
+"""
+
+
+def _limit_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (_CHILD_LIMIT_BYTES, _CHILD_LIMIT_BYTES))
+
+
+def _read_in_children(paths: list[Path]) -> tuple[dict, list]:
+    """Outcomes per path from child processes; a child killed by a signal is an abort of the
+    path it was reading, and a new child carries on after it."""
+    outcomes: dict = {}
+    aborts = []
+    todo = [str(p) for p in paths]
+    while todo:
+        done = subprocess.run([sys.executable, "-c", _FOOTER_CHILD], input="\n".join(todo) + "\n",
+                              capture_output=True, text=True, timeout=600,
+                              preexec_fn=_limit_memory, env={**os.environ, "CI": "1"})
+        for line in done.stdout.splitlines():
+            path, outcome = json.loads(line)
+            outcomes[path] = outcome
+        assert "panicked" not in done.stderr, done.stderr[-2000:]  # no Rust panic printed
+        if done.returncode == 0:
+            break
+        crashed = todo[len([p for p in todo if p in outcomes])]
+        aborts.append((crashed, done.returncode, done.stderr.strip()[-300:]))
+        todo = [p for p in todo if p not in outcomes and p != crashed]
+    return outcomes, aborts
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _read_varint(data: bytes, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        value |= (data[i] & 0x7F) << shift
+        shift += 7
+        i += 1
+        if not data[i - 1] & 0x80:
+            return value, i
+
+
+def _thrift_sizes(data: bytes, i: int = 0, found: list | None = None) -> list:
+    """(start, end, kind) of every string length and list/map size in a Thrift compact struct
+    (the footer of a Parquet file): the fields a bad footer lies about."""
+    found = [] if found is None else found
+
+    def value(i: int, kind: int) -> int:
+        if kind in (1, 2):  # booleans live in the field header (list items: one byte)
+            return i
+        if kind == 3:
+            return i + 1
+        if kind in (4, 5, 6):
+            return _read_varint(data, i)[1]
+        if kind == 7:
+            return i + 8
+        if kind == 8:
+            n, end = _read_varint(data, i)
+            found.append((i, end, "string"))
+            return end + n
+        if kind in (9, 10):
+            n, items, start = data[i] >> 4, data[i] & 15, i
+            i += 1
+            if n == 15:
+                n, i = _read_varint(data, i)
+            found.append((start, i, "list"))
+            for _ in range(n):
+                i = i + 1 if items in (1, 2) else value(i, items)
+            return i
+        if kind == 11:
+            n, end = _read_varint(data, i)
+            found.append((i, end, "map"))
+            i = end
+            if n:
+                key, val = data[i] >> 4, data[i] & 15
+                i += 1
+                for _ in range(n):
+                    i = value(value(i, key), val)
+            return i
+        return struct(i)  # 12
+
+    def struct(i: int) -> int:
+        while data[i]:
+            header, i = data[i], i + 1
+            if not header >> 4:  # a long-form field id follows
+                i = _read_varint(data, i)[1]
+            i = value(i, header & 15)
+        return i + 1
+
+    assert struct(i) == len(data)  # the walk understood the whole footer
+    return found
+
+
+def _with_footer(content: bytes, footer: bytes) -> bytes:
+    """The file with another footer (its length field updated; the data pages unchanged)."""
+    start = len(content) - 8 - int.from_bytes(content[-8:-4], "little")
+    return content[:start] + footer + len(footer).to_bytes(4, "little") + b"PAR1"
+
+
+def _footer(content: bytes) -> bytes:
+    return content[len(content) - 8 - int.from_bytes(content[-8:-4], "little"):-8]
+
+
+def test_parquet_footer_with_a_huge_list_length_is_one_input_error(tmp_path):
+    """The reproducer: the schema's list length (5 columns) set to 10^9 in an intact footer.
+    polars alone aborted on it (SIGABRT, "memory allocation of 223338299288 bytes failed");
+    ``gazelearn info`` must exit 1 with one InputError line naming the file."""
+    path = tmp_path / "rec.parquet"
+    write_recording(_recording(), path)
+    content = path.read_bytes()
+    footer = _footer(content)
+    # FileMetaData: field 1 (version, i32) 0x15 0x02, then field 2 (schema, a list) 0x19
+    # and its header: size 5 in the high nibble, element type struct (12) in the low one
+    assert footer[:4] == b"\x15\x02\x19\x5c"
+    path.write_bytes(_with_footer(content, footer[:3] + b"\xfc" + _varint(10**9) + footer[4:]))
+    done = subprocess.run([str(Path(sys.executable).parent / "gazelearn"), "info", str(path)],
+                          capture_output=True, text=True, timeout=120, preexec_fn=_limit_memory,
+                          env={**os.environ, "CI": "1"})
+    assert done.returncode == 1, (done.returncode, done.stderr[-500:])
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and "broken footer" in lines[0], lines
+    outcomes, aborts = _read_in_children([path])  # the Python API: the same one line
+    assert not aborts
+    assert [kind for kind, _ in outcomes[str(path)]] == ["InputError", "InputError"]
+
+
+def _footer_variants(content: bytes) -> list[tuple[str, bytes]]:
+    """Footer-mangling variants of a valid file, deterministic: every string length and
+    list/map size set to 5 lies (huge, 2^31 - 1, 10^9, one more, zero), every count field
+    (rows, values) of the row groups set to others, bytes of the footer replaced (seeded), and
+    footer lengths that fit the file but point elsewhere."""
+    import random
+
+    footer = _footer(content)
+    variants = []
+    for start, end, kind in _thrift_sizes(footer):
+        if kind == "list":  # the long form: 0xF<type> then a varint size
+            current = footer[start] >> 4
+            for n in (2**61, 2**31 - 1, 10**9, current + 1, 0):
+                header = bytes([0xF0 | (footer[start] & 15)])
+                mangled = footer[:start] + header + _varint(n) + footer[end:]
+                variants.append((f"list@{start}={n}", _with_footer(content, mangled)))
+        else:
+            current = _read_varint(footer, start)[0]
+            for n in (2**61, 2**31 - 1, 10**9, current + 1, 0):
+                mangled = footer[:start] + _varint(n) + footer[end:]
+                variants.append((f"{kind}@{start}={n}", _with_footer(content, mangled)))
+    generator = random.Random(1717)
+    for i in range(120):
+        mangled = bytearray(footer)
+        for _ in range(generator.randint(1, 3)):
+            position = generator.randrange(len(mangled))
+            mangled[position] = generator.choice([0x00, 0xFF, 0x7F, 0x80, 0x0F,
+                                                  generator.randrange(256)])
+        variants.append((f"bytes#{i}", _with_footer(content, bytes(mangled))))
+    size = len(content)
+    for n in sorted({1, 2, 8, 100, len(footer) - 1, len(footer) + 1, len(footer) + 100,
+                     size - 13, size - 12}):
+        variants.append((f"length={n}", content[:-8] + n.to_bytes(4, "little") + b"PAR1"))
+    return variants
+
+
+def test_parquet_footers_mangled_never_abort(tmp_path):
+    """At least 200 footer-mangling variants of a gazelearn Parquet recording (and the same as
+    an events table), read in child processes: 0 aborts, 0 tracebacks; every refusal is one
+    InputError line naming the file, every read right in form."""
+    from gazelearn import Events
+
+    cases = []
+    recording = tmp_path / "rec.parquet"
+    write_recording(_recording(), recording)
+    events_path = tmp_path / "events.parquet"
+    write_events(Events.from_labels(_recording()), events_path)
+    for source in (recording, events_path):
+        for name, data in _footer_variants(source.read_bytes()):
+            path = tmp_path / f"{source.stem}-{len(cases):04d}.parquet"
+            path.write_bytes(data)
+            cases.append((name, path))
+    outcomes, aborts = _read_in_children([path for _, path in cases])
+    assert not aborts, aborts[:3]
+    counts = collections.Counter()
+    for name, path in cases:
+        for kind, message in outcomes[str(path)]:
+            assert kind != "traceback", f"{name}: {message}"
+            if kind == "InputError":
+                assert "\n" not in message and str(path) in message, message
+            counts[kind] += 1
+    COUNTS["parquet-footer", "read"] += counts["read"]
+    COUNTS["parquet-footer", "InputError"] += counts["InputError"]
+    print(f"\nparquet footers: {len(cases)} files, {sum(counts.values())} reads: "
+          f"{counts['read']} read, {counts['InputError']} refused, {len(aborts)} aborts")
+    assert len(cases) >= 200
 
 
 @FUZZ

@@ -171,11 +171,16 @@ def _read_labels(path: Path, reader: ReaderOptions, time=None):
 def _is_events_table(path: Path) -> bool:
     import polars as pl
 
+    from gazelearn.io.writers import check_parquet
+
     try:
-        columns = (pl.read_parquet_schema(path).keys() if path.suffix.lower() in (".parquet", ".pq")
-                   else pl.read_csv(path, n_rows=0,
-                                    separator="\t" if path.suffix == ".tsv" else ",").columns)
-    except Exception:  # unreadable here: let the recording reader give its precise error
+        if path.suffix.lower() in (".parquet", ".pq"):
+            check_parquet(path)  # a broken footer can abort polars: never let it see one
+            columns = pl.read_parquet_schema(path).keys()
+        else:
+            columns = pl.read_csv(path, n_rows=0,
+                                  separator="\t" if path.suffix == ".tsv" else ",").columns
+    except (Exception, pl.exceptions.PanicException):  # the reader gives the precise error
         return False
     return {"type", "onset", "offset"} <= set(columns)
 

@@ -43,6 +43,10 @@ from .table import make_recording
 CSV_SUFFIXES = (".csv", ".tsv")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _META_KEY = "gazelearn"
+#: What polars raises on a corrupt file: its errors, and the panics of its Rust code (a
+#: ``BaseException``), which a footer that passed :func:`check_parquet` can still cause in the
+#: pages (a broken page header)
+_PARQUET_ERRORS = (Exception, pl.exceptions.PanicException)
 
 
 def _kind(path: Path) -> str:
@@ -174,10 +178,34 @@ def _restore_meta(description: dict, source: str, fmt: str) -> tuple[Screen | No
     return screen, meta
 
 
-def _check_parquet_frame(path: Path) -> None:
-    """The magic bytes at both ends and a footer length that fits the file, checked before
-    polars reads it: polars aborts the whole process (not an exception) on some broken
-    footers, so truncated and foreign files must never reach it."""
+def check_parquet(path: Path) -> None:
+    """Refuse a Parquet file whose frame or footer polars cannot be trusted with.
+
+    polars parses the footer (Thrift ``FileMetaData``) itself and aborts the whole process (a
+    failed allocation, not an exception) when a list length in it is huge, or panics when its
+    counts disagree; neither can be caught. So the frame (``PAR1`` at both ends, a footer length
+    that fits) is checked here, then pyarrow parses the footer with every Thrift string and list
+    bounded by the footer's own length (each element takes at least one byte, so a larger count
+    is a lie), and the counts and offsets polars relies on are checked against each other.
+
+    Raises
+    ------
+    InputError
+        One line naming the file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, polars as pl
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
+    >>> pl.DataFrame({"time": [0.0, 0.002]}).write_parquet(path)
+    >>> check_parquet(path)
+    >>> _ = path.write_bytes(path.read_bytes()[:-1])
+    >>> try:
+    ...     check_parquet(path)
+    ... except InputError as error:
+    ...     print(error.reason)
+    not a readable Parquet file (missing or broken 'PAR1' frame: truncated?)
+    """
     size = path.stat().st_size
     with open(path, "rb") as handle:
         head = handle.read(4)
@@ -187,6 +215,39 @@ def _check_parquet_frame(path: Path) -> None:
     if size < 12 or head != b"PAR1" or tail[4:] != b"PAR1" or not 0 < footer <= size - 12:
         raise InputError("not a readable Parquet file (missing or broken 'PAR1' frame: truncated?)",
                          source=path)
+    import pyarrow.parquet as pq  # here, not at the top: the CLI's start-up never loads pyarrow
+
+    try:
+        with pq.ParquetFile(path, thrift_string_size_limit=footer,
+                            thrift_container_size_limit=footer) as parquet:
+            problem = _footer_problem(parquet.metadata, size - 8 - footer)
+    except Exception as error:  # pyarrow raises OSError, ArrowInvalid, UnicodeDecodeError, ...
+        problem = " ".join(str(error).split())[:120] or type(error).__name__
+    if problem:
+        raise InputError(f"not a readable Parquet file: broken footer ({problem})", source=path)
+
+
+def _footer_problem(meta: Any, data_end: int) -> str | None:
+    """What in a parsed footer disagrees with itself or with the file (None when nothing)."""
+    flat = [meta.schema.column(j).max_repetition_level == 0 for j in range(meta.num_columns)]
+    rows = 0
+    for i in range(meta.num_row_groups):
+        group = meta.row_group(i)
+        if group.num_columns != meta.num_columns or group.num_rows < 0:
+            return f"row group {i} does not match the schema"
+        for j in range(group.num_columns):
+            chunk = group.column(j)
+            start = chunk.data_page_offset
+            if chunk.has_dictionary_page and chunk.dictionary_page_offset is not None:
+                start = min(start, chunk.dictionary_page_offset)
+            if not 4 <= start <= start + chunk.total_compressed_size <= data_end:
+                return f"column {j} of row group {i} lies outside the data"
+            # a flat column has one value (or null) per row; polars asserts it (a panic)
+            if flat[j] and chunk.num_values != group.num_rows:
+                return f"column {j} of row group {i} has {chunk.num_values} values for " \
+                       f"{group.num_rows} rows"
+        rows += group.num_rows
+    return None if rows == meta.num_rows else f"{meta.num_rows} rows announced, {rows} stored"
 
 
 @register_reader("parquet", description="gazelearn's own Parquet recordings (time,x,y,...)",
@@ -197,11 +258,11 @@ def read_parquet_recording(path: str | Path, *, screen: Screen | None = None) ->
     source = str(path)
     if not path.is_file():
         raise InputError("file not found", source=path)
-    _check_parquet_frame(path)
+    check_parquet(path)
     try:
         frame = pl.read_parquet(path)
         stored = pl.read_parquet_metadata(path).get(_META_KEY)
-    except Exception as error:  # polars raises several types on corrupt files
+    except _PARQUET_ERRORS as error:  # polars raises several types (and panics) on corrupt data
         reason = " ".join(str(error).split())[:120]
         raise InputError(f"not a readable Parquet file: {reason}", source=source) from None
     for column in ("time", "x", "y"):
@@ -259,6 +320,8 @@ def read_events(path: str | Path) -> Events:
     kind = _kind(path)
     if not path.is_file():
         raise InputError("file not found", source=path)
+    if kind == "parquet":
+        check_parquet(path)
     try:
         if kind == "parquet":
             frame = pl.read_parquet(path)
@@ -267,7 +330,7 @@ def read_events(path: str | Path) -> Events:
             header = pl.read_csv(path, separator=separator, n_rows=0).columns
             frame = pl.read_csv(path, separator=separator, schema_overrides={
                 name: dtype for name, dtype in EVENT_SCHEMA.items() if name in header})
-    except Exception as error:  # polars raises several types on bad files
+    except _PARQUET_ERRORS as error:  # polars raises several types (and panics) on bad files
         reason = " ".join(str(error).split())[:160]
         raise InputError(f"not a readable events table: {reason}", source=path) from None
     for name in ("type", "onset", "offset"):
