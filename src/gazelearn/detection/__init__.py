@@ -2,7 +2,9 @@
 
 Classic detectors (each registered by name): ``ivt`` (Salvucci & Goldberg 2000), ``idt``
 (Salvucci & Goldberg 2000), ``nh`` (adaptive thresholds with PSO, Nyström & Holmqvist 2010),
-``ivdt`` (pursuit-aware, Komogortsev & Karpov 2013).
+``ivdt`` (pursuit-aware, Komogortsev & Karpov 2013). Their algorithms are plain functions in
+:mod:`gazelearn.detection.kernels`, which imports neither scikit-learn nor scipy; the classes
+(scikit-learn estimators) load on first lookup.
 
 Examples
 --------
@@ -13,8 +15,16 @@ Examples
 ['blink', 'fixation']
 """
 
-from gazelearn.detection import idt, ivdt, ivt, nh  # noqa: F401  (registers the detectors)
-from gazelearn.detection.base import Detector
 from gazelearn.detection.registry import available_detectors, create_detector, register_detector
 
 __all__ = ["Detector", "available_detectors", "create_detector", "register_detector"]
+
+
+def __getattr__(name: str):
+    # Detector subclasses sklearn's BaseEstimator (about 1 s of CPU to import): loaded on first
+    # use, so the classic functions (gazelearn.detection.kernels) start without it
+    if name == "Detector":
+        from gazelearn.detection.base import Detector
+
+        return Detector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,20 +17,28 @@ IVT(threshold=40.0, window_s=0.03)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from gazelearn.errors import InputError
+from gazelearn.detection.kernels import positions_in_degrees  # noqa: F401 (its old home)
 from gazelearn.events import Events
 from gazelearn.recording import Recording
 
 
 class Detector(BaseEstimator):
-    """Base class of all event detectors (parameters in ``__init__``, stored unchanged)."""
+    """Base class of all event detectors (parameters in ``__init__``, stored unchanged).
+
+    A classic detector sets ``_kernel`` to its function in :mod:`gazelearn.detection.kernels`
+    (a ``staticmethod``): ``predict`` and ``detect`` call it with the detector's parameters, so
+    the estimator and ``gazelearn events detect`` run the one implementation. A learned detector
+    overrides ``predict`` (and ``fit``).
+    """
 
     registry_name = "detector"
+    _kernel: Callable | None = None
 
     def fit(self, X: Any = None, y: Any = None, groups: Any = None) -> Detector:
         """Classic detectors learn nothing; return self.
@@ -42,11 +50,19 @@ class Detector(BaseEstimator):
 
     def predict(self, recording: Recording) -> np.ndarray:
         """Per-sample label codes (``int8``), one per sample of ``recording``."""
-        raise NotImplementedError
+        if self._kernel is None:
+            raise NotImplementedError
+        return self._kernel(recording, **self.get_params(deep=False)).labels
 
     def detect(self, recording: Recording) -> Events:
-        """The events table of ``recording``."""
-        return Events.from_labels(recording, self.predict(recording))
+        """The events table of ``recording``.
+
+        A velocity detector's speed also gives the events' peak velocities when it is the one
+        :class:`~gazelearn.Events` uses (the default 20-ms window): computed once, not twice.
+        """
+        if self._kernel is None:
+            return Events.from_labels(recording, self.predict(recording))
+        return self._kernel(recording, **self.get_params(deep=False)).events(recording)
 
     def _learns(self) -> bool:
         """Whether this detector overrides :meth:`fit` (and so has to be fitted first)."""
@@ -61,12 +77,3 @@ class Detector(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.requires_fit = self._learns()
         return tags
-
-
-def positions_in_degrees(recording: Recording, purpose: str) -> tuple[np.ndarray, np.ndarray]:
-    """The recording's gaze in degrees, or a clear error naming the missing options."""
-    if len(recording) < 2:
-        raise InputError(f"{purpose} needs at least 2 samples, the recording has "
-                         f"{len(recording)}", source=recording.meta.source)
-    recording.require_screen(purpose)
-    return recording.position_deg()

@@ -13,13 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gazelearn.detection.kernels import KERNELS
 from gazelearn.errors import InputError
 from gazelearn.registry import Registry
 
 DETECTORS: Registry[type] = Registry("detection method")
-# The deep detector's module is imported only when asked for (it pulls in torch, which would
-# slow every `gazelearn events detect --method ivt` by a second or two).
+# Every detector's module is imported only when asked for: the deep one pulls in torch, the
+# classic ones scikit-learn (their estimator base); `gazelearn events detect --method ivt` runs
+# the classic function of gazelearn.detection.kernels and needs neither. A classic method's
+# module is named after it and registers under the name its function has in kernels.KERNELS.
 DETECTORS.register_lazy("deep", "gazelearn.detection.deep")
+for _name in KERNELS:
+    DETECTORS.register_lazy(_name, f"gazelearn.detection.{_name}")
 
 
 def register_detector(name: str) -> Callable[[type], type]:
