@@ -23,6 +23,81 @@ def test_ramp_gives_constant_velocity_everywhere():
     np.testing.assert_allclose(vy, -7.0, atol=1e-9)
 
 
+def _exact_savgol(length: int, order: int, deriv: int, pos: int) -> np.ndarray:
+    """Savitzky-Golay "dot" weights in exact rational arithmetic (normal equations)."""
+    import math
+    from fractions import Fraction
+
+    a = [[Fraction(i) ** k for k in range(order + 1)] for i in range(length)]
+    m = [[sum(r[p] * r[q] for r in a) for q in range(order + 1)] + [Fraction(int(p == q))
+         for q in range(order + 1)] for p in range(order + 1)]
+    for c in range(order + 1):  # Gauss-Jordan on [M | I]
+        m[c] = [v / m[c][c] for v in m[c]]
+        for r in range(order + 1):
+            if r != c:
+                m[r] = [u - m[r][c] * v for u, v in zip(m[r], m[c], strict=True)]
+    inverse = [row[order + 1:] for row in m]
+    d = [Fraction(math.perm(k, deriv)) * Fraction(pos) ** (k - deriv) if k >= deriv else 0
+         for k in range(order + 1)]
+    coef = [sum(d[p] * inverse[p][q] for p in range(order + 1)) for q in range(order + 1)]
+    return np.array([float(sum(coef[q] * a[i][q] for q in range(order + 1)))
+                     for i in range(length)])
+
+
+@pytest.mark.parametrize("length, order", [(3, 1), (5, 2), (7, 2), (11, 3), (21, 2), (41, 2),
+                                           (9, 0)])
+def test_savgol_coefficients_equal_scipys(length, order):
+    # numpy's least squares instead of importing scipy.signal (issue 14): the same weights
+    from scipy.signal import savgol_coeffs
+
+    for deriv in range(order + 1):
+        for delta in (1.0, 1 / 500, 1 / 2000):
+            for pos in (None, 0, 1, length // 2, length - 1, length / 3):
+                for use in ("conv", "dot"):
+                    want = savgol_coeffs(length, order, deriv, delta, pos, use)
+                    got = pp.savgol_coeffs(length, order, deriv, delta, pos, use)
+                    np.testing.assert_allclose(got, want, rtol=0,
+                                               atol=1e-12 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("length, order, deriv, pos", [(5, 2, 1, 0), (21, 2, 2, 20),
+                                                       (41, 3, 0, 0), (41, 3, 2, 1),
+                                                       (41, 4, 1, 0), (81, 4, 0, 80),
+                                                       (81, 4, 2, 40)])
+def test_savgol_coefficients_equal_the_exact_rational_weights(length, order, deriv, pos):
+    # where scipy itself is off (order 3 over 41 samples: 2e-12 relative at an edge; order 4
+    # over 81: 1e-9), the scaled Vandermonde fit stays at rounding error
+    exact = _exact_savgol(length, order, deriv, pos)
+    got = pp.savgol_coeffs(length, order, deriv, pos=pos, use="dot")
+    np.testing.assert_allclose(got, exact, rtol=0, atol=1e-13 * np.abs(exact).max())
+
+
+def test_savgol_coefficients_by_hand_and_bad_arguments():
+    # 5 points, order 2: the classic (-3, 12, 17, 12, -3) / 35 smoothing weights
+    np.testing.assert_allclose(pp.savgol_coeffs(5, 2), np.array([-3, 12, 17, 12, -3]) / 35,
+                               rtol=0, atol=1e-15)
+    # first derivative, order 1 or 2: (-2, -1, 0, 1, 2) / 10 per sample, over delta seconds
+    np.testing.assert_allclose(pp.savgol_coeffs(5, 2, 1, delta=0.5, use="dot"),
+                               np.array([-2, -1, 0, 1, 2]) / 10 / 0.5, rtol=0, atol=1e-15)
+    for args in ((3, 3), (5, -1), (5, 2, -1)):
+        with pytest.raises(InputError):
+            pp.savgol_coeffs(*args)
+    with pytest.raises(InputError, match="use"):
+        pp.savgol_coeffs(5, 2, use="valid")
+
+
+def test_velocity_imports_no_scipy():
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, gazelearn.preprocess as pp; "
+            "pp.velocity(np.arange(50.0), np.arange(50.0), 500.0); "
+            "print([m for m in sys.modules if m.split('.')[0] == 'scipy'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
+
+
 def test_sine_gives_cosine():
     rate, f = 1000.0, 2.0
     t = np.arange(2000) / rate
