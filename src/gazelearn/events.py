@@ -170,8 +170,10 @@ class Events:
         step = 1.0 / recording.sampling_rate if n > 1 else 0.0
         onset = time[starts]
         offset = np.where(stops < n, time[np.minimum(stops, n - 1)], time[-1] + step)
-        mean_x, mean_y = _run_means(recording.x, starts, stops), _run_means(recording.y, starts,
-                                                                               stops)
+        valid = recording.valid
+        counts = _run_reduce(np.add, valid, starts, stops, dtype=np.int64)
+        mean_x = _run_means(recording.x, valid, counts, starts, stops)
+        mean_y = _run_means(recording.y, valid, counts, starts, stops)
         amplitude = np.full(len(starts), np.nan)
         peak = np.full(len(starts), np.nan)
         if recording.has_geometry and n > 1:
@@ -179,7 +181,7 @@ class Events:
                 speed = speed_deg(recording, EVENTS_WINDOW_S)
             elif len(speed) != n:
                 raise InputError(f"speed has {len(speed)} values for {n} samples")
-            first, last = _first_last_valid(recording.valid, starts, stops)
+            first, last = _first_last_valid(valid, starts, stops)
             ok = first >= 0
             amplitude[ok] = recording.screen.angular_distance(
                 recording.x[first[ok]], recording.y[first[ok]],
@@ -256,23 +258,52 @@ def _finite_positions(recording: Recording) -> Recording:
                    y=np.where(finite, recording.y, np.nan))
 
 
-def _run_means(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """Mean of the finite ``values[start:stop]`` of every run (NaN when none is finite)."""
-    good = np.isfinite(values)
-    sums = np.concatenate(([0.0], np.cumsum(np.where(good, values, 0.0))))
-    counts = np.concatenate(([0], np.cumsum(good)))
-    run_sums = sums[stops] - sums[starts]
-    run_counts = counts[stops] - counts[starts]
-    return np.where(run_counts > 0, run_sums / np.maximum(run_counts, 1), np.nan)
+def _run_reduce(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray, stops: np.ndarray,
+                **options) -> np.ndarray:
+    """``ufunc.reduce(values[start:stop])`` of every run, by one ``ufunc.reduceat``.
+
+    Runs are non-empty and in order, so reducing at ``start, stop, start, stop, ...`` gives each
+    run's result at the even positions (the odd ones, the gaps between runs, are dropped); a
+    last ``stop`` at the end is left out (``reduceat`` takes the last start to the end).
+
+    Examples
+    --------
+    >>> _run_reduce(np.add, np.arange(6.0), np.array([0, 3]), np.array([2, 6]))
+    array([ 1., 12.])
+    """
+    if len(starts) == 0:
+        return np.zeros(0, dtype=options.get("dtype", values.dtype))
+    bounds = np.empty(2 * len(starts), dtype=np.intp)
+    bounds[0::2], bounds[1::2] = starts, stops
+    if bounds[-1] == len(values):
+        bounds = bounds[:-1]
+    return ufunc.reduceat(values, bounds, **options)[0::2]
+
+
+def _run_means(values: np.ndarray, valid: np.ndarray, counts: np.ndarray, starts: np.ndarray,
+               stops: np.ndarray) -> np.ndarray:
+    """Mean of the ``valid`` ``values[start:stop]`` of every run (NaN when none is valid);
+    ``counts`` are the valid samples per run. One zero-filled copy and one ``reduceat``: no
+    running sums over the whole recording.
+
+    Examples
+    --------
+    >>> values = np.array([1.0, np.nan, 3.0, 5.0])
+    >>> valid = np.isfinite(values)
+    >>> _run_means(values, valid, np.array([1, 1, 0]), np.array([0, 2, 1]), np.array([2, 3, 2]))
+    array([ 1.,  3., nan])
+    """
+    clean = np.zeros(len(values))
+    np.copyto(clean, values, where=valid)
+    sums = _run_reduce(np.add, clean, starts, stops)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
 def _run_max(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     """Largest finite ``values[start:stop]`` of every run (NaN when none is finite).
 
-    One ``np.maximum.reduceat`` over the run boundaries, no Python loop per event: runs are
-    non-empty and in order, so reducing at ``start, stop, start, stop, ...`` gives each run's
-    maximum at the even positions (the odd ones, the gaps between runs, are dropped). A
-    ``-inf`` sentinel at the end makes ``stop == len(values)`` a valid index.
+    One ``np.maximum.reduceat`` over the run boundaries (:func:`_run_reduce`), no Python loop
+    per event; non-finite values count as ``-inf``.
 
     Examples
     --------
@@ -282,13 +313,8 @@ def _run_max(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.nd
     """
     if len(starts) == 0:
         return np.full(0, np.nan)
-    finite = np.empty(len(values) + 1)
-    np.copyto(finite[:-1], values)
-    finite[:-1][~np.isfinite(values)] = -np.inf
-    finite[-1] = -np.inf
-    bounds = np.empty(2 * len(starts), dtype=np.intp)
-    bounds[0::2], bounds[1::2] = starts, stops
-    result = np.maximum.reduceat(finite, bounds)[0::2]
+    finite = np.where(np.isfinite(values), values, -np.inf)
+    result = _run_reduce(np.maximum, finite, starts, stops)
     result[np.isneginf(result)] = np.nan
     return result
 
