@@ -217,9 +217,16 @@ class Table:
     def __post_init__(self) -> None:
         if self._height is None:
             self._height = self.frame.height
-        self.lines = LineNumbers(self)
         if self._short is None:
             self._short = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+    @property
+    def lines(self) -> LineNumbers:
+        """The 1-based line of each row (see :class:`LineNumbers`). A new view at every access:
+        a table holding its own view would be a reference cycle, and the cycle would keep the
+        table's columns in memory after the reader returns, until Python's cycle collector
+        happens to run (190 MB for a GazeBase hour)."""
+        return LineNumbers(self)
 
     def __len__(self) -> int:
         return self._height
