@@ -190,3 +190,38 @@ def test_export_with_crops_cuts_face_and_eyes(client, data_dir, face_at, blank_j
     assert images.columns == ["face", "left_eye", "right_eye"]
     sizes = images.image_sizes()
     assert sizes["face"] == {(224, 224): 2} and sizes["left_eye"] == {(64, 36): 2}
+
+
+def test_uploaded_frames_without_a_face_are_flagged_and_counted(data_dir, local_client,
+                                                                 face_at, blank_jpeg):
+    pytest.importorskip("mediapipe")
+    app = create_app(data_dir)
+    client = local_client(app)
+    m = _measure(client)
+    # uploaded while MediaPipe still loads: stored unchecked, flagged once it is ready
+    early = _upload(client, "ada", m, 5, 5, body=blank_jpeg)
+    assert early.status_code == 201 and early.json()["face"] in (None, False)
+    app.state.face_check.warm_up()
+    with_face = _upload(client, "ada", m, 10, 10, body=face_at(0.5, 0.5))
+    without = _upload(client, "ada", m, 20, 20, body=blank_jpeg)
+    assert with_face.json()["face"] is True and without.json()["face"] is False
+    flags = [r["face"] for r in Storage(data_dir).frames(person="ada")]
+    assert flags == [0, 1, 0]  # all three flagged in the index, the early one too
+    summary = client.get("/api/persons").json()
+    assert summary[0]["frames"] == 3 and summary[0]["no_face"] == 2
+    assert client.get("/api/persons/ada/measurements").json()[0]["no_face"] == 2
+
+
+def test_an_index_made_before_the_face_flag_gains_the_column(data_dir):
+    data_dir.mkdir(parents=True)
+    with sqlite3.connect(data_dir / "index.sqlite") as db:  # the frames table of before
+        db.execute("CREATE TABLE frames (id INTEGER PRIMARY KEY AUTOINCREMENT, person TEXT "
+                   "NOT NULL, measurement INTEGER NOT NULL, idx INTEGER NOT NULL, time TEXT "
+                   "NOT NULL, client_time REAL, target_x REAL NOT NULL, target_y REAL NOT NULL,"
+                   " screen_w INTEGER NOT NULL, screen_h INTEGER NOT NULL, dot_radius REAL, "
+                   "dot_color TEXT, browser TEXT, path TEXT NOT NULL, width INTEGER, height "
+                   "INTEGER, bytes INTEGER)")
+    store = Storage(data_dir)
+    m = store.new_measurement("ada", (100, 100))
+    assert store.add_frame("ada", m, tiny_jpeg(), (1, 1), (100, 100), face=False)["face"] == 0
+    assert store.measurements("ada")[0]["no_face"] == 1
