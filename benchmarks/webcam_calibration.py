@@ -42,9 +42,16 @@ Errors are on the 120 test frames: mean and median Euclidean error in px and % o
 dot is shown for one frame, so precision (RMS sample-to-sample distance on one target) is not
 defined for this data and is not reported.
 
+3. **Eyeball geometry** (issue 16, :mod:`webcam_geometry`):
+   :class:`~gazelearn.webcam.EyeballGazeMapper` uncalibrated and with each calibration kind,
+   with its ridge stage, for 5, 9, 13 and 16 points x 1 and x 3 frames and all 479; its
+   defaults chosen on the pool (contiguous folds); the one-point drift check; per-frame
+   latency. MediaPipe's landmarks of the 600 frames are cached in ``/tmp``.
+
 Usage::
 
     .venv/bin/python benchmarks/webcam_calibration.py          # about 6 min on one core
+    .venv/bin/python benchmarks/webcam_calibration.py --geometry-only   # about 2 min
 
 Prints tables and writes ``benchmarks/results/webcam_calibration.json``.
 """
@@ -62,6 +69,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "webcam-crops-dev" / "eye_data.csv"
 DEFAULT_OUTPUT = REPO / "benchmarks" / "results" / "webcam_calibration.json"
 SCREEN = (1920, 1080)
@@ -108,20 +116,12 @@ def grid_frames(pool_targets, k: int, screen=SCREEN, per_point: int = 1) -> np.n
     [9, 8, 7, 6, 5, 4, 3, 2, 1]
     """
     from gazelearn.webcam import calibration_targets
+    from webcam_geometry import nearest_frames
 
     targets = np.asarray(pool_targets, dtype=np.float64)
-    grid = np.repeat(calibration_targets(k, screen), per_point, axis=0)
-    if np.isfinite(targets).all(axis=1).sum() < len(grid):
-        raise ValueError(f"the pool has fewer than {len(grid)} usable frames")
-    distance = np.hypot(*(targets[None, :, :] - grid[:, None, :]).transpose(2, 0, 1))
-    distance[:, ~np.isfinite(targets).all(axis=1)] = np.inf
-    chosen = np.full(len(grid), -1)
-    for _ in range(len(grid)):
-        point, frame = np.unravel_index(np.argmin(distance), distance.shape)
-        chosen[point] = frame
-        distance[point, :] = np.inf     # this grid point is served
-        distance[:, frame] = np.inf     # and this frame is used
-    return chosen
+    if np.isfinite(targets).all(axis=1).sum() < k * per_point:
+        raise ValueError(f"the pool has fewer than {k * per_point} usable frames")
+    return nearest_frames(targets, calibration_targets(k, screen), per_point)
 
 
 def random_frames(n_pool: int, k: int, draws: int, seed: int) -> list[np.ndarray]:
@@ -158,27 +158,60 @@ def load_webcam(path: Path, lag: int = LAG) -> dict:
 
     from gazelearn.io.images import read_manifest
     from gazelearn.webcam import EYE_CROP_SIZE, FaceLandmarker, eye_crop, landmark_features
+    from gazelearn.webcam.geometry_mapper import EyeballGazeMapper
 
     manifest = read_manifest(path)
     column = next(c for c in manifest.columns if "face" in c.lower())
     width, height = EYE_CROP_SIZE
-    features, crops, found = [], [], []
-    # static image mode: the rows are about a second apart, so tracking between them is wrong
-    with FaceLandmarker(static_image_mode=True) as marker:
-        for image_path in manifest.images[column]:
-            with Image.open(image_path) as image:
-                frame = np.asarray(image.convert("RGB"))
-            face = marker.detect(frame)
-            found.append(face is not None)
-            features.append(landmark_features(face) if face is not None else np.full(14, np.nan))
-            crops.append(eye_crop(frame, face, "left", gray=True) if face is not None
-                         else np.zeros((height, width), np.uint8))
+    frames = []
+    for image_path in manifest.images[column]:
+        with Image.open(image_path) as image:
+            frames.append(np.asarray(image.convert("RGB")))
+    faces = cached_faces(path, frames, FaceLandmarker)
+    geometry = EyeballGazeMapper()
+    features, rows, crops, found = [], [], [], []
+    for frame, face in zip(frames, faces, strict=True):
+        found.append(face is not None)
+        features.append(landmark_features(face) if face is not None else np.full(14, np.nan))
+        rows.append(geometry.frame_input(face) if face is not None
+                    else np.full(geometry.input_size, np.nan))
+        crops.append(eye_crop(frame, face, "left", gray=True) if face is not None
+                     else np.zeros((height, width), np.uint8))
     features, crops, found = np.array(features), np.array(crops), np.array(found)
     targets = manifest.targets
     # the image of row i + lag shows the eyes on the dot of row i
-    return {"features": features[lag:], "crops": crops[lag:], "found": found[lag:],
-            "targets": targets[:len(targets) - lag], "faces_found": int(found.sum()),
-            "frames": int(len(found)), "image_column": column}
+    return {"features": features[lag:], "rows": np.array(rows)[lag:], "crops": crops[lag:],
+            "found": found[lag:], "targets": targets[:len(targets) - lag],
+            "faces_found": int(found.sum()), "frames": int(len(found)), "image_column": column,
+            "faces": faces[lag:], "images": frames[lag:]}
+
+
+def cached_faces(path: Path, frames: list, landmarker_class) -> list:
+    """MediaPipe landmarks (static image mode) of every frame, cached in /tmp by file content.
+
+    The rows are about a second apart, so video-mode tracking between them would be wrong.
+    The cache holds the points only; :class:`FaceLandmarks` are rebuilt from them.
+    """
+    import hashlib
+
+    from gazelearn.webcam import FaceLandmarks
+
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    cache = Path("/tmp") / f"gazelearn-webcam-landmarks-{digest}-{len(frames)}.npz"
+    if cache.is_file():
+        stored = np.load(cache)
+        points, sizes = stored["points"], stored["sizes"]
+    else:
+        points = np.full((len(frames), 478, 3), np.nan)
+        with landmarker_class(static_image_mode=True) as marker:
+            for i, frame in enumerate(frames):
+                face = marker.detect(frame)
+                if face is not None:
+                    points[i] = face.points
+        sizes = np.array([frame.shape[1::-1] for frame in frames])
+        np.savez(cache, points=points, sizes=sizes)
+    return [None if not np.isfinite(p).all() else FaceLandmarks.from_points(p, tuple(size))
+            for p, size in zip(points, sizes, strict=True)]
 
 
 # ---------------------------------------------------------------------------- landmark path
@@ -409,7 +442,9 @@ def table(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="eye_data.csv")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON to write")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="JSON to write (default benchmarks/results/webcam_calibration.json, "
+                        "with --geometry-only webcam_geometry.json)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--draws", type=int, default=20, help="random k-frame sets per k")
     parser.add_argument("--persons", type=int, default=20, help="synthetic pre-training persons")
@@ -420,7 +455,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scratch-seeds", type=int, default=3,
                         help="training seeds of the CNN trained on the person's pool")
     parser.add_argument("--no-cnn", action="store_true", help="landmark path only")
+    parser.add_argument("--geometry-only", action="store_true",
+                        help="only the eyeball-geometry cells of issue 16 (webcam_geometry.py)")
     args = parser.parse_args(argv)
+    if args.output is None:
+        args.output = (DEFAULT_OUTPUT.with_name("webcam_geometry.json") if args.geometry_only
+                       else DEFAULT_OUTPUT)
 
     import torch
 
@@ -452,11 +492,23 @@ def main(argv: list[str] | None = None) -> int:
                                    "pool_pairs": pool[sets[name][0]].tolist()}
 
     t0 = time.perf_counter()
-    result: dict = {"landmark": landmark_path(data["features"], data["targets"], pool, test,
-                                              sets)}
+    import webcam_geometry
+
+    result: dict = {"geometry": {
+        "defaults_chosen_on_pool": webcam_geometry.choose_defaults(data["rows"],
+                                                                   data["targets"], pool),
+        "test": webcam_geometry.geometry_cells(data["rows"], data["targets"], pool, test),
+        "drift_check": webcam_geometry.drift_check(data["rows"], data["targets"], pool, test),
+        "latency": webcam_geometry.latency(data["faces"], data["images"], data["rows"],
+                                           data["targets"], pool),
+        "degrees": "assume a 344 x 194 mm screen at 600 mm (the data set does not say)"}}
     timings = {"landmarks_and_crops_600_frames": landmark_seconds,
-               "landmark_path": time.perf_counter() - t0}
-    if not args.no_cnn:
+               "geometry": time.perf_counter() - t0}
+    t0 = time.perf_counter()
+    if not args.geometry_only:
+        result["landmark"] = landmark_path(data["features"], data["targets"], pool, test, sets)
+        timings["landmark_path"] = time.perf_counter() - t0
+    if not args.no_cnn and not args.geometry_only:
         result["cnn"] = cnn_path(data, pool, test, sets, args)
         timings.update({k: result["cnn"].pop(k) for k in
                         ("simulate_seconds", "pretrain_seconds", "calibrate_seconds",
@@ -500,7 +552,9 @@ def main(argv: list[str] | None = None) -> int:
     with atomic_write(args.output, "w") as handle:
         handle.write(json.dumps(output, indent=1) + "\n")
     print()
-    print(table(result))
+    print(webcam_geometry.table(result["geometry"]["test"]))
+    if "landmark" in result:
+        print(table(result))
     print(f"\ntotal {timings['total']:.0f} s; wrote {args.output}")
     return 0
 

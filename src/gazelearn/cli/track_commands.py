@@ -41,19 +41,32 @@ def _image_column(columns: list[str], wanted: str | None) -> str:
     return faces[0] if faces else columns[0]
 
 
-def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int, screen):
-    """The model a calibration fits: landmark regressor, new CNN, or a pre-trained CNN."""
+def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int, screen,
+               calibration_fit: str = "auto", camera_mm=None):
+    """The model a calibration fits: eyeball geometry, landmark regressor, new CNN, or a
+    pre-trained CNN."""
     from gazelearn.screen import Screen
-    from gazelearn.webcam import LandmarkGazeRegressor
+    from gazelearn.webcam import EyeballGazeMapper, LandmarkGazeRegressor
     from gazelearn.webcam.crop_model import CropGazeModel
 
+    if gaze_model == "geometry":
+        from gazelearn.webcam.eyeball import DEFAULT_CAMERA_MM
+        from gazelearn.webcam.geometry_mapper import CALIBRATIONS
+
+        if calibration_fit not in CALIBRATIONS:
+            raise InputError(f"--calibration-fit must be one of {', '.join(CALIBRATIONS)}, "
+                             f"got {calibration_fit!r}")
+        return EyeballGazeMapper(screen=Screen.coerce(screen).to_dict(),
+                                 calibration=calibration_fit, alpha=alpha,
+                                 camera_mm=DEFAULT_CAMERA_MM if camera_mm is None
+                                 else tuple(float(v) for v in camera_mm))
     if gaze_model == "landmarks":
         return LandmarkGazeRegressor(alpha=alpha, kernel=kernel)
     if gaze_model == "cnn":
         return CropGazeModel(epochs=epochs, screen_size=Screen.coerce(screen).size_px)
     path = Path(gaze_model)
     if not path.is_file():
-        raise InputError(f"--gaze-model must be landmarks, cnn or a gaze model file; "
+        raise InputError(f"--gaze-model must be geometry, landmarks, cnn or a gaze model file; "
                          f"{gaze_model!r} is none of these")
     from gazelearn.appearance import GazeRegressor
     from gazelearn.learn.modelfile import load_model
@@ -69,7 +82,8 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
                             validation_fraction: float = 0.2, screen=None,
                             alpha: float = 1.0, kernel: str = "linear", min_side: int = 0,
                             outlier_threshold: float | None = 3.5, frame_lag: int = 0,
-                            gaze_model: str = "landmarks", epochs: int = 40) -> dict:
+                            gaze_model: str = "geometry", epochs: int = 40,
+                            calibration_fit: str = "auto", camera_mm=None) -> dict:
     """Fit and save a profile from a manifest of face frames; returns a summary dictionary.
 
     The manifest's distinct targets are split in recording order: the last
@@ -77,7 +91,9 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     ``frame_lag = k`` the frame of row ``i + k`` is paired with the target of row ``i`` (for
     recordings whose frames were saved before the eyes reached the new target).
 
-    ``gaze_model`` is ``landmarks`` (the landmark regressor), ``cnn`` (a gaze CNN trained on the
+    ``gaze_model`` is ``geometry`` (the eyeball model with a few-parameter calibration,
+    ``calibration_fit``, and the camera ``camera_mm`` from the screen's top centre; the
+    default), ``landmarks`` (the landmark regressor), ``cnn`` (a gaze CNN trained on the
     calibration frames' eye crops, ``epochs`` long) or a gaze-model file (``gazelearn gaze
     train``) to calibrate to this person with a BN profile and an affine correction.
     """
@@ -94,7 +110,7 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     column = _image_column(images.columns, image_col)
     if screen is None:
         screen = Screen(1920, 1080)
-    mapper = _regressor(gaze_model, alpha, kernel, epochs, screen)
+    mapper = _regressor(gaze_model, alpha, kernel, epochs, screen, calibration_fit, camera_mm)
     rows, found = [], []
     with FaceLandmarker(static_image_mode=True, max_num_faces=3, min_side=min_side) as marker:
         for path in images.images[column]:
@@ -167,15 +183,26 @@ def track(
     validation_fraction: Annotated[float, typer.Option(
         "--validation-fraction", help="Share of the manifest's targets, the last ones, kept "
         "for validation.", rich_help_panel=_CAL)] = 0.2,
-    alpha: Annotated[float, typer.Option(
-        "--alpha", help="Ridge penalty of the regressor.", rich_help_panel=_CAL)] = 1.0,
-    kernel: Annotated[str, typer.Option(
-        "--kernel", help="Regressor: linear (ridge) or rbf (kernel ridge).",
-        rich_help_panel=_CAL)] = "linear",
-    gaze_model: Annotated[str, typer.Option(
-        "--gaze-model", help="landmarks (landmark regressor), cnn (a gaze CNN trained on the "
-        "calibration frames' eye crops) or a model file of 'gazelearn gaze train' to calibrate "
-        "(BN profile + affine).", rich_help_panel=_CAL)] = "landmarks",
+    alpha: Annotated[float | None, typer.Option(
+        "--alpha", help="Ridge penalty of the regressor (of the geometry's ridge stage) "
+        "(default 1.0).", rich_help_panel=_CAL)] = None,
+    kernel: Annotated[str | None, typer.Option(
+        "--kernel", help="Regressor: linear (ridge, the default) or rbf (kernel ridge); "
+        "given without --gaze-model it selects the landmark regressor.",
+        rich_help_panel=_CAL)] = None,
+    gaze_model: Annotated[str | None, typer.Option(
+        "--gaze-model", help="geometry (eyeball model + few-parameter calibration; the "
+        "default), landmarks (landmark regressor; the default when --kernel or --alpha is "
+        "given), cnn (a gaze CNN trained on the calibration frames' eye crops) or a model file "
+        "of 'gazelearn gaze train' to calibrate (BN profile + affine).",
+        rich_help_panel=_CAL)] = None,
+    calibration_fit: Annotated[str, typer.Option(
+        "--calibration-fit", help="What the geometry's calibration fits: auto (offset from 1-2 "
+        "targets, + eye gain from 3-4, + head gain from 5), none, offset, scale, eye_head or "
+        "affine.", rich_help_panel=_CAL)] = "auto",
+    camera_mm: Annotated[tuple[float, float] | None, typer.Option(
+        "--camera-mm", help="The camera's position from the centre of the screen's top edge, "
+        "mm (x right, y down; default 0 -10).", rich_help_panel=_CAL)] = None,
     epochs: Annotated[int, typer.Option(
         "--epochs", help="Training epochs of --gaze-model cnn.", rich_help_panel=_CAL)] = 40,
     frame_lag: Annotated[int, typer.Option(
@@ -193,6 +220,7 @@ def track(
 
     Examples: gazelearn track --video face.mp4 --profile me.json --output gaze.csv;
     gazelearn track --calibrate frames.csv --profile me.json --screen-px 1920 1080
+    (the eyeball-geometry model; --gaze-model landmarks --kernel rbf for the regressor)
     """
     sources = [name for name, value in (("--video", video), ("--camera", camera),
                                         ("--calibrate", calibrate)) if value is not None]
@@ -213,10 +241,14 @@ def track(
     if calibrate is not None:
         if not calibrate.is_file():
             raise InputError("manifest not found", source=calibrate)
+        if gaze_model is None:  # --kernel / --alpha alone keep meaning the landmark regressor
+            gaze_model = "landmarks" if kernel is not None or alpha is not None else "geometry"
         result = calibrate_from_manifest(
             calibrate, profile, image_col=image_col, validation_fraction=validation_fraction,
-            screen=screen, alpha=alpha, kernel=kernel, min_side=min_side, frame_lag=frame_lag,
-            gaze_model=gaze_model, epochs=epochs)
+            screen=screen, alpha=1.0 if alpha is None else alpha,
+            kernel="linear" if kernel is None else kernel, min_side=min_side,
+            frame_lag=frame_lag, gaze_model=gaze_model, epochs=epochs,
+            calibration_fit=calibration_fit, camera_mm=camera_mm)
         fitted = result["profile"]
         console.print(f"faces found in {result['faces_found']} of {result['frames']} frames "
                       f"({100 * result['faces_found'] / result['frames']:.1f} %); calibrated on "

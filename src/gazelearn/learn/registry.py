@@ -63,6 +63,8 @@ for _key in ("gazelearn.appearance.estimator.GazeRegressor",
 # registered by the module that stores it (the regressor's own module stays free of torch)
 CLASSES.register_lazy("gazelearn.webcam.regressor.LandmarkGazeRegressor",
                       "gazelearn.webcam.model_files")
+CLASSES.register_lazy("gazelearn.webcam.geometry_mapper.EyeballGazeMapper",
+                      "gazelearn.webcam.model_files")
 
 #: Old module prefixes of class keys -> new ones (folders renamed; files written before still load).
 RENAMED = {"gazelearn.gazemodels.calibration.": "gazelearn.appearance.bn_calibration.",

@@ -3,7 +3,8 @@
 The pipeline (see ``docs/webcam.md``), one frame at a time in :meth:`Tracker.step`::
 
     frame --FaceLandmarker--> 478 landmarks --the mapper's frame_input--> one row
-          (14 landmark features, or eye-crop pixels for the CNN)
+          (eyeball measurements + 14 landmark features for the default EyeballGazeMapper,
+          14 landmark features for the regressor, or eye-crop pixels for the CNN)
           --CalibrationProfile's GazeMapper--> screen px --filter--> GazeSample -> Recording
 
 MediaPipe (``mediapipe==0.10.21``) and OpenCV are imported only by the parts that need them
@@ -29,6 +30,7 @@ from gazelearn.webcam.calibration import (
     validation_targets,
 )
 from gazelearn.webcam.crops import EYE_CROP_SIZE, crop_transform, eye_crop, eye_crops, face_crop
+from gazelearn.webcam.eyeball import ScreenGeometry, eye_measurements, gaze_angles
 from gazelearn.webcam.features import (
     FEATURE_NAMES,
     features_from_frames,
@@ -44,6 +46,7 @@ from gazelearn.webcam.filters import (
     make_filter,
     smooth,
 )
+from gazelearn.webcam.geometry_mapper import EyeballGazeMapper
 from gazelearn.webcam.headpose import face_position, head_pose, rotation_matrix
 from gazelearn.webcam.landmarks import (
     EYES,
@@ -57,12 +60,14 @@ from gazelearn.webcam.regressor import LandmarkGazeRegressor
 from gazelearn.webcam.tracker import GazeSample, Tracker, camera_frames, read_video
 
 __all__ = [
-    "EYES", "EYE_CROP_SIZE", "FEATURE_NAMES", "FILTERS", "CalibrationProfile", "FaceLandmarker",
+    "EYES", "EYE_CROP_SIZE", "FEATURE_NAMES", "FILTERS", "CalibrationProfile",
+    "EyeballGazeMapper", "FaceLandmarker",
     "FaceLandmarks", "FixationAwareFilter", "GazeFilter", "GazeMapper", "GazeSample",
-    "KalmanFilter", "LandmarkGazeRegressor", "OneEuroFilter", "Tracker", "ValidationReport",
+    "KalmanFilter", "LandmarkGazeRegressor", "OneEuroFilter", "ScreenGeometry", "Tracker",
+    "ValidationReport",
     "calibration_targets", "camera_frames", "crop_transform", "eye_aspect_ratio", "eye_crop",
-    "eye_crops", "face_crop", "face_position", "features_from_frames", "fit_profile",
-    "frame_input", "head_pose", "iris_position", "landmark_features",
+    "eye_crops", "eye_measurements", "face_crop", "face_position", "features_from_frames",
+    "fit_profile", "frame_input", "gaze_angles", "head_pose", "iris_position", "landmark_features",
     "make_filter", "moving_target_path", "read_video", "reject_outliers", "rotation_matrix",
     "smooth", "target_groups", "time_per_frame", "validate", "validation_targets",
 ]

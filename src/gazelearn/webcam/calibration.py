@@ -44,20 +44,34 @@ _PROFILE_VERSION = 2
 
 def calibration_targets(n_points: int = 9, screen=(1920, 1080), margin: float = 0.1,
                         seed: int | None = None) -> np.ndarray:
-    """Grid targets ``(n_points, 2)`` in px: 9 (3 x 3), 16 (4 x 4) or 25 (5 x 5).
+    """Calibration targets ``(n_points, 2)`` in px: 5, 9 (3 x 3), 13, 16 (4 x 4) or 25 (5 x 5).
 
     The grid spans the screen less ``margin`` (a fraction of width and height) on every side;
-    with a ``seed`` the order is shuffled reproducibly (row by row otherwise).
+    5 points are its 4 corners and centre, 13 the 3 x 3 grid and the centres of its 4 cells
+    (the layouts of commercial trackers' calibrations). With a ``seed`` the order is shuffled
+    reproducibly (row by row otherwise).
+
+    Examples
+    --------
+    >>> calibration_targets(5, (1000, 500)).tolist()
+    [[100.0, 50.0], [900.0, 50.0], [500.0, 250.0], [100.0, 450.0], [900.0, 450.0]]
+    >>> calibration_targets(13).shape
+    (13, 2)
     """
-    side = {9: 3, 16: 4, 25: 5}.get(int(n_points))
+    side = {5: 3, 9: 3, 13: 3, 16: 4, 25: 5}.get(int(n_points))
     if side is None:
-        raise InputError(f"n_points must be 9, 16 or 25, got {n_points!r}")
+        raise InputError(f"n_points must be 9, 16 or 25 (grids), 5 or 13, got {n_points!r}")
     if not 0 <= margin < 0.5:
         raise InputError(f"margin must be in [0, 0.5), got {margin!r}")
     width, height = Screen.coerce(screen).size_px
     xs = np.linspace(margin * width, (1 - margin) * width, side)
     ys = np.linspace(margin * height, (1 - margin) * height, side)
     grid = np.array([[x, y] for y in ys for x in xs])
+    if n_points == 5:   # corners and centre
+        grid = grid[[0, 2, 4, 6, 8]]
+    elif n_points == 13:  # and the centres of the 4 cells, in reading order
+        cells = [[(xs[i] + xs[i + 1]) / 2, (ys[j] + ys[j + 1]) / 2] for j in (0, 1) for i in (0, 1)]
+        grid = np.array(sorted([*grid.tolist(), *cells], key=lambda p: (p[1], p[0])))
     if seed is not None:
         grid = grid[np.random.default_rng(seed).permutation(len(grid))]
     return grid
@@ -437,7 +451,9 @@ def fit_profile(features, targets, screen, *, validation_features=None,
     validation_features, validation_targets : array_like, optional
         Frames on new targets for the validation report.
     mapper : GazeMapper, optional
-        Unfitted mapper (a :class:`LandmarkGazeRegressor`, ridge with ``alpha=1``, by default);
+        Unfitted mapper (a :class:`LandmarkGazeRegressor`, ridge with ``alpha=1``, by default;
+        ``gazelearn track --calibrate`` and the browser app pass an
+        :class:`~gazelearn.webcam.EyeballGazeMapper`, which gets ``screen`` when it has none);
         it is fitted in place.
     outlier_threshold : float or None
         MAD threshold of :func:`reject_outliers` on the features per target; None keeps all.
@@ -468,8 +484,12 @@ def fit_profile(features, targets, screen, *, validation_features=None,
         outlier_threshold = None
     if outlier_threshold is not None:
         keep &= reject_outliers(features, groups, outlier_threshold)
-    model.fit(features[keep], targets[keep])
     screen = Screen.coerce(screen)
+    # a geometric mapper projects onto the screen: it takes the profile's when it has none
+    params = model.get_params() if hasattr(model, "get_params") else {}
+    if "screen" in params and params["screen"] is None:
+        model.set_params(screen=screen.to_dict())
+    model.fit(features[keep], targets[keep])
     report = None
     if validation_features is not None and validation_targets is not None:
         report = validate(model.predict(validation_features), validation_targets, screen)

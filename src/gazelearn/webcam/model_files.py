@@ -5,7 +5,9 @@ safetensors file, JSON config in its header, rebuilt only from the allow-list of
 classes), never by hand-rolled JSON:
 
 * a :class:`~gazelearn.webcam.LandmarkGazeRegressor` is itself the model file (its standardisation,
-  ridge weights and kernel part as tensors);
+  ridge weights and kernel part as tensors), and so is an
+  :class:`~gazelearn.webcam.EyeballGazeMapper` (screen and camera as parameters, kappa and gains
+  and its optional ridge stage as tensors);
 * a :class:`~gazelearn.webcam.crop_model.CropGazeModel` is its network's model file (a
   :class:`~gazelearn.appearance.GazeRegressor` with its batch-normalisation and affine
   calibration), with the crop settings (``eyes``, ``size``) as the file's ``preprocessing``.
@@ -50,10 +52,12 @@ from gazelearn.errors import InputError
 from gazelearn.learn.modelfile import load_model, save_model
 from gazelearn.learn.registry import register_class
 from gazelearn.webcam.crop_model import CropGazeModel
+from gazelearn.webcam.geometry_mapper import EyeballGazeMapper
 from gazelearn.webcam.mapper import GazeMapper
 from gazelearn.webcam.regressor import FITTED, LandmarkGazeRegressor
 
 register_class(LandmarkGazeRegressor)
+register_class(EyeballGazeMapper)
 
 #: ``format`` of the JSON regressors written before model files (read, never written)
 LEGACY_REGRESSOR_FORMAT = "gazelearn-landmark-gaze-regressor"
@@ -104,7 +108,7 @@ def load_mapper(path: str | Path, **settings: Any) -> GazeMapper:
     if legacy is not None:
         return read_legacy_regressor(legacy, source=path)
     model = load_model(path)
-    if isinstance(model, LandmarkGazeRegressor):
+    if isinstance(model, LandmarkGazeRegressor | EyeballGazeMapper):
         return model
     if not isinstance(model, GazeRegressor):
         raise InputError(f"holds a {type(model).__name__}, not a gaze mapper", source=path)

@@ -1,0 +1,400 @@
+"""The eyeball-geometry gaze mapper: few calibrated parameters on top of :mod:`~.eyeball`.
+
+:class:`EyeballGazeMapper` is the default gaze mapper of ``gazelearn track --calibrate`` and of
+the browser app's calibration. Each frame's row (:meth:`~EyeballGazeMapper.frame_input`) holds
+both eyes' :func:`~gazelearn.webcam.eyeball.eye_measurements` (8 numbers, mm) and the 14
+:data:`~gazelearn.webcam.FEATURE_NAMES` (head pose, face size, iris in the eye frame). Without
+any fitting the eyeball model gives a first estimate; a calibration then fits only what differs
+between people (and between set-ups), per axis, in degrees of visual angle:
+
+``angle = kappa + g_eye * eye_part + g_head * head_part``
+
+* ``offset``: ``kappa`` only, the angle kappa between the optical and the visual axis (and the
+  camera's unknown tilt): 2 parameters, posed from one point;
+* ``scale``: ``kappa`` and the eye gain ``g_eye`` (how far the landmarks' iris moves per degree
+  differs between faces and lids): 4 parameters;
+* ``eye_head``: ``kappa``, ``g_eye`` and the head gain ``g_head``: 6 parameters;
+* ``affine``: a full 2-D affine map of the eye and head parts' sum: 6 parameters;
+* ``auto`` (default): ``offset`` from 1-2 targets, ``scale`` from 3-4, ``eye_head`` from 5 on.
+
+Gains are shrunk toward the model's 1 (``prior_weight``, a ridge penalty toward the
+person-independent geometry, so 5-9 points are well posed). The fit uses each target's
+*median* frame (a bad frame does not decide a point). The viewing distance follows the face's
+size relative to the calibration's median face (a face 10 % larger is 10 % nearer). With many
+calibration frames (``second_stage_min_frames``, 100 by default) a ridge regression on the 14
+landmark features (:class:`~gazelearn.webcam.LandmarkGazeRegressor`) corrects what the geometry
+leaves (its residuals in px). :meth:`~EyeballGazeMapper.recalibrate_offset` is the drift check:
+one point re-fits ``kappa`` and leaves the rest.
+
+Examples
+--------
+Rows of a synthetic face whose eyes follow the targets exactly (the mapper's own geometry, eye
+gain 0.8, kappa 3 deg): the calibration recovers them.
+
+>>> import numpy as np
+>>> from gazelearn.screen import Screen
+>>> from gazelearn.webcam.calibration import calibration_targets
+>>> mapper = EyeballGazeMapper(screen=(1920, 1080), second_stage="none", prior_weight=0.0)
+>>> targets = calibration_targets(9, (1920, 1080))
+>>> rows = synthetic_rows(targets, mapper, eye_gain=0.8, kappa=(3.0, -2.0))
+>>> mapper.fit(rows, targets).calibration_
+'eye_head'
+>>> bool(np.abs(mapper.predict(rows) - targets).max() < 1.0)
+True
+>>> np.round(mapper.offset_, 2).tolist()        # kappa, as the visual axis would need it
+[-3.0, 2.0]
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from gazelearn.errors import InputError
+from gazelearn.screen import Screen
+from gazelearn.webcam.eyeball import (
+    DEFAULT_CAMERA_MM,
+    EYEBALL_DEPTH_MM,
+    FACE_WIDTH_MM,
+    MEASUREMENT_NAMES,
+    ScreenGeometry,
+    eye_measurements,
+    gaze_angles,
+)
+from gazelearn.webcam.features import FEATURE_NAMES, landmark_features
+from gazelearn.webcam.headpose import rotation_matrix
+from gazelearn.webcam.regressor import LandmarkGazeRegressor
+
+#: Names of the columns of :meth:`EyeballGazeMapper.frame_input`.
+INPUT_NAMES: tuple[str, ...] = (
+    *(f"{eye}_{name}" for eye in ("right", "left") for name in MEASUREMENT_NAMES),
+    *FEATURE_NAMES,
+)
+_N_EYE = 2 * len(MEASUREMENT_NAMES)
+_POSE = slice(_N_EYE + FEATURE_NAMES.index("yaw"), _N_EYE + FEATURE_NAMES.index("roll") + 1)
+_SIZE = _N_EYE + FEATURE_NAMES.index("face_size")
+CALIBRATIONS = ("auto", "none", "offset", "scale", "eye_head", "affine")
+SECOND_STAGES = ("auto", "none", "ridge", "rbf")
+#: the learned attributes (what a model file stores besides the second stage)
+FITTED = ("n_features_in_", "offset_", "eye_coef_", "head_coef_", "reference_size_")
+
+
+class EyeballGazeMapper(RegressorMixin, BaseEstimator):
+    """Eyeball geometry with a few-parameter calibration (and an optional ridge stage).
+
+    Parameters
+    ----------
+    screen : (int, int) or dict, optional
+        The screen: ``(width_px, height_px)`` or :meth:`Screen.to_dict` (with its size in mm
+        and viewing distance when known). None: 1920 x 1080 until
+        :func:`~gazelearn.webcam.fit_profile` sets the profile's screen.
+    camera_mm : (float, float)
+        The camera relative to the centre of the screen's top edge (mm, x right, y down).
+    calibration : {"auto", "none", "offset", "scale", "eye_head", "affine"}
+        What :meth:`fit` fits (see the module).
+    prior_weight : float
+        Ridge penalty pulling the gains toward 1 (per target, in deg^2 per unit gain^2); 100
+        was best of 1, 10, 100 on the pool of ``webcam-crops-dev`` (docs/results.md).
+    second_stage : {"auto", "none", "ridge", "rbf"}
+        The landmark regressor on the geometry's residuals: ``auto`` = ridge when the
+        calibration has at least ``second_stage_min_frames`` usable frames.
+    second_stage_min_frames : int
+        On the pool the ridge stage made 27-48 frames worse and about 360 better; 100 lies
+        between (not measured finer).
+    alpha : float
+        Ridge penalty of the second stage.
+    iris_reach_mm : float
+        Iris centre to eyeball centre. MediaPipe's iris points move about half as far as an
+        anatomical 10.4 mm reach predicts; 6 mm was chosen on the calibration pool of
+        ``webcam-crops-dev`` (docs/results.md).
+    eyeball_depth_mm, face_width_mm : float
+        See :func:`~gazelearn.webcam.eyeball.eye_measurements`.
+    distance_from_face : bool
+        Scale the viewing distance by the calibration's median face size over the frame's.
+
+    Attributes
+    ----------
+    calibration_ : str
+        The calibration fitted (``auto`` resolved).
+    offset_ : numpy.ndarray
+        ``(2,)`` kappa (deg).
+    eye_coef_, head_coef_ : numpy.ndarray
+        ``(2, 2)`` gains of the eye and head parts (identity: the uncalibrated model).
+    reference_size_ : float
+        The calibration's median face size (outer eye corners / frame width).
+    second_stage_ : LandmarkGazeRegressor or None
+    """
+
+    #: what a frame's row holds (the :class:`~gazelearn.webcam.mapper.GazeMapper` protocol)
+    inputs = "landmarks"
+    #: length of :meth:`frame_input`'s row
+    input_size = len(INPUT_NAMES)
+
+    def __init__(self, screen=None, camera_mm: tuple[float, float] = DEFAULT_CAMERA_MM,
+                 calibration: str = "auto", prior_weight: float = 100.0,
+                 second_stage: str = "auto", second_stage_min_frames: int = 100,
+                 alpha: float = 1.0, iris_reach_mm: float = 6.0,
+                 eyeball_depth_mm: float = EYEBALL_DEPTH_MM,
+                 face_width_mm: float = FACE_WIDTH_MM, distance_from_face: bool = True) -> None:
+        self.screen = screen
+        self.camera_mm = camera_mm
+        self.calibration = calibration
+        self.prior_weight = prior_weight
+        self.second_stage = second_stage
+        self.second_stage_min_frames = second_stage_min_frames
+        self.alpha = alpha
+        self.iris_reach_mm = iris_reach_mm
+        self.eyeball_depth_mm = eyeball_depth_mm
+        self.face_width_mm = face_width_mm
+        self.distance_from_face = distance_from_face
+
+    # ------------------------------------------------------------------ geometry
+    def geometry(self) -> ScreenGeometry:
+        """The screen and camera this mapper projects onto."""
+        screen = Screen(1920, 1080) if self.screen is None else Screen.coerce(self.screen)
+        camera = tuple(float(v) for v in self.camera_mm)
+        if len(camera) != 2 or not all(math.isfinite(v) for v in camera):
+            raise InputError(f"camera_mm must be two finite numbers, got {self.camera_mm!r}")
+        return ScreenGeometry(screen, camera)
+
+    def frame_input(self, face, frame=None) -> np.ndarray:
+        """One frame's row: both eyes' measurements (mm) and the landmark features."""
+        measured = eye_measurements(face.points, face.image_size,
+                                    eyeball_depth_mm=self.eyeball_depth_mm,
+                                    face_width_mm=self.face_width_mm)
+        return np.concatenate([measured.ravel(), landmark_features(face)])
+
+    def _parts(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Eye part, head part (deg), eye position (mm) and face size of each row (both eyes
+        averaged: a cyclopean eye)."""
+        measured = X[:, :_N_EYE].reshape(-1, 2, len(MEASUREMENT_NAMES))
+        pose = X[:, _POSE] * 10.0  # the features hold degrees / 10
+        rotation = np.array([rotation_matrix(*p) for p in pose]).reshape(-1, 1, 3, 3)
+        eye, head = gaze_angles(measured, rotation, self.iris_reach_mm)
+        return eye.mean(axis=1), head.mean(axis=1), measured[:, :, 2:].mean(axis=1), X[:, _SIZE]
+
+    def _distance(self, size: np.ndarray, geometry: ScreenGeometry) -> np.ndarray:
+        if not self.distance_from_face:
+            return np.full(len(size), geometry.distance_mm)
+        return geometry.distance_mm * self.reference_size_ / size
+
+    def _to_screen(self, angles, eye_mm, distance, geometry) -> np.ndarray:
+        tangent = np.tan(np.radians(angles))
+        return geometry.camera_to_px(eye_mm + distance[:, None] * tangent)
+
+    def _to_angles(self, xy, eye_mm, distance, geometry) -> np.ndarray:
+        offset = geometry.px_to_camera(xy) - eye_mm
+        return np.degrees(np.arctan(offset / distance[:, None]))
+
+    def _geometric(self, X: np.ndarray) -> np.ndarray:
+        geometry = self.geometry()
+        eye, head, eye_mm, size = self._parts(X)
+        angles = self.offset_ + eye @ self.eye_coef_.T + head @ self.head_coef_.T
+        return self._to_screen(angles, eye_mm, self._distance(size, geometry), geometry)
+
+    # ------------------------------------------------------------------ fitting
+    def _check(self, X, y=None) -> tuple[np.ndarray, np.ndarray | None]:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.input_size:
+            raise InputError(f"expected rows of {self.input_size} values (frame_input), got "
+                             f"shape {X.shape}")
+        if y is None:
+            return X, None
+        y = np.asarray(y, dtype=np.float64)
+        if y.shape != (len(X), 2):
+            raise InputError(f"targets must be ({len(X)}, 2) screen x, y in px, got shape "
+                             f"{y.shape}")
+        return X, y
+
+    def _resolve(self, n_targets: int) -> str:
+        if self.calibration not in CALIBRATIONS:
+            raise InputError(f"calibration must be one of {', '.join(CALIBRATIONS)}, got "
+                             f"{self.calibration!r}")
+        if self.calibration != "auto":
+            return self.calibration
+        return "offset" if n_targets < 3 else "scale" if n_targets < 5 else "eye_head"
+
+    def fit(self, X, y, groups=None) -> EyeballGazeMapper:
+        """Calibrate on ``(n, input_size)`` rows and ``(n, 2)`` targets in px.
+
+        Rows with a NaN value or target are left out; rows sharing a target are one point (its
+        median frame). ``groups`` is accepted for the ``fit(X, y, groups)`` interface and
+        ignored.
+        """
+        X, y = self._check(X, y)
+        if self.second_stage not in SECOND_STAGES:
+            raise InputError(f"second_stage must be one of {', '.join(SECOND_STAGES)}, got "
+                             f"{self.second_stage!r}")
+        if self.prior_weight < 0:
+            raise InputError(f"prior_weight must be >= 0, got {self.prior_weight!r}")
+        keep = np.isfinite(X).all(axis=1) & np.isfinite(y).all(axis=1)
+        X, y = X[keep], y[keep]
+        if len(X) < 1:
+            raise InputError("calibration needs at least 1 usable frame, got 0")
+        geometry = self.geometry()
+        self.n_features_in_ = X.shape[1]
+        eye, head, eye_mm, size = self._parts(X)
+        self.reference_size_ = float(np.median(size))
+        wanted = self._to_angles(y, eye_mm, self._distance(size, geometry), geometry)
+        # one point per target: the median frame's parts, so one bad frame does not decide it
+        _, point = np.unique(y, axis=0, return_inverse=True)
+        point = point.reshape(-1)
+        medians = [np.array([np.median(v[point == p], axis=0) for p in range(point.max() + 1)])
+                   for v in (eye, head, wanted)]
+        self.calibration_ = self._resolve(len(medians[0]))
+        self.offset_, self.eye_coef_, self.head_coef_ = _fit_angles(
+            self.calibration_, *medians, self.prior_weight)
+        self.second_stage_ = None
+        kind = self.second_stage
+        if kind == "auto":
+            kind = "ridge" if len(X) >= self.second_stage_min_frames else "none"
+        if kind != "none" and len(X) >= 2:
+            residual = y - self._geometric(X)
+            self.second_stage_ = LandmarkGazeRegressor(
+                alpha=self.alpha, kernel="linear" if kind == "ridge" else "rbf").fit(
+                X[:, _N_EYE:], residual)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        """``(n, 2)`` screen positions in px; NaN rows for rows with a NaN."""
+        check_is_fitted(self, "offset_")
+        X, _ = self._check(X)
+        out = np.full((len(X), 2), np.nan)
+        ok = np.isfinite(X).all(axis=1)
+        if ok.any():
+            pred = self._geometric(X[ok])
+            if self.second_stage_ is not None:
+                pred = pred + self.second_stage_.predict(X[ok, _N_EYE:])
+            out[ok] = pred
+        return out
+
+    def recalibrate_offset(self, X, target) -> np.ndarray:
+        """Drift check: re-fit kappa from frames of one known point; returns the change (deg).
+
+        The median of the frames' angles is moved onto ``target`` (px); gains and the second
+        stage stay. Frames without a face are ignored.
+        """
+        check_is_fitted(self, "offset_")
+        X, _ = self._check(X)
+        X = X[np.isfinite(X).all(axis=1)]
+        if not len(X):
+            raise InputError("the drift check has no frame with a face")
+        geometry = self.geometry()
+        target = np.broadcast_to(np.asarray(target, dtype=np.float64), (len(X), 2))
+        if self.second_stage_ is not None:  # what the geometry itself must reach
+            target = target - self.second_stage_.predict(X[:, _N_EYE:])
+        eye, head, eye_mm, size = self._parts(X)
+        distance = self._distance(size, geometry)
+        now = self.offset_ + eye @ self.eye_coef_.T + head @ self.head_coef_.T
+        change = np.median(self._to_angles(target, eye_mm, distance, geometry) - now, axis=0)
+        self.offset_ = self.offset_ + change
+        return change
+
+    # ------------------------------------------------------------------ persistence
+    def __gazelearn_state__(self) -> dict:
+        check_is_fitted(self, "offset_")
+        state = {name: getattr(self, name) for name in FITTED}
+        state["calibration_"] = self.calibration_
+        state["second_stage_"] = (None if self.second_stage_ is None else
+                                  {"params": self.second_stage_.get_params(),
+                                   "state": self.second_stage_.__gazelearn_state__()})
+        return state
+
+    def __gazelearn_restore__(self, state: dict) -> None:
+        shapes = {"offset_": (2,), "eye_coef_": (2, 2), "head_coef_": (2, 2)}
+        for name, shape in shapes.items():
+            value = state.get(name)
+            if not isinstance(value, np.ndarray) or value.dtype.kind != "f" or \
+                    value.shape != shape or not np.isfinite(value).all():
+                raise InputError(f"the stored {name} must be a finite float array of shape "
+                                 f"{shape}")
+        size = state.get("reference_size_")
+        if isinstance(size, bool) or not isinstance(size, int | float) or \
+                not math.isfinite(size) or size <= 0:
+            raise InputError(f"the stored reference_size_ must be a positive number, got "
+                             f"{size!r}")
+        if state.get("n_features_in_") != self.input_size:
+            raise InputError(f"the stored n_features_in_ must be {self.input_size}")
+        if state.get("calibration_") not in CALIBRATIONS[1:]:
+            raise InputError(f"the stored calibration_ must be one of "
+                             f"{', '.join(CALIBRATIONS[1:])}")
+        for name in (*FITTED, "calibration_"):
+            setattr(self, name, state[name])
+        self.reference_size_ = float(size)
+        second = state.get("second_stage_")
+        self.second_stage_ = None
+        if second is not None:
+            model = LandmarkGazeRegressor(**second["params"])
+            model.__gazelearn_restore__(second["state"])
+            if model.n_features_in_ != len(FEATURE_NAMES):
+                raise InputError(f"the stored second stage must read {len(FEATURE_NAMES)} "
+                                 "features")
+            self.second_stage_ = model
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted mapper with :func:`gazelearn.learn.save_model`."""
+        from gazelearn.webcam.model_files import save_mapper
+
+        return save_mapper(self, path)
+
+
+def _fit_angles(kind: str, eye: np.ndarray, head: np.ndarray, wanted: np.ndarray,
+                prior_weight: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``offset, eye_coef, head_coef`` of one calibration kind, by ridge toward gain 1."""
+    identity = np.eye(2)
+    if kind == "none":
+        return np.zeros(2), identity.copy(), identity.copy()
+    if kind == "offset":
+        return np.median(wanted - eye - head, axis=0), identity.copy(), identity.copy()
+    n = len(eye)
+    offset, eye_coef, head_coef = np.zeros(2), identity.copy(), identity.copy()
+    if kind == "affine":
+        total = eye + head
+        design = np.column_stack([total, np.ones(n)])
+        prior = np.sqrt(prior_weight) * np.column_stack([np.eye(2), np.zeros(2)])
+        for axis in range(2):
+            rhs = np.concatenate([wanted[:, axis], np.sqrt(prior_weight) * identity[axis]])
+            w = np.linalg.lstsq(np.vstack([design, prior]), rhs, rcond=None)[0]
+            eye_coef[axis], head_coef[axis], offset[axis] = w[:2], w[:2], w[2]
+        return offset, eye_coef, head_coef
+    for axis in range(2):
+        columns = [eye[:, axis]] + ([head[:, axis]] if kind == "eye_head" else [])
+        rhs = wanted[:, axis] - (0.0 if kind == "eye_head" else head[:, axis])
+        design = np.column_stack([*columns, np.ones(n)])
+        k = len(columns)
+        prior = np.sqrt(prior_weight) * np.column_stack([np.eye(k), np.zeros(k)])
+        w = np.linalg.lstsq(np.vstack([design, prior]),
+                            np.concatenate([rhs, np.full(k, np.sqrt(prior_weight))]),
+                            rcond=None)[0]
+        eye_coef[axis, axis] = w[0]
+        if kind == "eye_head":
+            head_coef[axis, axis] = w[1]
+        offset[axis] = w[-1]
+    return offset, eye_coef, head_coef
+
+
+def synthetic_rows(targets, mapper: EyeballGazeMapper, eye_gain: float = 1.0,
+                   kappa: tuple[float, float] = (0.0, 0.0), face_size: float = 0.3
+                   ) -> np.ndarray:
+    """Rows of a level, still head whose eyes look at ``targets`` through ``mapper``'s geometry
+    with the given eye gain and kappa: the known answer of the tests and examples."""
+    targets = np.asarray(targets, dtype=np.float64)
+    geometry = mapper.geometry()
+    n = len(targets)
+    eye_mm = np.zeros((n, 2))
+    wanted = np.degrees(np.arctan((geometry.px_to_camera(targets) - eye_mm)
+                                  / geometry.distance_mm))
+    optical = (wanted + np.asarray(kappa, np.float64)) / eye_gain
+    # invert gaze_angles for a level head: the displacement on the reach sphere
+    direction = np.tan(np.radians(optical))
+    unit = np.column_stack([direction, np.ones(n)])
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    rows = np.zeros((n, len(INPUT_NAMES)))
+    for eye in range(2):
+        rows[:, 4 * eye:4 * eye + 2] = unit[:, :2] * mapper.iris_reach_mm
+    rows[:, _SIZE] = face_size
+    return rows
