@@ -167,3 +167,112 @@ def test_calibration_then_live_gaze_and_session_heat_map(server, page):
     page.wait_for_function("() => document.querySelector('#heatmap').naturalWidth > 0")
     files = sorted(p.suffix for p in (data / "persons/e2e-live/sessions").iterdir())
     assert files == [".csv", ".json", ".png"]
+
+
+def _live_state(page, *names):
+    fields = ", ".join(f"s.{name}" for name in names)
+    return page.evaluate(f"() => {{ const s = window.gazelearnLive; return [{fields}]; }}")
+
+
+def test_calibration_in_full_screen_pursuit_refusal_one_live_loop_and_camera_off(server,
+                                                                                 page):
+    base, data = server
+    page.goto(f"{base}/calibrate?frames=2&settle=100&validation=3&pursuit=4&maxwait=1500"
+              "&person=e2e-flow")
+    assert page.input_value("#points") == "9"  # the default layout
+    page.select_option("#points", "5")
+    page.check("#pursuit")
+    page.click("#calibrate")
+    page.wait_for_function("() => window.gazelearnLive.report !== null", timeout=120_000)
+    layouts, advice, pursuit_kept, kept = _live_state(page, "layouts", "advice", "pursuitKept",
+                                                      "kept")
+    size = page.evaluate("() => [window.innerWidth, window.innerHeight]")
+    # laid out once full screen was entered, for the screen it is in
+    assert layouts[0]["fullscreen"] and layouts[0]["screen"] == size
+    assert len(layouts[0]["calibration"]) == 5
+    assert all(0 <= x <= size[0] and 0 <= y <= size[1]
+               for x, y in layouts[0]["calibration"] + layouts[0]["validation"])
+    assert advice and advice[-1] == "ok"  # the face-position check passed first
+    # 3 s of moving target after the 1 s settle, at what a loaded 2-core machine answers
+    # (the count of hundreds at 30 frames/s is tested over the socket)
+    assert pursuit_kept >= 10, pursuit_kept
+    assert kept >= 2 * 5  # every target's frames waited for the fixation, or the longest wait
+    # a face that moves by itself validates poorly: refused, not saved, recalibrate offered
+    report = page.evaluate("window.gazelearnLive.report")
+    assert report["accepted"] is False and report["accuracy_pct"] > 10, report
+    assert "refused" in page.inner_text("#verdict") and page.is_visible("#recalibrate")
+    assert not (data / "persons/e2e-flow/profiles/profile.json").exists()
+
+    page.click("#live")
+    # pressed again and again (the button hides once live tracking runs): still one loop
+    page.evaluate("() => { for (let i = 0; i < 2; i++) document.getElementById('live')"
+                  ".click(); }")
+    page.wait_for_function("() => window.gazelearnLive.gaze >= 10")
+    starts, max_loops, fullscreen = _live_state(page, "liveStarts", "maxLoops", "screen")
+    assert starts == 3 and max_loops == 1
+    assert page.evaluate("() => Boolean(document.fullscreenElement)")  # live stays full screen
+    assert fullscreen == size
+    page.mouse.click(300, 200)  # a click where the person looks: a labelled frame
+    page.wait_for_function("() => window.gazelearnLive.clicks.length >= 1")
+    assert page.evaluate("window.gazelearnLive.clicks[0].n_clicks") == 1
+    page.click("#record")
+    page.wait_for_function("() => window.gazelearnLive.gaze >= 20")
+    page.click("#stop")
+    page.wait_for_function("() => window.gazelearnLive.session !== null")
+    page.wait_for_function("() => window.gazelearnLive.phase === 'done'")
+    camera, tracks = page.evaluate("() => [window.gazelearnLive.camera, "
+                                   "document.getElementById('video').srcObject]")
+    assert camera is False and tracks is None  # the camera is off once the session ends
+    assert page.evaluate("() => !document.fullscreenElement")
+    assert "JSON" in page.inner_text("#session-text")
+
+
+def test_targets_are_laid_out_again_when_the_window_changes(server, page):
+    base, _ = server
+    page.goto(f"{base}/calibrate?frames=2&settle=300&validation=2&person=e2e-resize")
+    page.click("#calibrate")
+    page.wait_for_function("() => window.gazelearnLive.layouts.length === 1"
+                           " && window.gazelearnLive.phase === 'calibration'")
+    page.set_viewport_size({"width": 1000, "height": 600})
+    page.wait_for_function("() => window.gazelearnLive.layouts.length === 2")
+    second = page.evaluate("window.gazelearnLive.layouts[1]")
+    assert second["screen"] == [1000, 600]
+    assert all(0 <= x <= 1000 and 0 <= y <= 600
+               for x, y in second["calibration"] + second["validation"])
+    assert max(y for _, y in second["calibration"]) == pytest.approx(540, abs=1)
+
+
+def test_no_previous_participant_is_filled_in(server, page):
+    base, _ = server
+    for path in ("/calibrate", "/collect"):
+        page.goto(f"{base}{path}?person=e2e-first")
+        assert page.input_value("#person") == "e2e-first"
+        page.fill("#person", "someone")
+        page.goto(f"{base}{path}")
+        assert page.input_value("#person") == ""
+        assert page.evaluate("() => localStorage.getItem('gazelearn-person')") is None
+
+
+def test_collection_starts_once_and_turns_the_camera_off(server, page):
+    base, data = server
+    page.goto(f"{base}/collect?dots=2&person=e2e-once")
+    page.check("#consent")
+    page.evaluate("() => { document.getElementById('start').click();"
+                  " document.getElementById('start').click(); }")
+    page.wait_for_function("() => window.gazelearnCollect.running === true")
+    assert page.evaluate("window.gazelearnCollect.camera") is True
+    for n in range(2):
+        page.wait_for_function("() => !window.gazelearnCollect.busy"
+                               " && !window.gazelearnCollect.paused"
+                               " && !!window.gazelearnCollect.dot")
+        page.keyboard.press("Space")
+        page.wait_for_function(f"() => window.gazelearnCollect.saved >= {n + 1}")
+    page.wait_for_function("() => window.gazelearnCollect.finished === true")
+    assert page.evaluate("() => [window.gazelearnCollect.camera, "
+                         "document.getElementById('video').srcObject]") == [False, None]
+    with sqlite3.connect(data / "index.sqlite") as db:
+        measurements = db.execute("SELECT COUNT(*) FROM measurements WHERE person = "
+                                  "'e2e-once'").fetchone()[0]
+        faces = [r[0] for r in db.execute("SELECT face FROM frames WHERE person = 'e2e-once'")]
+    assert measurements == 1  # two clicks on Start: one measurement
+    assert len(faces) == 2 and all(f in (None, 1) for f in faces)  # the astronaut's face
