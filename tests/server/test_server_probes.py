@@ -428,6 +428,119 @@ def test_delete_during_uploads_leaves_no_row_and_no_file(data_dir, local_client)
         assert (round_, rows, files) == (round_, 0, [])
 
 
+
+def _calibrated_socket(ws, face_at) -> None:
+    """Hello as ada and frames of 5 calibration targets (2 each, no validation): ready to fit."""
+    from gazelearn.server.app import frame_message
+
+    ws.send_text(json.dumps({"type": "hello", "person": "ada", "screen": [1000, 600]}))
+    assert ws.receive_json()["type"] == "ready"
+    ws.send_text(json.dumps({"type": "calibrate", "points": 5, "validation": 0}))
+    targets = ws.receive_json()
+    seq = 0
+    for index, (x, y) in enumerate(targets["calibration"]):
+        for _ in range(2):
+            seq += 1
+            ws.send_bytes(frame_message({"seq": seq, "phase": "calibration", "target": index},
+                                        face_at(x / 1000, y / 600)))
+            assert ws.receive_json()["type"] == "frame"
+
+
+def _left_of(data_dir: Path, person: str) -> tuple[int, list]:
+    with sqlite3.connect(data_dir / "index.sqlite") as db:
+        rows = sum(db.execute(f"SELECT COUNT(*) FROM {table} WHERE person = ?",
+                              (person,)).fetchone()[0]
+                   for table in ("frames", "measurements", "sessions", "leases"))
+    return rows, sorted(p for p in (data_dir / "persons").glob(f"{person}/**/*") if p.is_file())
+
+
+def test_delete_during_calibrations_leaves_no_row_and_no_file(data_dir, local_client, face_at):
+    """A live connection fitting (and saving) ada's profile again and again, and uploads,
+    while ``collection delete`` runs in another process: the delete leaves 0 rows and 0 files
+    (a profile written during it is inside its transaction), and every fit after it is
+    answered with an error saying the person was deleted; nothing of ada is written again."""
+    pytest.importorskip("mediapipe")
+    from gazelearn.server.app import create_app as make
+
+    client = local_client(make(data_dir, upload_rate=10_000, measurement_rate=10_000,
+                               text_rate=10_000))
+    m = _measurement(client)
+    assert client.post("/api/frames", params=_frame_query(m), content=tiny_jpeg(),
+                       headers={"Content-Type": "image/jpeg"}).status_code == 201
+    with client.websocket_connect("/ws/gaze") as ws:
+        _calibrated_socket(ws, face_at)
+        stop, answers = threading.Event(), []
+
+        def calibrate() -> None:  # the calibration finishing, over and over
+            while not stop.is_set():
+                ws.send_text(json.dumps({"type": "fit"}))
+                answers.append(ws.receive_json())
+
+        thread = threading.Thread(target=calibrate)
+        thread.start()
+        while sum(a.get("profile_saved") is True for a in answers) < 3:
+            time.sleep(0.01)
+        deleted = subprocess.run(
+            [GAZELEARN, "collection", "delete", "--data", str(data_dir), "--person", "ada",
+             "--yes"], capture_output=True, text=True, timeout=120, env={**os.environ, "CI": "1"})
+        after = len(answers)
+        time.sleep(0.5)  # fits go on against the deleted person
+        stop.set()
+        thread.join(timeout=60)
+        assert deleted.returncode == 0, deleted.stderr
+        assert "1 frame rows" in deleted.stdout
+        assert _left_of(data_dir, "ada") == (0, [])
+        late = answers[after + 1:]  # answers to fits sent after the delete returned
+        assert late and all(a["type"] == "error" and "was deleted" in a["message"]
+                            for a in late), late[:3]
+        # the connection goes on, and says hello anew to start a new person's data
+        ws.send_text(json.dumps({"type": "stop"}))
+        reply = ws.receive_json()
+        assert reply["type"] == "error" and "was deleted" in reply["message"]
+        ws.send_text(json.dumps({"type": "ping", "t": 3}))
+        assert ws.receive_json() == {"type": "pong", "t": 3}
+    assert _left_of(data_dir, "ada") == (0, [])
+
+
+def test_a_profile_written_while_the_delete_waits_is_deleted_too(data_dir, face_at, monkeypatch):
+    """The other order, made certain: the profile's write has begun (it holds the write
+    transaction) when the delete starts; the delete waits for it, then removes the profile."""
+    pytest.importorskip("mediapipe")
+    from gazelearn.server.app import create_app as make
+    from gazelearn.webcam.calibration import CalibrationProfile
+
+    from .conftest import make_local_client
+
+    writing, release = threading.Event(), threading.Event()
+    save = CalibrationProfile.save
+
+    def slow_save(self, path):
+        writing.set()
+        assert release.wait(30)
+        return save(self, path)
+
+    monkeypatch.setattr(CalibrationProfile, "save", slow_save)
+    client = make_local_client(make(data_dir))
+    with client.websocket_connect("/ws/gaze") as ws:
+        _calibrated_socket(ws, face_at)
+        ws.send_text(json.dumps({"type": "fit"}))
+        assert writing.wait(60)
+        deleting = subprocess.Popen(
+            [GAZELEARN, "collection", "delete", "--data", str(data_dir), "--person", "ada",
+             "--yes"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "CI": "1"})
+        time.sleep(3)  # the delete has started and waits for the profile's transaction
+        assert deleting.poll() is None
+        release.set()
+        assert ws.receive_json()["profile_saved"] is True
+        out, err = deleting.communicate(timeout=120)
+        assert deleting.returncode == 0, err
+        assert _left_of(data_dir, "ada") == (0, [])
+        ws.send_text(json.dumps({"type": "fit"}))
+        reply = ws.receive_json()
+        assert reply["type"] == "error" and "was deleted" in reply["message"], reply
+    assert _left_of(data_dir, "ada") == (0, [])
+
 def test_deleting_nobody_says_nothing_matched(data_dir):
     from typer.testing import CliRunner
 

@@ -189,6 +189,7 @@ class GazeConnection:
         self.text_bucket = RateLimiter(text_rate, burst=max(2.0, 2 * text_rate))
         self.session: LiveSession | None = None
         self.person: str | None = None
+        self.lease: int | None = None  # Storage.open_lease of the person's hello
         self.inbox: collections.deque = collections.deque()
         self.wake = asyncio.Event()
         self.sending = asyncio.Lock()
@@ -196,6 +197,9 @@ class GazeConnection:
     def close(self) -> None:
         if self.session is not None:
             self.session.close()
+        if self.lease is not None:
+            self.storage.close_lease(self.lease)
+            self.lease = None
 
     async def send(self, message: dict) -> None:
         async with self.sending:  # the reader and the worker both answer
@@ -347,8 +351,8 @@ class GazeConnection:
         path = self.storage.profile_path(person)
         if message.get("load_profile") and path.is_file():
             profile = CalibrationProfile.load(path)
-        if self.session is not None:
-            self.session.close()
+        self.close()  # a second hello: the former person's session and lease end
+        self.lease = self.storage.open_lease(person)
         self.session = LiveSession(screen, filter=filter_name, profile=profile)
         self.person = person
         await anyio.to_thread.run_sync(self.session.warm_up)
@@ -361,17 +365,21 @@ class GazeConnection:
         profile = self.session.profile
         if profile is None or profile.meta.get("accepted") is False:
             return False
-        profile.save(_ensure_parent(self.storage.profile_path(self.person)))
+        # in one write transaction with a re-check that the person was not deleted meanwhile
+        # (`collection delete` in another process): never a profile of a deleted person
+        with self.storage.person_writes(self.person, self.lease):
+            profile.save(_ensure_parent(self.storage.profile_path(self.person)))
         self.session.changed = False
         return True
 
     def stop(self) -> dict:
         if self.session.changed:  # clicks refined the profile during the session
             self.save_profile()
-        csv_path, png_path = self.storage.new_session_paths(self.person)
-        result = self.session.finish(csv_path, png_path, person=self.person)
-        self.storage.add_session(self.person, result["samples"], result["recording"],
-                                 result["heatmap"])
+        with self.storage.person_writes(self.person, self.lease) as db:  # as save_profile
+            csv_path, png_path = self.storage.new_session_paths(self.person)
+            result = self.session.finish(csv_path, png_path, person=self.person)
+            self.storage.add_session(self.person, result["samples"], result["recording"],
+                                     result["heatmap"], db=db)
         base = f"/api/persons/{self.person}/sessions/"
         return {"type": "session", "samples": result["samples"], "valid": result["valid"],
                 "recording": base + csv_path.name,

@@ -85,6 +85,13 @@ CREATE TABLE IF NOT EXISTS sessions (
     samples INTEGER,
     recording TEXT, heatmap TEXT
 );
+-- one row per open live connection of a person: what that connection writes later (its
+-- profile, its recorded session) is refused once delete_person has removed the row
+CREATE TABLE IF NOT EXISTS leases (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    person TEXT NOT NULL,
+    started TEXT NOT NULL
+);
 """
 
 _IMAGE_MAGIC = {b"\xff\xd8\xff": ".jpg", b"\x89PNG\r\n\x1a\n": ".png"}
@@ -313,16 +320,47 @@ class Storage:
         with self._lock, closing(self._connect()) as db, db:
             db.execute("UPDATE frames SET face = ? WHERE id = ?", (int(bool(face)), int(frame_id)))
 
+    def open_lease(self, person: str) -> int:
+        """Note that a live connection works for ``person``; its id, for :meth:`person_writes`
+        and :meth:`close_lease`. :meth:`delete_person` removes the person's leases, so the
+        connection cannot write the person back afterwards."""
+        with self._writing() as db:
+            return int(db.execute("INSERT INTO leases (person, started) VALUES (?, ?)",
+                                  (check_person(person), _now())).lastrowid)
+
+    def close_lease(self, lease: int) -> None:
+        """The live connection of ``lease`` ended."""
+        with self._writing() as db:
+            db.execute("DELETE FROM leases WHERE id = ?", (int(lease),))
+
+    @contextmanager
+    def person_writes(self, person: str, lease: int):
+        """One write transaction for files of ``person`` that a live connection writes (its
+        profile, a recorded session; yields the connection): refused with an InputError when
+        the person was deleted since the connection's :meth:`open_lease`. A
+        :meth:`delete_person` beside it waits for it (SQLite's write lock), then removes
+        what it wrote, so rows and files of the deleted person are never left behind."""
+        with self._writing() as db:
+            if db.execute("SELECT 1 FROM leases WHERE id = ? AND person = ?",
+                          (int(lease), check_person(person))).fetchone() is None:
+                raise InputError(f"person {person!r} was deleted from the collection during "
+                                 "this connection: nothing saved; say hello again to start "
+                                 "anew", field="person")
+            yield db
+
     def add_session(self, person: str, samples: int, recording: Path | None,
-                    heatmap: Path | None) -> int:
-        """Index a recorded live session."""
+                    heatmap: Path | None, *, db: sqlite3.Connection | None = None) -> int:
+        """Index a recorded live session (inside ``db``'s transaction when given: the one
+        of :meth:`person_writes` that wrote its files)."""
         rel = [None if p is None else Path(p).relative_to(self.root).as_posix()
                for p in (recording, heatmap)]
-        with self._lock, closing(self._connect()) as db, db:
-            cursor = db.execute("INSERT INTO sessions (person, time, samples, recording, heatmap)"
-                                " VALUES (?, ?, ?, ?, ?)",
-                                (check_person(person), _now(), int(samples), *rel))
-            return int(cursor.lastrowid)
+        if db is None:
+            with self._writing() as db:
+                return self.add_session(person, samples, recording, heatmap, db=db)
+        cursor = db.execute("INSERT INTO sessions (person, time, samples, recording, heatmap)"
+                            " VALUES (?, ?, ?, ?, ?)",
+                            (check_person(person), _now(), int(samples), *rel))
+        return int(cursor.lastrowid)
 
     # ------------------------------------------------------------------ reading
     def frames(self, person: str | None = None, measurement: int | None = None) -> list[dict]:
@@ -444,6 +482,8 @@ class Storage:
             counts = {table: db.execute(f"DELETE FROM {table} WHERE person = ?",
                                         (person,)).rowcount
                       for table in ("frames", "measurements", "sessions")}
+            # live connections of the person write nothing more (not counted: no data)
+            db.execute("DELETE FROM leases WHERE person = ?", (person,))
             counts["files"] = sum(1 for p in folder.rglob("*") if p.is_file()) \
                 if folder.is_dir() else 0
             shutil.rmtree(folder, ignore_errors=True)
