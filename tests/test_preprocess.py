@@ -86,18 +86,6 @@ def test_savgol_coefficients_by_hand_and_bad_arguments():
         pp.savgol_coeffs(5, 2, use="valid")
 
 
-def test_velocity_imports_no_scipy():
-    import subprocess
-    import sys
-
-    code = ("import sys, numpy as np, gazelearn.preprocess as pp; "
-            "pp.velocity(np.arange(50.0), np.arange(50.0), 500.0); "
-            "print([m for m in sys.modules if m.split('.')[0] == 'scipy'])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=60)
-    assert out.stdout.strip() == "[]"
-
-
 def test_sine_gives_cosine():
     rate, f = 1000.0, 2.0
     t = np.arange(2000) / rate
