@@ -78,6 +78,39 @@ def test_fixation_gate_keeps_frames_once_the_eyes_rest_and_after_the_longest_wai
     assert FixationGate(0.0).admit("c", None, None) == (True, False)  # no wait asked for
 
 
+class _ShiftableMapper:
+    """A mapper with its own offset refit (as webcam's EyeballGazeMapper has)."""
+
+    inputs, input_size = "landmarks", 2
+
+    def __init__(self):
+        self.offset_ = np.zeros(2)
+
+    def predict(self, X):
+        return np.asarray(X, float) * 1000 + self.offset_
+
+    def recalibrate_offset(self, X, target):
+        self.offset_ = self.offset_ + np.median(target - self.predict(X), axis=0)
+
+
+def test_drift_check_uses_the_mappers_own_offset_refit_when_it_has_one():
+    from gazelearn.server.live import LiveSession
+    from gazelearn.webcam.calibration import CalibrationProfile
+
+    mapper = _ShiftableMapper()
+    session = LiveSession((1000, 500), filter="none",
+                          profile=CalibrationProfile(mapper, (1000, 500)))
+    session.start_drift((530, 240))
+    for _ in range(4):
+        session.add_drift_features(np.array([0.5, 0.25]))
+    result = session.apply_drift()
+    assert result["method"] == "mapper" and result["offset_px"] == [0.0, 0.0]
+    assert result["error_px"] == pytest.approx(np.hypot(30, 10))
+    assert mapper.offset_.tolist() == [30.0, -10.0]  # moved inside the mapper, not after it
+    gaze = session.gaze_from_features(0.0, np.array([0.5, 0.25]))
+    assert (gaze["x"], gaze["y"]) == (530.0, 240.0)
+
+
 @pytest.mark.parametrize("measures, advice", [
     ({"size": 0.12, "yaw": 3.0, "pitch": 8.0, "x": 0.5, "y": 0.45}, "ok"),
     ({"size": 0.05, "yaw": 3.0, "pitch": 8.0, "x": 0.5, "y": 0.45}, "move closer"),

@@ -1,9 +1,9 @@
 """How the browser app captures calibration frames: target layouts, the fixation wait, the
 moving target, and face-position advice.
 
-* :func:`calibration_layout`: 5, 9 or 13 points (and the 16 and 25 grids of
-  :func:`gazelearn.webcam.calibration_targets`). 5 = the four corners of the 3 x 3 grid and its
-  centre; 13 = the 3 x 3 grid and the centres of its four quadrants (the layouts of EyeLink's
+* :func:`calibration_layout`: 5, 9 or 13 points (and the 16 and 25 grids) of
+  :func:`gazelearn.webcam.calibration_targets`: 5 = the four corners of the 3 x 3 grid and its
+  centre; 13 = the 3 x 3 grid and the centres of its four cells (the layouts of EyeLink's
   HV5 / HV13 and Tobii's 5- and 13-point calibrations).
 * :class:`FixationGate`: a calibration frame is kept only once the eyes have settled on the
   target: the iris position in the eye (``u``, ``v`` of both eyes,
@@ -65,27 +65,13 @@ FACE_MAX_OFFSET = 0.25
 
 
 def calibration_layout(n_points: int, screen, seed: int | None = None) -> np.ndarray:
-    """Calibration targets ``(n_points, 2)`` in px for 5, 9, 13, 16 or 25 points.
-
-    ``seed`` shuffles the order reproducibly (row by row otherwise).
-    """
-    n_points = int(n_points)
-    if n_points not in LAYOUTS:
+    """Calibration targets ``(n_points, 2)`` in px for 5, 9, 13, 16 or 25 points
+    (:func:`gazelearn.webcam.calibration_targets`; an error naming the message's ``points``
+    field otherwise). ``seed`` shuffles the order reproducibly (row by row otherwise)."""
+    if int(n_points) not in LAYOUTS:
         raise InputError(f"points must be one of {', '.join(map(str, LAYOUTS))}, got {n_points}",
                          field="points")
-    if n_points in (16, 25):
-        return calibration_targets(n_points, screen, seed=seed)
-    grid = calibration_targets(9, screen)  # row by row: 0 1 2 / 3 4 5 / 6 7 8
-    if n_points == 5:
-        points = grid[[0, 2, 4, 6, 8]]
-    elif n_points == 13:
-        quadrants = (grid[[0, 2, 6, 8]] + grid[4]) / 2
-        points = np.concatenate([grid[:3], quadrants[:2], grid[3:6], quadrants[2:], grid[6:]])
-    else:
-        points = grid
-    if seed is not None:
-        points = points[np.random.default_rng(seed).permutation(len(points))]
-    return points
+    return calibration_targets(int(n_points), screen, seed=seed)
 
 
 def eye_signal(face) -> np.ndarray:

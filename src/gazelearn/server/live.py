@@ -513,8 +513,10 @@ class LiveSession:
             self.drift["rows"].append(np.asarray(features, np.float64))
 
     def apply_drift(self, min_frames: int = 3) -> dict:
-        """Move the offset so the median gaze of the drift frames lands on their target;
-        ``error_px`` is how far off it was (session px)."""
+        """Move the mapping so the median gaze of the drift frames lands on their target:
+        through the mapper's ``recalibrate_offset`` when it has one (``method: "mapper"``),
+        else by a constant offset in px (``"offset"``); ``error_px`` is how far off it was
+        (session px)."""
         if self.drift is None:
             raise InputError("no drift check running: send {\"type\": \"drift\", \"target\": "
                              "[x, y]} first")
@@ -525,12 +527,17 @@ class LiveSession:
         scale = self._scale()
         raw = np.nanmedian(self.profile.predict(np.array(rows)), axis=0)
         before = (raw + self._offset()) * scale
-        offset = target / scale - raw
-        self.profile.meta["offset_px"] = np.round(offset, 2).tolist()
+        refit = getattr(self.profile.mapper, "recalibrate_offset", None)
+        if refit is not None:  # the mapper's own offset refit (the eyeball model's kappa)
+            refit(np.array(rows), target / scale - self._offset())
+            method = "mapper"
+        else:  # a constant offset in px after the mapper
+            self.profile.meta["offset_px"] = np.round(target / scale - raw, 2).tolist()
+            method = "offset"
         self.drift = None
         self.changed = True
         return {"error_px": float(np.hypot(*(before - target))), "n_frames": len(rows),
-                "offset_px": self._offset().tolist()}
+                "offset_px": self._offset().tolist(), "method": method}
 
     # ------------------------------------------------------------------ recording
     def set_recording(self, on: bool) -> None:
