@@ -77,3 +77,20 @@ def test_summary_and_frame():
     assert summary["labels"] == {"fixation": 0.6, "saccade": 0.4}
     assert rec.to_frame().columns == ["time", "x", "y", "label"]
     assert rec.duration == pytest.approx(5 / 500.0)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 11, 100_001])
+def test_positive_intervals_median_is_numpys(n):
+    # the in-place median of the timing report and of the data quality (no copy of every
+    # interval) is np.median's value exactly, duplicates and backward steps left out
+    from gazelearn.recording import positive_intervals
+
+    rng = np.random.default_rng(n)
+    steps = rng.choice([0.0, -0.001, 0.002, 0.004], n) + rng.normal(0, 1e-4, n).round(5)
+    positive, median = positive_intervals(steps.copy())
+    want = steps[steps > 0]
+    assert sorted(positive.tolist()) == sorted(want.tolist())
+    if want.size:
+        assert median == float(np.median(want))
+    else:
+        assert np.isnan(median)
