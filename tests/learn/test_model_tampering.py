@@ -386,3 +386,119 @@ def test_a_file_without_checksum_loads_and_one_with_a_stale_checksum_does_not(mo
     stale.write_bytes(_join(config, arrays, "keep"))
     with pytest.raises(InputError, match="tensors do not match their checksum"):
         run(stale)
+
+
+# ------------------------------------------------------------------ scikit-learn internals
+#: The scikit-learn baselines ``scanpath predict`` can load (trees have their own edits above).
+SKLEARN_MODELS = ("svm", "knn", "forest", "tree")
+
+
+def _internal_edits(fitted) -> list[tuple[str, object]]:
+    """Structural lies in a fitted estimator's arrays, each a changed copy: NaN and inf in a
+    float array, an index far out of range or negative in an integer array, one row fewer or
+    one more, none, a flattened 2-D array, an extra axis. Values changed within their
+    ranges are not among them: no check can tell those from training (the checksum is what
+    catches them, unless the attacker recomputes it; see docs/results.md)."""
+    import copy
+
+    out = []
+    for key, value in sorted(vars(fitted).items()):
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "iuf" or not value.size:
+            continue
+        edits = {}
+        if value.dtype.kind == "f":
+            edits["nan"] = lambda a: a.flat.__setitem__(0, np.nan)
+            edits["inf"] = lambda a: a.flat.__setitem__(-1, np.inf)
+        else:
+            edits["index-huge"] = lambda a: a.flat.__setitem__(0, 10 ** 6)
+            if value.dtype.kind == "i":
+                edits["index-negative"] = lambda a: a.flat.__setitem__(-1, -3)
+        for kind, edit in edits.items():
+            changed = copy.deepcopy(fitted)
+            array = getattr(changed, key).copy()
+            edit(array)
+            setattr(changed, key, array)
+            out.append((f"{key}-{kind}", changed))
+        if not value.ndim:
+            continue
+        for kind, array in (("row-fewer", value[:-1]), ("row-more", np.concatenate(
+                [value, value[-1:]])), ("flat", value.ravel() if value.ndim > 1 else None),
+                ("empty", value[:0]), ("extra-axis", value[..., None])):
+            if array is None:
+                continue
+            changed = copy.deepcopy(fitted)
+            setattr(changed, key, np.ascontiguousarray(array))
+            out.append((f"{key}-{kind}", changed))
+    return out
+
+
+@pytest.fixture(scope="module")
+def sklearn_models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sklearn-models")
+    built = {}
+    for name in SKLEARN_MODELS:
+        model, run = _scanpath(name)
+        path = save_model(model, folder / f"{name}.safetensors")
+        built[name] = (path, run, run(path))
+    return built
+
+
+def test_scikit_learn_internals_with_recomputed_checksums(sklearn_models, tmp_path):
+    """At least 100 edits of the fitted arrays inside the skops data of the scikit-learn
+    baselines ``scanpath predict`` loads (SVM support indices and dual coefficients, the
+    neighbours' training set and class indices, a forest's and a tree's classes and
+    features, five of the forest's trees), each saved with a recomputed checksum (an
+    attacker's file): every one refused with one InputError line naming the file, or
+    loaded with identical outputs; two per model through the CLI, exit 1 with one line."""
+    import skops.io
+
+    from gazelearn.io import write_recording
+    from gazelearn.learn.registry import class_for_key
+
+    rec = tmp_path / "rec.csv"
+    write_recording(_recordings()[0], rec)
+    tally, per_model, jobs = Counter(), {}, []
+    for name, (path, run, expected) in sklearn_models.items():
+        config, arrays = _split(path.read_bytes())
+        key = next(k for k, v in arrays.items() if v.dtype == np.uint8)
+        data = arrays[key].tobytes()
+        trusted = skops.io.get_untrusted_types(data=data)
+        for type_name in trusted:
+            if type_name.startswith("gazelearn"):
+                class_for_key(type_name)
+        fitted = skops.io.loads(data, trusted=trusted)
+        edits = _internal_edits(fitted)
+        for index, forest_tree in enumerate(getattr(fitted, "estimators_", [])[:5]):
+            for kind, changed_tree in _internal_edits(forest_tree):  # inside the forest
+                changed = skops.io.loads(data, trusted=trusted)
+                changed.estimators_[index] = changed_tree
+                edits.append((f"estimators_{index}.{kind}", changed))
+        refused = []
+        for i, (kind, changed) in enumerate(edits):
+            target = tmp_path / f"{name}-{i}.safetensors"
+            blob = np.frombuffer(skops.io.dumps(changed), np.uint8).copy()
+            target.write_bytes(_join(config, {**arrays, key: blob}, "fresh"))
+            try:
+                out = run(target)
+            except InputError as error:
+                message = str(error)
+                assert "\n" not in message and str(target) in message, (name, kind, message)
+                tally["refused"] += 1
+                refused.append(target)
+                continue
+            assert _same(out, expected), f"{name}: {kind} loaded with other outputs"
+            tally["loaded"] += 1
+        per_model[name] = (len(edits), len(refused))
+        for target in refused[:: max(1, len(refused) // 2)][:2]:
+            jobs.append((name, ["scanpath", "predict", str(target), str(rec), "--output",
+                                str(tmp_path / f"{target.stem}.csv")]))
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda job: (job, _cli(job[1])), jobs))
+    for (name, args), result in results:
+        assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, (
+            name, args, result.stderr)
+        assert "Traceback" not in result.stderr
+    print(f"\nscikit-learn internals (checksum recomputed): {sum(tally.values())} variants, "
+          f"{tally['refused']} refused, {tally['loaded']} loaded unchanged; per model "
+          f"(variants, refused): {per_model}; CLI {len(results)} runs, all exit 1")
+    assert sum(tally.values()) >= N_MIN

@@ -107,12 +107,109 @@ def _check_tree(tree: Any, n_features: int | None, name: str) -> None:
         raise bad(f"node values of shape {value.shape} (expected {expected}) or non-finite")
 
 
+def _check_fitted(estimator: Any, name: str) -> None:
+    """InputError unless the fitted arrays of a scikit-learn estimator agree with each other.
+
+    A file whose checksum was recomputed after tampering passes the checksum; libsvm and the
+    neighbour search then index these arrays without bounds checks (a segfault) or give
+    silently wrong output. So: every float array is finite, shapes agree with
+    ``n_features_in_`` and ``classes_``, every index lies in its range. Only public and
+    documented fitted attributes are read, plus the few private arrays the predict methods
+    use (``_fit_X``, ``_y``, libsvm's ``_n_support``, ``_dual_coef_``, ``_intercept_``).
+    """
+    state = vars(estimator)
+
+    def bad(what: str) -> InputError:
+        return InputError(f"{name} holds a broken {type(estimator).__name__}: {what}")
+
+    def array(key: str) -> np.ndarray | None:
+        value = state.get(key)
+        return None if value is None else np.asarray(value)
+
+    for key, value in state.items():  # no NaN or inf in any fitted float array
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f" \
+                and not np.isfinite(value).all():
+            raise bad(f"non-finite values in {key}")
+    n_features = state.get("n_features_in_")
+    classes = array("classes_")
+    n_classes = None if classes is None or classes.ndim != 1 else len(classes)
+
+    def shape(key: str, *expected: int | None) -> np.ndarray | None:
+        value = array(key)
+        if value is None:
+            return None
+        if value.ndim != len(expected) or any(e is not None and d != e
+                                              for d, e in zip(value.shape, expected, strict=True)):
+            raise bad(f"{key} of shape {value.shape}, expected "
+                      f"{tuple('*' if e is None else e for e in expected)}")
+        return value
+
+    if "_fit_X" in state:  # nearest neighbours: the stored training set and its targets
+        fit_x = shape("_fit_X", state.get("n_samples_fit_"), n_features)
+        y = array("_y")
+        if fit_x is None or y is None or len(y) != len(fit_x):
+            raise bad("training samples and targets of different lengths")
+        if n_classes is not None and (y.dtype.kind not in "iu" or y.size and (
+                y.min() < 0 or y.max() >= n_classes)):
+            raise bad(f"class indices outside the {n_classes} classes")
+    if "support_vectors_" in state:  # libsvm (SVC, SVR): every array it reads by index
+        support = shape("support_", None)
+        vectors = shape("support_vectors_", None if support is None else len(support),
+                        n_features)
+        counts = shape("_n_support", n_classes if n_classes else None)
+        n_sv = len(vectors)
+        fitted_rows = np.asarray(state.get("shape_fit_", (0,)))[0]
+        if support is None or support.dtype.kind not in "iu" or support.size and (
+                support.min() < 0 or support.max() >= fitted_rows):
+            raise bad("support_ indices outside the training samples")
+        # per class for a classifier (they add up to the support vectors); SVR repeats the
+        # total
+        if counts is None or counts.dtype.kind not in "iu" or counts.min(initial=0) < 0 \
+                or (int(counts.sum()) != n_sv if n_classes else counts.max(initial=0) > n_sv):
+            raise bad(f"_n_support does not fit the {n_sv} support vectors")
+        pairs = 1 if not n_classes else n_classes * (n_classes - 1) // 2
+        rows = 1 if not n_classes else n_classes - 1
+        for key in ("dual_coef_", "_dual_coef_"):
+            shape(key, rows, n_sv)
+        for key in ("intercept_", "_intercept_"):
+            shape(key, pairs)
+        for key in ("_probA", "_probB"):
+            value = array(key)
+            if value is not None and value.size not in (0, pairs):
+                raise bad(f"{key} of {value.size} values for {pairs} class pairs")
+        if not 0 < float(np.asarray(state.get("_gamma", 1.0))):
+            raise bad("a kernel gamma that is not positive")
+    if "theta_" in state:  # Gaussian naive Bayes
+        shape("theta_", n_classes, n_features)
+        var = shape("var_", n_classes, n_features)
+        shape("class_prior_", n_classes)
+        shape("class_count_", n_classes)
+        if var is not None and var.size and var.min() <= 0:
+            raise bad("variances that are not positive")
+    if "means_" in state and "xbar_" in state:  # linear discriminant analysis
+        shape("means_", n_classes, n_features)
+        shape("priors_", n_classes)
+        shape("xbar_", n_features)
+        shape("scalings_", n_features, None)
+        coef = shape("coef_", None, n_features)
+        shape("intercept_", None if coef is None else len(coef))
+    elif "coef_" in state and n_features is not None:  # linear models, any other
+        coef = array("coef_")
+        if coef is None or coef.shape[-1:] != (n_features,):
+            raise bad(f"coef_ of shape {None if coef is None else coef.shape} for "
+                      f"{n_features} features")
+    for key in ("mean_", "scale_", "var_") if "scale_" in state else ():  # scalers
+        if state.get(key) is not None:
+            shape(key, n_features)
+
+
 def check_sklearn_arrays(value: Any, name: str) -> None:
     """Check the arrays of scikit-learn objects loaded from a file before anything predicts.
 
     Every decision tree found (a tree's ``tree_``, a forest's or boosting model's
     ``estimators_``) is checked with :func:`_check_tree` against its estimator's
-    ``n_features_in_``; numeric arrays must be finite where scikit-learn never stores NaN.
+    ``n_features_in_``, and every estimator's fitted arrays with :func:`_check_fitted`
+    (finite, shapes that agree with its features and classes, indices in range).
 
     Examples
     --------
@@ -132,6 +229,7 @@ def check_sklearn_arrays(value: Any, name: str) -> None:
         if isinstance(node, Tree):
             _check_tree(node, n_features, name)
         elif isinstance(node, BaseEstimator):
+            _check_fitted(node, name)
             own = getattr(node, "n_features_in_", n_features)
             for attribute in vars(node).values():
                 walk(attribute, own, depth + 1)
