@@ -182,3 +182,81 @@ def test_frame_input_reads_a_face():
     row = EyeballGazeMapper().frame_input(face)
     assert row.shape == (22,) and np.isfinite(row).all()
     assert np.allclose(row[[0, 1, 4, 5]], [1.0, 0.5, 1.0, 0.5])
+
+
+def _lid_rows(targets, mapper, lid_per_deg, eyelid_rest=-0.14):
+    """Rows whose irises follow the targets horizontally only (vertical iris displacement 0,
+    as MediaPipe's iris barely moves vertically in small images) while both upper lids drop in
+    proportion to the vertical angle: ``lid = rest + lid_per_deg * angle`` (corner distances).
+    """
+    rows = synthetic_rows(targets, mapper)
+    rows[:, [1, 5]] = 0.0                          # no vertical iris signal
+    geometry = mapper.geometry()
+    wanted = np.degrees(np.arctan(geometry.px_to_camera(targets) / geometry.distance_mm))
+    lid = eyelid_rest + lid_per_deg * wanted[:, 1]
+    # features: h = the lid's height, v = 0, open = 0.25 -> upper_lid_heights = h
+    rows[:, 8 + 2], rows[:, 8 + 6] = lid, lid
+    rows[:, 8 + 3], rows[:, 8 + 7] = 0.25, 0.25
+    return rows
+
+
+def test_upper_lid_heights_from_features():
+    from gazelearn.webcam.features import upper_lid_heights
+
+    row = np.zeros((1, 14))
+    row[0, :4] = [0.4, 0.5, 0.02, 0.3]     # iris half way down a 0.3 opening, 0.02 below
+    row[0, 4:8] = [0.6, 0.25, -0.05, 0.2]
+    assert np.allclose(upper_lid_heights(row), [[0.02 - 0.15, -0.05 - 0.05]])
+    with pytest.raises(InputError, match="14 landmark features"):
+        upper_lid_heights(np.zeros((2, 13)))
+
+
+def test_the_eyelid_term_recovers_vertical_gaze_the_iris_misses():
+    # the lids drop 1/90 corner distance (1/3 mm) per deg of vertical gaze
+    plain = EyeballGazeMapper(screen=SCREEN, second_stage="none", eyelid=False,
+                              prior_weight=0.0)
+    layout, test = calibration_targets(9, SCREEN), calibration_targets(16, SCREEN)
+    rows, test_rows = _lid_rows(layout, plain, 1 / 90), _lid_rows(test, plain, 1 / 90)
+    plain.fit(rows, layout)
+    assert np.abs(plain.predict(test_rows)[:, 1] - test[:, 1]).mean() > 150   # no vertical
+    exact = EyeballGazeMapper(screen=SCREEN, second_stage="none", prior_weight=0.0,
+                              eyelid_prior_weight=0.0).fit(rows, layout)
+    assert np.abs(exact.predict(test_rows)[:, 1] - test[:, 1]).max() < 1e-6
+    # the lids are vertical only: x is what the plain geometry gives (zeroing the vertical
+    # iris displacement moved the horizontal angle a little, the same for both)
+    assert np.allclose(exact.predict(test_rows)[:, 0], plain.predict(test_rows)[:, 0])
+    # the mapper reads a lid height as deg((lid - rest) * 30 mm / 6 mm reach) = 5 / 90 rad per
+    # deg of gaze here, so the gains must sum to 90 / (5 * 57.3) = pi / 10, shared equally
+    assert np.isclose(exact.eyelid_coef_.sum(), math.pi / 10, rtol=1e-6)
+    assert np.isclose(exact.eyelid_coef_[0], exact.eyelid_coef_[1])
+    assert np.allclose(exact.eyelid_reference_, np.median(rows[:, [10, 14]], axis=0))
+    # the default penalty shrinks the gains, and still removes most of the vertical error
+    default = EyeballGazeMapper(screen=SCREEN, second_stage="none").fit(rows, layout)
+    error = np.abs(default.predict(test_rows)[:, 1] - test[:, 1]).mean()
+    assert error < 0.5 * np.abs(plain.predict(test_rows)[:, 1] - test[:, 1]).mean()
+    # fewer than 5 points: no eyelid gains (eye_head is not fitted)
+    few = EyeballGazeMapper(screen=SCREEN, second_stage="none").fit(rows[:4], layout[:4])
+    assert few.calibration_ == "scale" and not few.eyelid_coef_.any()
+
+
+def test_eyelid_gains_round_trip_and_files_without_them_still_load(tmp_path):
+    layout = calibration_targets(9, SCREEN)
+    mapper = EyeballGazeMapper(screen=SCREEN, second_stage="none")
+    rows = _lid_rows(layout, mapper, 1 / 90)
+    mapper.fit(rows, layout)
+    assert mapper.eyelid_coef_.min() > 0.05
+    loaded = CalibrationProfile.load(fit_profile(rows, layout, SCREEN, mapper=mapper)
+                                     .save(tmp_path / "lid.json"))
+    assert np.array_equal(loaded.mapper.eyelid_coef_, mapper.eyelid_coef_)
+    assert np.array_equal(loaded.predict(rows), mapper.predict(rows))
+    # a file of the geometry before the eyelid term: no eyelid arrays, no eyelid effect
+    old = EyeballGazeMapper(screen=SCREEN, second_stage="none", eyelid=False).fit(rows, layout)
+    state = old.__gazelearn_state__()
+    del state["eyelid_coef_"], state["eyelid_reference_"]
+    restored = EyeballGazeMapper(screen=SCREEN)
+    restored.__gazelearn_restore__(state)
+    assert not restored.eyelid_coef_.any()
+    assert np.array_equal(restored.predict(rows), old.predict(rows))
+    state["eyelid_coef_"] = np.zeros(3)
+    with pytest.raises(InputError, match="eyelid_coef_ must be a finite float array"):
+        EyeballGazeMapper(screen=SCREEN).__gazelearn_restore__(state)

@@ -65,6 +65,9 @@ FACE_WIDTH_MM = 90.0
 #: Eyeball radius and iris radius (mm), population means (Bekerman et al. 2014; Hansen & Ji 2010).
 EYEBALL_RADIUS_MM = 12.0
 IRIS_RADIUS_MM = 5.9
+#: Adult palpebral fissure length (eye corner to eye corner, mm): the scale of the eyelid
+#: heights, which the landmark features give in units of the corner distance.
+EYE_WIDTH_MM = 30.0
 #: Default depth of the eyeball centre behind the eye corners' midpoint (mm, head coordinates).
 EYEBALL_DEPTH_MM = 8.0
 #: Physical screen assumed when the Screen has no size in mm: a 15.6-inch 16:9 laptop panel.

@@ -70,6 +70,31 @@ def iris_position(points, eye: str) -> np.ndarray:
     return np.array([u, v, h, opening / length])
 
 
+def upper_lid_heights(features) -> np.ndarray:
+    """Each eye's upper-lid height from rows of :data:`FEATURE_NAMES`: ``(n, 2)`` (right, left).
+
+    The signed distance of the upper lid's mid point from the corner line, in units of the
+    corner distance (negative: above the line), ``h - v * open`` of :func:`iris_position`'s
+    columns. The upper lid rides on the globe (lid-globe synergy: it drops when the eye looks
+    down, about as far as the cornea moves), so it is a second, larger vertical gaze cue
+    beside the iris, which in small webcam images moves only a pixel or two.
+
+    Examples
+    --------
+    >>> row = np.zeros(14)
+    >>> row[:4] = [0.5, 0.6, 0.05, 0.25]     # right eye: iris 60 % of the way down the lids
+    >>> row[4:8] = [0.5, 0.5, 0.0, 0.2]
+    >>> np.round(upper_lid_heights(row[None]), 3).tolist()
+    [[-0.1, -0.1]]
+    """
+    features = np.asarray(features, dtype=np.float64)
+    if features.ndim != 2 or features.shape[1] != len(FEATURE_NAMES):
+        raise InputError(f"upper-lid heights need rows of {len(FEATURE_NAMES)} landmark "
+                         f"features, got shape {features.shape}")
+    eyes = features[:, :8].reshape(-1, 2, len(_EYE_PARTS))
+    return eyes[:, :, 2] - eyes[:, :, 1] * eyes[:, :, 3]
+
+
 def landmark_features(landmarks: FaceLandmarks) -> np.ndarray:
     """The :data:`FEATURE_NAMES` vector of one face (float64, length 14)."""
     points = landmarks.points

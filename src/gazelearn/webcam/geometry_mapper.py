@@ -7,13 +7,23 @@ both eyes' :func:`~gazelearn.webcam.eyeball.eye_measurements` (8 numbers, mm) an
 any fitting the eyeball model gives a first estimate; a calibration then fits only what differs
 between people (and between set-ups), per axis, in degrees of visual angle:
 
-``angle = kappa + g_eye * eye_part + g_head * head_part``
+``angle = kappa + g_eye * eye_part + g_head * head_part (+ g_lid . lid_part, vertical)``
+
+The vertical angle has a second eye cue, the **upper eyelids**: the lid rides on the globe and
+drops as the eye looks down (lid-eye coordination, Becker and Fuchs 1988), and in a small
+webcam image it moves several times as far as MediaPipe's iris point does. Each eye's
+upper-lid height (:func:`~gazelearn.webcam.features.upper_lid_heights`, relative to the eye
+corners and to the calibration's median lid) is read as an angle on the same eyeball
+(:data:`~gazelearn.webcam.eyeball.EYE_WIDTH_MM` over the iris reach) and gets one calibrated
+gain per eye (``g_lid``, shrunk toward 0 by ``eyelid_prior_weight``: without evidence the lid
+adds nothing). It is fitted with ``eye_head`` (5 points on); ``eyelid=False`` turns it off.
 
 * ``offset``: ``kappa`` only, the angle kappa between the optical and the visual axis (and the
   camera's unknown tilt): 2 parameters, posed from one point;
 * ``scale``: ``kappa`` and the eye gain ``g_eye`` (how far the landmarks' iris moves per degree
   differs between faces and lids): 4 parameters;
-* ``eye_head``: ``kappa``, ``g_eye`` and the head gain ``g_head``: 6 parameters;
+* ``eye_head``: ``kappa``, ``g_eye`` and the head gain ``g_head``: 6 parameters, + the 2
+  eyelid gains;
 * ``affine``: a full 2-D affine map of the eye and head parts' sum: 6 parameters;
 * ``auto`` (default): ``offset`` from 1-2 targets, ``scale`` from 3-4, ``eye_head`` from 5 on.
 
@@ -58,6 +68,7 @@ from gazelearn.errors import InputError
 from gazelearn.screen import Screen
 from gazelearn.webcam.eyeball import (
     DEFAULT_CAMERA_MM,
+    EYE_WIDTH_MM,
     EYEBALL_DEPTH_MM,
     FACE_WIDTH_MM,
     MEASUREMENT_NAMES,
@@ -65,7 +76,7 @@ from gazelearn.webcam.eyeball import (
     eye_measurements,
     gaze_angles,
 )
-from gazelearn.webcam.features import FEATURE_NAMES, landmark_features
+from gazelearn.webcam.features import FEATURE_NAMES, landmark_features, upper_lid_heights
 from gazelearn.webcam.headpose import rotation_matrix
 from gazelearn.webcam.regressor import LandmarkGazeRegressor
 
@@ -80,7 +91,8 @@ _SIZE = _N_EYE + FEATURE_NAMES.index("face_size")
 CALIBRATIONS = ("auto", "none", "offset", "scale", "eye_head", "affine")
 SECOND_STAGES = ("auto", "none", "ridge", "rbf")
 #: the learned attributes (what a model file stores besides the second stage)
-FITTED = ("n_features_in_", "offset_", "eye_coef_", "head_coef_", "reference_size_")
+FITTED = ("n_features_in_", "offset_", "eye_coef_", "head_coef_", "reference_size_",
+          "eyelid_coef_", "eyelid_reference_")
 
 
 class EyeballGazeMapper(RegressorMixin, BaseEstimator):
@@ -97,8 +109,9 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
     calibration : {"auto", "none", "offset", "scale", "eye_head", "affine"}
         What :meth:`fit` fits (see the module).
     prior_weight : float
-        Ridge penalty pulling the gains toward 1 (per target, in deg^2 per unit gain^2); 100
-        was best of 1, 10, 100 on the pool of ``webcam-crops-dev`` (docs/results.md).
+        Ridge penalty pulling the gains toward 1 (per target, in deg^2 per unit gain^2); 300
+        was best of 1, 10, 100, 300, 1000 on the pool of ``webcam-crops-dev`` with the eyelid
+        term (100 without it; docs/results.md).
     second_stage : {"auto", "none", "ridge", "rbf"}
         The landmark regressor on the geometry's residuals: ``auto`` = ridge when the
         calibration has at least ``second_stage_min_frames`` usable frames.
@@ -115,6 +128,11 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
         See :func:`~gazelearn.webcam.eyeball.eye_measurements`.
     distance_from_face : bool
         Scale the viewing distance by the calibration's median face size over the frame's.
+    eyelid : bool
+        Fit the upper eyelids' vertical gains with ``eye_head`` (see the module).
+    eyelid_prior_weight : float
+        Ridge penalty pulling the eyelid gains toward 0 (same units as ``prior_weight``); 100
+        was best of 1, 10, 100, 1000 on the pool (weaker penalties overfit 5 points).
 
     Attributes
     ----------
@@ -126,6 +144,10 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
         ``(2, 2)`` gains of the eye and head parts (identity: the uncalibrated model).
     reference_size_ : float
         The calibration's median face size (outer eye corners / frame width).
+    eyelid_coef_ : numpy.ndarray
+        ``(2,)`` vertical gains of the right and left upper lid (deg per deg; 0 without them).
+    eyelid_reference_ : numpy.ndarray
+        ``(2,)`` the calibration's median upper-lid heights (corner distances).
     second_stage_ : LandmarkGazeRegressor or None
     """
 
@@ -135,11 +157,12 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
     input_size = len(INPUT_NAMES)
 
     def __init__(self, screen=None, camera_mm: tuple[float, float] = DEFAULT_CAMERA_MM,
-                 calibration: str = "auto", prior_weight: float = 100.0,
+                 calibration: str = "auto", prior_weight: float = 300.0,
                  second_stage: str = "auto", second_stage_min_frames: int = 100,
                  alpha: float = 1.0, iris_reach_mm: float = 6.0,
                  eyeball_depth_mm: float = EYEBALL_DEPTH_MM,
-                 face_width_mm: float = FACE_WIDTH_MM, distance_from_face: bool = True) -> None:
+                 face_width_mm: float = FACE_WIDTH_MM, distance_from_face: bool = True,
+                 eyelid: bool = True, eyelid_prior_weight: float = 100.0) -> None:
         self.screen = screen
         self.camera_mm = camera_mm
         self.calibration = calibration
@@ -151,6 +174,8 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
         self.eyeball_depth_mm = eyeball_depth_mm
         self.face_width_mm = face_width_mm
         self.distance_from_face = distance_from_face
+        self.eyelid = eyelid
+        self.eyelid_prior_weight = eyelid_prior_weight
 
     # ------------------------------------------------------------------ geometry
     def geometry(self) -> ScreenGeometry:
@@ -177,6 +202,22 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
         eye, head = gaze_angles(measured, rotation, self.iris_reach_mm)
         return eye.mean(axis=1), head.mean(axis=1), measured[:, :, 2:].mean(axis=1), X[:, _SIZE]
 
+    def _lid_raw(self, X: np.ndarray) -> np.ndarray:
+        return upper_lid_heights(X[:, _N_EYE:])
+
+    def _lid(self, X: np.ndarray) -> np.ndarray:
+        """Each eye's upper-lid height relative to the calibration's, as an angle (deg) on an
+        eyeball of the iris's reach."""
+        height_mm = (self._lid_raw(X) - self.eyelid_reference_) * EYE_WIDTH_MM
+        return np.degrees(height_mm / self.iris_reach_mm)
+
+    def _angles(self, X: np.ndarray, eye: np.ndarray, head: np.ndarray) -> np.ndarray:
+        """The calibrated visual axis (deg) of rows with their eye and head parts."""
+        angles = self.offset_ + eye @ self.eye_coef_.T + head @ self.head_coef_.T
+        if np.any(self.eyelid_coef_):
+            angles[:, 1] += self._lid(X) @ self.eyelid_coef_
+        return angles
+
     def _distance(self, size: np.ndarray, geometry: ScreenGeometry) -> np.ndarray:
         if not self.distance_from_face:
             return np.full(len(size), geometry.distance_mm)
@@ -193,7 +234,7 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
     def _geometric(self, X: np.ndarray) -> np.ndarray:
         geometry = self.geometry()
         eye, head, eye_mm, size = self._parts(X)
-        angles = self.offset_ + eye @ self.eye_coef_.T + head @ self.head_coef_.T
+        angles = self._angles(X, eye, head)
         return self._to_screen(angles, eye_mm, self._distance(size, geometry), geometry)
 
     # ------------------------------------------------------------------ fitting
@@ -229,8 +270,9 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
         if self.second_stage not in SECOND_STAGES:
             raise InputError(f"second_stage must be one of {', '.join(SECOND_STAGES)}, got "
                              f"{self.second_stage!r}")
-        if self.prior_weight < 0:
-            raise InputError(f"prior_weight must be >= 0, got {self.prior_weight!r}")
+        for name in ("prior_weight", "eyelid_prior_weight"):
+            if not getattr(self, name) >= 0:
+                raise InputError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         keep = np.isfinite(X).all(axis=1) & np.isfinite(y).all(axis=1)
         X, y = X[keep], y[keep]
         if len(X) < 1:
@@ -239,15 +281,17 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         eye, head, eye_mm, size = self._parts(X)
         self.reference_size_ = float(np.median(size))
+        self.eyelid_reference_ = np.median(self._lid_raw(X), axis=0)
         wanted = self._to_angles(y, eye_mm, self._distance(size, geometry), geometry)
         # one point per target: the median frame's parts, so one bad frame does not decide it
         _, point = np.unique(y, axis=0, return_inverse=True)
         point = point.reshape(-1)
         medians = [np.array([np.median(v[point == p], axis=0) for p in range(point.max() + 1)])
-                   for v in (eye, head, wanted)]
+                   for v in (eye, head, wanted, self._lid(X))]
         self.calibration_ = self._resolve(len(medians[0]))
-        self.offset_, self.eye_coef_, self.head_coef_ = _fit_angles(
-            self.calibration_, *medians, self.prior_weight)
+        lid = medians[3] if self.eyelid and self.calibration_ == "eye_head" else None
+        self.offset_, self.eye_coef_, self.head_coef_, self.eyelid_coef_ = _fit_angles(
+            self.calibration_, *medians[:3], self.prior_weight, lid, self.eyelid_prior_weight)
         self.second_stage_ = None
         kind = self.second_stage
         if kind == "auto":
@@ -289,7 +333,7 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
             target = target - self.second_stage_.predict(X[:, _N_EYE:])
         eye, head, eye_mm, size = self._parts(X)
         distance = self._distance(size, geometry)
-        now = self.offset_ + eye @ self.eye_coef_.T + head @ self.head_coef_.T
+        now = self._angles(X, eye, head)
         change = np.median(self._to_angles(target, eye_mm, distance, geometry) - now, axis=0)
         self.offset_ = self.offset_ + change
         return change
@@ -305,7 +349,12 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
         return state
 
     def __gazelearn_restore__(self, state: dict) -> None:
-        shapes = {"offset_": (2,), "eye_coef_": (2, 2), "head_coef_": (2, 2)}
+        state = dict(state)
+        for name in ("eyelid_coef_", "eyelid_reference_"):
+            # files written before the eyelid cue existed: no eyelid term, as they were fitted
+            state.setdefault(name, np.zeros(2))
+        shapes = {"offset_": (2,), "eye_coef_": (2, 2), "head_coef_": (2, 2),
+                  "eyelid_coef_": (2,), "eyelid_reference_": (2,)}
         for name, shape in shapes.items():
             value = state.get(name)
             if not isinstance(value, np.ndarray) or value.dtype.kind != "f" or \
@@ -343,13 +392,17 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
 
 
 def _fit_angles(kind: str, eye: np.ndarray, head: np.ndarray, wanted: np.ndarray,
-                prior_weight: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``offset, eye_coef, head_coef`` of one calibration kind, by ridge toward gain 1."""
+                prior_weight: float, lid: np.ndarray | None = None,
+                lid_prior_weight: float = 0.0
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``offset, eye_coef, head_coef, eyelid_coef`` of one calibration kind, by ridge toward
+    gain 1 (the eyelid gains, fitted only with ``lid``, toward 0)."""
     identity = np.eye(2)
+    no_lid = np.zeros(2)
     if kind == "none":
-        return np.zeros(2), identity.copy(), identity.copy()
+        return np.zeros(2), identity.copy(), identity.copy(), no_lid
     if kind == "offset":
-        return np.median(wanted - eye - head, axis=0), identity.copy(), identity.copy()
+        return np.median(wanted - eye - head, axis=0), identity.copy(), identity.copy(), no_lid
     n = len(eye)
     offset, eye_coef, head_coef = np.zeros(2), identity.copy(), identity.copy()
     if kind == "affine":
@@ -360,21 +413,29 @@ def _fit_angles(kind: str, eye: np.ndarray, head: np.ndarray, wanted: np.ndarray
             rhs = np.concatenate([wanted[:, axis], np.sqrt(prior_weight) * identity[axis]])
             w = np.linalg.lstsq(np.vstack([design, prior]), rhs, rcond=None)[0]
             eye_coef[axis], head_coef[axis], offset[axis] = w[:2], w[:2], w[2]
-        return offset, eye_coef, head_coef
+        return offset, eye_coef, head_coef, no_lid
+    lid_coef = no_lid.copy() if lid is None else np.zeros(lid.shape[1])
     for axis in range(2):
         columns = [eye[:, axis]] + ([head[:, axis]] if kind == "eye_head" else [])
+        k = len(columns)
+        weights, means = [prior_weight] * k, [1.0] * k
+        if axis == 1 and lid is not None:   # the eyelids: vertical only, toward no effect
+            columns += list(lid.T)
+            weights = weights + [lid_prior_weight] * lid.shape[1]
+            means = means + [0.0] * lid.shape[1]
         rhs = wanted[:, axis] - (0.0 if kind == "eye_head" else head[:, axis])
         design = np.column_stack([*columns, np.ones(n)])
-        k = len(columns)
-        prior = np.sqrt(prior_weight) * np.column_stack([np.eye(k), np.zeros(k)])
-        w = np.linalg.lstsq(np.vstack([design, prior]),
-                            np.concatenate([rhs, np.full(k, np.sqrt(prior_weight))]),
+        root = np.sqrt(np.asarray(weights))
+        prior = np.column_stack([np.diag(root), np.zeros(len(columns))])
+        w = np.linalg.lstsq(np.vstack([design, prior]), np.concatenate([rhs, root * means]),
                             rcond=None)[0]
         eye_coef[axis, axis] = w[0]
         if kind == "eye_head":
             head_coef[axis, axis] = w[1]
+        if len(columns) > k:
+            lid_coef = w[k:-1]
         offset[axis] = w[-1]
-    return offset, eye_coef, head_coef
+    return offset, eye_coef, head_coef, lid_coef
 
 
 def synthetic_rows(targets, mapper: EyeballGazeMapper, eye_gain: float = 1.0,
