@@ -68,8 +68,11 @@ class Tracker:
     profile : CalibrationProfile
         The person's calibration (gaze mapper and screen).
     landmarker : FaceLandmarker, optional
-        A landmarker to reuse (not closed by the tracker); when None a video-mode one is made
-        on the first frame and closed by :meth:`close` (or at the end of :meth:`process`).
+        A landmarker to reuse (not closed by the tracker); when None a video-mode one
+        tracking one face is made on the first frame and closed by :meth:`close` (or at the
+        end of :meth:`process`). Keep ``max_num_faces=1`` in a landmarker for live tracking:
+        with more, MediaPipe runs its face detector on every frame that shows fewer faces
+        (p95 22 instead of 12 ms per 190 px frame on one core, docs/results.md).
     filter : str or GazeFilter
         ``"one_euro"`` (default), ``"kalman"``, ``"none"``, or a filter instance.
     fixation_aware : bool
@@ -125,7 +128,9 @@ class Tracker:
         if self._own_landmarker is None:
             from gazelearn.webcam.landmarks import FaceLandmarker
 
-            self._own_landmarker = FaceLandmarker(static_image_mode=False)
+            # one face: MediaPipe's video mode re-runs its face detector on every frame while
+            # it tracks fewer faces than max_num_faces (p95 22 -> 12 ms on one core)
+            self._own_landmarker = FaceLandmarker(static_image_mode=False, max_num_faces=1)
         return self._own_landmarker
 
     def observe(self, frame: np.ndarray):
