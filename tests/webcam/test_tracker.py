@@ -203,3 +203,13 @@ def test_profile_holds_one_screen_and_reads_resolution_only_profiles(tmp_path):
     loaded = CalibrationProfile.load(path)
     assert loaded.screen == Screen(1280, 720) and not loaded.screen.has_geometry
     np.testing.assert_allclose(loaded.predict(X[:3]), profile.predict(X[:3]))
+
+
+def test_cli_geometry_eyelid_option():
+    from gazelearn.cli.track_commands import _regressor
+
+    assert _regressor("geometry", 1.0, "linear", 1, (1920, 1080)).eyelid is True
+    off = _regressor("geometry", 1.0, "linear", 1, (1920, 1080), eyelid=False)
+    assert off.eyelid is False and off.get_params()["prior_weight"] == 300.0
+    result = CliRunner().invoke(app, ["track", "--help"], env={"COLUMNS": "200"})
+    assert "--no-eyelid" in result.output

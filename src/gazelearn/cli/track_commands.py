@@ -42,7 +42,7 @@ def _image_column(columns: list[str], wanted: str | None) -> str:
 
 
 def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int, screen,
-               calibration_fit: str = "auto", camera_mm=None):
+               calibration_fit: str = "auto", camera_mm=None, eyelid: bool = True):
     """The model a calibration fits: eyeball geometry, landmark regressor, new CNN, or a
     pre-trained CNN."""
     from gazelearn.screen import Screen
@@ -57,7 +57,7 @@ def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int, screen,
             raise InputError(f"--calibration-fit must be one of {', '.join(CALIBRATIONS)}, "
                              f"got {calibration_fit!r}")
         return EyeballGazeMapper(screen=Screen.coerce(screen).to_dict(),
-                                 calibration=calibration_fit, alpha=alpha,
+                                 calibration=calibration_fit, alpha=alpha, eyelid=eyelid,
                                  camera_mm=DEFAULT_CAMERA_MM if camera_mm is None
                                  else tuple(float(v) for v in camera_mm))
     if gaze_model == "landmarks":
@@ -83,7 +83,8 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
                             alpha: float = 1.0, kernel: str = "linear", min_side: int = 0,
                             outlier_threshold: float | None = 3.5, frame_lag: int = 0,
                             gaze_model: str = "geometry", epochs: int = 40,
-                            calibration_fit: str = "auto", camera_mm=None) -> dict:
+                            calibration_fit: str = "auto", camera_mm=None,
+                            eyelid: bool = True) -> dict:
     """Fit and save a profile from a manifest of face frames; returns a summary dictionary.
 
     The manifest's distinct targets are split in recording order: the last
@@ -92,10 +93,11 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     recordings whose frames were saved before the eyes reached the new target).
 
     ``gaze_model`` is ``geometry`` (the eyeball model with a few-parameter calibration,
-    ``calibration_fit``, and the camera ``camera_mm`` from the screen's top centre; the
-    default), ``landmarks`` (the landmark regressor), ``cnn`` (a gaze CNN trained on the
-    calibration frames' eye crops, ``epochs`` long) or a gaze-model file (``gazelearn gaze
-    train``) to calibrate to this person with a BN profile and an affine correction.
+    ``calibration_fit``, the camera ``camera_mm`` from the screen's top centre and the
+    upper eyelids' vertical cue unless ``eyelid`` is False; the default), ``landmarks`` (the
+    landmark regressor), ``cnn`` (a gaze CNN trained on the calibration frames' eye crops,
+    ``epochs`` long) or a gaze-model file (``gazelearn gaze train``) to calibrate to this
+    person with a BN profile and an affine correction.
     """
     import numpy as np
 
@@ -110,7 +112,8 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     column = _image_column(images.columns, image_col)
     if screen is None:
         screen = Screen(1920, 1080)
-    mapper = _regressor(gaze_model, alpha, kernel, epochs, screen, calibration_fit, camera_mm)
+    mapper = _regressor(gaze_model, alpha, kernel, epochs, screen, calibration_fit, camera_mm,
+                        eyelid)
     rows, found = [], []
     with FaceLandmarker(static_image_mode=True, max_num_faces=3, min_side=min_side) as marker:
         for path in images.images[column]:
@@ -198,8 +201,11 @@ def track(
         rich_help_panel=_CAL)] = None,
     calibration_fit: Annotated[str, typer.Option(
         "--calibration-fit", help="What the geometry's calibration fits: auto (offset from 1-2 "
-        "targets, + eye gain from 3-4, + head gain from 5), none, offset, scale, eye_head or "
-        "affine.", rich_help_panel=_CAL)] = "auto",
+        "targets, + eye gain from 3-4, + head gain and eyelid gains from 5), none, offset, "
+        "scale, eye_head or affine.", rich_help_panel=_CAL)] = "auto",
+    eyelid: Annotated[bool, typer.Option(
+        "--eyelid/--no-eyelid", help="The geometry's vertical eyelid cue (upper-lid heights, "
+        "one gain per eye, fitted from 5 targets).", rich_help_panel=_CAL)] = True,
     camera_mm: Annotated[tuple[float, float] | None, typer.Option(
         "--camera-mm", help="The camera's position from the centre of the screen's top edge, "
         "mm (x right, y down; default 0 -10).", rich_help_panel=_CAL)] = None,
@@ -248,7 +254,7 @@ def track(
             screen=screen, alpha=1.0 if alpha is None else alpha,
             kernel="linear" if kernel is None else kernel, min_side=min_side,
             frame_lag=frame_lag, gaze_model=gaze_model, epochs=epochs,
-            calibration_fit=calibration_fit, camera_mm=camera_mm)
+            calibration_fit=calibration_fit, camera_mm=camera_mm, eyelid=eyelid)
         fitted = result["profile"]
         console.print(f"faces found in {result['faces_found']} of {result['frames']} frames "
                       f"({100 * result['faces_found'] / result['frames']:.1f} %); calibrated on "
