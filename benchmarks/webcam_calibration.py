@@ -183,27 +183,41 @@ def load_webcam(path: Path, lag: int = LAG) -> dict:
     return {"features": features[lag:], "rows": np.array(rows)[lag:], "crops": crops[lag:],
             "found": found[lag:], "targets": targets[:len(targets) - lag],
             "faces_found": int(found.sum()), "frames": int(len(found)), "image_column": column,
-            "faces": faces[lag:], "images": frames[lag:]}
+            "faces": faces[lag:], "images": frames[lag:], "all_frames": frames}
 
 
-def cached_faces(path: Path, frames: list, landmarker_class) -> list:
+def upscaled_rows(path: Path, frames: list, lag: int = LAG, min_side: int = 480) -> np.ndarray:
+    """The geometry's rows (lag-paired) from landmarks of frames upscaled to ``min_side``."""
+    from gazelearn.webcam import FaceLandmarker
+    from gazelearn.webcam.geometry_mapper import EyeballGazeMapper
+
+    geometry = EyeballGazeMapper()
+    faces = cached_faces(path, frames, FaceLandmarker, min_side=min_side)
+    rows = [geometry.frame_input(f) if f is not None else np.full(geometry.input_size, np.nan)
+            for f in faces]
+    return np.array(rows)[lag:]
+
+
+def cached_faces(path: Path, frames: list, landmarker_class, min_side: int = 0) -> list:
     """MediaPipe landmarks (static image mode) of every frame, cached in /tmp by file content.
 
     The rows are about a second apart, so video-mode tracking between them would be wrong.
     The cache holds the points only; :class:`FaceLandmarks` are rebuilt from them.
+    ``min_side``: frames upscaled to it before MediaPipe (:class:`FaceLandmarker`'s option).
     """
     import hashlib
 
     from gazelearn.webcam import FaceLandmarks
 
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
-    cache = Path("/tmp") / f"gazelearn-webcam-landmarks-{digest}-{len(frames)}.npz"
+    upscale = f"-side{min_side}" if min_side else ""
+    cache = Path("/tmp") / f"gazelearn-webcam-landmarks-{digest}-{len(frames)}{upscale}.npz"
     if cache.is_file():
         stored = np.load(cache)
         points, sizes = stored["points"], stored["sizes"]
     else:
         points = np.full((len(frames), 478, 3), np.nan)
-        with landmarker_class(static_image_mode=True) as marker:
+        with landmarker_class(static_image_mode=True, min_side=min_side) as marker:
             for i, frame in enumerate(frames):
                 face = marker.detect(frame)
                 if face is not None:
@@ -497,6 +511,9 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {"geometry": {
         "defaults_chosen_on_pool": webcam_geometry.choose_defaults(data["rows"],
                                                                    data["targets"], pool),
+        "cues_on_pool": webcam_geometry.cue_cells(
+            data["rows"], data["targets"], pool, data["faces"], data["images"],
+            upscaled_rows(args.data, data["all_frames"])),
         "test": webcam_geometry.geometry_cells(data["rows"], data["targets"], pool, test),
         "drift_check": webcam_geometry.drift_check(data["rows"], data["targets"], pool, test),
         "latency": webcam_geometry.latency(data["faces"], data["images"], data["rows"],
