@@ -160,23 +160,35 @@ def _non_numeric(fields: list[str]) -> int:
 class LineNumbers:
     """The 1-based line of each table row in its file, worked out when first asked for.
 
-    Indexing with an int gives an int, with an array an array; ``numpy.asarray`` gives all.
+    Indexing with an int gives an int, with an array an array; ``numpy.asarray`` gives all;
+    :meth:`subset` the lines of some rows, still worked out only when asked for.
     """
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, rows: np.ndarray | None = None) -> None:
         self._table = table
+        self._rows = rows  # the table rows these are the lines of (None: every row)
 
     def __len__(self) -> int:
-        return len(self._table)
+        return len(self._table) if self._rows is None else len(self._rows)
+
+    def _table_rows(self, index) -> np.ndarray:
+        if self._rows is None:
+            return np.arange(len(self))[index]
+        return self._rows[index]
 
     def __getitem__(self, index):
         rows = np.asarray(index)
         if rows.ndim == 0:
-            return int(self._table._line_of(np.array([int(rows)]))[0])
-        return self._table._line_of(np.arange(len(self))[rows])
+            row = int(rows) if self._rows is None else int(self._rows[int(rows)])
+            return int(self._table._line_of(np.array([row]))[0])
+        return self._table._line_of(self._table_rows(rows))
+
+    def subset(self, rows: np.ndarray) -> LineNumbers:
+        """The line numbers of ``rows`` (indices into these), without working them out."""
+        return LineNumbers(self._table, self._table_rows(np.asarray(rows, dtype=np.int64)))
 
     def __array__(self, dtype=None, copy=None):
-        lines = self._table._line_of(np.arange(len(self)))
+        lines = self._table._line_of(self._table_rows(slice(None)))
         return lines if dtype is None else lines.astype(dtype)
 
 
@@ -213,6 +225,8 @@ class Table:
     _parsed: dict = field(default_factory=dict, repr=False)  # numeric columns not yet asked for
     _height: int | None = field(default=None, repr=False)
     _read: set | None = field(default=None, repr=False)  # columns parsed (None: all)
+    _removed: np.ndarray | None = field(default=None, repr=False)  # see _file_lines
+    _reload: Callable[[], io.BytesIO] | None = field(default=None, repr=False)  # see release
 
     def __post_init__(self) -> None:
         if self._height is None:
@@ -239,7 +253,8 @@ class Table:
         when a name appears more than once in the header.
         """
         # the header's line, or the first line when there is none (where a header would be)
-        line = self._layout.header_line or self.first_data_line
+        line = (self._file_lines(self._layout.header_line) if self._layout.header_line
+                else self.first_data_line)
         if isinstance(column, str) and self.header is not None:
             names = [name.strip() for name in self.header]
             for candidates, wanted in ((names, column.strip()),
@@ -366,10 +381,44 @@ class Table:
         del self._floats[self.column_index(column, role)]
         return array
 
+    def release(self) -> None:
+        """Forget the columns (their memory goes to whoever took them); line numbers still
+        work. For a reader that has asked for everything it needs."""
+        self.frame = self.frame.clear()
+        self._parsed.clear()
+        self._floats.clear()
+
+    def drop_text(self, reload: Callable[[], io.BytesIO]) -> None:
+        """Drop the text in memory the table was read from (``read_table(text=)``): ``reload``
+        makes it again when an error needs a line number or a column is read later."""
+        self._reload, self._layout.data = reload, None
+
+    def forget(self, column: str | int) -> None:
+        """Drop a text column from :attr:`frame` (asked for again, it is read again)."""
+        name = _names(self.column_index(column))
+        if name in self.frame.columns:
+            self.frame = self.frame.drop(name)
+            if self._read is not None:
+                self._read = self._read - {self.column_index(column)}
+
+    def _data(self) -> _Layout:
+        """The layout, its text made again if :meth:`release` dropped it."""
+        if self._layout.data is None:
+            self._layout.data = self._reload()
+        return self._layout
+
     @property
     def first_data_line(self) -> int:
         """The 1-based line where the data rows start (after header, comments, blanks)."""
-        return self._layout.skip + 1
+        return self._file_lines(self._layout.skip + 1)
+
+    def _file_lines(self, lines):
+        """Lines of the parsed text as lines of the file: after each line the reader left out
+        of the text (``_removed[i]``: its number minus ``i``), one more."""
+        if self._removed is None:
+            return lines
+        moved = np.searchsorted(self._removed, lines, side="right")
+        return lines + moved if np.ndim(lines) else int(lines + moved)
 
     def _parse_numbers(self, text: pl.Series, index: int) -> pl.Series:
         """Text to Float64 in one vectorised pass; the first non-number is an error."""
@@ -388,7 +437,7 @@ class Table:
 
     def _read_later(self, index: int) -> None:
         """Parse one column left out at first: into :attr:`frame` or the float arrays."""
-        frame, floats, _ = _read_typed(self._layout, {index})
+        frame, floats, _ = _read_typed(self._data(), {index})
         name = _names(index)
         if self._kept is not None:
             frame = frame[self._kept]
@@ -401,7 +450,7 @@ class Table:
 
     # ------------------------------------------------------------------ raw lines
     def _reread_strings(self, index: int) -> pl.Series:
-        layout = self._layout
+        layout = self._data()
         if layout.delimiter is None:
             raise AssertionError("whitespace tables hold strings only")
         schema = {_names(i): pl.String for i in range(layout.width)}
@@ -411,21 +460,28 @@ class Table:
 
     def _line_of(self, rows: np.ndarray) -> np.ndarray:
         """Physical 1-based line numbers of table rows (one scan of the file's lines)."""
-        layout = self._layout
+        layout = self._data()
         polars_rows = rows if self._kept is None else self._kept[rows]
         lines = _lines_frame(layout, comments=True).with_row_index("k")
         if layout.comment:
             lines = lines.filter(~pl.col("l").str.starts_with(layout.comment).fill_null(False))
+        if len(polars_rows) == 0:
+            return np.zeros(0, dtype=np.int64)
+        # streaming: the file's lines pass by in batches, never all in memory
         found = (_only_rows(lines.with_row_index("p"), np.unique(polars_rows))
-                 .select("p", "k").collect())
-        lookup = dict(zip(found["p"].to_list(), found["k"].to_list(), strict=True))
-        return np.array([layout.skip + lookup.get(int(p), int(p)) + 1 for p in polars_rows],
-                        dtype=np.int64)
+                 .select("p", "k").sort("p").collect(engine="streaming"))
+        known, at = found["p"].to_numpy().astype(np.int64), found["k"].to_numpy()
+        polars_rows = np.asarray(polars_rows, dtype=np.int64)
+        where = np.minimum(np.searchsorted(known, polars_rows), max(len(known) - 1, 0))
+        hit = known[where] == polars_rows if len(known) else np.zeros(len(polars_rows), bool)
+        index = np.where(hit, at[where] if len(known) else 0, polars_rows)
+        return self._file_lines(layout.skip + index.astype(np.int64) + 1)
 
 
-def _layout(path: str | Path, text: str | None, delimiter: str | None, header: bool | None,
-            comment: str | None, decimal_comma: bool) -> _Layout:
-    """Read the first lines: skipped lines, delimiter, header, numeric columns."""
+def _layout(path: str | Path, text: io.BytesIO | None, delimiter: str | None,
+            header: bool | None, comment: str | None, decimal_comma: bool) -> _Layout:
+    """Read the first lines: skipped lines, delimiter, header, numeric columns (of ``text``,
+    UTF-8 bytes, when given)."""
     source = str(path)
     if text is None:
         head = _check_file(path, _HEAD_BYTES)
@@ -441,9 +497,9 @@ def _layout(path: str | Path, text: str | None, delimiter: str | None, header: b
             lines = lines[:-1] or lines  # the last line may be cut
         data = path
     else:
-        lines, data = text_lines(text), io.BytesIO(text.encode("utf-8"))
-    kept = [(number, line) for number, line in enumerate(lines)
-            if line.strip() and not (comment and line.lstrip().startswith(comment))]
+        head, lines, kept = _head_of(text, comment)
+        data = text
+    kept = kept if text is not None else _kept_lines(lines, comment)
     if not kept:
         if text is None and not _decode(head).strip():
             raise InputError("file is empty (only blanks)", source=source)
@@ -471,21 +527,45 @@ def _layout(path: str | Path, text: str | None, delimiter: str | None, header: b
         header_line, skip, rows = skip + 1, skip + 1, rows[1:]
     width = len(names) if names is not None else max(len(row) for row in rows)
     numeric = [all(is_number(row[i]) for row in rows if len(row) > i) for i in range(width)]
-    raw = head if text is None else data.getvalue()
+    raw = head
     start = 0
     for _ in range(skip):  # the byte where the data rows start, for delimiter counting
         found = raw.find(b"\n", start)
         start = len(raw) if found < 0 else found + 1
-    size = len(raw) if text is not None else Path(path).stat().st_size
+    size = text.getbuffer().nbytes if text is not None else Path(path).stat().st_size
     return _Layout(source, data, skip, names, header_line, delimiter, width, numeric, comment,
                    decimal_comma, start, size)
 
 
+def _kept_lines(lines: list[str], comment: str | None) -> list[tuple[int, str]]:
+    """The lines (with their 0-based numbers) that are neither blank nor comments."""
+    return [(number, line) for number, line in enumerate(lines)
+            if line.strip() and not (comment and line.lstrip().startswith(comment))]
+
+
+def _head_of(text: io.BytesIO, comment: str | None) -> tuple[bytes, list[str], list]:
+    """The first lines of UTF-8 text in memory: as many as the layout looks at (the first
+    ``_SNIFF_LINES + 1`` data lines), read from a head that grows until it holds them, so the
+    layout is the one of the whole text without splitting all of it into Python strings."""
+    view = text.getbuffer()
+    size = _HEAD_BYTES
+    while True:
+        complete = size >= view.nbytes
+        head = bytes(view[:size])
+        if not complete:
+            head = head[:head.rfind(b"\n") + 1]  # whole lines only
+        lines = text_lines(head.decode("utf-8"))
+        kept = _kept_lines(lines, comment)
+        if complete or len(kept) > _SNIFF_LINES:
+            return head, lines, kept
+        size *= 4
+
+
 def read_table(path: str | Path, delimiter: str | None = None, header: bool | None = None,
-               comment: str | None = "#", text: str | None = None,
+               comment: str | None = "#", text: str | io.BytesIO | None = None,
                decimal_comma: bool = False,
-               columns: Callable[[list[str] | None], Iterable[str | int]] | None = None
-               ) -> Table:
+               columns: Callable[[list[str] | None], Iterable[str | int]] | None = None,
+               strings: Iterable[str] = (), removed_lines: np.ndarray | None = None) -> Table:
     """Read a delimited text file into a :class:`Table`.
 
     Parameters
@@ -498,8 +578,9 @@ def read_table(path: str | Path, delimiter: str | None = None, header: bool | No
         ``None`` detects a header: the first line has more non-numeric fields than the second.
     comment : str, optional
         Lines starting with this are skipped.
-    text : str, optional
-        The file's text when already read.
+    text : str or io.BytesIO, optional
+        The file's text when already read (or its UTF-8 bytes: the readers that build the
+        text piece by piece pass those, so no whole-file string exists).
     decimal_comma : bool
         Numbers are written ``1,5`` (the comma is then never taken as the delimiter).
     columns : callable, optional
@@ -507,12 +588,27 @@ def read_table(path: str | Path, delimiter: str | None = None, header: bool | No
         numbers from 0; names not in the header are ignored): only those are parsed, which
         saves the memory of the others. Asking for another column later still works (it is
         read from the file then).
+    strings : iterable of str
+        Header names of columns to read as text even when their first values are numbers
+        (the readers that only ever ask for their strings: no second read of the file).
+    removed_lines : numpy.ndarray, optional
+        The 1-based numbers (increasing) of the file's lines a reader left out of ``text``
+        (SMI message rows): errors still name the lines of the file.
     """
+    if isinstance(text, str):
+        text = io.BytesIO(text.encode("utf-8"))
     layout = _layout(path, text, delimiter, header, comment, decimal_comma)
+    removed = None
+    if removed_lines is not None and len(removed_lines):
+        removed = np.asarray(removed_lines, dtype=np.int64) - np.arange(len(removed_lines))
+    for name in strings:
+        for index, found in enumerate(layout.header or []):
+            if found.strip() == name:
+                layout.numeric[index] = False
     if layout.delimiter is None:
         frame, kept, short = _read_whitespace(layout)
         return Table(layout.source, layout.header, frame, None, layout.width, layout,
-                     kept, short)
+                     kept, short, _removed=removed)
     wanted = None if columns is None else _wanted(layout, columns(layout.header))
     frame, floats, last_empty = _read_typed(layout, wanted)
     height = len(last_empty)
@@ -520,10 +616,25 @@ def read_table(path: str | Path, delimiter: str | None = None, header: bool | No
     if kept is not None:  # blank lines: a slice when they all end the file, else a copy
         trailing = kept[-1] == len(kept) - 1 if len(kept) else True
         frame = frame.head(len(kept)) if trailing else frame[kept]
-        floats = {i: a[:len(kept)] if trailing else a[kept] for i, a in floats.items()}
+        for index, array in floats.items():
+            if not array.flags.owndata:  # a view (of polars' memory): a copy
+                floats[index] = array[:len(kept)] if trailing else array[kept]
+                continue
+            if not trailing:
+                _compact(array, kept)
+            array.resize(len(kept), refcheck=False)  # in place
         height = len(kept)
     return Table(layout.source, layout.header, frame, layout.delimiter, layout.width, layout,
-                 kept, short, _parsed=floats, _height=height, _read=wanted)
+                 kept, short, _parsed=floats, _height=height, _read=wanted, _removed=removed)
+
+
+def _compact(array: np.ndarray, kept: np.ndarray, block: int = 1 << 16) -> None:
+    """``array[:len(kept)] = array[kept]`` in place, block by block (``kept`` increasing): no
+    second array of the whole column. Each block reads from positions at or after those it
+    writes, so no value is overwritten before it is read."""
+    for start in range(0, len(kept), block):
+        rows = kept[start:start + block]
+        array[start:start + len(rows)] = array[rows]
 
 
 def _wanted(layout: _Layout, columns: Iterable[str | int]) -> set[int]:
