@@ -1,7 +1,8 @@
 """SR Research EyeLink ``.asc`` files (the text export of EDF files made by ``edf2asc``).
 
-The file is read as one polars column of lines and classified by its first characters, so no
-Python loop runs per sample:
+The file is read in pieces of a few MiB, each one polars column of lines classified by their
+first characters (:mod:`gazelearn.io.eyelink_samples`): no Python loop runs per sample and the
+whole text is never in memory, only the chosen eye's arrays and one piece:
 
 * **samples** are the lines starting with a digit: ``time x y pupil ...`` (binocular: ``time
   xl yl pl xr yr pr ...``), times in ms (2 kHz files have half milliseconds, ``2154556.5``),
@@ -72,20 +73,16 @@ from gazelearn.screen import Screen
 
 from .eyelink_calibration import CALIBRATION_LINES, parse_calibrations, parse_header
 from .eyelink_events import EVENT_TYPES, attach_events, events_table
+from .eyelink_samples import Samples, floats, read_samples
 from .registry import register_reader
 from .samples import parse_float
-from .table import make_recording, order_time, read_text
+from .table import make_recording, order_time
 
 #: Default trial markers (regular expressions searched in a message's text).
 TRIAL_START = r"\bTRIALID\b|\bstart_trial\b"
 TRIAL_STOP = r"\bTRIAL_RESULT\b|\bstop_trial\b"
 
 _EYES = ("left", "right", "mean")
-_SAMPLE = (r"^(?P<t>\S+)\s+(?P<x1>\S+)\s+(?P<y1>\S+)\s+(?P<p1>\S+)"
-           r"(?:\s+(?P<x2>\S+)\s+(?P<y2>\S+)\s+(?P<p2>\S+))?")
-_SAMPLE_FIELDS = {"t": (1, "time"), "x1": (2, "x"), "y1": (3, "y"), "p1": (4, "pupil"),
-                  "x2": (5, "x of the right eye"), "y2": (6, "y of the right eye"),
-                  "p2": (7, "pupil of the right eye")}
 _EVENT = (r"^(?P<kind>EFIX|ESACC|EBLINK)\s+(?P<eye>\S+)\s+(?P<start>\S+)\s+(?P<end>\S+)"
           + "".join(rf"(?:\s+(?P<v{i}>\S+))?" for i in range(7)))
 # the words after the keyword are checked as numbers (ASCII digits, finite) where they are used
@@ -93,9 +90,6 @@ _COORDS = re.compile(r"\b(DISPLAY_COORDS|GAZE_COORDS)\b\s*(\S*)\s*(\S*)\s*(\S*)\
 _RECCFG = re.compile(r"\bRECCFG\s+(\S+)\s+([0-9]{1,6})\s+([0-9]{1,3})\s+([0-9]{1,3})\s+(L|R|LR)\b")
 _MESSAGE = r"^MSG\s+(?P<time>\S+)\s*(?P<text>.*)$"
 _RATE = re.compile(r"\bRATE\b\s*(\S*)")
-# a sample line starts with its time: digits, or a sign, a point, nan or inf (then the time
-# check below names the line instead of the line being skipped as an unknown keyword)
-_SAMPLE_START = r"^(?:[-+.]?\d|(?i:[-+]?(?:nan|inf)))"
 _TRACKED = {"L": "left", "R": "right", "LR": "both"}
 
 
@@ -104,9 +98,7 @@ class _Asc:
     """One parsed file: samples as arrays, the other lines as small tables and lists."""
 
     source: str
-    numbers: np.ndarray  # line number of each sample
-    columns: dict  # "t", "x1" ... -> float64 arrays (NaN where lost or absent)
-    layouts: list = field(default_factory=list)  # (line, eyes ("L", "R", "LR"), rate)
+    samples: Samples  # the samples' line numbers, time (ms) and the chosen eye's values
     messages: pl.DataFrame | None = None  # number, time (s), text
     events: pl.DataFrame | None = None  # number, kind, eye, start, end (ms), v0..v6
     settings: dict = field(default_factory=dict)  # key -> [(line, value)]
@@ -127,62 +119,10 @@ def _flag(name: str, value) -> bool:
     raise InputError(f"{name} must be true or false, got {value!r}")
 
 
-def _lines(path: str | Path) -> pl.DataFrame:
-    """The file as one row per line (``number`` from 1, ``line`` without its end)."""
-    text = read_text(path)
-    return (pl.DataFrame({"line": [text]}).lazy()
-            .select(pl.col("line").str.split("\n")).explode("line")
-            .with_row_index("number", offset=1)
-            .with_columns(pl.col("number").cast(pl.Int64),
-                          pl.col("line").str.strip_chars_end("\r"))
-            .collect())
-
-
-def _floats(frame: pl.DataFrame, names: dict, source: str, what: str) -> dict:
-    """Columns of tokens as float64 ('.' -> NaN); the first bad value raises, naming its line
-    and its column (``names``: column -> (field number on the line, description))."""
-    exprs = []
-    for name in names:
-        token = pl.col(name)
-        exprs.append(pl.when(token == ".").then(None).otherwise(token)
-                     .cast(pl.Float64, strict=False).fill_null(np.nan).alias(name))
-        exprs.append((token.is_not_null() & (token != ".")
-                      & token.cast(pl.Float64, strict=False).is_null()).alias(f"{name}_bad"))
-    values = frame.select(exprs)
-    bad_rows = [(int(values[f"{name}_bad"].arg_max()), k, name)
-                for k, name in enumerate(names) if values[f"{name}_bad"].any()]
-    if bad_rows:
-        row, _, name = min(bad_rows)
-        position, description = names[name]
-        raise InputError(f"{what}, got {frame[name][row][:40]!r} in column {position} "
-                         f"({description})", source=source, line=int(frame["number"][row]))
-    return {name: values[name].to_numpy() for name in names}
-
-
-def _parse(path: str | Path) -> _Asc:
-    source = str(path)
-    lines = _lines(path)
-    is_sample = pl.col("line").str.contains(_SAMPLE_START)
-    samples = (lines.filter(is_sample)
-               .select("number", "line", pl.col("line").str.extract_groups(_SAMPLE)
-                       .alias("g"))
-               .unnest("g"))
-    missing = samples["t"].is_null() | samples["p1"].is_null()
-    if missing.any():
-        row = int(missing.arg_max())
-        raise InputError(f"expected a sample 'time x y pupil', got "
-                         f"{samples['line'][row].strip()[:60]!r}", source=source,
-                         line=int(samples["number"][row]))
-    samples = samples.drop("line")
-    columns = _floats(samples, _SAMPLE_FIELDS, source, "expected a sample 'time x y pupil'")
-    untimed = ~np.isfinite(columns["t"])
-    if untimed.any():
-        row = int(np.argmax(untimed))
-        raise InputError(f"expected a sample time in ms, got {samples['t'][row][:40]!r}",
-                         source=source, line=int(samples["number"][row]), field="1")
-    asc = _Asc(source, samples["number"].to_numpy(), columns)
-    other = (lines.filter(~is_sample & (pl.col("line").str.strip_chars() != ""))
-             .with_columns(pl.col("line").str.extract(r"^(\S+)").alias("keyword")))
+def _parse(path: str | Path, eye: str | None = None) -> _Asc:
+    samples = read_samples(path, eye)
+    asc = _Asc(str(path), samples)
+    other = samples.other
     _read_settings(asc, other)
     _read_messages(asc, other)
     _read_events(asc, other)
@@ -194,7 +134,8 @@ def _parse(path: str | Path) -> _Asc:
 
 
 def _read_settings(asc: _Asc, other: pl.DataFrame) -> None:
-    """START/SAMPLES layouts, PUPIL, and (below, from messages) coordinates and RECCFG."""
+    """RATE of START/SAMPLES lines, PUPIL, and (below, from messages) coordinates and RECCFG
+    (the eyes of START/SAMPLES lines are read with the samples)."""
     for number, line, keyword in other.filter(pl.col("keyword").is_in(
             ["START", "SAMPLES", "PUPIL"])).iter_rows():
         words = line.upper().split()
@@ -202,11 +143,7 @@ def _read_settings(asc: _Asc, other: pl.DataFrame) -> None:
             if len(words) > 1:
                 asc.settings.setdefault("pupil_measure", []).append((number, words[1].lower()))
             continue
-        eyes = "".join(letter for letter, word in (("L", "LEFT"), ("R", "RIGHT"))
-                       if word in words)
         rate = _RATE.search(line)
-        if eyes:
-            asc.layouts.append((number, eyes))
         if rate:
             asc.settings.setdefault("declared_sampling_rate", []).append(
                 (number, _number(rate.group(1), "RATE Hz", asc.source, number, positive=True)))
@@ -269,7 +206,7 @@ def _read_events(asc: _Asc, other: pl.DataFrame) -> None:
         raise InputError(f"expected '{keyword} eye start end ...' (eye L or R), got "
                          f"{events['line'][row].strip()[:60]!r}", source=asc.source,
                          line=int(events["number"][row]))
-    values = _floats(events, {"start": (3, "start"), "end": (4, "end")}, asc.source,
+    values = floats(events, {"start": (3, "start"), "end": (4, "end")}, asc.source,
                      "expected an event 'E... eye start end ...'")
     measures = {name: events[name].cast(pl.Float64, strict=False).fill_null(np.nan)
                 for name in (f"v{i}" for i in range(7))}
@@ -292,82 +229,80 @@ def _in_force(entries: list, line: int):
 
 
 # ---------------------------------------------------------------------------- samples and eyes
-def _choose_eye(asc: _Asc, eye: str | None) -> tuple[np.ndarray, np.ndarray, str | None,
-                                                     list[str]]:
-    """Which columns each sample takes: 1 (first eye), 2 (right eye of a binocular line) or
-    3 (mean of both); the eye letter of column 1; the eye named in meta; the recorded eyes."""
-    n = len(asc.numbers)
-    numbers = np.array([number for number, _ in asc.layouts], dtype=np.int64)
-    which = np.searchsorted(numbers, asc.numbers, side="right") - 1
-    choice = np.ones(n, dtype=np.int8)
-    first_eye = np.full(n, "L")
+def _choose_eye(asc: _Asc, eye: str | None) -> tuple[str | None, list[str]]:
+    """The eye named in meta and the recorded eyes (the samples took their columns while
+    read); an error when a one-eye part of the file has not the eye asked for."""
+    samples = asc.samples
     recorded: list[str] = []
     used: list[str] = []
-    for k, (number, eyes) in enumerate(asc.layouts):
-        rows = which == k
-        if not rows.any():
+    for k, (number, eyes) in enumerate(samples.layouts):
+        if k not in samples.layout_rows:
             continue
         names = [_TRACKED[letter] for letter in eyes]
         recorded.extend(name for name in names if name not in recorded)
         if eyes == "LR":
-            choice[rows] = {"right": 2, "mean": 3}.get(eye, 1)
             used.append(eye or "left")
         else:
             if eye in ("left", "right") and names[0] != eye:
                 raise InputError(f"the file recorded the {names[0]} eye only, not the {eye} eye",
                                  source=asc.source, line=number)
-            first_eye[rows] = eyes
             used.append(names[0])
-    if (which < 0).any() and eye is not None:
+    if samples.before_layouts and eye is not None:
         used.append(eye)  # samples before any START/SAMPLES line: take the eye asked for
     named = ", ".join(dict.fromkeys(used)) or None
-    return choice, first_eye, named, recorded
+    return named, recorded
 
 
 def _cover(time: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Samples inside any of the closed intervals [start, end] (vectorised, no loop)."""
-    mask = np.zeros(len(time) + 1, dtype=np.int64)
+    mask = np.zeros(len(time) + 1, dtype=np.int32)
     np.add.at(mask, np.searchsorted(time, starts, side="left"), 1)
     np.add.at(mask, np.searchsorted(time, ends, side="right"), -1)
-    return np.cumsum(mask[:-1]) > 0
+    return np.cumsum(mask[:-1], dtype=np.int32) > 0
 
 
-def _signals(asc: _Asc, choice: np.ndarray, first_eye: np.ndarray):
-    """x, y, pupil of the chosen eye, with blinks lost; per-sample labels (or None)."""
-    c = asc.columns
-    time = c["t"]
-    events = asc.events
+def _eye_cover(asc: _Asc, kind: str, right: np.ndarray | None) -> np.ndarray:
+    """Samples inside an event ``kind`` of their own eye (``right``: the right eye's samples;
+    None: the right eye's events for every sample)."""
+    time, events = asc.samples.time, asc.events.filter(pl.col("kind") == kind)
     covers = {}
-    for letter in "LR":
-        for kind in EVENT_TYPES:
-            rows = events.filter((pl.col("eye") == letter) & (pl.col("kind") == kind))
-            covers[letter, kind] = _cover(time, rows["start"].to_numpy(), rows["end"].to_numpy())
-    eye1_left = first_eye == "L"
+    for letter in "LR" if right is not None else "R":
+        rows = events.filter(pl.col("eye") == letter)
+        covers[letter] = _cover(time, rows["start"].to_numpy(), rows["end"].to_numpy())
+    return covers["R"] if right is None else np.where(right, covers["R"], covers["L"])
 
-    def of_first(kind):
-        return np.where(eye1_left, covers["L", kind], covers["R", kind])
 
-    blink1, blink2 = of_first("EBLINK"), covers["R", "EBLINK"]
-    first = [np.where(blink1, np.nan, c[name]) for name in ("x1", "y1", "p1")]
-    second = [np.where(blink2, np.nan, c[name]) for name in ("x2", "y2", "p2")]
-    first = [np.where(v == 0, np.nan, v) if k == 2 else v for k, v in enumerate(first)]
-    second = [np.where(v == 0, np.nan, v) if k == 2 else v for k, v in enumerate(second)]
-    mean = []
-    for a, b in zip(first, second, strict=True):
-        with np.errstate(invalid="ignore"):
-            mean.append(np.where(np.isnan(a), b, np.where(np.isnan(b), a, (a + b) / 2)))
-    x, y, pupil = (np.select([choice == 2, choice == 3], [s, m], f)
-                   for f, s, m in zip(first, second, mean, strict=True))
-    labels = None
-    if events.height:
-        labels = np.zeros(len(time), dtype=np.int8)
-        on_right = choice == 2
-        for kind, code in (("EFIX", Label.FIXATION), ("ESACC", Label.SACCADE),
-                           ("EBLINK", Label.BLINK)):
-            labels[np.where(on_right, covers["R", kind], of_first(kind))] = int(code)
-    lost = ~(np.isfinite(x) & np.isfinite(y))  # inf, 1e400: lost, never a position
-    x, y = np.where(lost, np.nan, x), np.where(lost, np.nan, y)
-    return x, y, pupil, labels
+def _signals(asc: _Asc) -> np.ndarray | None:
+    """The samples' x, y, pupil made final in place (blinks of the sample's eye and zero
+    pupils lost, the mean of both eyes where asked); per-sample labels, or None without any
+    event lines."""
+    s = asc.samples
+    blink = _eye_cover(asc, "EBLINK", s.right)
+    for values in (s.x, s.y, s.pupil):
+        values[blink] = np.nan
+    del blink
+    s.pupil[s.pupil == 0] = np.nan
+    if s.second is not None:  # eye="mean": both eyes, each without its blinks
+        rows = np.flatnonzero(s.choice == 3)
+        blink = _eye_cover(asc, "EBLINK", None)[rows]
+        for values, name in ((s.x, "x2"), (s.y, "y2"), (s.pupil, "p2")):
+            a, b = values[rows], np.where(blink, np.nan, s.second[name][rows])
+            if name == "p2":
+                b[b == 0] = np.nan
+            with np.errstate(invalid="ignore"):
+                values[rows] = np.where(np.isnan(a), b, np.where(np.isnan(b), a, (a + b) / 2))
+        s.second = None
+    lost = ~(np.isfinite(s.x) & np.isfinite(s.y))  # inf, 1e400: lost, never a position
+    s.x[lost] = np.nan
+    s.y[lost] = np.nan
+    del lost
+    if not asc.events.height:
+        return None
+    labels = np.zeros(len(s.time), dtype=np.int8)
+    for kind, code in (("EFIX", Label.FIXATION), ("ESACC", Label.SACCADE),
+                       ("EBLINK", Label.BLINK)):
+        labels[_eye_cover(asc, kind, s.right)] = int(code)
+    return labels
 
 
 # ---------------------------------------------------------------------------- trials
@@ -440,32 +375,33 @@ def read_eyelink_asc(path: str | Path, *, screen: Screen | None = None, eye: str
     split_trials = _flag("split_trials", split_trials)
     tracker_events = _flag("tracker_events", tracker_events)
     start, stop = _compile("trial_start", trial_start), _compile("trial_stop", trial_stop)
-    asc = _parse(path)
-    if len(asc.numbers) == 0:
+    asc = _parse(path, eye)
+    samples = asc.samples
+    numbers, time = samples.numbers, samples.time
+    if len(numbers) == 0:
         raise InputError("no sample lines ('time x y pupil ...') in the file", source=asc.source)
-    time_ms = asc.columns["t"]
-    order_time(time_ms / 1000.0, "error", asc.source, asc.numbers, "time")
-    choice, first_eye, eye_name, recorded = _choose_eye(asc, eye)
-    x, y, pupil, labels = _signals(asc, choice, first_eye)
-    label_eye = np.where(choice == 2, "R", np.where(choice == 3, "L", first_eye))
+    order_time(time / 1000.0, "error", asc.source, numbers, "time")
+    eye_name, recorded = _choose_eye(asc, eye)
+    labels = _signals(asc)
+    np.divide(time, 1000.0, out=time)  # ms to s in place (the events are matched in ms above)
     spans = _trials(asc.messages, start, stop)
     starts = np.array([span[1] for span in spans], dtype=np.int64)
     stops = np.array([span[2] for span in spans], dtype=np.int64)
     base = _file_meta(asc, eye_name, recorded)
-    whole = Piece(0, len(time_ms), None, 0, np.iinfo(np.int64).max)
+    whole = Piece(0, len(time), None, 0, np.iinfo(np.int64).max)
     if not spans:
         pieces = [whole]
     else:
-        which = np.searchsorted(starts, asc.numbers, side="right") - 1
-        inside = (which >= 0) & (asc.numbers < stops[np.maximum(which, 0)])
+        which = np.searchsorted(starts, numbers, side="right") - 1
+        inside = (which >= 0) & (numbers < stops[np.maximum(which, 0)])
         trial = np.where(inside, which, -1).astype(np.int32)
         if not split_trials:
             base.extra["trial"] = trial
             base.extra["trial_names"] = [span[0] for span in spans]
             pieces = [whole]
         else:
-            first = np.searchsorted(asc.numbers, starts, side="right")
-            last = np.searchsorted(asc.numbers, stops, side="left")
+            first = np.searchsorted(numbers, starts, side="right")
+            last = np.searchsorted(numbers, stops, side="left")
             pieces = [Piece(a, b, name, line, stop_line)
                       for (name, line, stop_line), a, b in zip(spans, first, last, strict=True)
                       if b > a]
@@ -474,17 +410,19 @@ def read_eyelink_asc(path: str | Path, *, screen: Screen | None = None, eye: str
                 pieces = [whole]
             elif outside:
                 base.extra["samples_outside_trials"] = outside
+        del which, inside
     recordings = []
     for piece in pieces:
         index = slice(piece.first, piece.last)
         meta = _piece_meta(asc, base, piece)
         rec_screen = screen if screen is not None else _screen(meta)
-        rec = make_recording(time_ms[index] / 1000.0, x[index], y[index], pupil=pupil[index],
+        rec = make_recording(time[index], samples.x[index], samples.y[index],
+                             pupil=samples.pupil[index],
                              labels=None if labels is None else labels[index],
-                             screen=rec_screen, meta=meta, lines=asc.numbers[index],
+                             screen=rec_screen, meta=meta, lines=numbers[index],
                              time_field="time")
         if tracker_events:
-            letter = "R" if np.all(label_eye[index] == "R") else "L"
+            letter = "R" if np.all(samples.right[index]) else "L"
             rec.meta.extra["tracker_events"] = attach_events(
                 asc.events, asc.settings.get("declared_sampling_rate", []), rec, letter)
         recordings.append(rec)
@@ -517,7 +455,7 @@ def _file_meta(asc: _Asc, eye_name: str | None, recorded: list[str]) -> Metadata
 def _piece_meta(asc: _Asc, base: Metadata, piece: Piece) -> Metadata:
     """The file's metadata, the set-up in force at the piece's first sample, its messages."""
     extra = dict(base.extra)
-    line = int(asc.numbers[piece.first])
+    line = int(asc.samples.numbers[piece.first])
     coords = None
     for key in ("display_coords", "gaze_coords"):  # gaze coordinates win: the samples' space
         value = _in_force(asc.settings.get(key, []), line)
