@@ -46,10 +46,12 @@ Examples
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from gazelearn.errors import InputError
 from gazelearn.labels import Label
@@ -66,19 +68,20 @@ from .layouts import (
     table_options,
     trial_keys,
 )
+from .pieces import text_pieces
 from .registry import register_reader
 from .table import (
     infer_time_unit,
     make_recording,
     positions_to_px,
     read_table,
-    read_text,
     time_to_seconds,
     zero_to_nan,
 )
 
 _SMI_POR = re.compile(r"^([LRB]) POR X \[px\]$")
 _SMI_MESSAGE = re.compile(r"^(\d+)\tMSG\t[^\t\n]*\t(?:# Message: )?([^\n]*)$", re.MULTILINE)
+_SMI_MESSAGE_LINE = re.compile(_SMI_MESSAGE.pattern + r"\n?", re.MULTILINE)  # and its end
 _SMI_HEADER = {"rate": r"Sample Rate:\s*([\d.]+)",
                "area": r"Calibration Area:\s*(\d+)\s+(\d+)",
                "size": r"Stimulus Dimension \[mm\]:\s*([\d.]+)\s+([\d.]+)",
@@ -91,6 +94,9 @@ _TOBII_X = {None: r"^(Gaze point X|GazePointX \(ADCSpx\)|GazePointX)(?: \[.*px\]
             "left": r"^(Gaze point left X|GazePointLeftX \(ADCSpx\))(?: \[.*px\])?$",
             "right": r"^(Gaze point right X|GazePointRightX \(ADCSpx\))(?: \[.*px\])?$"}
 _TOBII_LABELS = {"fixation": Label.FIXATION, "saccade": Label.SACCADE}
+# columns only ever read as text (an all-empty Event column looks numeric)
+_TOBII_TEXT = ("Sensor", "Validity left", "Validity right", "Eye movement type", "GazeEventType",
+               "Event")
 
 _PUPIL_LABS = ("gaze_timestamp", "norm_pos_x", "norm_pos_y", "confidence")
 _GAZEPOINT_EYES = {"best": "BPOG", "left": "LPOG", "right": "RPOG", "fixation": "FPOG"}
@@ -132,10 +138,22 @@ def normalised_to_px(x, y, screen: Screen | None, meta: Metadata, source: str):
 
 
 def _masked(mask: np.ndarray | None, lines, *arrays):
-    """The arrays (and the line numbers) of the rows in ``mask`` (all rows when None)."""
+    """The arrays (and the line numbers, worked out only for an error) of the rows in ``mask``
+    (all rows when None)."""
     if mask is None or mask.all():
         return (*arrays, lines)
-    return (*(None if a is None else a[mask] for a in arrays), lines[np.flatnonzero(mask)])
+    return (*(None if a is None else a[mask] for a in arrays),
+            lines.subset(np.flatnonzero(mask)))
+
+
+def _equals(table, column: str, *values: str, lower: bool = False) -> list[np.ndarray]:
+    """Whether each row's stripped text in ``column`` is each of ``values`` (lower-cased
+    first), in polars (no Python string per row); short rows raise as :meth:`Table.strings`
+    does. The table forgets the column (its text is no longer needed)."""
+    text = table.series(column).fill_null("")
+    table.forget(column)
+    text = text.str.to_lowercase() if lower else text
+    return [(text == value).to_numpy() for value in values]
 
 
 # ---------------------------------------------------------------------------- SMI
@@ -159,15 +177,15 @@ def read_smi(path: str | Path, *, eye: str | None = None, screen: Screen | None 
              _format: str = "smi") -> Recording | list[Recording]:
     """SMI BeGaze text export (see the module notes)."""
     source = str(path)
-    text = read_text(path)
-    messages = _smi_messages(text)
-    # message rows are shorter than samples: blank them (line numbers stay those of the file)
-    samples_text = _SMI_MESSAGE.sub("", text)
-    comments = "\n".join(line for line in text[:_HEADER_CHARS].split("\n")
-                         if line.startswith("#"))
+    messages, samples_text, head = _smi_split(path)
+    comments = "\n".join(line for line in head.split("\n") if line.startswith("#"))
     file_screen, rate = _smi_screen(comments)
     table = read_table(path, delimiter="\t", header=True, comment="#", text=samples_text,
-                       **table_options(decimal))
+                       columns=lambda names: _smi_columns(names or [], eye), strings=("Trial",),
+                       removed_lines=messages["line"].to_numpy(), **table_options(decimal))
+    # the text is needed again only for the line number of an error: made again then
+    del samples_text
+    table.drop_text(lambda: _smi_split(path)[1])
     names = table.header or []
     eyes = [m.group(1) for m in map(_SMI_POR.match, names) if m]
     if not eyes:
@@ -179,13 +197,13 @@ def read_smi(path: str | Path, *, eye: str | None = None, screen: Screen | None 
     which = choose(available, eye, "eye", source)
 
     def por(letter: str):
-        return (table.floats(f"{letter} POR X [px]", "x column"),
-                table.floats(f"{letter} POR Y [px]", "y column"))
+        return zero_to_nan(table.take_floats(f"{letter} POR X [px]", "x column"),
+                           table.take_floats(f"{letter} POR Y [px]", "y column"), inplace=True)
 
     if which == "average" and "B" not in eyes:
-        x, y = combine_eyes(zero_to_nan(*por("L")), zero_to_nan(*por("R")))
+        x, y = combine_eyes(por("L"), por("R"))
     else:
-        x, y = zero_to_nan(*por(options[which]))
+        x, y = por(options[which])
     letter = options[which] if which != "average" or "B" in eyes else "L"
     pupil_col = next((c for c in (f"{letter} Pupil Diameter [mm]", f"{letter} Mapped Diameter "
                                   "[mm]", f"{letter} Dia X [px]", f"{letter} Dia [mm]")
@@ -193,17 +211,68 @@ def read_smi(path: str | Path, *, eye: str | None = None, screen: Screen | None 
     pupil = None if pupil_col is None else table.floats(pupil_col, "pupil column")
     mask = None
     if "Type" in names:
-        mask = np.asarray(table.strings("Type")) == "SMP"
-    time = time_to_seconds(table.floats("Time", "time column"), "us", source)
-    keys = trial_keys([table.strings("Trial")]) if "Trial" in names else None
-    time, x, y, pupil, keys, lines = _masked(mask, table.lines, time, x, y, pupil, keys)
+        [mask] = _equals(table, "Type", "SMP")
+    time = time_to_seconds(table.take_floats("Time", "time column"), "us", source,
+                           inplace=True)
+    keys = table.series("Trial").fill_null("") if "Trial" in names else None
+    if keys is not None and mask is not None and not mask.all():
+        keys = keys.filter(pl.Series(mask))
+    count = None
+    if keys is not None and not trials:  # what finish() says, without a Python key per row
+        count, keys = keys.n_unique(), None
+    table.release()  # all asked for: only the line numbers of errors are left to find
+    time, x, y, pupil, lines = _masked(mask, table.lines, time, x, y, pupil)
     meta = Metadata(source=source, format=_format, extra={"eye": which, "messages": messages})
     if rate is not None:
         meta.extra["declared_sampling_rate"] = rate
     screen = screen if screen is not None else file_screen
     recording = make_recording(time, x, y, pupil=pupil, screen=screen, meta=meta,
                                unordered=unordered, lines=lines, time_field="Time")
+    if count is not None:
+        recording.meta.extra["trials"] = count
+        return recording
+    if keys is not None:  # one Python string per trial, shared by its rows
+        names = keys.unique(maintain_order=True)
+        codes = keys.replace_strict(names, pl.int_range(len(names), eager=True))
+        keys = trial_keys([np.asarray(names.to_list(), dtype=object)[codes.to_numpy()]])
     return finish(recording, _follow_order(keys, time, recording), trials)
+
+
+def _smi_columns(names: list[str], eye: str | None) -> list[str]:
+    """The columns :func:`read_smi` may use for ``eye`` (every eye's when ``eye`` is none of
+    the file's: the error comes after the read, as for any other file)."""
+    letters = {"left": "L", "right": "R", "average": "B"}
+    wanted = {letters.get(eye, "")} if eye in ("left", "right") else set("LRB")
+    if eye is None:  # the first eye of the file, as choose() takes it
+        found = [m.group(1) for m in map(_SMI_POR.match, names) if m]
+        wanted = {next((letter for letter in "LRB" if letter in found), "L")}
+    columns = ["Time", "Type", "Trial"]
+    for letter in wanted:
+        columns += [f"{letter} POR X [px]", f"{letter} POR Y [px]"]
+        columns += [f"{letter} {kind}" for kind in ("Pupil Diameter [mm]", "Mapped Diameter "
+                                                    "[mm]", "Dia X [px]", "Dia [mm]")]
+    return columns
+
+
+def _smi_split(path: str | Path) -> tuple[pl.DataFrame, io.BytesIO, str]:
+    """The messages, the text without the message rows (UTF-8; message rows are shorter than
+    samples; the table is told their numbers, so errors name the file's lines) and the first
+    characters, for the ``##`` header; piece by piece, so the file's text is never whole in
+    memory."""
+    times, texts, lines = [], [], []
+    samples, head = io.BytesIO(), ""
+    for first, text in text_pieces(path):
+        if len(head) < _HEADER_CHARS:
+            head += text[:_HEADER_CHARS - len(head)]
+        line, position = first, 0
+        for match in _SMI_MESSAGE.finditer(text):  # one step per message, not per sample
+            line += text.count("\n", position, match.start())
+            position = match.start()
+            times.append(int(match.group(1)) / 1e6)
+            texts.append(match.group(2).strip())
+            lines.append(line)
+        samples.write(_SMI_MESSAGE_LINE.sub("", text).encode("utf-8"))
+    return message_table(times, texts, lines), samples, head
 
 
 def message_table(time, text, line):
@@ -213,18 +282,6 @@ def message_table(time, text, line):
     return pl.DataFrame({"time": np.asarray(time, dtype=np.float64),
                          "text": [str(t) for t in text],
                          "line": np.asarray(line, dtype=np.int64)})
-
-
-def _smi_messages(text: str):
-    times, texts, lines = [], [], []
-    line, position = 1, 0
-    for match in _SMI_MESSAGE.finditer(text):  # one step per message, not per sample
-        line += text.count("\n", position, match.start())
-        position = match.start()
-        times.append(int(match.group(1)) / 1e6)
-        texts.append(match.group(2).strip())
-        lines.append(line)
-    return message_table(times, texts, lines)
 
 
 def _follow_order(keys, time, recording):
@@ -255,7 +312,8 @@ def read_tobii(path: str | Path, *, eye: str | None = None, screen: Screen | Non
     """Tobii Pro Lab TSV export (see the module notes)."""
     source = str(path)
     table = read_table(path, delimiter="\t", header=True, comment=None,
-                       **table_options(decimal))
+                       columns=lambda names: _tobii_columns(names or [], eye),
+                       strings=_TOBII_TEXT, **table_options(decimal))
     names = table.header or []
     time_col = _find(names, _TOBII_TIME)
     which = None if eye in (None, "both") else choose({"left": 0, "right": 1}, eye, "eye", source)
@@ -268,31 +326,49 @@ def read_tobii(path: str | Path, *, eye: str | None = None, screen: Screen | Non
         raise InputError(f"found {x_col!r} but no {y_col!r}", source=source, field=y_col)
     mask = None
     if "Sensor" in names:
-        sensor = np.asarray(table.strings("Sensor"))
-        if np.any(sensor == "Eye Tracker"):
-            mask = sensor == "Eye Tracker"
-    raw = table.floats(time_col, "time column")
+        [tracker] = _equals(table, "Sensor", "Eye Tracker")
+        if tracker.any():
+            mask = tracker
+    # the arrays are taken from the table and changed in place: no second copy of a column
+    raw = table.take_floats(time_col, "time column")
     unit = time_unit or _tobii_unit(time_col) or infer_time_unit(
         raw if mask is None else raw[mask], source, time_col)
-    time = time_to_seconds(raw, unit, source)
-    x, y = zero_to_nan(table.floats(x_col, "x column"), table.floats(y_col, "y column"))
+    time = time_to_seconds(raw, unit, source, inplace=True)
+    x, y = zero_to_nan(table.take_floats(x_col, "x column"), table.take_floats(y_col, "y column"),
+                       inplace=True)
     lost = _tobii_invalid(table, names, which)
     if lost is not None:
-        x, y = np.where(lost, np.nan, x), np.where(lost, np.nan, y)
+        x[lost] = np.nan
+        y[lost] = np.nan
+        del lost
     pupil = _tobii_pupil(table, names, which)
     labels = _tobii_labels(table, names)
     meta = Metadata(source=source, format="tobii", extra={"eye": which or "both",
                                                           "time_unit": unit})
     if "Event" in names:
-        events = np.asarray(table.strings("Event"))
-        has = events != ""
-        meta.extra["messages"] = message_table(time[has], events[has],
+        events = table.series("Event").fill_null("")
+        table.forget("Event")
+        has = (events != "").to_numpy()
+        meta.extra["messages"] = message_table(time[has], events.filter(pl.Series(has)),
                                                table.lines[np.flatnonzero(has)])
     if screen is None:
         screen = _tobii_screen(table, names)
     time, x, y, pupil, labels, lines = _masked(mask, table.lines, time, x, y, pupil, labels)
     return make_recording(time, x, y, pupil=pupil, labels=labels, screen=screen, meta=meta,
                           unordered=unordered, lines=lines, time_field=time_col)
+
+
+def _tobii_columns(names: list[str], eye: str | None) -> list[str]:
+    """The columns :func:`read_tobii` may use (for an eye none of the file's, every eye's:
+    the error comes after the read)."""
+    sides = ([None] if eye in (None, "both") else [eye] if eye in ("left", "right")
+             else [None, "left", "right"])
+    gaze = [n for n in names if any(re.match(_TOBII_X[side], n) for side in sides)]
+    gaze += [re.sub(r"X(?= \(| \[|$)", "Y", n, count=1) for n in gaze]
+    used = re.compile(r"^(Validity (left|right)|Pupil diameter (left|right)( \[mm\])?"
+                      r"|Recording resolution (width|height))$")
+    return [n for n in names if _TOBII_TIME.match(n) or n in gaze or used.match(n)] + [
+        *_TOBII_TEXT]
 
 
 def _tobii_unit(name: str) -> str | None:
@@ -307,8 +383,7 @@ def _tobii_invalid(table, names, which) -> np.ndarray | None:
                            (f"Validity {which}",)) if c in names]
     if not columns:
         return None
-    invalid = [np.char.lower(np.asarray(table.strings(c), dtype=str)) == "invalid"
-               for c in columns]
+    invalid = [_equals(table, c, "invalid", lower=True)[0] for c in columns]
     return np.logical_and.reduce(invalid)
 
 
@@ -327,10 +402,10 @@ def _tobii_labels(table, names) -> np.ndarray | None:
     column = next((c for c in ("Eye movement type", "GazeEventType") if c in names), None)
     if column is None:
         return None
-    kinds = np.char.lower(np.asarray(table.strings(column), dtype=str))
-    labels = np.full(len(kinds), int(Label.UNDEFINED), dtype=np.int8)
-    for name, code in _TOBII_LABELS.items():
-        labels[kinds == name] = int(code)
+    labels = np.full(len(table), int(Label.UNDEFINED), dtype=np.int8)
+    found = _equals(table, column, *_TOBII_LABELS, lower=True)
+    for rows, code in zip(found, _TOBII_LABELS.values(), strict=True):
+        labels[rows] = int(code)
     return labels
 
 
