@@ -5,7 +5,8 @@ Writes one realistic file per format (default one hour at 500 Hz; GazeBase at it
 then measures, each in a fresh process, the peak RSS of ``gazelearn.io.read_all(path)`` and of
 ``gazelearn info PATH``, minus the interpreter-and-imports baseline (reported separately), as a
 multiple of the file size (issue 14: at most 3x). Formats: generic CSV and TSV, EyeLink ASC
-(calibration block, messages, the tracker's fixation and saccade events between the samples),
+(calibration block, messages, the tracker's fixation and saccade events between the samples;
+also binocular at 2000 Hz with half-millisecond times, and split into 20 trials),
 SMI BeGaze, Tobii Pro Lab, Gazepoint, Pupil Labs and a public data-set layout (GazeBase).
 Lund 2013's ``.mat`` is binary and left out.
 
@@ -28,6 +29,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -89,17 +91,28 @@ def tsv_file(path: Path, n: int, rate: float, seed: int = 0) -> None:
     csv_file(path, n, rate, seed, delimiter="\t")
 
 
-def eyelink_file(path: Path, n: int, rate: float, seed: int = 0) -> None:
+def eyelink_file(path: Path, n: int, rate: float, seed: int = 0, binocular: bool = False,
+                 trials: int = 0) -> None:
     """An EyeLink ASC: pymovements' real header and calibration block, then samples with
-    MSG lines every 2 s and the tracker's SFIX/EFIX/SSACC/ESACC every 250 ms between them."""
+    MSG lines every 2 s and the tracker's SFIX/EFIX/SSACC/ESACC every 250 ms between them.
+
+    ``binocular``: both eyes on each sample line (``START``/``SAMPLES`` name LEFT RIGHT);
+    above 1000 Hz times have half milliseconds (``2154556.5``); ``trials``: that many
+    ``TRIALID k`` ... ``TRIAL_RESULT 0`` spans of equal length."""
     real = (PM_FILES / "eyelink_monocular_example.asc").read_text().splitlines()
     first = next(i for i, line in enumerate(real) if line[:1].isdigit())
-    header = "\n".join(line.replace("RATE\t1000.00", f"RATE\t{rate:.2f}")
-                       for line in real[:first]) + "\n"
+    lines = [line.replace("RATE\t1000.00", f"RATE\t{rate:.2f}") for line in real[:first]]
+    if binocular:
+        lines = [line.replace("\tLEFT\t", "\tLEFT\tRIGHT\t") if line.startswith(
+            ("START", "EVENTS", "SAMPLES")) else line.replace("RECCFG CR 1000 2 1 L",
+                                                               f"RECCFG CR {rate:g} 2 1 LR")
+            for line in lines]
+    header = "\n".join(lines) + "\n"
     start = int(real[first].split("\t")[0])
     s = _signal(n, seed)
     step = 1000.0 / rate
-    t = start + np.round(np.arange(n) * step).astype(np.int64)
+    t = start + np.arange(n) * step  # half milliseconds at 2 kHz
+    t = np.round(t).astype(np.int64) if step >= 1 else np.round(t, 1)
     x = _text(s["x"]).str.pad_start(7)
     y = _text(s["y"]).str.pad_start(7)
     p = _text(s["pupil"]).str.pad_start(7)
@@ -107,7 +120,12 @@ def eyelink_file(path: Path, n: int, rate: float, seed: int = 0) -> None:
     x = pl.select(pl.when(lost).then(pl.lit("      .")).otherwise(x)).to_series()
     y = pl.select(pl.when(lost).then(pl.lit("      .")).otherwise(y)).to_series()
     p = pl.select(pl.when(lost).then(pl.lit("    0.0")).otherwise(p)).to_series()
-    samples = _join([_text(t), x, y, p, "    0.0", "..."], "\t")
+    if binocular:  # the right eye a little beside the left one
+        xr = pl.select(pl.when(lost).then(pl.lit("      .")).otherwise(
+            _text(np.round(s["x"] + 5, 1)).str.pad_start(7))).to_series()
+        samples = _join([_text(t), x, y, p, xr, y, p, "....."], "\t")
+    else:
+        samples = _join([_text(t), x, y, p, "    0.0", "..."], "\t")
     order = np.arange(n, dtype=np.float64)
     every = max(int(rate // 4), 1)  # an event pair every 250 ms
     ev = np.arange(every, n, every)
@@ -120,7 +138,14 @@ def eyelink_file(path: Path, n: int, rate: float, seed: int = 0) -> None:
     msg_at = np.arange(0, n, int(2 * rate))
     msg = pl.Series([f"MSG\t{t[i]} TRIAL_VAR frame {k}" for k, i in enumerate(msg_at)])
     keys = np.concatenate([order, ev - 4.5, ev - 4.4, ev + 0.4, ev + 0.6, msg_at - 0.1])
-    lines = pl.concat([samples, efix, ssacc, esacc, sfix, msg])
+    parts = [samples, efix, ssacc, esacc, sfix, msg]
+    if trials:
+        bounds = np.linspace(0, n, trials + 1).astype(np.int64)
+        parts.append(pl.Series([f"MSG\t{t[i]} TRIALID {k}" for k, i in
+                                enumerate(bounds[:-1])]))
+        parts.append(pl.Series([f"MSG\t{t[i - 1]} TRIAL_RESULT 0" for i in bounds[1:]]))
+        keys = np.concatenate([keys, bounds[:-1] - 0.2, bounds[1:] - 0.3])
+    lines = pl.concat(parts)
     lines = lines.gather(np.argsort(keys, kind="stable"))
     end = f"END\t{t[-1] + 1} \tSAMPLES\tEVENTS\tRES\t  38.54\t  31.12"
     _write(path, header, pl.concat([lines, pl.Series([end])]))
@@ -209,6 +234,9 @@ FORMATS: dict[str, tuple[Callable, str, float | None]] = {
     "csv": (csv_file, "gaze.csv", None),
     "tsv": (tsv_file, "gaze.tsv", None),
     "eyelink": (eyelink_file, "recording.asc", None),
+    "eyelink-2khz-binocular": (partial(eyelink_file, binocular=True), "binocular_2khz.asc",
+                               2000.0),
+    "eyelink-20-trials": (partial(eyelink_file, trials=20), "trials.asc", None),
     "smi": (smi_file, "s1 Samples.txt", None),
     "tobii": (tobii_file, "export.tsv", None),
     "gazepoint": (gazepoint_file, "User 0_all_gaze.csv", None),
