@@ -11,7 +11,16 @@ offset_index    one past the last sample (so ``samples[onset_index:offset_index]
 amplitude       visual angle between the first and last valid position, degrees (NaN without screen)
 peak_velocity   highest Savitzky-Golay speed inside the event, deg/s (NaN without screen)
 mean_x, mean_y  mean gaze position in pixels
+start_x,        gaze position (px) at the first valid sample of the event
+start_y
+end_x, end_y    gaze position (px) at the last valid sample of the event
+mean_velocity   mean Savitzky-Golay speed over the event's samples, deg/s (NaN without screen)
+median_velocity median of that speed, deg/s (NaN without screen)
 =============== ===========================================================================
+
+The columns after ``mean_y`` are what REMoDNaV's events table gives (start/end position,
+amplitude, peak, mean and median velocity, duration); a table read from a file written before
+they existed gets them as NaN.
 
 Samples labelled ``undefined`` belong to no event; converting events back to samples gives
 ``undefined`` where no event covers a sample, so ``Events.from_labels`` and
@@ -53,6 +62,12 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "peak_velocity": pl.Float64,
     "mean_x": pl.Float64,
     "mean_y": pl.Float64,
+    "start_x": pl.Float64,
+    "start_y": pl.Float64,
+    "end_x": pl.Float64,
+    "end_y": pl.Float64,
+    "mean_velocity": pl.Float64,
+    "median_velocity": pl.Float64,
 }
 
 
@@ -174,19 +189,26 @@ class Events:
         counts = _run_reduce(np.add, valid, starts, stops, dtype=np.int64)
         mean_x = _run_means(recording.x, valid, counts, starts, stops)
         mean_y = _run_means(recording.y, valid, counts, starts, stops)
-        amplitude = np.full(len(starts), np.nan)
-        peak = np.full(len(starts), np.nan)
+        nan = np.full(len(starts), np.nan)
+        amplitude, peak, mean_speed, median_speed = nan.copy(), nan.copy(), nan.copy(), nan
+        first, last = _first_last_valid(valid, starts, stops)
+        ok = first >= 0
+        ends = {}
+        for name, index in (("start", first), ("end", last)):
+            for axis, values in (("x", recording.x), ("y", recording.y)):
+                ends[f"{name}_{axis}"] = np.where(ok, values[np.maximum(index, 0)], np.nan)
         if recording.has_geometry and n > 1:
             if speed is None:
                 speed = speed_deg(recording, EVENTS_WINDOW_S)
             elif len(speed) != n:
                 raise InputError(f"speed has {len(speed)} values for {n} samples")
-            first, last = _first_last_valid(valid, starts, stops)
-            ok = first >= 0
             amplitude[ok] = recording.screen.angular_distance(
-                recording.x[first[ok]], recording.y[first[ok]],
-                recording.x[last[ok]], recording.y[last[ok]])
+                ends["start_x"][ok], ends["start_y"][ok], ends["end_x"][ok], ends["end_y"][ok])
             peak = _run_max(speed, starts, stops)
+            moving = np.isfinite(speed)
+            mean_speed = _run_means(speed, moving, _run_reduce(np.add, moving, starts, stops,
+                                                               dtype=np.int64), starts, stops)
+            median_speed = _run_medians(speed, starts, stops)
         return cls(pl.DataFrame({
             "type": [LABELS[c] for c in codes],
             "onset": onset,
@@ -198,6 +220,9 @@ class Events:
             "peak_velocity": peak,
             "mean_x": mean_x,
             "mean_y": mean_y,
+            **ends,
+            "mean_velocity": mean_speed,
+            "median_velocity": median_speed,
         }))
 
     from_recording = from_labels
@@ -316,6 +341,33 @@ def _run_max(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.nd
     finite = np.where(np.isfinite(values), values, -np.inf)
     result = _run_reduce(np.maximum, finite, starts, stops)
     result[np.isneginf(result)] = np.nan
+    return result
+
+
+def _run_medians(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Median of the finite ``values[start:stop]`` of every run (NaN when none is finite).
+
+    One polars group-by over the runs' samples (no Python loop per event).
+
+    Examples
+    --------
+    >>> _run_medians(np.array([1.0, 5.0, 2.0, np.nan, 4.0, np.nan]), np.array([0, 4, 5]),
+    ...              np.array([3, 5, 6]))
+    array([ 2.,  4., nan])
+    """
+    result = np.full(len(starts), np.nan)
+    lengths = stops - starts
+    if len(starts) == 0 or lengths.sum() == 0:
+        return result
+    run = np.repeat(np.arange(len(starts), dtype=np.int32), lengths)  # int32: faster group-by
+    # the samples of every run, in order: start + position within the run
+    index = np.arange(len(run)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    index += np.repeat(starts, lengths)
+    picked = values[index]
+    finite = np.isfinite(picked)
+    medians = (pl.DataFrame({"run": run[finite], "v": picked[finite]})
+               .group_by("run").agg(pl.col("v").median()))
+    result[medians["run"].to_numpy()] = medians["v"].to_numpy()
     return result
 
 

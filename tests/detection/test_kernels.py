@@ -76,7 +76,10 @@ def test_the_estimator_calls_the_function(method, recording):
     options = {"idt": {"max_dispersion": 1.5}}.get(method, {"window_s": 0.03})
     detector = create_detector(method, **options)
     found = kernels.KERNELS[method](recording, **options)
-    np.testing.assert_array_equal(detector.predict(recording), found.labels)
+    # the algorithm alone, and with the shared post-processing every detector applies
+    np.testing.assert_array_equal(detector.predict(recording, postprocess=False), found.labels)
+    np.testing.assert_array_equal(detector.predict(recording), kernels.run(
+        kernels.KERNELS[method], recording, options).labels)
     assert detector.detect(recording).frame.equals(
         kernels.detect(method, recording, **options).frame)
 

@@ -1,4 +1,4 @@
-"""``gazelearn events detect | evaluate``: events from samples, and their scores.
+"""``gazelearn events detect | evaluate | plot``: events from samples, scores, plots.
 
 CLI contract (scripts depend on it exactly):
 
@@ -6,8 +6,12 @@ CLI contract (scripts depend on it exactly):
   events table (CSV or Parquet by OUT's extension); with ``--samples`` one row per input sample,
   columns ``time,x,y,label``. With several inputs OUT is a directory and each output keeps its
   input's file stem.
+  ``--stimulus`` and the post-processing options (``--min-fixation-ms`` ...) extend it; their
+  defaults are the shared rules every detector applies.
 * ``gazelearn events evaluate --truth ... --pred ...``: per-class one-vs-rest Cohen's kappa
   (samples), event-level F1 (Hooge et al. 2018 matching), confusion matrix.
+* ``gazelearn events plot RECORDING [--events EVENTS] --output FIG.png|.svg``: x and y over
+  time with the events as colour bands.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -33,6 +39,59 @@ _TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 _detectors: dict = {}  # per process: a batch creates (and loads weights of) each detector once
 
 
+class Stimulus(StrEnum):
+    """What the recording's stimulus is: pursuit is possible only on a dynamic one."""
+
+    auto = "auto"
+    static = "static"
+    dynamic = "dynamic"
+
+
+_POST = "Post-processing (every method)"
+#: The defaults of gazelearn.detection.postprocess.PostProcessing in ms, for the help text
+#: (importing it here would load polars at the start of every command; a test checks them).
+POSTPROCESS_DEFAULTS_MS = {"min_fixation": 40, "min_saccade": 8, "min_pso": 4,
+                           "min_pursuit": 40, "merge_gap": 4, "edge": 20}
+StimulusOption = Annotated[Stimulus, typer.Option(
+    "--stimulus", help="static (images, text: no pursuit), dynamic (video, moving targets: "
+    "every class) or auto: the recording's metadata (stimulus_kind), else dynamic.",
+    rich_help_panel=_POST)]
+
+
+def _ms_option(name: str, what: str) -> Any:
+    flag = "--" + name.replace("_", "-") + "-ms"
+    return Annotated[float | None, typer.Option(
+        flag, help=f"{what} (default {POSTPROCESS_DEFAULTS_MS[name]} ms; 0: off).",
+        rich_help_panel=_POST, min=0.0)]
+
+
+MinFixationOption = _ms_option("min_fixation", "Shorter fixations merge into a neighbour")
+MinSaccadeOption = _ms_option("min_saccade", "Shorter saccades merge into a neighbour")
+MinPsoOption = _ms_option("min_pso", "Shorter PSOs merge into a neighbour")
+MinPursuitOption = _ms_option("min_pursuit", "Shorter pursuits merge into a neighbour")
+MergeGapOption = _ms_option("merge_gap", "Two events of one class this close join")
+EdgeOption = _ms_option("edge", "Saccades/PSOs wholly this near the start, end or lost data "
+                        "are filter edge effects and merge into a neighbour")
+PostprocessOption = Annotated[bool, typer.Option(
+    "--postprocess/--no-postprocess", help="Apply the shared post-processing (--no-postprocess:"
+    " the algorithm's labels, lost samples as blink/undefined).", rich_help_panel=_POST)]
+
+
+def postprocessing(enabled: bool = True, **milliseconds: float | None):
+    """The :class:`~gazelearn.detection.postprocess.PostProcessing` of the CLI's options
+    (``min_fixation=50`` in ms, None: the default), or False for ``--no-postprocess``."""
+    from gazelearn.detection.postprocess import DEFAULT_POSTPROCESSING
+
+    if not enabled:
+        given = [f"--{k.replace('_', '-')}-ms" for k, v in milliseconds.items() if v is not None]
+        if given:
+            raise InputError(f"{given[0]} goes with post-processing; drop --no-postprocess")
+        return False
+    changes = {f"{name}_s": value / 1000.0 for name, value in milliseconds.items()
+               if value is not None}
+    return replace(DEFAULT_POSTPROCESSING, **changes)
+
+
 @dataclass(frozen=True)
 class _Classic:
     """A classic method's function with its options, used like a detector (``predict``,
@@ -42,11 +101,15 @@ class _Classic:
     function: Callable
     options: dict
 
-    def predict(self, recording):
-        return self.function(recording, **self.options).labels
+    def predict(self, recording, **post):
+        from gazelearn.detection.kernels import run
 
-    def detect(self, recording):
-        return self.function(recording, **self.options).events(recording)
+        return run(self.function, recording, self.options, **post).labels
+
+    def detect(self, recording, **post):
+        from gazelearn.detection.kernels import run
+
+        return run(self.function, recording, self.options, **post).events(recording)
 
 
 def _detector(method: str, options: dict):
@@ -72,6 +135,8 @@ class _DetectJob:
     reader: dict
     samples: bool
     protected: dict  # inputs inside the output folder(s): no output may be one of them
+    postprocess: Any = True  # PostProcessing, True (defaults) or False (none)
+    stimulus: str = "auto"
 
     def __call__(self, item: tuple[Path, Path]) -> tuple[int, int]:
         from gazelearn.cli.batch import per_recording_targets, refuse_overwrite
@@ -83,8 +148,9 @@ class _DetectJob:
         # every trial read and detected before the first is written: a bad file leaves nothing.
         # detect() gives the events table directly (a velocity detector computes the velocity
         # once for its labels and the events' peak velocities)
-        found = [detector.predict(recording) if self.samples else detector.detect(recording)
-                 for recording in recordings]
+        post = {"postprocess": self.postprocess, "stimulus": self.stimulus}
+        found = [detector.predict(recording, **post) if self.samples
+                 else detector.detect(recording, **post) for recording in recordings]
         targets = per_recording_targets(target, recordings)
         refuse_overwrite(targets, self.protected, what="--output")
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -117,9 +183,20 @@ def detect(
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     keep_going: KeepGoingOption = True,
+    stimulus: StimulusOption = Stimulus.auto,
+    min_fixation_ms: MinFixationOption = None,
+    min_saccade_ms: MinSaccadeOption = None,
+    min_pso_ms: MinPsoOption = None,
+    min_pursuit_ms: MinPursuitOption = None,
+    merge_gap_ms: MergeGapOption = None,
+    edge_ms: EdgeOption = None,
+    postprocess: PostprocessOption = True,
     reader: ReaderOptions = None,
 ) -> None:
     """Detect fixations, saccades, PSOs, pursuit and blinks.
+
+    Every method's labels go through the shared post-processing (minimum durations, merging,
+    lost data, edges; see docs/detection.md); --stimulus static rules out pursuit.
 
     Several inputs (or folders) go to the folder OUT, each output keeping its input's stem.
 
@@ -137,6 +214,9 @@ def detect(
     if out_format not in ("csv", "parquet"):
         raise InputError(f"--out-format {out_format!r}: expected csv or parquet")
     options = parse_key_values(option, "--option")
+    rules = postprocessing(postprocess, min_fixation=min_fixation_ms,
+                           min_saccade=min_saccade_ms, min_pso=min_pso_ms,
+                           min_pursuit=min_pursuit_ms, merge_gap=merge_gap_ms, edge=edge_ms)
     if model is not None:
         if method != "deep":
             raise InputError("--model goes with --method deep")
@@ -160,7 +240,8 @@ def detect(
     if scheduler:  # the workers of a cluster have their own working directory
         files, targets = [p.absolute() for p in files], [p.absolute() for p in targets]
     job = _DetectJob(method, options, kwargs, samples,
-                     input_identities(files, within={t.parent for t in targets}))
+                     input_identities(files, within={t.parent for t in targets}),
+                     postprocess=rules, stimulus=stimulus.value)
     failures = Failures(total=len(files))
     recordings = total = 0
     for outcome in run_each(job, list(zip(files, targets, strict=True)), failures,
@@ -324,3 +405,57 @@ def train(
     console.print(f"trained on {summary['recordings']} recordings ({summary['samples']} labelled "
                   f"samples) in {summary['seconds']} s; best epoch {summary['best_epoch']} -> "
                   f"{output}")
+
+
+_FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+@events_app.command("plot")
+@run_safely
+@reader_options
+def plot(
+    recording_path: Path = typer.Argument(..., metavar="RECORDING",
+                                          help="A recording (any format --format reads)."),
+    events: Path | None = typer.Option(None, "--events", help="Events table from 'events "
+                                       "detect' (default: the recording's own labels, else "
+                                       "detected with --method)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Figure: .png, .svg or .pdf."),
+    method: str = typer.Option("nh", "--method", "-m", help="Detector when the recording has "
+                               "no labels and no --events is given."),
+    stimulus: StimulusOption = Stimulus.auto,
+    reader: ReaderOptions = None,
+) -> None:
+    """Plot x and y over time with a colour band per event (a classification plot).
+
+    Positions are in degrees when the screen geometry is known, else in pixels.
+
+    Example: gazelearn events detect rec.csv --method nh --output ev.csv
+
+    Example: gazelearn events plot rec.csv --events ev.csv --output rec.png
+    """
+    from gazelearn.io import read, read_events
+
+    if output.suffix.lower() not in _FIGURE_SUFFIXES:
+        raise InputError(f"--output {output}: expected a .png, .svg or .pdf file")
+    recording = read(recording_path, **reader.kwargs())
+    if events is not None:
+        labels = read_events(events).to_labels(recording.time)
+        origin = events.name
+    elif recording.labels is not None:
+        labels, origin = recording.labels, "labels of the recording"
+    else:
+        labels = _detector(method, {}).predict(recording, stimulus=stimulus.value)
+        origin = method
+    from gazelearn.report.html import save_figure  # matplotlib: only this command needs it
+    from gazelearn.report.plots import signal_with_events
+
+    if recording.has_geometry:
+        x, y = recording.position_deg()
+        unit = "deg"
+    else:
+        x, y, unit = recording.x, recording.y, "px"
+    figure = signal_with_events(recording.time, x, y, labels, unit=unit,
+                                title=f"{recording_path.name}: {origin}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    save_figure(figure, output)
+    console.print(f"{recording_path.name}: {len(recording)} samples -> {output}")

@@ -23,7 +23,11 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from gazelearn.detection.kernels import positions_in_degrees  # noqa: F401 (its old home)
+from gazelearn.detection.kernels import (
+    positions_in_degrees,  # noqa: F401 (its old home)
+    run,
+)
+from gazelearn.detection.postprocess import PostProcessing
 from gazelearn.events import Events
 from gazelearn.recording import Recording
 
@@ -48,21 +52,33 @@ class Detector(BaseEstimator):
         """
         return self
 
-    def predict(self, recording: Recording) -> np.ndarray:
-        """Per-sample label codes (``int8``), one per sample of ``recording``."""
+    def predict(self, recording: Recording, *, postprocess: PostProcessing | bool = True,
+                stimulus: str | None = "auto") -> np.ndarray:
+        """Per-sample label codes (``int8``), one per sample of ``recording``.
+
+        ``postprocess``: the shared rules of
+        :class:`~gazelearn.detection.postprocess.PostProcessing` (True: the defaults, False:
+        the algorithm alone, or your own rules). ``stimulus``: ``"static"`` (no pursuit),
+        ``"dynamic"`` or ``"auto"`` (the recording's ``meta.extra["stimulus_kind"]``, else
+        dynamic).
+        """
         if self._kernel is None:
             raise NotImplementedError
-        return self._kernel(recording, **self.get_params(deep=False)).labels
+        return run(self._kernel, recording, self.get_params(deep=False),
+                   postprocess=postprocess, stimulus=stimulus).labels
 
-    def detect(self, recording: Recording) -> Events:
-        """The events table of ``recording``.
+    def detect(self, recording: Recording, *, postprocess: PostProcessing | bool = True,
+               stimulus: str | None = "auto") -> Events:
+        """The events table of ``recording`` (options as in :meth:`predict`).
 
         A velocity detector's speed also gives the events' peak velocities when it is the one
         :class:`~gazelearn.Events` uses (the default 20-ms window): computed once, not twice.
         """
         if self._kernel is None:
-            return Events.from_labels(recording, self.predict(recording))
-        return self._kernel(recording, **self.get_params(deep=False)).events(recording)
+            return Events.from_labels(recording, self.predict(
+                recording, postprocess=postprocess, stimulus=stimulus))
+        return run(self._kernel, recording, self.get_params(deep=False),
+                   postprocess=postprocess, stimulus=stimulus).events(recording)
 
     def _learns(self) -> bool:
         """Whether this detector overrides :meth:`fit` (and so has to be fitted first)."""

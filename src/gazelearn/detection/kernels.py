@@ -33,7 +33,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gazelearn.detection.postprocess import label_lost_samples, remove_short_events
+from gazelearn.detection.postprocess import (
+    PostProcessing,
+    label_lost_samples,
+    postprocess_labels,
+    remove_short_events,
+)
 from gazelearn.errors import InputError
 from gazelearn.events import EVENTS_WINDOW_S, Events, finite_or_lost, label_runs
 from gazelearn.labels import Label
@@ -332,10 +337,35 @@ def kernel(method: str, options: dict[str, Any] | None = None) -> Callable[..., 
     return function
 
 
-def detect(method: str, recording: Recording, **options: Any) -> Events:
+def run(function: Callable[..., Detected], recording: Recording, options: dict[str, Any],
+        *, postprocess: PostProcessing | bool = True, stimulus: str | None = "auto"
+        ) -> Detected:
+    """A classic detection ``function`` with its ``options``, then the shared post-processing.
+
+    ``postprocess`` and ``stimulus`` as in
+    :func:`~gazelearn.detection.postprocess.postprocess_labels` (True: the default rules;
+    False: the algorithm's labels as they are, pursuit still fixation on a static stimulus).
+
+    Examples
+    --------
+    >>> from gazelearn.simulate import simulate_recording
+    >>> rec = simulate_recording(5.0, 500.0, seed=1)
+    >>> raw = run(ivt, rec, {}, postprocess=False).labels
+    >>> bool((raw == ivt(rec).labels).all())
+    True
+    """
+    found = function(recording, **options)
+    labels = postprocess_labels(found.labels, recording, postprocess=postprocess,
+                                stimulus=stimulus)
+    return found if labels is found.labels else Detected(labels, found.speed)
+
+
+def detect(method: str, recording: Recording, *, postprocess: PostProcessing | bool = True,
+           stimulus: str | None = "auto", **options: Any) -> Events:
     """The events table of ``recording`` by the classic ``method`` with ``options``.
 
     The same as ``create_detector(method, **options).detect(recording)``, without importing
     scikit-learn.
     """
-    return kernel(method, options)(recording, **options).events(recording)
+    return run(kernel(method, options), recording, options, postprocess=postprocess,
+               stimulus=stimulus).events(recording)

@@ -55,7 +55,8 @@ _TS = r"TS:\s*(-?[0-9]+(?:\.[0-9]+)?)"
 def paths_metadata(path: str | Path) -> Metadata:
     """Stimulus and participant from ``IMG_P.csv``."""
     path = Path(path)
-    meta = Metadata(source=str(path), format="etra-paths")
+    # pictures: a static stimulus (no pursuit possible)
+    meta = Metadata(source=str(path), format="etra-paths", extra={"stimulus_kind": "static"})
     image, _, person = path.stem.partition("_")
     if person:
         meta.stimulus, meta.subject = image, person
@@ -175,6 +176,6 @@ def read_etra_animals(path: str | Path, *, screen: Screen | None = None,
     time = table.floats(0, "time column") / 1000.0
     x, y = zero_to_nan(table.floats(1, "x column"), table.floats(2, "y column"))
     meta = Metadata(source=source, format="etra-animals", stimulus=ANIMALS_STIMULUS,
-                    trial=Path(path).stem)
+                    trial=Path(path).stem, extra={"stimulus_kind": "static"})  # one picture
     return make_recording(time, x, y, screen=screen, meta=meta, unordered=unordered,
                           lines=table.lines, time_field="0")

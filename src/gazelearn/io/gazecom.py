@@ -15,7 +15,8 @@ Decisions (checked on all 290 development files):
   are lost (NaN), as are samples at exactly (0, 0). Other samples keep their position even when
   outside 0..1 (gaze off the video area is real gaze, about 0.5 % of samples).
 * Pattern F, S, P, B become fixation, saccade, pursuit, blink (B also covers noise).
-* subject = SUBJ (3 letters), stimulus = VIDEO (the part after the first underscore).
+* subject = SUBJ (3 letters), stimulus = VIDEO (the part after the first underscore);
+  ``extra["stimulus_kind"]`` = ``dynamic`` (videos: pursuit is possible).
 
 Examples
 --------
@@ -54,7 +55,8 @@ _PATTERNS = {"F": Label.FIXATION, "S": Label.SACCADE, "P": Label.PURSUIT, "B": L
 def gazecom_metadata(path: str | Path) -> Metadata:
     """Subject and video from ``SUBJ_VIDEO.csv``."""
     path = Path(path)
-    meta = Metadata(source=str(path), format="gazecom")
+    # natural videos: a dynamic stimulus (pursuit possible)
+    meta = Metadata(source=str(path), format="gazecom", extra={"stimulus_kind": "dynamic"})
     subject, _, video = path.stem.partition("_")
     if video:
         meta.subject, meta.stimulus = subject, video

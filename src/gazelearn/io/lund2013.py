@@ -26,6 +26,9 @@ Conversions:
 * metadata from the file name: ``TH38_img_Europe_labelled_RA.mat`` gives subject ``TH38``,
   stimulus ``Europe``, ``extra`` stimulus_type ``img`` and coder ``RA``;
   ``TL32_trial17_labelled_RA.mat`` gives trial ``trial17`` and stimulus_type ``dots``.
+  ``extra["stimulus_kind"]`` is ``static`` for images and ``dynamic`` for dots and video (the
+  detectors then rule out pursuit on images); a file named otherwise takes both from its
+  folder (``img/``, ``dots/``, ``video/``) when it is in one.
 * ``extra["declared_sampling_rate"]`` keeps ``sampFreq``. Beware: it says 500 Hz in every file,
   but the timestamps of the TL48 and UL47 video/img recordings run at 200 Hz (and so, judging by
   its sample count, does the timestamp-less ``UL47_trial1``); trust the timestamps.
@@ -40,6 +43,8 @@ Examples
 >>> rec = read_lund2013(path)
 >>> rec.labels.tolist(), rec.x.tolist(), rec.meta.subject, rec.meta.extra["stimulus_type"]
 ([1, 5, 0], [10.0, nan, 12.0], 'XX01', 'img')
+>>> rec.meta.extra["stimulus_kind"]
+'static'
 
 A padding row at the end (time 0, x = y = 0) is a lost sample one interval later:
 
@@ -79,7 +84,7 @@ def lund_metadata(path: str | Path) -> Metadata:
     meta = Metadata(source=str(path), format="lund2013")
     match = _NAME.match(path.stem)
     if match is None:
-        return meta
+        return _kind_from_folders(path, meta)
     meta.subject = match["subject"]
     if match["trial"]:
         meta.trial = match["trial"]
@@ -88,6 +93,23 @@ def lund_metadata(path: str | Path) -> Metadata:
         meta.stimulus = match["stimulus"]
         meta.extra["stimulus_type"] = match["type"]
     meta.extra["coder"] = match["coder"]
+    meta.extra["stimulus_kind"] = _STIMULUS_KIND[meta.extra["stimulus_type"]]
+    return meta
+
+
+# images are static (no pursuit possible); moving dots and video are dynamic
+_STIMULUS_KIND = {"img": "static", "dots": "dynamic", "video": "dynamic"}
+
+
+def _kind_from_folders(path: Path, meta: Metadata) -> Metadata:
+    """``stimulus_kind`` from the data set's folders (``img/``, ``dots/``, ``video/``) when the
+    file name does not say it."""
+    if "stimulus_kind" not in meta.extra:
+        for folder in path.parent.parts[::-1]:
+            if folder in _STIMULUS_KIND:
+                meta.extra["stimulus_type"] = folder
+                meta.extra["stimulus_kind"] = _STIMULUS_KIND[folder]
+                break
     return meta
 
 

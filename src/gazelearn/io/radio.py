@@ -48,7 +48,8 @@ _NAME = re.compile(r"^(?P<cls>[SRL])_(?P<person>[^_]+)_(?P<image>\d+)_(?P<n>\d+)
 def radio_metadata(path: str | Path) -> Metadata:
     """Subject, image, trial and expertise from ``CLASS_PERSON_IMAGE_N``."""
     path = Path(path)
-    meta = Metadata(source=str(path), format="radio")
+    # radiographs: a static stimulus (no pursuit possible)
+    meta = Metadata(source=str(path), format="radio", extra={"stimulus_kind": "static"})
     match = _NAME.match(path.name)
     if match:
         meta.subject, meta.stimulus, meta.trial = match["person"], match["image"], match["n"]
