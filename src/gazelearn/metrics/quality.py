@@ -38,7 +38,7 @@ import numpy as np
 from gazelearn.errors import InputError
 from gazelearn.labels import Label
 from gazelearn.metrics.regression import rms_steps
-from gazelearn.recording import Recording, positive_intervals
+from gazelearn.recording import Recording
 
 #: The keys of :func:`data_quality`'s result, in order.
 QUALITY_KEYS = ("samples", "loss", "nonfinite_values", "precision_on", "rms_s2s_px", "std_px",
@@ -54,7 +54,14 @@ def _segments(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
-def pooled_std(x, y, segments=None) -> float:
+#: Samples per piece of the measures below: their temporaries are a few MiB, not one array
+#: per sample of the recording each (an hour at 500 Hz is 1.8 M samples; issue 14: peak
+#: memory of ``info`` at most 3x the file). Sums over every sample still run on one array of
+#: the kept values, in order, so the numbers are the ones a single pass gives, bit for bit.
+BLOCK = 1 << 18
+
+
+def pooled_std(x, y, segments=None, keep=None, transform=None) -> float:
     """RMS distance of positions from the centroid of their segment (STD precision).
 
     ``sqrt(sum_k sum_{i in k} ((x_i - mean_x_k)**2 + (y_i - mean_y_k)**2) / m)`` over the ``m``
@@ -68,6 +75,12 @@ def pooled_std(x, y, segments=None) -> float:
     segments : tuple of numpy.ndarray, optional
         ``(starts, stops)`` of the segments, in order and not overlapping; stops are
         exclusive.
+    keep : numpy.ndarray of bool, optional
+        Only these samples count (as if the others were NaN).
+    transform : callable, optional
+        ``transform(x, y) -> (x, y)``, elementwise (such as
+        :meth:`~gazelearn.screen.Screen.px_to_deg`), applied to each piece of the positions:
+        the STD of the transformed positions without a transformed copy of all of them.
 
     Examples
     --------
@@ -76,51 +89,107 @@ def pooled_std(x, y, segments=None) -> float:
     >>> x, y = [0.0, 2.0, 10.0, 12.0], [0.0, 0.0, 0.0, 0.0]
     >>> pooled_std(x, y, ([0, 2], [2, 4])), round(pooled_std(x, y), 3)
     (1.0, 5.099)
+    >>> pooled_std(x, y, keep=np.array([True, True, False, False]))
+    1.0
     """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     starts, stops = (np.array([0]), np.array([len(x)])) if segments is None else segments
     starts, stops = np.asarray(starts, dtype=np.int64), np.asarray(stops, dtype=np.int64)
+    pieces = _Pieces(x, y, keep, transform)
     if len(starts) == 1 and starts[0] <= 0 and stops[0] >= len(x):
-        return _whole_std(x, y)
+        return _whole_std(pieces)
     nonempty = stops > starts
     starts, stops = starts[nonempty], stops[nonempty]
-    # one pass for every segment (an hour holds ~10^4 fixations): each sample gets the number
-    # of its segment (segments are in order and do not overlap), centroids come from bincount
-    edges = (np.bincount(starts, minlength=len(x) + 1)
-             - np.bincount(stops, minlength=len(x) + 1))
-    inside = np.cumsum(edges[:-1]) > 0
-    begun = np.zeros(len(x), dtype=np.int64)
-    begun[starts] = 1
-    member = np.where(inside, np.cumsum(begun) - 1, -1)
-    keep = (member >= 0) & np.isfinite(x) & np.isfinite(y)
-    if not keep.any():
-        return float("nan")
-    group, gx, gy = member[keep], x[keep], y[keep]
-    counts = np.bincount(group, minlength=len(starts))
-    safe = np.maximum(counts, 1)
-    mean_x = np.bincount(group, gx, minlength=len(starts)) / safe
-    mean_y = np.bincount(group, gy, minlength=len(starts)) / safe
-    squared = (gx - mean_x[group]) ** 2 + (gy - mean_y[group]) ** 2
-    return float(np.sqrt(squared.sum() / keep.sum()))
-
-
-def _whole_std(x: np.ndarray, y: np.ndarray) -> float:
-    """:func:`pooled_std` of one segment holding every sample: two copies of the finite
-    positions instead of per-sample segment numbers (the usual case, precision on all)."""
-    keep = np.isfinite(x)
-    keep &= np.isfinite(y)
-    m = int(np.count_nonzero(keep))
+    # pieces cut between segments, so each segment's sums run within one piece in order,
+    # from 0 (as one bincount over every sample adds them)
+    cuts = [0]
+    while cuts[-1] < len(starts):
+        a = cuts[-1]
+        cuts.append(max(int(np.searchsorted(stops, starts[a] + BLOCK, "right")), a + 1))
+    groups = [(a, b, *pieces.members(starts[a:b], stops[a:b])) for a, b in
+              zip(cuts[:-1], cuts[1:], strict=True)]
+    counts = np.zeros(len(starts), dtype=np.int64)
+    sums_x, sums_y = np.zeros(len(starts)), np.zeros(len(starts))
+    for a, b, lo, hi, group in groups:
+        gx, gy, ok = pieces.kept(lo, hi, group >= 0)
+        group = group[ok]
+        counts[a:b] = np.bincount(group, minlength=b - a)
+        sums_x[a:b] = np.bincount(group, gx, minlength=b - a)
+        sums_y[a:b] = np.bincount(group, gy, minlength=b - a)
+    m = int(counts.sum())
     if not m:
         return float("nan")
-    squared = []
-    for values in (x, y):
-        kept = values[keep]
-        # a sequential sum for the centroid, as bincount's in the general case: same bits
-        kept -= np.cumsum(kept)[-1] / m
-        kept *= kept
-        squared.append(kept)
-    squared[0] += squared[1]
-    return float(np.sqrt(squared[0].sum() / m))
+    safe = np.maximum(counts, 1)
+    mean_x, mean_y = sums_x / safe, sums_y / safe
+    squared, w = np.empty(m), 0
+    for a, _, lo, hi, group in groups:
+        gx, gy, ok = pieces.kept(lo, hi, group >= 0)
+        group = group[ok] + a
+        part = (gx - mean_x[group]) ** 2 + (gy - mean_y[group]) ** 2
+        squared[w:w + part.size] = part
+        w += part.size
+    return float(np.sqrt(squared.sum() / m))
+
+
+class _Pieces:
+    """The positions of :func:`pooled_std` piece by piece: kept samples only, transformed."""
+
+    def __init__(self, x, y, keep, transform) -> None:
+        self.x, self.y, self.keep, self.transform = x, y, keep, transform
+
+    def kept(self, lo: int, hi: int, inside=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The finite kept positions of samples ``lo:hi`` (``inside``: a mask of them), and
+        the mask that picked them."""
+        x, y = self.x[lo:hi], self.y[lo:hi]
+        if self.transform is not None:
+            x, y = self.transform(x, y)
+        ok = np.isfinite(x)
+        ok &= np.isfinite(y)
+        if self.keep is not None:
+            ok &= self.keep[lo:hi]
+        if inside is not None:
+            ok &= inside
+        return x[ok], y[ok], ok
+
+    def members(self, starts, stops) -> tuple[int, int, np.ndarray]:
+        """``lo, hi`` of the segments' samples and each sample's segment number from 0 there,
+        -1 between segments (an hour holds ~10^4 fixations: no loop over them)."""
+        lo, hi = int(starts[0]), int(stops[-1])
+        size = hi - lo
+        edges = (np.bincount(starts - lo, minlength=size + 1)
+                 - np.bincount(stops - lo, minlength=size + 1))
+        inside = np.cumsum(edges[:-1]) > 0
+        begun = np.zeros(size, dtype=np.int64)
+        begun[starts - lo] = 1
+        return lo, hi, np.where(inside, np.cumsum(begun) - 1, -1)
+
+
+def _whole_std(pieces: _Pieces) -> float:
+    """:func:`pooled_std` of one segment holding every sample (the usual case, precision on
+    all): sequential sums for the centroid (as bincount's in the general case: same bits),
+    then one array of the squared distances."""
+    n = len(pieces.x)
+    m, sum_x, sum_y = 0, 0.0, 0.0
+    for lo in range(0, n, BLOCK):
+        gx, gy, _ = pieces.kept(lo, lo + BLOCK)
+        m += gx.size
+        if gx.size:  # the running sum carried into the piece's own running sum
+            sum_x = np.cumsum(np.concatenate(([sum_x], gx)))[-1]
+            sum_y = np.cumsum(np.concatenate(([sum_y], gy)))[-1]
+    if not m:
+        return float("nan")
+    mean_x, mean_y = sum_x / m, sum_y / m
+    squared, w = np.empty(m), 0
+    for lo in range(0, n, BLOCK):
+        gx, gy, _ = pieces.kept(lo, lo + BLOCK)
+        gx -= mean_x
+        gx *= gx
+        gy -= mean_y
+        gy *= gy
+        gx += gy
+        squared[w:w + gx.size] = gx
+        w += gx.size
+    return float(np.sqrt(squared.sum() / m))
 
 
 def _nonfinite_count(rec: Recording, infinite: int) -> int:
@@ -129,18 +198,21 @@ def _nonfinite_count(rec: Recording, infinite: int) -> int:
     return counted + infinite
 
 
-def _jitter(time: np.ndarray) -> tuple[float, float, float]:
+def _jitter(rec: Recording) -> tuple[float, float, float]:
     """Nominal interval, interval SD and largest deviation from the nominal, all in ms."""
-    steps = np.diff(time)
-    positive, nominal = positive_intervals(steps)
-    if positive.size == 0:
+    nominal = rec.median_interval()  # the median interval that timing() measured already
+    if not np.isfinite(nominal):
         return float("nan"), float("nan"), float("nan")
-    del positive
-    spread = float(np.std(steps))
-    np.abs(np.subtract(steps, nominal, out=steps), out=steps)  # in place: no copy of n
+    steps = np.diff(rec.time)
+    # the largest deviation piece by piece, then numpy.std's own steps (mean, deviations
+    # squared, their mean, root) done in place on the one array of intervals: same bits
+    deviation = max(float(np.abs(steps[lo:lo + BLOCK] - nominal).max())
+                    for lo in range(0, steps.size, BLOCK))
+    steps -= steps.sum() / steps.size
+    steps *= steps
+    spread = float(np.sqrt(steps.sum() / steps.size))
     # to the nanosecond: synthesised times are regular, not 1e-14 ms off from floating point
-    return (round(1e3 * nominal, 6), round(1e3 * spread, 6),
-            round(1e3 * float(steps.max()), 6))
+    return (round(1e3 * nominal, 6), round(1e3 * spread, 6), round(1e3 * deviation, 6))
 
 
 def _out_of_screen(rec: Recording, valid: np.ndarray) -> float | None:
@@ -149,9 +221,12 @@ def _out_of_screen(rec: Recording, valid: np.ndarray) -> float | None:
     if not valid.any():
         return float("nan")
     width, height = rec.screen.size_px
-    x, y = rec.x[valid], rec.y[valid]
-    outside = (x < 0) | (x > width) | (y < 0) | (y > height)
-    return float(np.mean(outside))
+    outside = 0
+    for lo in range(0, len(rec), BLOCK):  # counts are exact in any order: in pieces
+        x, y = rec.x[lo:lo + BLOCK], rec.y[lo:lo + BLOCK]
+        out = (x < 0) | (x > width) | (y < 0) | (y > height)
+        outside += int(np.count_nonzero(out & valid[lo:lo + BLOCK]))
+    return float(np.float64(outside) / np.count_nonzero(valid))
 
 
 def data_quality(recording: Recording, precision_on: str = "auto") -> dict:
@@ -211,28 +286,24 @@ def data_quality(recording: Recording, precision_on: str = "auto") -> dict:
         keep = valid
         segments = (np.array([0]), np.array([n]))
     infinite = int(np.count_nonzero(np.isinf(rec.x)) + np.count_nonzero(np.isinf(rec.y)))
-    if precision_on == "all" and not infinite:
-        # every lost sample already has a NaN coordinate, which every step and centroid
-        # touching it skips: the positions serve as they are (no masked copies)
-        x, y = rec.x, rec.y
-    else:
-        x = np.where(keep, rec.x, np.nan)
-        y = np.where(keep, rec.y, np.nan)
+    # the positions as they are, with the mask of the samples that count: no masked copies
+    # of every position, in pixels or degrees (issue 14: memory within 3x the file)
+    x, y = rec.x, rec.y
     result = {
         "samples": n,
         "loss": float(np.mean(~valid)) if n else float("nan"),
         "nonfinite_values": _nonfinite_count(rec, infinite),
         "precision_on": precision_on,
-        "rms_s2s_px": rms_steps(x, y),
-        "std_px": pooled_std(x, y, segments),
+        "rms_s2s_px": rms_steps(x, y, keep=keep),
+        "std_px": pooled_std(x, y, segments, keep=keep),
         "rms_s2s_deg": None,
         "std_deg": None,
     }
     if rec.has_geometry:
-        result["rms_s2s_deg"] = rms_steps(x, y, rec.screen)
-        x_deg, y_deg = rec.screen.px_to_deg(x, y)
-        result["std_deg"] = pooled_std(x_deg, y_deg, segments)
-    interval, jitter_std, jitter_max = _jitter(rec.time)
+        result["rms_s2s_deg"] = rms_steps(x, y, rec.screen, keep=keep)
+        result["std_deg"] = pooled_std(x, y, segments, keep=keep,
+                                       transform=rec.screen.px_to_deg)
+    interval, jitter_std, jitter_max = _jitter(rec)
     result.update(interval_ms=interval, jitter_std_ms=jitter_std, jitter_max_ms=jitter_max,
                   out_of_screen=_out_of_screen(rec, valid))
     return result

@@ -209,29 +209,45 @@ def rms_s2s(xy, screen: Screen | None = None) -> float:
     return rms_steps(xy[:, 0], xy[:, 1], screen)
 
 
-def rms_steps(x: np.ndarray, y: np.ndarray, screen: Screen | None = None) -> float:
+def rms_steps(x: np.ndarray, y: np.ndarray, screen: Screen | None = None,
+              keep: np.ndarray | None = None) -> float:
     """:func:`rms_s2s` of positions given as two arrays (no ``(n, 2)`` copy).
 
     Squared pixel steps are summed without a square root per step; degrees come from
     :meth:`Screen.step_angles` (each gaze vector computed once). Pairs touching a lost sample
-    (NaN or inf in either coordinate) are skipped.
+    (NaN or inf in either coordinate) are skipped, and with ``keep`` (a mask of the samples
+    that count) pairs touching a sample outside it. The steps are taken in pieces of 2**18
+    samples into one array of the finite ones (its mean is the one of a single pass, bit for
+    bit): an hour of samples needs no further copies of every step.
 
     Examples
     --------
     >>> rms_steps(np.array([0.0, 3, 3, np.nan]), np.array([0.0, 4, 4, 1]))
     3.5355339059327378
+    >>> rms_steps(np.array([0.0, 3, 3, 9]), np.zeros(4), keep=np.array([1, 1, 0, 1], bool))
+    3.0
     """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if len(x) < 2:
         return float("nan")
-    if screen is None:
-        squared = np.diff(x)
-        squared *= squared
-        dy = np.diff(y)
-        dy *= dy
-        squared += dy
-    else:
-        squared = screen.step_angles(x, y)
-        squared *= squared
-    squared = squared[np.isfinite(squared)]
-    return float(np.sqrt(np.mean(squared))) if squared.size else float("nan")
+    block = 1 << 18
+    squared, w = np.empty(len(x) - 1), 0
+    for lo in range(0, len(x) - 1, block):
+        xs, ys = x[lo:lo + block + 1], y[lo:lo + block + 1]
+        if screen is None:
+            part = np.diff(xs)
+            part *= part
+            dy = np.diff(ys)
+            dy *= dy
+            part += dy
+        else:
+            part = screen.step_angles(xs, ys)
+            part *= part
+        ok = np.isfinite(part)
+        if keep is not None:
+            ok &= keep[lo:lo + block][:part.size]
+            ok &= keep[lo + 1:lo + block + 1]
+        part = part[ok]
+        squared[w:w + part.size] = part
+        w += part.size
+    return float(np.sqrt(np.mean(squared[:w]))) if w else float("nan")
