@@ -17,8 +17,18 @@ Usage::
 
     .venv/bin/python benchmarks/events_lund.py                       # everything
     .venv/bin/python benchmarks/events_lund.py --method ivt --method remodnav --gazecom-limit 20
+    .venv/bin/python benchmarks/events_lund.py --postprocessing      # what the shared rules do
+    .venv/bin/python benchmarks/events_lund.py --postprocessing --ablation  # one rule at a time
 
 Writes ``benchmarks/results/events_lund.json`` and prints one table per dataset.
+
+``--postprocessing`` runs gazelearn's methods (and ``deep``, the shipped model) four ways --
+the algorithm alone or with the shared post-processing
+(:class:`gazelearn.detection.postprocess.PostProcessing` defaults), each with ``stimulus``
+dynamic (every class) or auto (the readers' ``stimulus_kind``: Lund img static) -- and writes
+``benchmarks/results/events_postprocess.json``. The shipped deep model was trained on all of
+lund2013-dev and every 4th gazecom-dev file: its Lund numbers are on training data (only the
+differences between the ways mean something), and its GazeCom numbers use the other files only.
 """
 
 from __future__ import annotations
@@ -56,10 +66,23 @@ Folds = Sequence[tuple[Sequence[int], Sequence[int]]]
 
 
 # ---------------------------------------------------------------------------- methods
-def method_predictor(name: str) -> tuple[PredictFn | None, str | None]:
-    """``(predict_fn, None)`` for a method name, or ``(None, reason)`` when unavailable."""
-    if name in GAZELEARN_METHODS:
-        return create_detector(name).predict, None
+#: The ways ``--postprocessing`` compares: name -> ``predict`` keywords.
+VARIANTS = {
+    "raw, dynamic": {"postprocess": False, "stimulus": "dynamic"},
+    "raw, auto": {"postprocess": False, "stimulus": "auto"},
+    "post, dynamic": {"postprocess": True, "stimulus": "dynamic"},
+    "post, auto": {"postprocess": True, "stimulus": "auto"},
+}
+
+
+def method_predictor(name: str, **predict_options) -> tuple[PredictFn | None, str | None]:
+    """``(predict_fn, None)`` for a method name, or ``(None, reason)`` when unavailable.
+
+    ``predict_options`` (``postprocess``, ``stimulus``) go to gazelearn detectors' ``predict``.
+    """
+    if name in GAZELEARN_METHODS or name == "deep":
+        detector = create_detector(name)
+        return (lambda recording: detector.predict(recording, **predict_options)), None
     if name in peers.PEER_METHODS:
         return peers.peer_predictor(name)
     return None, f"unknown method {name!r}; expected one of {', '.join(ALL_METHODS)}"
@@ -235,16 +258,138 @@ def run(datasets: dict[str, tuple[list[Recording], list[str]]], methods: Sequenc
     return results, skipped
 
 
+def gazecom_unseen_by_deep(path: Path) -> tuple[list[Recording], list[str]]:
+    """The gazecom-dev files the shipped deep model was not trained on (all but every 4th)."""
+    from gazelearn.io import expand_paths, read
+
+    files = [f for i, f in enumerate(expand_paths(path, format="gazecom")) if i % 4]
+    recordings = [read(f, format="gazecom") for f in files]
+    return recordings, [rec.meta.stimulus or "unknown" for rec in recordings]
+
+
+def _cells(result: dict, dataset: str) -> dict:
+    """``{"img fixation kappa": value, ...}``: every group x class x (kappa, event F1)."""
+    groups = ["img", "dots", "video", "all"] if dataset == "lund2013-dev" else ["all"]
+    cells = {}
+    for group in groups:
+        block = result["all"] if group == "all" else result["groups"].get(group, {})
+        for name, scores in block.get("classes", {}).items():
+            for metric in ("kappa", "event_f1"):
+                cells[f"{group} {name} {metric}"] = scores[metric]
+    return cells
+
+
+def ablation_variants() -> dict[str, dict]:
+    """The default rules and, for each rule, the defaults with that one rule changed."""
+    from dataclasses import replace
+
+    from gazelearn.detection.postprocess import DEFAULT_POSTPROCESSING as rules
+
+    changed = {"none": False, "default": rules,
+               "edge off": replace(rules, edge_s=0.0), "gap off": replace(rules, merge_gap_s=0.0),
+               "blink rule off": replace(rules, blink_reach_s=None),
+               "min saccade 0": replace(rules, min_saccade_s=0.0),
+               "min saccade 10 ms": replace(rules, min_saccade_s=0.01),
+               "min fixation 0": replace(rules, min_fixation_s=0.0),
+               "min fixation 60 ms": replace(rules, min_fixation_s=0.06),
+               "min pursuit 0": replace(rules, min_pursuit_s=0.0),
+               "min pursuit 80 ms": replace(rules, min_pursuit_s=0.08)}
+    return {name: {"postprocess": value, "stimulus": "auto"} for name, value in changed.items()}
+
+
+def compare_postprocessing(data: Path, methods: Sequence[str], output: Path, log=print,
+                           variants: dict[str, dict] | None = None) -> dict:
+    """Every method in every way of ``variants`` (default :data:`VARIANTS`) on both data sets
+    (see the module notes)."""
+    variants = VARIANTS if variants is None else variants
+    lund = load_lund(data / "lund2013-dev")
+    gazecom = load_gazecom(data / "gazecom-dev", None)
+    unseen = gazecom_unseen_by_deep(data / "gazecom-dev")
+    started = time.perf_counter()
+    results: dict = {}
+    for name in methods:
+        results[name] = {}
+        sets = {"lund2013-dev": lund, "gazecom-dev": unseen if name == "deep" else gazecom}
+        for variant, options in variants.items():
+            fn, _ = method_predictor(name, **options)
+            for dataset, (recordings, groups) in sets.items():
+                result = evaluate_method(name, fn, recordings, groups=groups)
+                results[name].setdefault(dataset, {})[variant] = {
+                    "seconds": result["seconds"], "n_recordings": len(recordings),
+                    "cells": _cells(result, dataset)}
+                log(f"{name} {variant} {dataset}: {result['seconds']:.1f} s")
+    lines = []
+    for dataset in ("lund2013-dev", "gazecom-dev") if variants is VARIANTS else ():
+        lines.append(f"\n== {dataset}: kappa / event F1 per cell, raw -> post-processed "
+                     "(stimulus dynamic), and post-processed with stimulus auto")
+        for name in methods:
+            ways = results[name][dataset]
+            for cell, raw in ways["raw, dynamic"]["cells"].items():
+                post = ways["post, dynamic"]["cells"][cell]
+                auto = ways["post, auto"]["cells"][cell]
+                if max(raw, post, auto) == 0:
+                    continue
+                lines.append(f"{name:<6}{cell:<28}{raw:6.3f} -> {post:6.3f}   auto {auto:6.3f}")
+    if variants is not VARIANTS:  # the ablation: one line per way, the cells side by side
+        for name in methods:
+            for variant in variants:
+                cells = {ds: results[name][ds][variant]["cells"] for ds in results[name]}
+                lines.append(f"{name} {variant:<20}" + " ".join(
+                    f"{ds[:4]}:{cell}={value:.2f}" for ds, block in cells.items()
+                    for cell, value in block.items() if "blink" not in cell))
+    print("\n".join(lines))
+    record = {
+        "benchmark": "events_postprocess",
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "seed": SEED,
+        "data": {"lund2013-dev": "all 29 (deep: its training data)",
+                 "gazecom-dev": "all 290; deep: the 217 files it was not trained on"},
+        "postprocessing": __import__("gazelearn.detection.postprocess", fromlist=["x"])
+        .DEFAULT_POSTPROCESSING.options(),
+        "variants": {name: {k: repr(v) for k, v in options.items()}
+                     for name, options in variants.items()},
+        "versions": versions(methods),
+        "seconds": time.perf_counter() - started,
+        "results": results,
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(record, indent=1, default=float) + "\n")
+    print(f"\nwrote {output}")
+    return record
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--method", action="append", choices=ALL_METHODS,
+    parser.add_argument("--method", action="append", choices=(*ALL_METHODS, "deep"),
                         help="method to run (repeatable; default all)")
     parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
     parser.add_argument("--gazecom-limit", type=int, default=None,
                         help="a seeded random subset of N GazeCom recordings (default all 290)")
     parser.add_argument("--skip-gazecom", action="store_true")
-    parser.add_argument("--output", type=Path, default=HERE / "results" / "events_lund.json")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="default results/events_lund.json (results/events_postprocess.json "
+                        "with --postprocessing)")
+    parser.add_argument("--postprocessing", action="store_true",
+                        help="compare the algorithms alone and with the shared post-processing "
+                        "and stimulus rule (gazelearn's methods and deep)")
+    parser.add_argument("--ablation", action="store_true",
+                        help="with --postprocessing: the defaults with one rule changed at a time "
+                        "(stimulus auto; writes results/events_postprocess_ablation.json)")
     args = parser.parse_args(argv)
+    if args.postprocessing and args.ablation:
+        chosen = args.method or ["deep", "ivdt"]
+        compare_postprocessing(args.data, chosen, args.output or HERE / "results"
+                               / "events_postprocess_ablation.json",
+                               variants=ablation_variants())
+        return 0
+    if args.postprocessing:
+        chosen = [m for m in args.method or [*GAZELEARN_METHODS, "deep"]
+                  if m in GAZELEARN_METHODS or m == "deep"]
+        compare_postprocessing(args.data, chosen, args.output
+                               or HERE / "results" / "events_postprocess.json")
+        return 0
+    args.output = args.output or HERE / "results" / "events_lund.json"
     methods = args.method or list(ALL_METHODS)
     started = time.perf_counter()
     datasets = {}
