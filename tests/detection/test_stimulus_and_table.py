@@ -191,3 +191,25 @@ def test_lund_image_viewing_gets_no_pursuit_by_default():
     assert rec.meta.extra[STIMULUS_KEY] == "static"
     assert "pursuit" not in create_detector("ivdt").detect(rec).counts()
     assert "pursuit" in create_detector("ivdt").detect(rec, stimulus="dynamic").counts()
+
+
+@pytest.mark.skipif(not (DATA / "lund2013-dev").is_dir(),
+                    reason="../shared/data/lund2013-dev not present")
+def test_the_deep_detectors_two_ms_events_and_blinks_without_loss_are_gone():
+    # the issue: "12 fixations and 21 pursuits under 10 ms on one Lund file" and a blink in a
+    # recording without lost data
+    rec = read(DATA / "lund2013-dev" / "video" / "TH46_video_BiljardKlipp_labelled_RA.mat")
+    detector = create_detector("deep")
+
+    def short_slow(frame):
+        return frame.filter(pl.col("type").is_in(["fixation", "pursuit"])
+                            & (pl.col("duration") < 0.01)).height
+
+    assert short_slow(detector.detect(rec, postprocess=False).frame) > 100
+    frame = detector.detect(rec).frame
+    assert short_slow(frame) == 0
+    lost = np.concatenate(([0], np.cumsum(~rec.valid)))
+    reach = 25  # 50 ms at 500 Hz
+    for start, stop in frame.filter(pl.col("type") == "blink").select(
+            "onset_index", "offset_index").rows():
+        assert lost[min(stop + reach, len(rec))] > lost[max(start - reach, 0)]
