@@ -196,7 +196,7 @@ def detect(
     """Detect fixations, saccades, PSOs, pursuit and blinks.
 
     Every method's labels go through the shared post-processing (minimum durations, merging,
-    lost data, edges; see docs/detection.md); --stimulus static rules out pursuit.
+    lost data, edges; see docs/events.md); --stimulus static rules out pursuit.
 
     Several inputs (or folders) go to the folder OUT, each output keeping its input's stem.
 
