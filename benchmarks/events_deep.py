@@ -6,10 +6,18 @@ every ``--gazecom-stride``-th training file to keep training in minutes on a CPU
 every recording of the held-out subjects. Scores are the same as in ``events_lund.py``: binary
 kappa and event F1 per class, pooled per Lund stimulus type, and sample F1 on GazeCom.
 
+Every held-out recording is labelled twice from the same network scores: the network alone
+(``postprocess=False``) and with the shared post-processing (the default of ``predict``); both
+with ``stimulus="dynamic"`` (every class possible, as in the issue's table). ``--features``,
+``--depth``, ``--window-s``, ``--augment`` and ``--simulated`` choose the configuration
+(``DeepDetector``'s parameters of the same names).
+
 Usage::
 
-    .venv/bin/python benchmarks/events_deep.py                  # 4 folds, ~15-30 min on 2 cores
+    .venv/bin/python benchmarks/events_deep.py --threads 1      # 4 folds, ~15-30 min on 2 cores
     .venv/bin/python benchmarks/events_deep.py --folds 2 --epochs 5 --gazecom-limit 40  # quick
+    .venv/bin/python benchmarks/events_deep.py --features context --depth 9 --window-s 4 \
+        --output benchmarks/results/events_deep_context.json
 
 Writes ``benchmarks/results/events_deep.json``.
 """
@@ -39,51 +47,42 @@ from gazelearn.splits import group_kfold  # noqa: E402
 
 def cross_validated_predictions(recordings, subjects, datasets, folds: int, epochs: int,
                                 gazecom_stride: int, seed: int, threads: int | None = None,
-                                log=print):
-    """Labels for every recording from a model that never saw its subject."""
+                                log=print, **params):
+    """Labels for every recording from a model that never saw its subject: the network's
+    alone and post-processed (``predictions``, ``raw``), with the folds' details."""
+    from gazelearn.detection.deep_inference import labels_from_scores
+
     predictions: list[np.ndarray | None] = [None] * len(recordings)
+    raw: list[np.ndarray | None] = [None] * len(recordings)
     fold_info = []
     for fold, (train_idx, test_idx) in enumerate(group_kfold(subjects, folds, seed=seed)):
         train_idx = [i for k, i in enumerate(sorted(train_idx))
                      if datasets[i] != "gazecom-dev" or k % gazecom_stride == 0]
         start = time.perf_counter()
-        detector = DeepDetector(epochs=epochs, seed=seed, num_threads=threads, progress=False)
+        detector = DeepDetector(epochs=epochs, seed=seed, num_threads=threads, progress=False,
+                                **params)
         detector.fit([recordings[i] for i in train_idx],
                      groups=[subjects[i] for i in train_idx])
+        trained = time.perf_counter() - start
         for i in test_idx:
-            predictions[i] = detector.predict(recordings[i])
+            scores = detector._scores(recordings[i], probabilities=False)
+            for out, post in ((predictions, True), (raw, False)):
+                out[i] = labels_from_scores(scores, recordings[i], postprocess=post,
+                                            stimulus="dynamic",
+                                            model_rate=detector.sampling_rate)
         seconds = time.perf_counter() - start
         fold_info.append({"fold": fold, "train_recordings": len(train_idx),
                           "test_recordings": len(test_idx), "seconds": round(seconds, 1),
+                          "training_seconds": round(trained, 1),
+                          "windows": detector.training_summary_["windows"],
                           "best_epoch": detector.training_summary_["best_epoch"]})
         log(f"fold {fold}: trained on {len(train_idx)}, labelled {len(test_idx)} "
             f"in {seconds:.0f} s")
-    return predictions, fold_info
+    return predictions, raw, fold_info
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=events_lund.DATA)
-    parser.add_argument("--folds", type=int, default=4)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--gazecom-limit", type=int, default=None)
-    parser.add_argument("--gazecom-stride", type=int, default=4,
-                        help="train on every Nth GazeCom training file (all are tested)")
-    parser.add_argument("--seed", type=int, default=events_lund.SEED)
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--output", type=Path,
-                        default=HERE / "results" / "events_deep.json")
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    lund, lund_types = events_lund.load_lund(args.data / "lund2013-dev")
-    gazecom, gazecom_videos = events_lund.load_gazecom(args.data / "gazecom-dev",
-                                                       args.gazecom_limit)
-    recordings = lund + gazecom
-    datasets = ["lund2013-dev"] * len(lund) + ["gazecom-dev"] * len(gazecom)
-    subjects = [f"{d}:{r.meta.subject}" for d, r in zip(datasets, recordings, strict=True)]
-    predictions, folds = cross_validated_predictions(
-        recordings, subjects, datasets, args.folds, args.epochs, args.gazecom_stride, args.seed,
-        args.threads)
+def score_all(lund, lund_types, gazecom, predictions) -> dict:
+    """Scores of one set of predictions: Lund per stimulus type and over all, GazeCom."""
     results = {
         "lund2013-dev": {"method": "deep", "cross_validated": True, "groups": {}},
         "gazecom-dev": {"method": "deep", "cross_validated": True, "groups": {}},
@@ -100,26 +99,70 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["gazecom-dev (pso as saccade)"] = {
         "method": "deep", "cross_validated": True, "groups": {},
         "all": events_lund.score_group(gazecom, merged)}
-    print(f"\n== lund2013-dev ({n_lund} recordings), deep detector, subject-held-out CV")
+    return results
+
+
+def print_results(results: dict, title: str) -> None:
+    print(f"\n== lund2013-dev, deep detector, subject-held-out CV: {title}")
     for group in ["img", "dots", "video", "all"]:
         print(events_lund.format_table([results["lund2013-dev"]], group))
         print()
-    print(f"== gazecom-dev ({len(gazecom)} recordings): sample F1, kappa, event F1")
+    print(f"== gazecom-dev: sample F1, kappa, event F1 ({title})")
     print(events_lund.format_table([results["gazecom-dev"]], "all",
                                    metrics=("sample_f1", "kappa", "event_f1")))
     print("== gazecom-dev, predicted PSO counted as saccade (GazeCom has no PSO class)")
     print(events_lund.format_table([results["gazecom-dev (pso as saccade)"]], "all",
                                    metrics=("sample_f1", "kappa", "event_f1")))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=events_lund.DATA)
+    parser.add_argument("--folds", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--gazecom-limit", type=int, default=None)
+    parser.add_argument("--gazecom-stride", type=int, default=4,
+                        help="train on every Nth GazeCom training file (all are tested)")
+    parser.add_argument("--seed", type=int, default=events_lund.SEED)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--features", default="velocity", choices=["velocity", "context"])
+    parser.add_argument("--depth", type=int, default=7, help="dilated layers of the TCN")
+    parser.add_argument("--window-s", type=float, default=1.0, help="training window (s)")
+    parser.add_argument("--augment", type=int, default=0,
+                        help="augmented copies per training recording")
+    parser.add_argument("--simulated", type=int, default=0,
+                        help="simulator recordings added to every fold's training data")
+    parser.add_argument("--output", type=Path,
+                        default=HERE / "results" / "events_deep.json")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    lund, lund_types = events_lund.load_lund(args.data / "lund2013-dev")
+    gazecom, gazecom_videos = events_lund.load_gazecom(args.data / "gazecom-dev",
+                                                       args.gazecom_limit)
+    recordings = lund + gazecom
+    datasets = ["lund2013-dev"] * len(lund) + ["gazecom-dev"] * len(gazecom)
+    subjects = [f"{d}:{r.meta.subject}" for d, r in zip(datasets, recordings, strict=True)]
+    params = {"features": args.features, "depth": args.depth, "window_s": args.window_s,
+              "augment": args.augment, "simulated": args.simulated}
+    predictions, raw, folds = cross_validated_predictions(
+        recordings, subjects, datasets, args.folds, args.epochs, args.gazecom_stride, args.seed,
+        args.threads, **params)
+    results = score_all(lund, lund_types, gazecom, predictions)
+    results_raw = score_all(lund, lund_types, gazecom, raw)
+    print_results(results_raw, "the network alone (postprocess=False)")
+    print_results(results, "with the shared post-processing (predict's default)")
     record = {
         "benchmark": "events_deep",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "seed": args.seed, "folds": folds, "epochs": args.epochs,
+        "seed": args.seed, "folds": folds, "epochs": args.epochs, "params": params,
+        "threads": args.threads, "stimulus": "dynamic",
         "gazecom_stride": args.gazecom_stride, "gazecom_limit": args.gazecom_limit,
         "split": "group k-fold by subject over Lund and GazeCom together",
         "gazelearn": gazelearn.__version__,
         "seconds": time.perf_counter() - started,
         "results": results,
+        "results_network_alone": results_raw,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(record, indent=1, default=float) + "\n")

@@ -36,6 +36,7 @@ True
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -44,22 +45,34 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from gazelearn.detection import deep_inference
 from gazelearn.detection.base import Detector
+from gazelearn.detection.deep_inference import (
+    CLASSES,
+    DeepRunner,
+    chunk_plan,
+    detector_features,
+    labels_from_scores,
+    margin_for,
+    n_features,
+    stitch,
+    to_original_times,
+)
 from gazelearn.detection.registry import register_detector
 from gazelearn.errors import InputError
 from gazelearn.labels import LABELS, Label
 from gazelearn.learn.data import class_weights
 from gazelearn.learn.registry import register_class
 from gazelearn.learn.torch_estimator import TorchEstimator, TrainingData
-from gazelearn.preprocess import resample, velocity
 from gazelearn.recording import Recording
 from gazelearn.windows import sliding_windows
 
 #: Where the default model ships inside the package.
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "deep_detector.safetensors"
-_CLASSES = ("fixation", "saccade", "pso", "pursuit", "blink")
-_SPEED_SCALE = 30.0  # deg/s; asinh(v / 30) is linear for drift, logarithmic for saccades
-N_FEATURES = 4
+DEFAULT_MODEL = deep_inference.DEFAULT_MODEL
+_CLASSES = CLASSES
+#: Input channels of the original ``velocity`` feature set.
+N_FEATURES = n_features("velocity")
+__all__ = ["DEFAULT_MODEL", "DeepDetector", "SequenceLabeller", "detector_features"]
 
 
 class _Residual(nn.Module):
@@ -77,22 +90,24 @@ class _Residual(nn.Module):
 class SequenceLabeller(nn.Module):
     """Per-sample classifier over a sequence: ``(batch, time, features)`` -> class logits.
 
-    ``architecture="tcn"`` (the default): a temporal convolutional network of dilated residual
-    convolutions (dilations 1..64, a receptive field of about 0.5 s at 500 Hz); fully parallel,
-    so it trains in minutes and labels about a million samples per second on two CPU cores.
+    ``architecture="tcn"`` (the default): a temporal convolutional network of ``depth`` dilated
+    residual convolutions (dilations 1 .. 2**(depth-1); depth 7 sees about 0.5 s at 500 Hz,
+    depth 9 about 2 s); fully parallel, so it trains in minutes on a CPU.
     ``architecture="gru"``: two convolutions and a bidirectional GRU, as in gazeNet; as accurate
     in our tests but ten times slower on a CPU because the GRU runs step by step.
     """
 
     def __init__(self, n_features: int, n_classes: int, conv_channels: int = 32,
-                 hidden: int = 48, architecture: str = "tcn") -> None:
+                 hidden: int = 48, architecture: str = "tcn", depth: int = 7) -> None:
         super().__init__()
         if architecture not in ("tcn", "gru"):
             raise InputError(f"unknown architecture {architecture!r}; expected tcn or gru")
+        if not 1 <= depth <= 12:
+            raise InputError(f"depth must be 1-12 dilated layers, got {depth}")
         self.architecture = architecture
         self.stem = nn.Sequential(nn.Conv1d(n_features, conv_channels, 5, padding=2), nn.ReLU())
         if architecture == "tcn":
-            self.body = nn.Sequential(*[_Residual(conv_channels, 2 ** i) for i in range(7)])
+            self.body = nn.Sequential(*[_Residual(conv_channels, 2 ** i) for i in range(depth)])
             self.head = nn.Conv1d(conv_channels, n_classes, 1)
         else:
             self.body = nn.GRU(conv_channels, hidden, batch_first=True, bidirectional=True)
@@ -104,27 +119,6 @@ class SequenceLabeller(nn.Module):
             return self.head(self.body(features)).transpose(1, 2)
         sequence, _ = self.body(features.transpose(1, 2))
         return self.head(sequence)
-
-
-def detector_features(recording: Recording, rate: float) -> tuple[np.ndarray, Recording]:
-    """Rate- and screen-independent input features of a recording at ``rate`` Hz.
-
-    Returns the ``(n, 4)`` float32 features and the resampled recording they belong to.
-    """
-    recording.require_screen("the deep detector")
-    if len(recording) < 2:
-        raise InputError(f"the deep detector needs at least 2 samples, got {len(recording)}",
-                         source=recording.meta.source)
-    source_rate = recording.sampling_rate
-    timing_regular = abs(source_rate - rate) / rate < 0.01 and recording.timing().regular
-    resampled = recording if timing_regular else resample(recording, rate)
-    x_deg, y_deg = resampled.position_deg()
-    vx, vy = velocity(x_deg, y_deg, rate)
-    valid = np.isfinite(vx) & np.isfinite(vy)
-    speed = np.hypot(vx, vy)
-    features = np.stack([np.arcsinh(vx / _SPEED_SCALE), np.arcsinh(vy / _SPEED_SCALE),
-                         np.arcsinh(speed / _SPEED_SCALE), valid.astype(np.float64)], axis=1)
-    return np.nan_to_num(features, nan=0.0).astype(np.float32), resampled
 
 
 _PSO = _CLASSES.index("pso")
@@ -222,6 +216,18 @@ class DeepDetector(TorchEstimator, Detector):
         Dilated convolutions (fast) or convolutions + bidirectional GRU (gazeNet-like).
     conv_channels, hidden : int
         Network width (``hidden``: GRU units per direction).
+    depth : int
+        Dilated residual layers of the TCN (receptive field ``4 + 2 * (2**depth - 1)``
+        samples: 7 about 0.5 s at 500 Hz, 9 about 2 s).
+    features : {"velocity", "context"}
+        Input features (:mod:`gazelearn.detection.deep_inference`): velocity and validity, or
+        those plus displacement, direction consistency and dispersion at 50-400 ms.
+    augment : int
+        Augmented copies of every training recording (gazeNet's lesson): each resampled to a
+        random rate of 250-1000 Hz and given white noise of 0-0.05 deg (drawn from ``seed``).
+    simulated : int
+        Recordings of 20 s from the oculomotor simulator (:mod:`gazelearn.simulate`, exact
+        labels, one subject each) added to the training data.
     epochs, batch_size, lr, patience, seed : training options.
     device : str
         Training device: ``auto`` (a GPU when there is one), ``cpu`` or ``cuda:N``; prediction
@@ -245,10 +251,13 @@ class DeepDetector(TorchEstimator, Detector):
     _renamed_params = {"model": None}
     _training_defaults = {"grad_clip": 1.0, "lr_schedule": "plateau", "lr_patience": 2}
     #: Parameters the weights depend on: a pretrained detector keeps those of its file.
-    _network_params = ("sampling_rate", "window_s", "architecture", "conv_channels", "hidden")
+    _network_params = ("sampling_rate", "window_s", "architecture", "conv_channels", "hidden",
+                       "depth", "features")
 
     def __init__(self, sampling_rate: float = 500.0, window_s: float = 1.0,
                  architecture: str = "tcn", conv_channels: int = 32, hidden: int = 48,
+                 depth: int = 7, features: str = "velocity", augment: int = 0,
+                 simulated: int = 0,
                  epochs: int = 30, batch_size: int = 32, lr: float = 3e-3, patience: int = 5,
                  seed: int = 0, device: str = "auto", num_threads: int | None = None,
                  progress: bool | None = None) -> None:
@@ -257,6 +266,10 @@ class DeepDetector(TorchEstimator, Detector):
         self.architecture = architecture
         self.conv_channels = conv_channels
         self.hidden = hidden
+        self.depth = depth
+        self.features = features
+        self.augment = augment
+        self.simulated = simulated
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -318,13 +331,15 @@ class DeepDetector(TorchEstimator, Detector):
                 raise InputError("training needs per-sample labels", source=rec.meta.source)
         length = self._window_length()
         groups = list(range(len(recordings))) if groups is None else list(groups)
+        recordings, labels, groups = self._augmented(recordings, labels, groups)
         X_parts, y_parts, group_parts = [], [], []
         # labelled samples counted once each: the half-overlapping windows hold most samples
         # twice (the loss weights below are counted over the windows, as the shipped model was
         # trained; only the summary counts samples)
         counts = np.zeros(len(_CLASSES), dtype=np.int64)
         for rec, lab, group in zip(recordings, labels, groups, strict=True):
-            features, resampled = detector_features(rec.with_labels(lab), self.sampling_rate)
+            features, resampled = detector_features(rec.with_labels(lab), self.sampling_rate,
+                                                    self.features)
             targets = _targets(resampled.labels, pso_labelled=bool(np.any(lab == Label.PSO)))
             counts += np.bincount(targets[targets >= 0] % _PSO_ALLOWED, minlength=len(_CLASSES))
             X_parts.append(_windows(features, length, length // 2, 0.0)[0])
@@ -343,9 +358,31 @@ class DeepDetector(TorchEstimator, Detector):
         return TrainingData(torch.from_numpy(windows), torch.from_numpy(targets),
                             np.concatenate(group_parts), summary)
 
+    def _augmented(self, recordings: list[Recording], labels: list, groups: list
+                   ) -> tuple[list[Recording], list, list]:
+        """The training recordings plus ``augment`` altered copies of each and ``simulated``
+        simulator recordings (each copy in its original's group: no leak across the split)."""
+        if not self.augment and not self.simulated:
+            return recordings, labels, groups
+        from gazelearn.detection.deep_augment import augment_recording, simulated_recordings
+
+        rng = np.random.default_rng(self.seed)
+        out_r, out_l, out_g = list(recordings), list(labels), list(groups)
+        for rec, lab, group in zip(recordings, labels, groups, strict=True):
+            for _ in range(int(self.augment)):
+                copy = augment_recording(rec.with_labels(lab), rng)
+                out_r.append(copy)
+                out_l.append(copy.labels)
+                out_g.append(group)
+        for k, rec in enumerate(simulated_recordings(int(self.simulated), self.seed)):
+            out_r.append(rec)
+            out_l.append(rec.labels)
+            out_g.append(f"simulated:{k}")
+        return out_r, out_l, out_g
+
     def _build_network(self) -> SequenceLabeller:
-        return SequenceLabeller(N_FEATURES, len(_CLASSES), self.conv_channels, self.hidden,
-                                self.architecture)
+        return SequenceLabeller(n_features(self.features), len(_CLASSES), self.conv_channels,
+                                self.hidden, self.architecture, self.depth)
 
     def _loss(self, data: TrainingData, train: np.ndarray) -> nn.Module:
         # square-root inverse frequency: rare PSOs count more without drowning fixations.
@@ -366,62 +403,121 @@ class DeepDetector(TorchEstimator, Detector):
         """Class probabilities ``(n_samples, 5)`` for fixation, saccade, pso, pursuit, blink."""
         return self._scores(recording, probabilities=True)
 
-    def _scores(self, recording: Recording, probabilities: bool) -> np.ndarray:
-        """Per-sample class scores: probabilities, or logits (enough for the arg-max)."""
+    def _scores(self, recording: Recording, probabilities: bool, backend: str = "onnx"
+                ) -> np.ndarray:
+        """Per-sample class scores: probabilities, or logits (enough for the arg-max).
+
+        ``backend="onnx"``: ONNX Runtime on contiguous chunks (the network exported once and
+        its session cached); ``"torch"``: the same chunks through the PyTorch network (the
+        reference the ONNX graph is tested against).
+        """
         check_is_fitted(self, msg="this %(name)s has no model: train it with fit or load one "
                                   "(DeepDetector.pretrained(), gazelearn.learn.load_model)")
-        features, resampled = detector_features(recording, self.sampling_rate)
-        if self.architecture == "tcn":
-            # long chunks are cheap for convolutions; the margin covers the receptive field
-            length, margin = int(round(16 * self.sampling_rate)), 256
-        else:
-            length = int(round(2 * self.window_s * self.sampling_rate))
-            margin = length // 8
-        n = len(features)
-        chunks, starts = _windows(features, length, length - 2 * margin, 0.0) \
-            if n > length else (features[None], np.zeros(1, dtype=np.int64))
-        scores = self._network_outputs(torch.from_numpy(chunks), batch_size=16)
+        if backend == "onnx":
+            return self.runner().scores(recording, probabilities)
+        features, resampled = detector_features(recording, self.sampling_rate, self.features)
+        margin = margin_for(self.get_params())
+        core = int(round(deep_inference.CHUNK_S * self.sampling_rate))
+        starts, length = chunk_plan(len(features), core, margin)
+        chunks = np.stack([features[start:start + length] for start in starts])
+        scores = self._network_outputs(torch.from_numpy(chunks), batch_size=4)
         scores = (torch.softmax(scores, -1) if probabilities else scores).numpy()
-        result = np.zeros((n, len(_CLASSES)), dtype=np.float32)
-        if n <= length:
-            result[:] = scores[0, :n]
-        else:
-            # each chunk contributes its centre; the chunk edges lack context on one side
-            for chunk, start in zip(scores, starts, strict=True):
-                lo = 0 if start == 0 else margin
-                hi = length if start + length >= n else length - margin
-                result[start + lo:start + hi] = chunk[lo:hi]
-        return self._to_original_times(result, resampled, recording)
+        return to_original_times(stitch(scores, starts, len(features), margin), resampled,
+                                 recording)
 
-    @staticmethod
-    def _to_original_times(values: np.ndarray, resampled: Recording,
-                           original: Recording) -> np.ndarray:
-        if resampled is original:
-            return values
-        index = np.searchsorted(resampled.time, original.time)
-        index = np.clip(index, 1, len(resampled.time) - 1)
-        before = resampled.time[index - 1]
-        nearer = np.where(original.time - before <= resampled.time[index] - original.time,
-                          index - 1, index)
-        return values[nearer]
+    def runner(self) -> DeepRunner:
+        """The ONNX Runtime runner of this detector's network (exported on first use, kept
+        until the weights change)."""
+        check_is_fitted(self, "network_")
+        key = self._weights_key()
+        cached = getattr(self, "_runner_cache", None)
+        if cached is None or cached[0] != key:
+            runner = DeepRunner(self.onnx_bytes(), float(self.sampling_rate), self.features,
+                                margin_for(self.get_params()), self.num_threads)
+            self._runner_cache = (key, runner)
+        return self._runner_cache[1]
 
-    def predict(self, recording: Recording) -> np.ndarray:
-        from gazelearn.detection.postprocess import label_lost_samples
+    def _weights_key(self) -> str:
+        digest = hashlib.sha256()
+        for name, value in self.network_.state_dict().items():
+            digest.update(name.encode())
+            digest.update(value.detach().cpu().numpy().tobytes())
+        return digest.hexdigest()
 
-        scores = self._scores(recording, probabilities=False)
-        codes = np.array([LABELS.index(name) for name in _CLASSES], dtype=np.int8)
-        labels = codes[scores.argmax(axis=1)]
-        # lost samples follow the shared rule, as for every detector
-        lost_labels = label_lost_samples(labels, recording.valid, recording.sampling_rate)
-        labels = np.where(recording.valid, labels, lost_labels).astype(np.int8)
-        return labels
+    def __getstate__(self) -> dict:
+        # an ONNX Runtime session does not pickle: rebuilt on first use
+        state = dict(super().__getstate__() if hasattr(super(), "__getstate__")
+                     else self.__dict__)
+        state.pop("_runner_cache", None)
+        return state
+
+    def onnx_bytes(self, metadata: dict[str, str] | None = None) -> bytes:
+        """The network as an ONNX graph (torch's exporter, ``dynamo=False``), batch and time
+        axes dynamic; ``metadata`` goes into the graph's metadata properties."""
+        import io
+        import warnings
+
+        import onnx
+
+        network = self.network_.cpu().eval()
+        example = torch.zeros(1, 64, n_features(self.features))
+        buffer = io.BytesIO()
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(network, (example,), buffer, input_names=["features"],
+                              output_names=["logits"], opset_version=17, dynamo=False,
+                              dynamic_axes={"features": {0: "batch", 1: "time"},
+                                            "logits": {0: "batch", 1: "time"}})
+        graph = onnx.load_from_string(buffer.getvalue())
+        for key, value in (metadata or {}).items():
+            graph.metadata_props.add(key=key, value=value)
+        return graph.SerializeToString()
+
+    def _export_onnx_for(self, model: Path, target: Path) -> Path:
+        """Write the ONNX graph of the model file ``model`` (this detector) to ``target``."""
+        from gazelearn.io.atomic import atomic_write_bytes
+        from gazelearn.learn.modelfile import read_model_info
+
+        meta = deep_inference.onnx_metadata(read_model_info(model), model)
+        atomic_write_bytes(target, self.onnx_bytes(meta))
+        return target
+
+    def export_onnx_cache(self, model: Path) -> Path:
+        """The ONNX graph of the model file ``model`` (that this detector was loaded from) in
+        the cache (:func:`gazelearn.detection.deep_inference.cache_folder`)."""
+        target = deep_inference.cache_folder() / f"{deep_inference.model_digest(model)}.onnx"
+        if not target.is_file():
+            self._export_onnx_for(model, target)
+        return target
+
+    def predict(self, recording: Recording, *, postprocess: Any = True,
+                stimulus: str | None = "auto") -> np.ndarray:
+        """Per-sample label codes; ``postprocess`` and ``stimulus`` as for every detector
+        (:meth:`Detector.predict <gazelearn.detection.base.Detector.predict>`).
+
+        On a static stimulus the network's best class among those possible is taken: pursuit's
+        score is left out of the arg-max (not relabelled afterwards).
+        """
+        # the prediction step (class masking, arg-max, lost samples, post-processing) is
+        # deep_inference's, shared with the torch-free path of `events detect --method deep`
+        return labels_from_scores(self._scores(recording, probabilities=False), recording,
+                                  postprocess=postprocess, stimulus=stimulus,
+                                  model_rate=self.sampling_rate)
 
     # ------------------------------------------------------------------ model files
     def save(self, path: str | Path, training_data: dict | None = None) -> Path:
         """Write the trained detector to a model file (safetensors + JSON config)."""
         from gazelearn.learn.modelfile import save_model
 
-        return save_model(self, path, preprocessing={
+        names = ["asinh(vx/30)", "asinh(vy/30)", "asinh(speed/30)", "valid"]
+        if self.features == "context":
+            names += [f"{what}@{scale * 1000:g}ms" for scale in deep_inference.CONTEXT_SCALES_S
+                      for what in ("asinh(displacement/T/3)", "displacement/path",
+                                   "asinh(dispersion/0.5)")]
+        path = save_model(self, path, preprocessing={
             "sampling_rate": self.sampling_rate, "window_s": self.window_s,
-            "features": ["asinh(vx/30)", "asinh(vy/30)", "asinh(speed/30)", "valid"]},
-            training_data=training_data)
+            "features": names}, training_data=training_data)
+        if path.suffix:
+            # the ONNX graph beside it: `events detect --method deep` runs it without torch
+            self._export_onnx_for(path, deep_inference.onnx_sidecar(path))
+        return path

@@ -1,0 +1,478 @@
+"""The deep detector's inference without torch: features, ONNX Runtime on contiguous chunks.
+
+:class:`~gazelearn.detection.deep.DeepDetector` trains in PyTorch; prediction runs here, in
+ONNX Runtime, for the detector object (its network exported once, at first use) and for
+``gazelearn events detect --method deep`` (:func:`load_runner`: the model file's ONNX graph,
+written beside it by ``DeepDetector.save`` or cached at first use), which so starts without
+importing torch or scikit-learn (about 2.4 s of CPU together).
+
+The network labels every sample from features that do not depend on the tracker or the
+screen: the recording is resampled to the model's rate, gaze converted to degrees (exact atan
+form), and the inputs are
+
+* ``velocity`` (the original feature set): ``asinh(v/30)`` of the horizontal and vertical
+  velocity and of the speed in deg/s, plus a validity flag;
+* ``context`` (Startsev, Agtzidis & Dorr 2019's multi-scale features, added for fixation vs
+  pursuit): those four, plus at 50, 100, 200 and 400 ms (centred windows) the mean speed of the
+  displacement across the window, the direction consistency (displacement over path length:
+  near 1 for pursuit, near 0 for a fixation's noise) and the dispersion of the positions.
+
+Examples
+--------
+>>> from gazelearn.simulate import simulate_recording
+>>> rec = simulate_recording(2.0, 500.0, seed=1)
+>>> features, _ = detector_features(rec, 500.0, "context")
+>>> features.shape, features.dtype.name
+((1000, 16), 'float32')
+>>> chunk_plan(100_000, core=30_000, margin=200)
+(array([    0, 30000, 60000, 69600]), 30400)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gazelearn.errors import InputError
+from gazelearn.labels import LABELS, Label
+from gazelearn.preprocess import resample, velocity
+from gazelearn.recording import Recording
+
+#: Where the default model ships inside the package (its ONNX graph beside it).
+DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "deep_detector.safetensors"
+CLASSES = ("fixation", "saccade", "pso", "pursuit", "blink")
+_SPEED_SCALE = 30.0  # deg/s; asinh(v / 30) is linear for drift, logarithmic for saccades
+#: Context window lengths (s) of the ``context`` features (Startsev et al. 2019 use 4-5 scales
+#: between a few tens of ms and about half a second).
+CONTEXT_SCALES_S = (0.05, 0.1, 0.2, 0.4)
+FEATURE_SETS = {"velocity": 4, "context": 4 + 3 * len(CONTEXT_SCALES_S)}
+#: The lowest input rate that gives correct events: below it a saccade (20-80 ms) spans one or
+#: two samples and velocity filtering smears it over its neighbours.
+MIN_RATE_HZ = 20.0
+
+
+def n_features(features: str) -> int:
+    """The number of input channels of a feature set (``velocity`` or ``context``)."""
+    if features not in FEATURE_SETS:
+        raise InputError(f"unknown feature set {features!r}; expected one of "
+                         f"{', '.join(FEATURE_SETS)}")
+    return FEATURE_SETS[features]
+
+
+def _filled(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``values`` with the lost samples interpolated linearly (held at the ends)."""
+    if valid.all():
+        return values
+    index = np.flatnonzero(valid)
+    if len(index) == 0:
+        return np.zeros_like(values)
+    return np.interp(np.arange(len(values)), index, values[index])
+
+
+def _window_sums(cumulative: np.ndarray, half: int) -> np.ndarray:
+    """Sums over the centred windows ``[i - half, i + half]`` (clipped at the ends) of the
+    sequence whose cumulative sum (with a leading 0) is ``cumulative``."""
+    n = len(cumulative) - 1
+    index = np.arange(n)
+    lo = np.clip(index - half, 0, n)
+    hi = np.clip(index + half + 1, 0, n)
+    return cumulative[hi] - cumulative[lo]
+
+
+def context_features(x_deg: np.ndarray, y_deg: np.ndarray, valid: np.ndarray, rate: float,
+                     scales_s: tuple[float, ...] = CONTEXT_SCALES_S) -> np.ndarray:
+    """Multi-scale displacement, direction consistency and dispersion, ``(n, 3 * scales)``.
+
+    For each centred window of ``scale`` seconds: ``asinh(d / T / 3)`` of the displacement
+    ``d`` (deg) between the window's ends over its duration ``T`` (a mean speed that averages
+    a fixation's noise away but keeps a pursuit's motion), ``d`` over the path length (1 for
+    motion in one direction), and ``asinh(s / 0.5)`` of the positions' standard deviation
+    ``s`` (deg). Lost samples are interpolated first (their validity is a channel of its own).
+
+    Examples
+    --------
+    >>> t = np.arange(1000) / 500.0
+    >>> pursuit = context_features(10.0 * t, 0.0 * t, np.ones(1000, bool), 500.0)
+    >>> fixation = context_features(np.random.default_rng(0).normal(0, 0.02, 1000),
+    ...                             np.zeros(1000), np.ones(1000, bool), 500.0)
+    >>> round(float(np.sinh(pursuit[500, 0]) * 3), 3)  # 10 deg/s at 50 ms
+    10.0
+    >>> bool(pursuit[500, 1] > 0.99 and fixation[500, 1] < 0.2)
+    True
+    """
+    x = _filled(np.asarray(x_deg, dtype=np.float64), valid)
+    y = _filled(np.asarray(y_deg, dtype=np.float64), valid)
+    n = len(x)
+    step = np.hypot(np.diff(x, prepend=x[:1]), np.diff(y, prepend=y[:1]))
+    cum_step = np.concatenate(([0.0], np.cumsum(step)))
+    # positions relative to the mean: the variance from cumulative sums stays accurate
+    xc, yc = x - x.mean(), y - y.mean()
+    cum_x = np.concatenate(([0.0], np.cumsum(xc)))
+    cum_y = np.concatenate(([0.0], np.cumsum(yc)))
+    cum_xx = np.concatenate(([0.0], np.cumsum(xc * xc + yc * yc)))
+    out = np.empty((n, 3 * len(scales_s)), dtype=np.float32)
+    index = np.arange(n)
+    for k, scale in enumerate(scales_s):
+        half = max(1, int(round(scale * rate / 2)))
+        lo, hi = np.clip(index - half, 0, n - 1), np.clip(index + half, 0, n - 1)
+        duration = np.maximum(hi - lo, 1) / rate
+        displacement = np.hypot(x[hi] - x[lo], y[hi] - y[lo])
+        # the path from lo to hi: steps lo+1 .. hi
+        path = cum_step[hi + 1] - cum_step[lo + 1]
+        count = (hi - lo + 1).astype(np.float64)
+        sx, sy = (_window_sums(c, half) for c in (cum_x, cum_y))
+        sxx = _window_sums(cum_xx, half)
+        spread = np.sqrt(np.maximum(sxx / count - (sx / count) ** 2 - (sy / count) ** 2, 0.0))
+        out[:, 3 * k] = np.arcsinh(displacement / duration / 3.0)
+        out[:, 3 * k + 1] = displacement / np.maximum(path, 1e-9)
+        out[:, 3 * k + 2] = np.arcsinh(spread / 0.5)
+    return out
+
+
+def detector_features(recording: Recording, rate: float, features: str = "velocity"
+                      ) -> tuple[np.ndarray, Recording]:
+    """Rate- and screen-independent input features of a recording at ``rate`` Hz.
+
+    Returns the ``(n, channels)`` float32 features (see the module notes) and the resampled
+    recording they belong to.
+    """
+    channels = n_features(features)
+    recording.require_screen("the deep detector")
+    if len(recording) < 2:
+        raise InputError(f"the deep detector needs at least 2 samples, got {len(recording)}",
+                         source=recording.meta.source)
+    source_rate = recording.sampling_rate
+    if not source_rate >= MIN_RATE_HZ:
+        raise InputError(f"the deep detector needs gaze sampled at {MIN_RATE_HZ:g} Hz or more, "
+                         f"got {source_rate:.3g} Hz", source=recording.meta.source)
+    timing_regular = abs(source_rate - rate) / rate < 0.01 and recording.timing().regular
+    resampled = recording if timing_regular else resample(recording, rate)
+    x_deg, y_deg = resampled.position_deg()
+    vx, vy = velocity(x_deg, y_deg, rate)
+    valid = np.isfinite(vx) & np.isfinite(vy)
+    out = np.empty((len(vx), channels), dtype=np.float32)
+    # written channel by channel into one float32 array: no stacked float64 copy
+    vx, vy = np.where(valid, vx, 0.0), np.where(valid, vy, 0.0)
+    out[:, 0] = np.arcsinh(vx / _SPEED_SCALE)
+    out[:, 1] = np.arcsinh(vy / _SPEED_SCALE)
+    out[:, 2] = np.arcsinh(np.hypot(vx, vy) / _SPEED_SCALE)
+    out[:, 3] = valid
+    if features == "context":
+        out[:, 4:] = context_features(x_deg, y_deg, valid, rate)
+    return out, resampled
+
+
+# ---------------------------------------------------------------------- chunks
+def chunk_plan(n: int, core: int, margin: int) -> tuple[np.ndarray, int]:
+    """Starts and length of the overlapping chunks that cover ``n`` samples.
+
+    Every chunk is ``core + 2 * margin`` long (one chunk of ``n`` when that is longer than
+    the signal); consecutive chunks overlap by ``2 * margin`` and the last one ends at the
+    last sample, so every sample lies at least ``margin`` from the edge of some chunk (or at
+    the signal's own edge).
+    """
+    length = core + 2 * margin
+    if n <= length:
+        return np.zeros(1, dtype=np.int64), n
+    starts = np.arange(0, n - length, core, dtype=np.int64)
+    return np.append(starts, n - length), length
+
+
+def stitch(chunk_scores: np.ndarray, starts: np.ndarray, n: int, margin: int) -> np.ndarray:
+    """One score row per sample from overlapping chunks: each chunk gives its centre."""
+    length = chunk_scores.shape[1]
+    result = np.empty((n, chunk_scores.shape[2]), dtype=np.float32)
+    for chunk, start in zip(chunk_scores, starts, strict=True):
+        lo = 0 if start == 0 else margin
+        hi = length if start + length >= n else length - margin
+        result[start + lo:start + hi] = chunk[lo:hi]
+    return result
+
+
+def receptive_half_width(architecture: str, depth: int) -> int | None:
+    """Samples of context on each side that a TCN output depends on (None: unbounded, GRU).
+
+    The stem's 5-tap convolution sees 2 samples each side and each residual layer ``i`` (3
+    taps, dilation ``2**i``) ``2**i`` more.
+
+    Examples
+    --------
+    >>> receptive_half_width("tcn", 7), receptive_half_width("tcn", 9)
+    (129, 513)
+    """
+    if architecture != "tcn":
+        return None
+    return 2 + sum(2 ** i for i in range(depth))
+
+
+# ---------------------------------------------------------------------- labels
+def labels_from_scores(scores: np.ndarray, recording: Recording, *, postprocess: Any = True,
+                       stimulus: str | None = "auto", model_rate: float | None = None
+                       ) -> np.ndarray:
+    """Label codes from per-sample class scores (logits or probabilities) of ``CLASSES``.
+
+    The prediction step of the deep detector, in both of its paths (``DeepDetector.predict``
+    and :class:`DeepRunner`): on a static stimulus pursuit's score is left out of the
+    arg-max (the best possible class is taken, not relabelled afterwards); at input rates
+    below the model's (``model_rate``) no saccade of one sample (it would have no amplitude:
+    a 30 Hz webcam shows a saccade as one jump between two samples, so both ends of the jump
+    are the saccade); lost samples by the rule every detector shares (50-500 ms of loss a blink,
+    other losses undefined); then ``postprocess`` and ``stimulus`` as for every detector
+    (:func:`gazelearn.detection.postprocess.postprocess_labels`).
+    """
+    from gazelearn.detection.postprocess import (
+        label_lost_samples,
+        postprocess_labels,
+        resolve_stimulus,
+    )
+
+    if resolve_stimulus(recording, stimulus) == "static":
+        scores = scores.copy()
+        scores[:, CLASSES.index("pursuit")] = -np.inf
+    codes = np.array([LABELS.index(name) for name in CLASSES], dtype=np.int8)
+    labels = codes[scores.argmax(axis=1)]
+    if model_rate is not None and recording.sampling_rate < 0.75 * model_rate:
+        labels = _saccades_span_their_jump(labels, recording)
+    # lost samples follow the shared rule, as for every detector
+    lost_labels = label_lost_samples(labels, recording.valid, recording.sampling_rate)
+    labels = np.where(recording.valid, labels, lost_labels).astype(np.int8)
+    return postprocess_labels(labels, recording, postprocess=postprocess, stimulus=stimulus)
+
+
+def _saccades_span_their_jump(labels: np.ndarray, recording: Recording) -> np.ndarray:
+    """One-sample saccades grow to the neighbour across the larger jump (amplitude > 0)."""
+    from gazelearn.events import label_runs
+
+    starts, stops, run_codes = label_runs(labels)
+    single = np.flatnonzero((run_codes == Label.SACCADE) & (stops - starts == 1))
+    if len(single) == 0:
+        return labels
+    labels = labels.copy()
+    x, y, n = recording.x, recording.y, len(labels)
+    for i in starts[single]:
+        before = np.hypot(x[i] - x[i - 1], y[i] - y[i - 1]) if i > 0 else -1.0
+        after = np.hypot(x[i + 1] - x[i], y[i + 1] - y[i]) if i + 1 < n else -1.0
+        before, after = np.nan_to_num(before, nan=-1.0), np.nan_to_num(after, nan=-1.0)
+        if max(before, after) > 0:
+            labels[i - 1 if before >= after else i + 1] = Label.SACCADE
+    return labels
+
+
+def to_original_times(values: np.ndarray, resampled: Recording, original: Recording
+                      ) -> np.ndarray:
+    """Rows of ``values`` (one per resampled sample) at the original samples' times."""
+    if resampled is original:
+        return values
+    index = np.searchsorted(resampled.time, original.time)
+    index = np.clip(index, 1, len(resampled.time) - 1)
+    before = resampled.time[index - 1]
+    nearer = np.where(original.time - before <= resampled.time[index] - original.time,
+                      index - 1, index)
+    return values[nearer]
+
+
+# ---------------------------------------------------------------------- ONNX Runtime
+#: Chunk core length in seconds. One chunk per run: 10-20 s chunks ran fastest on this CPU
+#: (1.4 s of CPU for one hour at 500 Hz against 1.9 s for 60-s chunks in batches of 4: the
+#: activations stay in cache), and the margins cost under 15 % of 16 s even for a 2-s field.
+CHUNK_S = 16.0
+_BATCH = 1
+
+
+def session_options(num_threads: int | None):
+    """ONNX Runtime session options: ``num_threads`` intra-op threads (default: its own)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if num_threads:
+        options.intra_op_num_threads = int(num_threads)
+        options.inter_op_num_threads = 1
+    # idle threads sleep instead of spinning: spinning costs CPU that other work on the
+    # machine (and the CPU-time measure of `events detect`) pays for, and gains no speed here
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return options
+
+
+@dataclass
+class DeepRunner:
+    """The deep detector's prediction in ONNX Runtime (no torch): what ``predict`` runs.
+
+    Parameters
+    ----------
+    onnx : bytes or Path
+        The network's ONNX graph (input ``(batch, time, features)``, output class logits).
+    sampling_rate : float
+        Rate the network works at.
+    features : str
+        The feature set the network was trained on.
+    margin : int
+        Samples of context on each side of a chunk (the TCN's receptive half-width).
+    num_threads : int, optional
+        ONNX Runtime intra-op threads.
+    """
+
+    onnx: bytes | Path
+    sampling_rate: float
+    features: str = "velocity"
+    margin: int = 256
+    num_threads: int | None = None
+    _session: Any = field(default=None, repr=False, compare=False)
+
+    def session(self):
+        """The cached ONNX Runtime session."""
+        if self._session is None:
+            import onnxruntime as ort
+
+            source = self.onnx if isinstance(self.onnx, bytes) else str(self.onnx)
+            self._session = ort.InferenceSession(source, session_options(self.num_threads),
+                                                 providers=["CPUExecutionProvider"])
+        return self._session
+
+    def __getstate__(self) -> dict:  # a session does not pickle; rebuilt on first use
+        return {**self.__dict__, "_session": None}
+
+    def network_scores(self, features: np.ndarray) -> np.ndarray:
+        """Logits ``(n, classes)`` of the network over a whole feature sequence."""
+        session = self.session()
+        core = int(round(CHUNK_S * self.sampling_rate))
+        starts, length = chunk_plan(len(features), core, self.margin)
+        chunks = np.lib.stride_tricks.sliding_window_view(features, length, axis=0)
+        chunks = chunks[starts].transpose(0, 2, 1)  # (chunks, length, features)
+        name = session.get_inputs()[0].name
+        outputs = [session.run(None, {name: np.ascontiguousarray(chunks[i:i + _BATCH])})[0]
+                   for i in range(0, len(chunks), _BATCH)]
+        return stitch(np.concatenate(outputs), starts, len(features), self.margin)
+
+    def scores(self, recording: Recording, probabilities: bool = False) -> np.ndarray:
+        """Per-sample class logits (or probabilities) at the recording's own samples."""
+        features, resampled = detector_features(recording, self.sampling_rate, self.features)
+        logits = self.network_scores(features)
+        if probabilities:
+            logits = np.exp(logits - logits.max(axis=1, keepdims=True))
+            logits /= logits.sum(axis=1, keepdims=True)
+        return to_original_times(logits, resampled, recording)
+
+    def predict(self, recording: Recording, *, postprocess: Any = True,
+                stimulus: str | None = "auto") -> np.ndarray:
+        """Label codes, one per sample of ``recording`` (options as ``DeepDetector.predict``)."""
+        return labels_from_scores(self.scores(recording), recording, postprocess=postprocess,
+                                  stimulus=stimulus, model_rate=self.sampling_rate)
+
+    def detect(self, recording: Recording, *, postprocess: Any = True,
+               stimulus: str | None = "auto"):
+        """The events table of ``recording``."""
+        from gazelearn.events import Events
+
+        return Events.from_labels(recording, self.predict(recording, postprocess=postprocess,
+                                                          stimulus=stimulus))
+
+
+# ---------------------------------------------------------------------- model files
+_CONFIG_KEY = "gazelearn_config"  # learn.modelfile.CONFIG_KEY, read without importing torch
+
+
+def onnx_sidecar(model: Path) -> Path:
+    """Where ``DeepDetector.save`` writes a model file's ONNX graph: beside it."""
+    return model.with_suffix(".onnx")
+
+
+def cache_folder() -> Path:
+    """Folder of ONNX graphs exported at first use (``$GAZELEARN_CACHE`` or
+    ``~/.cache/gazelearn``, subfolder ``onnx``)."""
+    base = os.environ.get("GAZELEARN_CACHE") or Path.home() / ".cache" / "gazelearn"
+    return Path(base) / "onnx"
+
+
+def _header_config(model: Path) -> dict:
+    """The JSON config in a safetensors model file's header."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(model), framework="numpy") as handle:
+            return json.loads((handle.metadata() or {})[_CONFIG_KEY])
+    except Exception as error:  # noqa: BLE001 - not a model file: the full loader says why
+        raise LookupError(str(error)) from None
+
+
+def model_digest(model: Path) -> str:
+    """The sha256 of a model file's bytes: the key that ties an ONNX graph to its weights."""
+    return hashlib.sha256(Path(model).read_bytes()).hexdigest()
+
+
+def onnx_metadata(config: dict, model: Path) -> dict[str, str]:
+    """What the ONNX graph of the model file ``model`` (config ``config``) carries so it runs
+    without the model file's loader."""
+    params = config["params"]["__dict__"]
+    return {"gazelearn_model_sha256": model_digest(model),
+            "sampling_rate": repr(float(params["sampling_rate"])),
+            "features": params.get("features", "velocity"),
+            "margin": str(margin_for(params))}
+
+
+def margin_for(params: dict) -> int:
+    """Chunk margin (samples) for a detector's parameters."""
+    half = receptive_half_width(params.get("architecture", "tcn"), params.get("depth", 7))
+    if half is None:  # a GRU sees the whole chunk: a generous margin of 2 s
+        return int(round(2 * params["sampling_rate"]))
+    return half
+
+
+def cached_onnx(model: Path, config: dict | None = None) -> Path | None:
+    """The ONNX graph of the deep-detector model file ``model`` if one matches its weights,
+    else None (also for files that are not a deep detector's: the full loader says why)."""
+    try:
+        config = config or _header_config(model)
+        if not str(config["estimator"]).endswith(".DeepDetector"):
+            return None
+    except (LookupError, KeyError, TypeError):
+        return None
+    digest = model_digest(model)
+    for candidate in (onnx_sidecar(model), cache_folder() / f"{digest}.onnx"):
+        if candidate.is_file() and _onnx_digest(candidate) == digest:
+            return candidate
+    return None
+
+
+def _onnx_digest(path: Path) -> str | None:
+    import onnxruntime as ort
+
+    try:
+        session = ort.InferenceSession(str(path), session_options(1),
+                                       providers=["CPUExecutionProvider"])
+    except Exception:  # noqa: BLE001 - a damaged cache file counts as absent
+        return None
+    return session.get_modelmeta().custom_metadata_map.get("gazelearn_model_sha256")
+
+
+def load_runner(model: Path | None = None, num_threads: int | None = None) -> DeepRunner:
+    """A :class:`DeepRunner` for the model file ``model`` (default: the shipped one), without
+    importing torch when its ONNX graph is beside it or cached; otherwise the model is loaded
+    in torch once (which checks the file), exported and cached (``cache_folder()``).
+
+    Examples
+    --------
+    >>> from gazelearn.simulate import simulate_recording
+    >>> load_runner().predict(simulate_recording(2.0, 500.0, seed=1)).shape
+    (1000,)
+    """
+    model = DEFAULT_MODEL if model is None else Path(model)
+    path = cached_onnx(model) if model.is_file() else None
+    if path is None:
+        from gazelearn.detection.deep import DeepDetector
+
+        path = DeepDetector.pretrained(model).export_onnx_cache(model)
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), session_options(num_threads),
+                                   providers=["CPUExecutionProvider"])
+    meta = session.get_modelmeta().custom_metadata_map
+    return DeepRunner(path, float(meta["sampling_rate"]), meta["features"], int(meta["margin"]),
+                      num_threads, session)
+

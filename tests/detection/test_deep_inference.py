@@ -1,0 +1,238 @@
+"""The deep detector's inference: ONNX Runtime equals torch, chunks equal the whole signal, the
+CLI path runs without torch, context features have known values, and bad input is handled."""
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from gazelearn import Events, InputError, Screen
+from gazelearn.detection import deep_inference as di
+from gazelearn.detection.deep import DeepDetector
+from gazelearn.detection.deep_augment import RATES_HZ, augment_recording, simulated_recordings
+from gazelearn.labels import Label
+from gazelearn.recording import Recording
+from gazelearn.simulate import simulate_population, simulate_recording
+
+SCREEN = Screen(1920, 1080, 531.0, 299.0, 600.0)
+
+
+@pytest.fixture(scope="module")
+def context_model():
+    """A small context-feature TCN with a 2-s receptive field (9 layers), barely trained."""
+    data = simulate_population(n_subjects=3, recordings_per_subject=1, duration_s=8.0, seed=4)
+    detector = DeepDetector(features="context", depth=9, window_s=2.0, conv_channels=8,
+                            epochs=2, seed=0, num_threads=1, progress=False)
+    return detector.fit(list(data), groups=data.column("subject"))
+
+
+@pytest.mark.parametrize("which", ["shipped", "context"])
+def test_onnx_runtime_gives_the_scores_of_torch(which, context_model):
+    detector = DeepDetector.pretrained() if which == "shipped" else context_model
+    rec = simulate_recording(70.0, 500.0, seed=21)  # five chunks of 16 s
+    onnx = detector._scores(rec, probabilities=False, backend="onnx")
+    torch_scores = detector._scores(rec, probabilities=False, backend="torch")
+    assert onnx.shape == (len(rec), 5)
+    np.testing.assert_allclose(onnx, torch_scores, atol=1e-4, rtol=0)
+    proba = detector.predict_proba(rec)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_chunks_give_the_scores_of_the_whole_signal(context_model, monkeypatch):
+    # the margin is the TCN's receptive half-width: a chunk's centre sees all it would see in
+    # one pass over the whole signal, so chunking changes nothing (up to float rounding)
+    features, _ = di.detector_features(simulate_recording(30.0, 500.0, seed=2), 500.0,
+                                       "context")
+    runner = context_model.runner()
+    assert runner.margin == di.receptive_half_width("tcn", 9) == 513
+    monkeypatch.setattr(di, "CHUNK_S", 100.0)  # one chunk: the whole signal
+    whole = runner.network_scores(features)
+    monkeypatch.setattr(di, "CHUNK_S", 3.0)  # 1500-sample cores: 10 chunks
+    starts, length = di.chunk_plan(len(features), 1500, runner.margin)
+    assert len(starts) == 10 and length == 2526
+    np.testing.assert_allclose(runner.network_scores(features), whole, atol=1e-4, rtol=0)
+
+
+def test_chunk_plan_covers_every_sample_with_its_margin():
+    starts, length = di.chunk_plan(10_000, core=1000, margin=100)
+    assert length == 1200 and starts[-1] + length == 10_000
+    seen = np.zeros(10_000, int)
+    for start in starts:  # the parts stitch keeps
+        lo = 0 if start == 0 else 100
+        hi = length if start + length >= 10_000 else length - 100
+        seen[start + lo:start + hi] += 1
+    assert seen.min() >= 1
+    assert di.chunk_plan(500, core=1000, margin=100)[1] == 500  # one chunk, the signal
+
+
+def test_events_detect_deep_runs_without_torch_and_gives_predicts_labels(tmp_path):
+    rec = simulate_recording(6.0, 500.0, seed=3)
+    code = (
+        "import json, sys\n"
+        "from gazelearn.cli.events_commands import _detector\n"
+        "from gazelearn.simulate import simulate_recording\n"
+        "labels = _detector('deep', {}).predict(simulate_recording(6.0, 500.0, seed=3))\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'sklearn': 'sklearn' in "
+        "sys.modules, 'labels': labels.tolist()}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert not result["torch"] and not result["sklearn"]
+    assert result["labels"] == DeepDetector.pretrained().predict(rec).tolist()
+
+
+def test_saved_model_has_its_onnx_graph_and_stale_graphs_are_not_used(context_model, tmp_path,
+                                                                    monkeypatch):
+    monkeypatch.setenv("GAZELEARN_CACHE", str(tmp_path / "cache"))
+    path = context_model.save(tmp_path / "m.safetensors")
+    sidecar = di.onnx_sidecar(path)
+    assert sidecar.is_file() and di.cached_onnx(path) == sidecar
+    rec = simulate_recording(5.0, 500.0, seed=9)
+    expected = context_model.predict(rec)
+    runner = di.load_runner(path)
+    assert (runner.sampling_rate, runner.features, runner.margin) == (500.0, "context", 513)
+    np.testing.assert_array_equal(runner.predict(rec), expected)
+    # a graph of other weights beside the file is not used: exported to the cache instead
+    other = DeepDetector(features="context", depth=9, window_s=2.0, conv_channels=8, epochs=1,
+                         seed=1, num_threads=1, progress=False)
+    other.fit([simulate_recording(6.0, 500.0, seed=1)])
+    other_path = other.save(tmp_path / "other.safetensors")
+    sidecar.write_bytes(di.onnx_sidecar(other_path).read_bytes())
+    assert di.cached_onnx(path) is None
+    runner = di.load_runner(path)
+    assert runner.onnx.parent == tmp_path / "cache" / "onnx"
+    np.testing.assert_array_equal(runner.predict(rec), expected)
+    assert di.cached_onnx(path) == runner.onnx  # the next run finds it without torch
+
+
+def test_context_features_known_values():
+    rate, n = 500.0, 1000
+    t = np.arange(n) / rate
+    valid = np.ones(n, bool)
+    pursuit = di.context_features(10.0 * t, 0.0 * t, valid, rate)  # 10 deg/s to the right
+    assert pursuit.shape == (n, 12)
+    for k in range(4):
+        np.testing.assert_allclose(np.sinh(pursuit[200:800, 3 * k]) * 3.0, 10.0, rtol=1e-5)
+        np.testing.assert_allclose(pursuit[200:800, 3 * k + 1], 1.0, rtol=1e-6)
+    # dispersion of a ramp over a window of 2h + 1 samples: speed/rate * sqrt(((2h+1)^2-1)/12)
+    half = 25  # 100 ms at 500 Hz
+    expected = 10.0 / rate * np.sqrt(((2 * half + 1) ** 2 - 1) / 12)
+    np.testing.assert_allclose(np.sinh(pursuit[500, 5]) * 0.5, expected, rtol=1e-6)
+    # a square wave of +-0.1 deg: no displacement over an even window, dispersion 0.1 deg
+    square = np.where(np.arange(n) % 2 == 0, 0.1, -0.1)
+    fixation = di.context_features(square, np.zeros(n), valid, rate)
+    assert np.abs(fixation[100:900, 1]).max() < 1e-9  # direction consistency 0
+    np.testing.assert_allclose(np.sinh(fixation[500, 2]) * 0.5, 0.1, rtol=1e-3)
+    # lost samples are bridged: a gap inside a pursuit keeps its speed
+    valid[400:450] = False
+    x = np.where(valid, 10.0 * t, np.nan)
+    bridged = di.context_features(x, 0.0 * t, valid, rate)
+    np.testing.assert_allclose(np.sinh(bridged[425, 9]) * 3.0, 10.0, rtol=1e-5)
+
+
+def test_recording_shorter_than_the_receptive_field():
+    # 0.1 s of fixation: far shorter than the shipped TCN's 0.5 s view, one label per sample
+    n = 50
+    rng = np.random.default_rng(0)
+    rec = Recording(np.arange(n) / 500.0, 960 + rng.normal(0, 0.3, n),
+                    540 + rng.normal(0, 0.3, n), screen=SCREEN)
+    labels = DeepDetector.pretrained().predict(rec)
+    assert labels.tolist() == [Label.FIXATION] * n
+    with pytest.raises(InputError, match="at least 2 samples"):
+        DeepDetector.pretrained().predict(rec.select(slice(0, 1)))
+
+
+def test_webcam_rate_saccades_span_their_jump():
+    # at 30 Hz a saccade is one jump between two samples; a one-sample saccade would have
+    # amplitude 0 (before: 10-16 of 11-18 saccades per recording)
+    runner = di.load_runner()
+    for seed in range(3):
+        rec = simulate_recording(20.0, 30.0, seed=seed)
+        labels = runner.predict(rec, postprocess=False)
+        assert labels.shape == (len(rec),)
+        saccades = Events.from_labels(rec, labels).of_type("saccade").frame
+        assert len(saccades) > 5
+        assert (saccades["amplitude"] > 0.5).all()
+
+
+def test_too_low_rate_is_a_clear_error():
+    rec = simulate_recording(10.0, 10.0, seed=1)
+    with pytest.raises(InputError, match="20 Hz or more, got 10 Hz"):
+        DeepDetector.pretrained().predict(rec)
+
+
+def test_all_lost_recordings():
+    runner = di.load_runner()
+    lost = Recording(np.arange(1000) / 500.0, np.full(1000, np.nan), np.full(1000, np.nan),
+                     screen=SCREEN)
+    # 2 s of loss is looking away (undefined), 0.2 s a blink: the shared rule
+    assert runner.predict(lost).tolist() == [Label.UNDEFINED] * 1000
+    assert runner.predict(lost.select(slice(0, 100))).tolist() == [Label.BLINK] * 100
+    np.testing.assert_array_equal(DeepDetector.pretrained().predict(lost), runner.predict(lost))
+
+
+def test_model_trained_at_another_rate(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAZELEARN_CACHE", str(tmp_path / "cache"))
+    data = simulate_population(n_subjects=3, recordings_per_subject=1, duration_s=10.0,
+                               sampling_rate=250.0, seed=6)
+    detector = DeepDetector(sampling_rate=250.0, conv_channels=8, epochs=2, seed=0,
+                            num_threads=1, progress=False).fit(list(data))
+    path = detector.save(tmp_path / "m250.safetensors")
+    runner = di.load_runner(path)
+    assert runner.sampling_rate == 250.0 and runner.margin == 129
+    for rate in (250.0, 500.0, 1000.0):
+        rec = simulate_recording(4.0, rate, seed=3)
+        labels = runner.predict(rec)
+        assert labels.shape == (len(rec),)
+        np.testing.assert_array_equal(labels, detector.predict(rec))
+    with pytest.raises(InputError, match="does not fit the trained network"):
+        DeepDetector.pretrained(path, sampling_rate=500.0)
+
+
+def test_augmented_copies_keep_their_labels_aligned():
+    rec = simulate_recording(6.0, 500.0, seed=5)
+    rng = np.random.default_rng(3)
+    rates = set()
+    for _ in range(12):
+        copy = augment_recording(rec, rng)
+        rate = round(copy.sampling_rate)
+        rates.add(rate)
+        assert rate in {round(r) for r in RATES_HZ}
+        # every label is the original's at the nearest original time
+        nearest = np.clip(np.round(copy.time * 500.0).astype(int), 0, len(rec) - 1)
+        agree = np.mean(copy.labels == rec.labels[nearest])
+        assert agree > 0.99
+        # the added noise is white, under 0.05 deg RMS per axis
+        if rate == 500:
+            x0, _ = rec.position_deg()
+            x1, _ = copy.position_deg()
+            assert np.nanstd(x1 - x0) <= 0.05 * 1.1
+    assert len(rates) >= 3
+    sims = simulated_recordings(2, seed=0, duration_s=3.0)
+    assert len(sims) == 2 and {s.meta.subject for s in sims} != {sims[0].meta.subject}
+
+
+def test_augmented_training_keeps_copies_in_their_group():
+    data = simulate_population(n_subjects=2, recordings_per_subject=1, duration_s=4.0, seed=1)
+    detector = DeepDetector(augment=2, simulated=1, conv_channels=4, epochs=1, seed=0,
+                            num_threads=1, progress=False)
+    recordings, labels, groups = detector._augmented(list(data), [r.labels for r in data],
+                                                     ["a", "b"])
+    assert len(recordings) == 2 + 4 + 1
+    assert groups == ["a", "b", "a", "a", "b", "b", "simulated:0"]
+    assert all(len(r) == len(lab) for r, lab in zip(recordings, labels, strict=True))
+    detector.fit(list(data), groups=["a", "b"])
+    assert detector.training_summary_["recordings"] == 7
+
+
+def test_runner_pickles_without_its_session():
+    import pickle
+
+    runner = di.load_runner()
+    runner.session()
+    copy = pickle.loads(pickle.dumps(runner))
+    rec = replace(simulate_recording(2.0, 500.0, seed=1))
+    np.testing.assert_array_equal(copy.predict(rec), runner.predict(rec))
