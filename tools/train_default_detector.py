@@ -2,9 +2,12 @@
 
 Training data: all of ../shared/data/lund2013-dev (29 recordings, 500 Hz, hand labels) and every
 4th file of ../shared/data/gazecom-dev (250 Hz, hand labels), as in benchmarks/events_deep.py's
-folds; validation split by subject. Run:
+folds; validation split by subject. The configuration options are DeepDetector's (and
+events_deep.py's) of the same names; their defaults are the configuration the subject-held-out
+cross-validation chose (docs/results.md). Writes the model file and its ONNX graph beside it
+(``deep_detector.onnx``, what ``events detect --method deep`` runs). Run:
 
-    .venv/bin/python tools/train_default_detector.py [--threads 1]
+    .venv/bin/python tools/train_default_detector.py --threads 1
 """
 
 import argparse
@@ -20,18 +23,26 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--features", default="velocity", choices=["velocity", "context"])
+    parser.add_argument("--depth", type=int, default=7)
+    parser.add_argument("--window-s", type=float, default=1.0)
+    parser.add_argument("--augment", type=int, default=0)
+    parser.add_argument("--simulated", type=int, default=0)
+    parser.add_argument("--output", type=Path, default=DEFAULT_MODEL)
     args = parser.parse_args()
     lund = list(read_dataset([DATA / "lund2013-dev"], format="lund2013"))
     gazecom_files = expand_paths(DATA / "gazecom-dev", format="gazecom")[::4]
     gazecom = [read(f, format="gazecom") for f in gazecom_files]
     recordings = lund + gazecom
     groups = [f"lund:{r.meta.subject}" for r in lund] + [f"gc:{r.meta.subject}" for r in gazecom]
-    detector = DeepDetector(epochs=args.epochs, seed=0, num_threads=args.threads, progress=False)
+    detector = DeepDetector(epochs=args.epochs, seed=0, num_threads=args.threads, progress=False,
+                            features=args.features, depth=args.depth, window_s=args.window_s,
+                            augment=args.augment, simulated=args.simulated)
     detector.fit(recordings, groups=groups)
-    detector.save(DEFAULT_MODEL, training_data={
+    detector.save(args.output, training_data={
         "lund2013-dev": f"all {len(lund)} recordings (GPL-3.0 data, Andersson et al. 2017)",
         "gazecom-dev": f"{len(gazecom)} of 290 recordings, every 4th file (GazeCom, Dorr et al. "
                        "2010; labels Startsev et al. 2019; redistributed by OEMC, MIT)",
         "command": " ".join(["python", *sys.argv]), "seed": 0})
     print(detector.training_summary_)
-    print(f"wrote {DEFAULT_MODEL} ({DEFAULT_MODEL.stat().st_size / 1e3:.0f} kB)")
+    print(f"wrote {args.output} ({args.output.stat().st_size / 1e3:.0f} kB)")

@@ -75,25 +75,16 @@ def _filled(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.interp(np.arange(len(values)), index, values[index])
 
 
-def _window_sums(cumulative: np.ndarray, half: int) -> np.ndarray:
-    """Sums over the centred windows ``[i - half, i + half]`` (clipped at the ends) of the
-    sequence whose cumulative sum (with a leading 0) is ``cumulative``."""
-    n = len(cumulative) - 1
-    index = np.arange(n)
-    lo = np.clip(index - half, 0, n)
-    hi = np.clip(index + half + 1, 0, n)
-    return cumulative[hi] - cumulative[lo]
-
-
 def context_features(x_deg: np.ndarray, y_deg: np.ndarray, valid: np.ndarray, rate: float,
                      scales_s: tuple[float, ...] = CONTEXT_SCALES_S) -> np.ndarray:
     """Multi-scale displacement, direction consistency and dispersion, ``(n, 3 * scales)``.
 
-    For each centred window of ``scale`` seconds: ``asinh(d / T / 3)`` of the displacement
-    ``d`` (deg) between the window's ends over its duration ``T`` (a mean speed that averages
-    a fixation's noise away but keeps a pursuit's motion), ``d`` over the path length (1 for
-    motion in one direction), and ``asinh(s / 0.5)`` of the positions' standard deviation
-    ``s`` (deg). Lost samples are interpolated first (their validity is a channel of its own).
+    For each centred window of ``scale`` seconds (``2h + 1`` samples): ``asinh(d / T / 3)``
+    of the displacement ``d`` (deg) between the window's ends over its duration ``T = 2h /
+    rate`` (a mean speed that averages a fixation's noise away but keeps a pursuit's motion),
+    ``d`` over the path length (1 for motion in one direction), and ``asinh(s / 0.5)`` of the
+    positions' standard deviation ``s`` (deg). Lost samples are interpolated first (their
+    validity is a channel of its own); beyond the ends the signal is held at its end value.
 
     Examples
     --------
@@ -109,29 +100,36 @@ def context_features(x_deg: np.ndarray, y_deg: np.ndarray, valid: np.ndarray, ra
     x = _filled(np.asarray(x_deg, dtype=np.float64), valid)
     y = _filled(np.asarray(y_deg, dtype=np.float64), valid)
     n = len(x)
-    step = np.hypot(np.diff(x, prepend=x[:1]), np.diff(y, prepend=y[:1]))
-    cum_step = np.concatenate(([0.0], np.cumsum(step)))
-    # positions relative to the mean: the variance from cumulative sums stays accurate
-    xc, yc = x - x.mean(), y - y.mean()
-    cum_x = np.concatenate(([0.0], np.cumsum(xc)))
-    cum_y = np.concatenate(([0.0], np.cumsum(yc)))
-    cum_xx = np.concatenate(([0.0], np.cumsum(xc * xc + yc * yc)))
+    halves = [max(1, int(round(scale * rate / 2))) for scale in scales_s]
+    pad = max(halves)
+    # every window is a pair of slices of the edge-padded signal and of its cumulative sums
+    # (no per-window loop): sums over [a, b] are c[b + 1] - c[a]
+    xp = np.pad(x - x.mean(), pad, mode="edge")
+    yp = np.pad(y - y.mean(), pad, mode="edge")
+    path = np.zeros(len(xp), dtype=np.float64)  # path[j]: length of the path p[0] .. p[j]
+    np.cumsum(np.hypot(np.diff(xp), np.diff(yp)), out=path[1:])
+    cum_x, cum_y, cum_sq = (np.zeros(len(xp) + 1) for _ in range(3))
+    np.cumsum(xp, out=cum_x[1:])
+    np.cumsum(yp, out=cum_y[1:])
+    np.cumsum(xp * xp + yp * yp, out=cum_sq[1:])
     out = np.empty((n, 3 * len(scales_s)), dtype=np.float32)
     index = np.arange(n)
-    for k, scale in enumerate(scales_s):
-        half = max(1, int(round(scale * rate / 2)))
-        lo, hi = np.clip(index - half, 0, n - 1), np.clip(index + half, 0, n - 1)
-        duration = np.maximum(hi - lo, 1) / rate
-        displacement = np.hypot(x[hi] - x[lo], y[hi] - y[lo])
-        # the path from lo to hi: steps lo+1 .. hi
-        path = cum_step[hi + 1] - cum_step[lo + 1]
-        count = (hi - lo + 1).astype(np.float64)
-        sx, sy = (_window_sums(c, half) for c in (cum_x, cum_y))
-        sxx = _window_sums(cum_xx, half)
-        spread = np.sqrt(np.maximum(sxx / count - (sx / count) ** 2 - (sy / count) ** 2, 0.0))
+    for k, half in enumerate(halves):
+        lo, hi = slice(pad - half, pad - half + n), slice(pad + half, pad + half + n)
+        # near the ends a window is cut at the signal's edge: its duration and sample count
+        # are those of the samples it holds (the held end values add no displacement or path)
+        first, last = np.maximum(index - half, 0), np.minimum(index + half, n - 1)
+        count = (last - first + 1).astype(np.float64)
+        displacement = np.hypot(xp[hi] - xp[lo], yp[hi] - yp[lo])
+        duration = np.maximum(last - first, 1) / rate
         out[:, 3 * k] = np.arcsinh(displacement / duration / 3.0)
-        out[:, 3 * k + 1] = displacement / np.maximum(path, 1e-9)
-        out[:, 3 * k + 2] = np.arcsinh(spread / 0.5)
+        out[:, 3 * k + 1] = displacement / np.maximum(path[hi] - path[lo], 1e-9)
+        # sums over the cut window: from the padded index of its first to its last sample
+        a, b = first + pad, last + pad + 1
+        mean_x = (cum_x[b] - cum_x[a]) / count
+        mean_y = (cum_y[b] - cum_y[a]) / count
+        variance = (cum_sq[b] - cum_sq[a]) / count - mean_x * mean_x - mean_y * mean_y
+        out[:, 3 * k + 2] = np.arcsinh(np.sqrt(np.maximum(variance, 0.0)) / 0.5)
     return out
 
 
