@@ -4,16 +4,20 @@
 Writes one realistic file per format (default one hour at 500 Hz; GazeBase at its 1000 Hz),
 then measures, each in a fresh process, the peak RSS of ``gazelearn.io.read_all(path)`` and of
 ``gazelearn info PATH``, minus the interpreter-and-imports baseline (reported separately), as a
-multiple of the file size (issue 14: at most 3x). Formats: generic CSV and TSV, EyeLink ASC
-(calibration block, messages, the tracker's fixation and saccade events between the samples;
-also binocular at 2000 Hz with half-millisecond times, and split into 20 trials),
-SMI BeGaze, Tobii Pro Lab, Gazepoint, Pupil Labs and a public data-set layout (GazeBase).
+multiple of the file size (issue 14: at most 3x); and of ``gazelearn events detect PATH
+--method ivt`` with a screen given (``--measures detect``; its baseline is a child that
+imports what the command imports, the peak that of the whole command). Formats: generic CSV
+and TSV, EyeLink ASC (calibration block, messages, the tracker's fixation and saccade events
+between the samples; also binocular at 2000 Hz with half-millisecond times, and split into
+20 trials), SMI BeGaze, Tobii Pro Lab, Gazepoint, Pupil Labs and a public data-set
+layout (GazeBase).
 Lund 2013's ``.mat`` is binary and left out.
 
 Usage::
 
     .venv/bin/python benchmarks/format_memory.py                  # every format, 1 h at 500 Hz
     .venv/bin/python benchmarks/format_memory.py --formats eyelink smi --hours 0.1
+    .venv/bin/python benchmarks/format_memory.py --formats smi --measures info detect
 
 Prints a table and writes ``benchmarks/results/format_memory.json``.
 """
@@ -35,7 +39,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from io_speed import child_env, measure_info  # one measuring child for both scripts
+# one measuring child for both scripts
+from io_speed import SCREEN_OPTIONS, _run_measured, child_env, measure_info
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "format_memory.json"
@@ -268,6 +273,33 @@ def measure_read_all(path: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+#: What ``events detect --method ivt`` imports before it reads: the baseline of its peak.
+_DETECT_BASELINE = ("from gazelearn.cli.main import app; import gazelearn.io, "
+                    "gazelearn.detection.kernels, gazelearn.io.writers, numpy, polars")
+
+
+def measure_detect_memory(path: Path) -> dict:
+    """Peak RSS of ``gazelearn events detect PATH --method ivt --output OUT`` (a screen given:
+    the generated files have no geometry, I-VT needs degrees), with the RSS of its imports."""
+    env = child_env()
+    code, _, baseline, stderr = _run_measured([sys.executable, "-c", _DETECT_BASELINE], env)
+    if code:
+        raise RuntimeError(f"baseline child failed: {stderr.strip()[-400:]}")
+    with tempfile.TemporaryDirectory() as folder:
+        command = [str(Path(sys.executable).with_name("gazelearn")), "events", "detect",
+                   str(path), "--method", "ivt", "--output", str(Path(folder) / "events.csv"),
+                   *SCREEN_OPTIONS]
+        code, cpu, peak, stderr = _run_measured(command, env)
+    if code:
+        raise RuntimeError(f"events detect failed on {path}: {stderr.strip()[-400:]}")
+    return {"exit_code": code, "cpu_s": cpu, "peak_rss_mb": peak, "baseline_rss_mb": baseline}
+
+
+#: measurement name -> function(path) -> dict with peak_rss_mb, baseline_rss_mb and cpu_s
+MEASURES: dict[str, Callable[[Path], dict]] = {
+    "read_all": measure_read_all, "info": measure_info, "detect": measure_detect_memory}
+
+
 def generate(name: str, folder: Path, hours: float, rate: float) -> Path:
     """The file of format ``name`` (written once, then reused)."""
     function, file_name, own_rate = FORMATS[name]
@@ -281,14 +313,15 @@ def generate(name: str, folder: Path, hours: float, rate: float) -> Path:
     return path
 
 
-def run(formats: list[str], folder: Path, hours: float, rate: float) -> list[dict]:
+def run(formats: list[str], folder: Path, hours: float, rate: float,
+        measures: tuple[str, ...] = ("read_all", "info")) -> list[dict]:
     """One row per format and measurement, ``over_file`` = (peak - baseline) / file size."""
     rows = []
     for name in formats:
         path = generate(name, folder, hours, rate)
         size = path.stat().st_size / 2**20
-        for measure, function in (("read_all", measure_read_all), ("info", measure_info)):
-            result = function(path)
+        for measure in measures:
+            result = MEASURES[measure](path)
             over = (result["peak_rss_mb"] - result["baseline_rss_mb"]) / size
             rows.append({"format": name, "measure": measure, "file_mb": round(size, 1),
                          **{k: round(v, 3) if isinstance(v, float) else v
@@ -308,13 +341,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--formats", nargs="*", default=list(FORMATS), choices=list(FORMATS))
+    parser.add_argument("--measures", nargs="*", default=["read_all", "info"],
+                        choices=list(MEASURES))
     parser.add_argument("--hours", type=float, default=1.0)
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) /
                         "gazelearn-format-memory")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    rows = run(args.formats, args.data, args.hours, args.rate)
+    rows = run(args.formats, args.data, args.hours, args.rate, tuple(args.measures))
     report = {"benchmark": "format_memory",
               "date": datetime.now(UTC).isoformat(timespec="seconds"),
               "command": " ".join([Path(sys.executable).name, *sys.argv]),
