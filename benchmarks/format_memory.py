@@ -6,7 +6,9 @@ then measures, each in a fresh process, the peak RSS of ``gazelearn.io.read_all(
 ``gazelearn info PATH``, minus the interpreter-and-imports baseline (reported separately), as a
 multiple of the file size (issue 14: at most 3x); and of ``gazelearn events detect PATH
 --method ivt`` with a screen given (``--measures detect``; its baseline is a child that
-imports what the command imports, the peak that of the whole command). Formats: generic CSV
+imports what the command imports, the peak that of the whole command); ``--measures quality``:
+``read_all`` then what ``info`` computes of each recording in one process, the peak after the
+read alone beside it. Formats: generic CSV
 and TSV, EyeLink ASC (calibration block, messages, the tracker's fixation and saccade events
 between the samples; also binocular at 2000 Hz with half-millisecond times, and split into
 20 trials), SMI BeGaze, Tobii Pro Lab, Gazepoint, Pupil Labs and a public data-set
@@ -273,6 +275,35 @@ def measure_read_all(path: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+# read_all, then what info computes of each recording, in one process: whether the summary and
+# the data quality raise the peak above the read's own (``read_peak_rss_mb``)
+_QUALITY_CHILD = r"""
+import json, resource, sys, time
+import gazelearn.io as gio, gazelearn.metrics.quality, numpy, polars
+from gazelearn.cli.data_commands import recording_info
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+recs = gio.read_all(sys.argv[1])
+read_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.process_time()
+infos = [recording_info(rec) for rec in recs]
+cpu = time.process_time() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"recordings": len(infos), "cpu_s": cpu, "peak_rss_mb": peak / 1024,
+                  "read_peak_rss_mb": read_peak / 1024, "baseline_rss_mb": baseline / 1024}))
+"""
+
+
+def measure_quality(path: Path) -> dict:
+    """Peak RSS of ``read_all`` then ``recording_info`` of each recording (what ``info``
+    computes) in one fresh process, with the peak after the read alone; ``cpu_s`` is the
+    summary's and quality's."""
+    out = subprocess.run([sys.executable, "-c", _QUALITY_CHILD, str(path)], capture_output=True,
+                         text=True, env=child_env())
+    if out.returncode:
+        raise RuntimeError(f"quality failed on {path}: {out.stderr.strip()[-400:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 #: What ``events detect --method ivt`` imports before it reads: the baseline of its peak.
 _DETECT_BASELINE = ("from gazelearn.cli.main import app; import gazelearn.io, "
                     "gazelearn.detection.kernels, gazelearn.io.writers, numpy, polars")
@@ -297,7 +328,8 @@ def measure_detect_memory(path: Path) -> dict:
 
 #: measurement name -> function(path) -> dict with peak_rss_mb, baseline_rss_mb and cpu_s
 MEASURES: dict[str, Callable[[Path], dict]] = {
-    "read_all": measure_read_all, "info": measure_info, "detect": measure_detect_memory}
+    "read_all": measure_read_all, "info": measure_info, "quality": measure_quality,
+    "detect": measure_detect_memory}
 
 
 def generate(name: str, folder: Path, hours: float, rate: float) -> Path:
@@ -326,9 +358,14 @@ def run(formats: list[str], folder: Path, hours: float, rate: float,
             rows.append({"format": name, "measure": measure, "file_mb": round(size, 1),
                          **{k: round(v, 3) if isinstance(v, float) else v
                             for k, v in result.items()}, "over_file": round(over, 2)})
+            read = ""
+            if "read_peak_rss_mb" in result:  # the quality measure: the read's peak beside it
+                rows[-1]["read_over_file"] = round(
+                    (result["read_peak_rss_mb"] - result["baseline_rss_mb"]) / size, 2)
+                read = f", after the read alone {rows[-1]['read_over_file']:.2f} x"
             print(f"{name:<11} {measure:<8} {size:>7.1f} MB  peak {result['peak_rss_mb']:>7.1f} "
                   f"MB  baseline {result['baseline_rss_mb']:>5.1f} MB  -> {over:.2f} x file"
-                  f"  (cpu {result['cpu_s']:.2f} s)", flush=True)
+                  f"{read}  (cpu {result['cpu_s']:.2f} s)", flush=True)
     return rows
 
 
