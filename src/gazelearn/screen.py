@@ -259,10 +259,11 @@ class Screen:
             ppd = self.pixels_per_degree
             return x_deg * ppd + cx, y_deg * ppd + cy
         mm_x, mm_y = self.mm_per_px
-        return (
-            np.tan(np.radians(x_deg)) * self.distance_mm / mm_x + cx,
-            np.tan(np.radians(y_deg)) * self.distance_mm / mm_y + cy,
-        )
+        with np.errstate(invalid="ignore"):  # an infinite angle is a lost sample: NaN, no warning
+            return (
+                np.tan(np.radians(x_deg)) * self.distance_mm / mm_x + cx,
+                np.tan(np.radians(y_deg)) * self.distance_mm / mm_y + cy,
+            )
 
     def norm_to_px(self, x_norm, y_norm) -> tuple[np.ndarray, np.ndarray]:
         """Normalised coordinates (0..1 over the screen) to pixels."""
