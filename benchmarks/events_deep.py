@@ -128,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--features", default="velocity", choices=["velocity", "context"])
     parser.add_argument("--depth", type=int, default=7, help="dilated layers of the TCN")
     parser.add_argument("--window-s", type=float, default=1.0, help="training window (s)")
+    parser.add_argument("--batch-size", type=int, default=32, help="windows per batch")
     parser.add_argument("--augment", type=int, default=0,
                         help="augmented copies per training recording")
     parser.add_argument("--simulated", type=int, default=0,
@@ -143,7 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     datasets = ["lund2013-dev"] * len(lund) + ["gazecom-dev"] * len(gazecom)
     subjects = [f"{d}:{r.meta.subject}" for d, r in zip(datasets, recordings, strict=True)]
     params = {"features": args.features, "depth": args.depth, "window_s": args.window_s,
-              "augment": args.augment, "simulated": args.simulated}
+              "batch_size": args.batch_size, "augment": args.augment,
+              "simulated": args.simulated}
     predictions, raw, folds = cross_validated_predictions(
         recordings, subjects, datasets, args.folds, args.epochs, args.gazecom_stride, args.seed,
         args.threads, **params)

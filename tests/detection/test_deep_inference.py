@@ -236,3 +236,11 @@ def test_runner_pickles_without_its_session():
     copy = pickle.loads(pickle.dumps(runner))
     rec = replace(simulate_recording(2.0, 500.0, seed=1))
     np.testing.assert_array_equal(copy.predict(rec), runner.predict(rec))
+
+
+def test_shipped_model_and_its_onnx_graph_agree():
+    # events detect runs the graph beside the shipped file only if it holds that file's sha256
+    assert di.cached_onnx(di.DEFAULT_MODEL) == di.onnx_sidecar(di.DEFAULT_MODEL)
+    shipped = DeepDetector.pretrained()
+    assert (shipped.features, shipped.depth, shipped.sampling_rate) == ("context", 9, 500.0)
+    assert di.load_runner().margin == di.receptive_half_width("tcn", 9)
