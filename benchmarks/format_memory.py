@@ -28,13 +28,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -42,7 +39,7 @@ import numpy as np
 import polars as pl
 
 # one measuring child for both scripts
-from io_speed import SCREEN_OPTIONS, _run_measured, child_env, measure_info
+from io_speed import SCREEN_OPTIONS, _run_measured, child_env, measure_info, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "format_memory.json"
@@ -387,15 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     rows = run(args.formats, args.data, args.hours, args.rate, tuple(args.measures))
-    report = {"benchmark": "format_memory",
-              "date": datetime.now(UTC).isoformat(timespec="seconds"),
-              "command": " ".join([Path(sys.executable).name, *sys.argv]),
-              "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                          "platform": platform.platform()},
-              "hours": args.hours, "rate_hz": args.rate, "results": rows}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.output}")
+    write_report(args.output, "format_memory", rows, hours=args.hours, rate_hz=args.rate)
     return 0
 
 

@@ -305,15 +305,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.output.is_file():
         kept = json.loads(args.output.read_text()).get("results", [])
         rows = [row for row in kept if (row["case"], row["measure"]) not in done] + rows
-    report = {"benchmark": "io_speed", "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    write_report(args.output, "io_speed", rows)
+    return 0
+
+
+def write_report(path: Path, benchmark: str, rows: list[dict], **extra) -> None:
+    """Write the benchmark's JSON report: date, command, machine, ``extra`` fields, results."""
+    report = {"benchmark": benchmark, "date": datetime.now(UTC).isoformat(timespec="seconds"),
               "command": " ".join([Path(sys.executable).name, *sys.argv]),
               "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                           "platform": platform.platform()},
-              "results": rows}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.output}")
-    return 0
+              **extra, "results": rows}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
