@@ -103,6 +103,23 @@ def test_partial_screen_is_a_clear_error(files):
     assert "--screen-px, --screen-mm missing" in result.output
 
 
+def test_screen_mm_and_distance_complete_the_resolution_the_file_states(files):
+    # the EyeLink file states GAZE_COORDS; the user knows the monitor and the chin rest
+    result = invoke("info", "--json", files["eyelink-asc"], "--screen-mm", 400, 300,
+                    "--distance-mm", 600)
+    assert result.exit_code == 0, result.output
+    [item] = json.loads(result.stdout)
+    file_screen = json.loads(invoke("info", "--json", files["eyelink-asc"]).stdout)[0]["screen"]
+    assert item["screen"] == {**file_screen, "width_mm": 400.0, "height_mm": 300.0,
+                              "distance_mm": 600.0}
+    # a file that states no resolution: refused, naming what to add
+    result = invoke("info", files["etra-paths"], "--screen-mm", 300, 200, "--distance-mm", 600)
+    assert result.exit_code == 1
+    assert "does not state the screen's resolution" in result.output and "--screen-px" in \
+        result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
 def test_screen_px_alone_gives_a_pixel_only_screen(tmp_path):
     path = tmp_path / "g.tsv"
     path.write_text("t\tgx\tgy\n0\t0.5\t0.5\n2000\t0.25\t0.5\n")

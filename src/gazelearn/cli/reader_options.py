@@ -129,7 +129,8 @@ class ReaderOptions:
 
         All three give a screen with geometry (degrees work); ``--screen-px`` alone a
         pixel-only screen (normalised positions become pixels; degrees still need the rest);
-        any other combination is incomplete.
+        ``--screen-mm`` with ``--distance-mm`` complete the resolution the file states (see
+        :meth:`screen_geometry`: None here); any other combination is incomplete.
 
         Examples
         --------
@@ -149,6 +150,8 @@ class ReaderOptions:
         missing = [name for name in given if name not in present]
         if present == ["--screen-px"]:
             return Screen(self.screen_px[0], self.screen_px[1])
+        if missing == ["--screen-px"]:
+            return None  # the file's resolution, completed by screen_geometry()
         if missing:
             raise InputError(f"incomplete screen: {', '.join(present)} given but "
                              f"{', '.join(missing)} missing; the screen needs --screen-px W H "
@@ -156,6 +159,22 @@ class ReaderOptions:
                              "pixels only)")
         return Screen(self.screen_px[0], self.screen_px[1], self.screen_mm[0], self.screen_mm[1],
                       self.distance_mm)
+
+    def screen_geometry(self) -> tuple[float, float, float] | None:
+        """``(width_mm, height_mm, distance_mm)`` when ``--screen-mm`` and ``--distance-mm`` are
+        given without ``--screen-px``: the reader completes the resolution the file states
+        (EyeLink's ``GAZE_COORDS``) and refuses a file that states none.
+
+        Examples
+        --------
+        >>> ReaderOptions(screen_mm=(380.0, 300.0), distance_mm=670.0).screen_geometry()
+        (380.0, 300.0, 670.0)
+        >>> ReaderOptions(screen_px=(1024, 768)).screen_geometry() is None
+        True
+        """
+        if self.screen() is not None or not _present(self.screen_mm):
+            return None
+        return (float(self.screen_mm[0]), float(self.screen_mm[1]), float(self.distance_mm))
 
     def kwargs(self) -> dict:
         """Keyword arguments for :func:`gazelearn.io.read` / :func:`~gazelearn.io.read_dataset`."""
@@ -165,6 +184,7 @@ class ReaderOptions:
             "pupil_col": self.pupil_col, "label_col": self.label_col,
             "time_unit": self.time_unit, "position_unit": self.position_unit,
             "sampling_rate": self.sampling_rate, "screen": self.screen(),
+            "screen_geometry": self.screen_geometry(),
             "decimal": "," if self.decimal_comma else None,
             **self.read_options,
         }

@@ -39,6 +39,7 @@ def read(path: str | Path, format: str = "auto", *, time_col: str | int | None =
          pupil_col: str | int | None = None, label_col: str | int | None = None,
          time_unit: str | None = None, position_unit: str | None = None,
          sampling_rate: float | None = None, screen: Screen | None = None,
+         screen_geometry: tuple[float, float, float] | None = None,
          delimiter: str | None = None, header: bool | None = None,
          **format_options) -> Recording:
     """Read one recording.
@@ -59,6 +60,10 @@ def read(path: str | Path, format: str = "auto", *, time_col: str | int | None =
         Samples per second when the file has no timestamps.
     screen : Screen, optional
         Screen geometry; overrides what the file says.
+    screen_geometry : (width_mm, height_mm, distance_mm), optional
+        The physical size and viewing distance of a screen whose resolution the file states
+        (EyeLink's ``GAZE_COORDS``, say): completes the file's screen so degrees work. A file
+        that states no resolution is refused (give ``screen`` instead).
     delimiter : str, optional
         Field delimiter (detected when omitted).
     header : bool, optional
@@ -80,7 +85,8 @@ def read(path: str | Path, format: str = "auto", *, time_col: str | int | None =
     recordings = read_all(path, format, time_col=time_col, x_col=x_col, y_col=y_col,
                           pupil_col=pupil_col, label_col=label_col, time_unit=time_unit,
                           position_unit=position_unit, sampling_rate=sampling_rate,
-                          screen=screen, delimiter=delimiter, header=header, **format_options)
+                          screen=screen, screen_geometry=screen_geometry, delimiter=delimiter,
+                          header=header, **format_options)
     if len(recordings) != 1:
         raise InputError(f"holds {len(recordings)} recordings (trials); read them with "
                          "gazelearn.io.read_all", source=path)
@@ -106,6 +112,7 @@ def read_all(path: str | Path, format: str = "auto", **options) -> list[Recordin
         raise InputError(f"holds images ({fmt}), not gaze samples: read it with "
                          "gazelearn.io.images.read_images", source=path)
     info = reader_info(fmt)
+    geometry = options.pop("screen_geometry", None)
     given = {k: v for k, v in options.items() if v is not None}
     for name, native in _NATIVE_DEFAULTS.items():
         if name not in info.options and given.get(name) == native:
@@ -116,7 +123,24 @@ def read_all(path: str | Path, format: str = "auto", **options) -> list[Recordin
         raise InputError(f"format {fmt} does not take {', '.join(unknown)} (it knows its "
                          f"columns and units); it takes {takes}", source=path)
     result = info.function(Path(path), **given)
-    return list(result) if isinstance(result, list | tuple) else [result]
+    recordings = list(result) if isinstance(result, list | tuple) else [result]
+    if geometry is not None:
+        _complete_screens(recordings, geometry, path)
+    return recordings
+
+
+def _complete_screens(recordings: list[Recording], geometry, path) -> None:
+    """Give each recording's screen (the resolution its file states) the physical size and
+    distance the user gave; what the user gives overrides what the file says."""
+    width_mm, height_mm, distance_mm = geometry
+    for recording in recordings:
+        if recording.screen is None:
+            raise InputError("the screen's size in mm and viewing distance were given, but this "
+                             "file does not state the screen's resolution: give it too "
+                             "(--screen-px W H, or screen=Screen(width_px, height_px, width_mm, "
+                             "height_mm, distance_mm))", source=path)
+        recording.screen = Screen(recording.screen.width_px, recording.screen.height_px,
+                                  width_mm, height_mm, distance_mm)
 
 
 def _wanted(path: Path, format: str, options: dict) -> bool:
