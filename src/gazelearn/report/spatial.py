@@ -201,6 +201,8 @@ def heatmap(
     cmap: str = "inferno",
     title: str | None = None,
     ax: Axes | None = None,
+    colorbar: str | None = None,
+    vmax: float | None = None,
 ) -> Figure:
     """Overlay a saliency / fixation-density map on a stimulus.
 
@@ -224,6 +226,13 @@ def heatmap(
         Axes title.
     ax : Axes, optional
         Draw here instead of a new figure.
+    colorbar : str, optional
+        Label of a colour bar (the map's unit, e.g. ``"fixation time (ms/deg²)"``): the map
+        is then coloured by its own values from 0 to ``vmax`` (not rescaled to 0..1), so the
+        bar reads in that unit.
+    vmax : float, optional
+        The value at the top of the colour scale (the map's maximum by default): one ``vmax``
+        for several maps puts them on one shared scale.
 
     Examples
     --------
@@ -231,6 +240,9 @@ def heatmap(
     >>> fig = heatmap(np.exp(-((xx - 20) ** 2 + (yy - 15) ** 2) / 50), screen_size=(400, 300))
     >>> len(fig.axes[0].images)
     1
+    >>> fig = heatmap(np.full((3, 4), 2.0), screen_size=(40, 30), colorbar="s/deg²", vmax=4.0)
+    >>> fig.axes[1].get_ylabel(), fig.axes[0].images[0].get_clim()
+    ('s/deg²', (0.0, 4.0))
     """
     d = np.asarray(density, dtype=float)
     if d.ndim != 2:
@@ -243,18 +255,25 @@ def heatmap(
         size = (d.shape[1], d.shape[0])
     w, h = _stimulus(ax, image, size)
     d = np.nan_to_num(d, nan=0.0)
-    top = d.max()
-    norm = (d - d.min()) / (top - d.min()) if top > d.min() else np.zeros_like(d)
-    ax.imshow(
-        norm,
+    if colorbar is None and vmax is None:  # a relative map: rescaled to 0..1
+        top = d.max()
+        low, values, high = 0.0, d - d.min(), top - d.min()
+    else:  # the map's own values, so a colour bar (or a shared vmax) reads in its unit
+        low, values, high = 0.0, d, float(d.max() if vmax is None else vmax)
+    norm = np.clip(values / high, 0.0, 1.0) if high > 0 else np.zeros_like(d)
+    drawn = ax.imshow(
+        values,
         extent=(0, w, h, 0),
         cmap=cmap,
         alpha=alpha * norm,
-        vmin=0,
-        vmax=1,
+        vmin=low,
+        vmax=high if high > 0 else 1.0,
         interpolation="bilinear",
         zorder=1,
     )
+    if colorbar is not None:
+        # the bar shows the colours at full opacity: the map's opacity follows its value
+        fig.colorbar(drawn, ax=ax, label=colorbar, shrink=0.8)
     ax.set_xlim(0, w)
     ax.set_ylim(h, 0)
     ax.set_title(title or "heat map")
