@@ -77,6 +77,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.facts th { font-weight: 600; }
 figure { margin: 1rem 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: .9rem; }
 pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; font-size: .85rem; }
 p.note { color: #555; font-size: .85rem; }
@@ -427,20 +428,39 @@ class Report:
         return self
 
     def figure(
-        self, fig: Any, caption: str | None = None, *, dpi: int = 100, close: bool = False
+        self, fig: Any, caption: str | None = None, *, dpi: int = 100, close: bool = False,
+        format: str = "png",
     ) -> Report:
-        """Embed a matplotlib figure as an inline base64 PNG.
+        """Embed a matplotlib figure as an inline base64 PNG, or as inline SVG markup.
 
         The figure is rendered now, so later changes to it do not show. ``close=True`` also
         closes it in pyplot (for figures made with ``pyplot``; gazelearn's plots need no
-        closing).
+        closing). ``format="svg"`` puts the figure's ``<svg>`` element in the page itself
+        (vector, searchable text; still one file).
+
+        Examples
+        --------
+        >>> from matplotlib.figure import Figure
+        >>> fig = Figure(figsize=(2, 2)); _ = fig.add_subplot().plot([0, 1], [1, 0])
+        >>> html = Report("t").figure(fig, "a line", format="svg").to_html()
+        >>> "<figure><svg" in html, "<?xml" in html, "Figure 1. a line" in html
+        (True, False, True)
         """
-        png = figure_to_png_bytes(fig, dpi=dpi)
+        if format not in ("png", "svg"):
+            raise InputError(f"figure format must be 'png' or 'svg', got {format!r}")
+        data = _figure_bytes(fig, format, dpi)
         if close:
             import matplotlib.pyplot as plt
 
             plt.close(fig)
-        return self.image(png, caption)
+        if format == "png":
+            return self.image(data, caption)
+        markup = data.decode("utf-8")
+        markup = markup[markup.index("<svg"):]  # no XML declaration or DOCTYPE inside HTML
+        self._figures += 1
+        cap = f"<figcaption>Figure {self._figures}. {_esc(caption)}</figcaption>" if caption else ""
+        self._add(f"<figure>{markup.strip()}{cap}</figure>")
+        return self
 
     def image(self, image: bytes | str | os.PathLike[str], caption: str | None = None) -> Report:
         """Embed a PNG or JPEG image given as bytes or as a file path."""
