@@ -96,3 +96,59 @@ def test_unknown_file_and_unenrolled_person_are_errors(folder, model, tmp_path):
     result = runner.invoke(app, ["biometrics", "embed", str(folder / "labels.csv"),
                                  str(folder / "probe"), "--output", str(tmp_path / "e.csv")])
     assert result.exit_code == 1 and "not a gazelearn model file" in result.output
+
+
+def test_model_file_lists_its_training_files_by_content_hash(folder, model):
+    import hashlib
+
+    from gazelearn.learn import read_model_info
+
+    files = read_model_info(model)["training_data"]["files"]
+    enrolled = sorted((folder / "enroll").glob("*.csv"))
+    assert sorted(f["name"] for f in files) == [p.name for p in enrolled]
+    by_name = {f["name"]: f["sha256"] for f in files}
+    for path in enrolled:
+        assert by_name[path.name] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_probes_seen_in_training_are_refused_unless_allowed(folder, model, tmp_path):
+    # a training recording under a new name in the probe folder: caught by its content
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    for path in (folder / "probe").glob("*.csv*"):  # recordings and their .json sidecars
+        (probe / path.name).write_bytes(path.read_bytes())
+    for suffix in ("", ".json"):
+        (probe / f"renamed.csv{suffix}").write_bytes(
+            (folder / "enroll" / f"s00_enroll.csv{suffix}").read_bytes())
+    labels = pl.concat([pl.read_csv(folder / "labels.csv"),
+                        pl.DataFrame({"recording": ["renamed.csv"], "label": ["person-s00"]})])
+    labels.write_csv(tmp_path / "labels.csv")
+    args = ["biometrics", "evaluate", str(model), "--enroll", str(folder / "enroll"),
+            "--probe", str(probe), "--labels", str(tmp_path / "labels.csv")]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 1
+    assert "1 of 7 probe recordings were in the model's training data (renamed.csv)" \
+        in refused.output
+    assert "--allow-seen" in refused.output
+    allowed = runner.invoke(app, [*args, "--allow-seen", "--json", str(tmp_path / "r.json")])
+    assert allowed.exit_code == 0, allowed.output
+    assert "WARNING: 1 of 7 probe recordings" in allowed.output
+    assert json.loads((tmp_path / "r.json").read_text())["n_probes"] == 7
+    # the closed-set protocol: enrollment recordings from training are named, not refused
+    plain = runner.invoke(app, args[:5] + ["--probe", str(folder / "probe"),
+                                           "--labels", str(folder / "labels.csv")])
+    assert plain.exit_code == 0, plain.output
+    assert "note: 6 of 6 enrollment recordings were in the training data" in plain.output
+
+
+def test_skip_unenrolled_leaves_out_and_counts_the_probes(folder, model, tmp_path):
+    numbers = tmp_path / "bio.json"
+    result = runner.invoke(app, ["biometrics", "evaluate", str(model), "--enroll",
+                                 str(folder / "enroll" / "s0[0-2]_enroll.csv"), "--probe",
+                                 str(folder / "probe"), "--labels", str(folder / "labels.csv"),
+                                 "--skip-unenrolled", "--json", str(numbers)])
+    assert result.exit_code == 0, result.output
+    assert ("skipped 3 probe recordings of 3 persons not enrolled: person-s03, person-s04, "
+            "person-s05") in result.output
+    values = json.loads(numbers.read_text())
+    assert values["n_probes"] == 3 and values["n_persons"] == 3

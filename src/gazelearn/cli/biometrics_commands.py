@@ -18,7 +18,7 @@ from pathlib import Path
 import typer
 
 from gazelearn._terminal import progress_wanted
-from gazelearn.cli.common import console, run_safely
+from gazelearn.cli.common import console, error_console, run_safely
 from gazelearn.cli.reader_options import ReaderOptions, reader_options
 from gazelearn.errors import InputError
 
@@ -65,6 +65,44 @@ def _persons(dataset, labels: Path | None) -> list:
     return [str(t) for t in targets]
 
 
+def _sources(dataset) -> list[Path]:
+    """The files the recordings were read from (recordings without a file are left out)."""
+    return [Path(rec.meta.source) for rec in dataset if rec.meta.source]
+
+
+def _check_unseen(model: Path, enroll_data, probe_data, allow_seen: bool) -> None:
+    """Refuse probes the model was trained on (``--allow-seen``: warn); say which enrollment
+    recordings it saw (the closed-set protocol trains on them)."""
+    from gazelearn.learn.modelfile import read_model_info
+    from gazelearn.learn.provenance import seen_in_training, training_fingerprints
+
+    stored = training_fingerprints(read_model_info(model))
+    if stored is None:
+        error_console.print(f"warning: {model.name} does not list its training files (written "
+                            "before gazelearn stored them): whether the probes are new to it "
+                            "cannot be checked", highlight=False, soft_wrap=True)
+        return
+    probes = _sources(probe_data)
+    seen = seen_in_training(stored, probes)
+    if seen:
+        names = ", ".join(p.name for p in seen[:3]) + (" ..." if len(seen) > 3 else "")
+        message = (f"{len(seen)} of {len(set(probes))} probe recordings were in the model's "
+                   f"training data ({names}), so the scores would not test recognition of "
+                   "new recordings")
+        if not allow_seen:
+            raise InputError(message + "; train without them, or pass --allow-seen to "
+                             "evaluate anyway")
+        error_console.print(f"WARNING: {message}. Evaluating anyway (--allow-seen): these "
+                            "numbers are optimistic and must not be reported as a test.",
+                            style="bold red", highlight=False, soft_wrap=True)
+    enrolled = _sources(enroll_data)
+    seen = seen_in_training(stored, enrolled)
+    if seen:
+        console.print(f"note: {len(seen)} of {len(set(enrolled))} enrollment recordings were "
+                      "in the training data (the closed-set protocol)", highlight=False,
+                      soft_wrap=True)
+
+
 def _load(model: Path):
     from gazelearn.biometrics import EyeMovementEmbedder
     from gazelearn.learn.modelfile import load_model
@@ -109,6 +147,7 @@ def train(
     """
     from gazelearn.biometrics import EyeMovementEmbedder
     from gazelearn.learn.modelfile import save_model
+    from gazelearn.learn.provenance import file_fingerprints
 
     if window_s <= 0 or step_s <= 0:
         raise InputError("--window-s and --step-s must be positive")
@@ -123,8 +162,10 @@ def train(
                                 lr=lr, seed=seed, num_threads=threads,
                                 progress=progress_wanted())
     model.fit(dataset, persons)
+    # the files' names and content hashes: `biometrics evaluate` refuses probes seen here
     save_model(model, output, training_data={"recordings": len(dataset),
-                                             "persons": len(set(persons))})
+                                             "persons": len(set(persons)),
+                                             "files": file_fingerprints(_sources(dataset))})
     console.print(f"trained a {loss} {architecture} embedding on {len(dataset)} recordings of "
                   f"{len(set(persons))} persons ({model.training_summary_['n_samples']} windows,"
                   f" {epochs} epochs, final loss {model.history_[-1]['loss']:.4f}); saved to "
@@ -176,14 +217,21 @@ def evaluate(
     report: Path | None = typer.Option(None, "--report", help="Write an HTML report (CMC, ROC, "
                                        "DET)."),
     as_json: Path | None = typer.Option(None, "--json", help="Write the numbers as JSON."),
+    allow_seen: bool = typer.Option(False, "--allow-seen", help="Evaluate even when probe "
+                                    "recordings were in the model's training data (refused "
+                                    "by default); prints a warning."),
+    skip_unenrolled: bool = typer.Option(False, "--skip-unenrolled", help="Leave out probes "
+                                         "of persons without enrollment recordings (their "
+                                         "count is printed); refused by default."),
     reader: ReaderOptions = None,
 ) -> None:
     """Enroll persons, probe with other recordings: rank-1, rank-5, EER, FRR at FAR 1e-2/1e-3.
 
     Each person's template is the mean embedding of their enrollment recordings; every probe is
-    scored against every template by cosine similarity. Every probe person must be enrolled.
-    Use enrollment and probe recordings of different stimuli (and, for an open-set test, a
-    model trained on other persons).
+    scored against every template by cosine similarity. Every probe person must be enrolled
+    (or --skip-unenrolled). Probes the model was trained on are refused (the model file lists
+    its training files by content hash). Use enrollment and probe recordings of different
+    stimuli (and, for an open-set test, a model trained on other persons).
 
     Example: gazelearn biometrics evaluate persons.safetensors --enroll 'data/bus_*.csv'
     --enroll 'data/kot_*.csv' --probe 'data/nap_*.csv' --labels persons.csv --report bio.html
@@ -205,8 +253,21 @@ def evaluate(
     if shared:
         raise InputError(f"recordings both enrolled and probed: {', '.join(shared[:3])} "
                          "(a probe must be new to the system)")
-    result = evaluate_embedder(estimator, enroll_data, _persons(enroll_data, labels),
-                               probe_data, _persons(probe_data, labels))
+    _check_unseen(model, enroll_data, probe_data, allow_seen)
+    enroll_persons, probe_persons = _persons(enroll_data, labels), _persons(probe_data, labels)
+    if skip_unenrolled:
+        keep = [i for i, person in enumerate(probe_persons) if person in set(enroll_persons)]
+        skipped = sorted(set(probe_persons) - set(enroll_persons))
+        if not keep:
+            raise InputError("no probe person is enrolled (--skip-unenrolled left no probes)")
+        if skipped:
+            console.print(f"skipped {len(probe_persons) - len(keep)} probe recordings of "
+                          f"{len(skipped)} persons not enrolled: {', '.join(skipped[:10])}"
+                          f"{' ...' if len(skipped) > 10 else ''}", highlight=False,
+                          soft_wrap=True)
+        probe_data = probe_data.subset(keep)
+        probe_persons = [probe_persons[i] for i in keep]
+    result = evaluate_embedder(estimator, enroll_data, enroll_persons, probe_data, probe_persons)
     console.print(result.summary(), highlight=False, soft_wrap=True)
     if as_json is not None:
         with atomic_write(as_json, "w") as handle:
