@@ -120,6 +120,22 @@ def test_constructor_only_stores_and_pretrained_loads():
         create_detector("deep", nonsense=1)
 
 
+def test_create_detector_deep_is_the_shipped_model_and_model_option_still_works():
+    rec = simulate_recording(3.0, 500.0, seed=4)
+    shipped = DeepDetector.pretrained().predict(rec)
+    # no option needed for the shipped weights; model="default" or model=PATH as before
+    for detector in (create_detector("deep"), create_detector("deep", model="default"),
+                     create_detector("deep", model=ISSUE14_MODEL)):
+        assert hasattr(detector, "network_")
+    np.testing.assert_array_equal(create_detector("deep").predict(rec), shipped)
+    np.testing.assert_array_equal(create_detector("deep", model="default").predict(rec), shipped)
+    older = create_detector("deep", model=ISSUE14_MODEL).predict(rec)
+    np.testing.assert_array_equal(older, DeepDetector.pretrained(ISSUE14_MODEL).predict(rec))
+    assert not np.array_equal(older, shipped)  # model= really picks the other file
+    with pytest.raises(InputError, match="not both"):
+        DeepDetector.pretrained(ISSUE14_MODEL, model="default")
+
+
 def test_errors_are_clear():
     rec = simulate_recording(1.0, 500.0, seed=1)
     with pytest.raises(NotFittedError, match="has no model"):

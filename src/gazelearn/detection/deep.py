@@ -281,13 +281,19 @@ class DeepDetector(TorchEstimator, Detector):
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def pretrained(cls, path: str | Path | None = None, **params: Any) -> DeepDetector:
+    def pretrained(cls, path: str | Path | None = None, model: str | Path | None = None,
+                   **params: Any) -> DeepDetector:
         """The detector shipped with gazelearn (or the one saved at ``path``), ready to detect.
+
+        ``create_detector("deep")`` calls this: it is the shipped model, no option needed.
 
         Parameters
         ----------
         path : str or Path, optional
             A model file written by :meth:`save`; default: the shipped model.
+        model : str or Path, optional
+            The same as ``path`` (``create_detector("deep", model=...)``, the name older
+            versions used); ``"default"`` is the shipped model.
         **params
             Options that do not change the network (``num_threads``, ``device``, ...). The
             shipped file's ``num_threads`` was its training machine's; here it defaults to
@@ -295,6 +301,10 @@ class DeepDetector(TorchEstimator, Detector):
         """
         from gazelearn.learn.modelfile import load_model
 
+        if model is not None:
+            if path is not None:
+                raise InputError("give the model file as path or as model=, not both")
+            path = None if str(model) == "default" else model
         model = Path(path) if path is not None else DEFAULT_MODEL
         if not model.exists():
             raise InputError("no deep detector model at this path" + (
