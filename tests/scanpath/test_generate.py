@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -247,6 +248,34 @@ def test_cli_bad_inputs(tmp_path):
     result = _invoke("scanpath", "train-generator", data, "--output", tmp_path / "nosuffix",
                      "--extent", 800, 600)
     assert result.exit_code == 1 and "suffix" in result.output
+
+
+def test_stimulus_is_found_beside_the_recordings_and_the_error_lists_what_was_tried(
+        tmp_path, monkeypatch):
+    from PIL import Image
+
+    from gazelearn.cli.scanpath_generate_commands import find_stimulus
+
+    data = tmp_path / "animals"
+    data.mkdir()
+    for i, rec in enumerate(scanpaths(3, seed=8)):
+        write_recording(rec, data / f"r{i}.csv")
+    Image.new("RGB", EXTENT, "white").save(data / "animal-11.png")
+    monkeypatch.chdir(tmp_path)  # the name alone is not in the working directory
+    csvs = sorted(Path("animals").glob("*.csv"))
+    assert find_stimulus(Path("animal-11.png"), csvs) == Path("animals") / "animal-11.png"
+    assert find_stimulus(Path("animal-11.png"), [Path("animals")]) == \
+        Path("animals") / "animal-11.png"
+    assert find_stimulus(Path("animals/animal-11.png"), csvs) == Path("animals/animal-11.png")
+    result = _invoke("scanpath", "train-generator", *csvs, "--stimulus", "nope.png",
+                     "--output", "g.safetensors")
+    assert result.exit_code == 1
+    assert f"tried nope.png, {Path('animals') / 'nope.png'}" in result.output
+    result = _invoke("scanpath", "train-generator", *csvs, "--stimulus", "animal-11.png",
+                     "--output", "g.safetensors", "--epochs", 1, "--generator-epochs", 1,
+                     "--test-fraction", 0)
+    assert result.exit_code == 0, result.output
+    assert load_model("g.safetensors").stimulus_ == str((data / "animal-11.png").resolve())
 
 
 def test_animals_recordings_give_fixation_sequences(shared_data):

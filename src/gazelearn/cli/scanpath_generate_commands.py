@@ -42,6 +42,26 @@ def _split(n: int, test_fraction: float, seed: int):
     return np.sort(np.asarray(train)), np.sort(np.asarray(test))
 
 
+def find_stimulus(stimulus: Path, near: list[Path]) -> Path:
+    """The stimulus image as given, else beside the recordings (or in a folder given).
+
+    ``--stimulus animal-11.jpg`` with ``animals/*.csv`` finds ``animals/animal-11.jpg``; the
+    error lists every place tried.
+    """
+    tried = [stimulus]
+    if not stimulus.is_absolute():
+        for path in near:
+            folder = path if path.is_dir() else path.parent
+            candidate = folder / stimulus
+            if candidate not in tried:
+                tried.append(candidate)
+    for candidate in tried:
+        if candidate.is_file():
+            return candidate
+    raise InputError("the stimulus image does not exist; tried "
+                     + ", ".join(str(p) for p in tried), source=stimulus)
+
+
 @run_safely
 @reader_options
 def train_generator(
@@ -51,7 +71,8 @@ def train_generator(
                                 "(.safetensors)."),
     stimulus: Path | None = typer.Option(None, "--stimulus", help="The stimulus image: its size "
                                          "is the area of the scanpaths; its path is stored for "
-                                         "plots."),
+                                         "plots. A path, or a name found beside the "
+                                         "recordings."),
     extent: tuple[float, float] | None = typer.Option(None, "--extent", help="Stimulus size "
                                                       "W H in px (instead of --stimulus)."),
     epochs: int = typer.Option(30, "--epochs", "-e", help="Epochs of the next-point LSTM "
@@ -69,7 +90,7 @@ def train_generator(
 ) -> None:
     """Train a scanpath generator (and the tutorial's next-point LSTM) on one stimulus.
 
-    Example: gazelearn scanpath train-generator animals/ --stimulus animals/animal-11.jpg
+    Example: gazelearn scanpath train-generator animals/*.csv --stimulus animal-11.jpg
     --output animals.safetensors
     """
     from gazelearn.io import expand_paths, read
@@ -85,8 +106,8 @@ def train_generator(
             raise InputError("cannot write: the folder does not exist", source=path)
     if epochs < 1 or generator_epochs < 1:
         raise InputError("--epochs and --generator-epochs must be at least 1")
-    if stimulus is not None and not stimulus.is_file():
-        raise InputError("the stimulus image does not exist", source=stimulus)
+    if stimulus is not None:
+        stimulus = find_stimulus(stimulus, recordings)
     paths = [p for p in expand_paths(recordings) if p.suffix.lower() != ".json"]
     if not paths:
         raise InputError("no input recordings found")
@@ -149,7 +170,8 @@ def generate(
                                       "lengths drawn from the training recordings)."),
     seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same scanpaths."),
     stimulus: Path | None = typer.Option(None, "--stimulus", help="Stimulus image for the plot "
-                                         "(default: the one stored in the model)."),
+                                         "(default: the one stored in the model); a path, or a "
+                                         "name found beside the model file."),
 ) -> None:
     """Generate new scanpaths with a trained generator: CSV recordings + a plot on the stimulus.
 
@@ -165,8 +187,8 @@ def generate(
         raise InputError(f"--length must be at least 1 sample, got {length}")
     if output.exists() and not output.is_dir():
         raise InputError("--output must be a folder, not a file", source=output)
-    if stimulus is not None and not stimulus.is_file():
-        raise InputError("the stimulus image does not exist", source=stimulus)
+    if stimulus is not None:
+        stimulus = find_stimulus(stimulus, [model])
     generator = load_model(model)
     if not isinstance(generator, ScanpathGenerator):
         raise InputError(f"not a scanpath generator model (it holds a "
