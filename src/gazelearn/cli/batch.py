@@ -49,8 +49,8 @@ WorkersOption = Annotated[int | None, typer.Option(
     "in this process).", rich_help_panel=_PANEL)]
 SchedulerOption = Annotated[str | None, typer.Option(
     "--scheduler", help="Run on a Dask cluster: the scheduler's address, e.g. "
-    # "\\[" keeps Rich from reading [cluster] as markup in the help text
-    "tcp://10.0.0.5:8786 (needs pip install gazelearn\\[cluster]; files on a shared "
+    # help is shown as written (cli.help_format reads no markup)
+    "tcp://10.0.0.5:8786 (needs pip install 'gazelearn[cluster]'; files on a shared "
     "filesystem).",
     rich_help_panel=_PANEL)]
 KeepGoingOption = Annotated[bool, typer.Option(

@@ -240,7 +240,7 @@ def convert(
     target: Path = typer.Argument(..., help="The file to write: .csv, .tsv or .parquet; a "
                                   "folder for several sources."),
     sidecar: bool = typer.Option(True, "--sidecar/--no-sidecar",
-                                 help="Beside a CSV, write <file>.json with screen and metadata."),
+                                 help="Beside a CSV, write FILE.json with screen and metadata."),
     out_format: str = typer.Option("csv", "--out-format",
                                    help="With several sources: csv or parquet files in TARGET."),
     workers: WorkersOption = None,

@@ -175,7 +175,8 @@ class _DetectJob:
 def detect(
     inputs: list[Path] = typer.Argument(..., help="Recordings (any format --format reads)."),
     method: str = typer.Option("nh", "--method", "-m",
-                               help="Detector: ivt, idt, nh, ivdt (gazelearn.detection)."),
+                               help="Detector: ivt, idt, nh, ivdt or deep (the shipped "
+                               "network; see --model)."),
     output: Path = typer.Option(..., "--output", "-o",
                                 help="Events table .csv/.parquet; a folder for several inputs."),
     samples: bool = typer.Option(False, "--samples",

@@ -87,7 +87,8 @@ def tune_command(
     space: str = typer.Option(None, "--space", help="Search space as JSON, or @file.json; "
                               "default depends on the model."),
     epochs: int = typer.Option(20, "--epochs", help="Epochs of neural models."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the folds, the sampler and "
+                             "the models."),
     save_best: bool = typer.Option(False, "--save-best/--no-save-best",
                                    help="Refit the best parameters on all windows and save "
                                    "OUTPUT/best_model.safetensors."),

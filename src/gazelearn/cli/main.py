@@ -5,22 +5,60 @@ from __future__ import annotations
 import typer
 
 from gazelearn import __version__
-from gazelearn.cli import (
-    biometrics_commands,
-    data_commands,
-    demo_commands,
-    events_commands,
-    format_commands,
-    gaze_commands,
-    learn_commands,
-    scanpath_commands,
-    server_commands,
-    simulate_commands,
-    track_commands,
-)
+from gazelearn.cli.help_format import LazyGroup
+
+
+class _Commands(LazyGroup):
+    """The command tree, in help order: top-level commands, then the domain groups.
+
+    Each module owns its commands (or its group) and imports nothing from here; it is imported
+    only when its command runs or shows its help, and heavy libraries (torch, scikit-learn,
+    mediapipe, matplotlib, fastapi) load inside the commands, so ``gazelearn --help`` and
+    ``--version`` import none of them. The short help is what ``gazelearn --help`` lists
+    (tests/test_cli_help.py checks it is each command's own first line).
+    """
+
+    lazy_commands = {
+        "info": ("gazelearn.cli.data_commands:info", "Describe recordings: format, duration, "
+                 "sampling rate, lost data, screen, labels, metadata."),
+        "convert": ("gazelearn.cli.data_commands:convert", "Convert recordings to "
+                    "gazelearn's CSV or Parquet (time s, x y px, pupil, label)."),
+        "plot": ("gazelearn.cli.plot_commands:plot", "Plot a recording: its trace, scanpath, "
+                 "heat map, main sequence or data quality."),
+        "formats": ("gazelearn.cli.format_commands:formats", "List the formats --format "
+                    "takes: name, description, what auto-detection looks for, and the format's "
+                    "options (give them with --read-option KEY=VALUE)."),
+        "demo": ("gazelearn.cli.demo_commands:demo", "Simulate, detect, classify, identify, "
+                 "render eyes, train gaze CNNs: one HTML report."),
+        "models": ("gazelearn.cli.learn_commands:models", "List the models --model takes, "
+                   "with the commands that take each."),
+        "export": ("gazelearn.cli.learn_commands:export", "Export a saved neural model to "
+                   "ONNX and check it with onnxruntime."),
+        "tune": ("gazelearn.cli.learn_commands:tune_command", "Tune a model's "
+                 "hyper-parameters on windows cut from labelled recordings."),
+        "server": ("gazelearn.cli.server_commands:server", "Run the browser app: collection, "
+                   "calibration, live gaze, recording."),
+        "track": ("gazelearn.cli.track_commands:track", "Track gaze from a video or a camera "
+                  "with a calibration profile, or fit a profile."),
+        "biometrics": ("gazelearn.cli.biometrics_commands:biometrics_app", "Identify and "
+                       "verify people from their eye movements: train an embedding, embed "
+                       "recordings, evaluate enrollment/probe protocols."),
+        "events": ("gazelearn.cli.events_commands:events_app", "Detect eye-movement events "
+                   "and score detectors."),
+        "gaze": ("gazelearn.cli.gaze_commands:gaze_app", "Gaze from eye images: train a CNN, "
+                 "predict gaze points, calibrate per user."),
+        "scanpath": ("gazelearn.cli.scanpath_commands:scanpath_app", "Learn from scanpaths: "
+                     "classify recordings (stimulus, expertise), generate scanpaths."),
+        "collection": ("gazelearn.cli.server_commands:collection_app", "The browser app's "
+                       "collected data: list, export as a manifest, delete a person."),
+        "simulate": ("gazelearn.cli.simulate_commands:simulate_app", "Simulate data with "
+                     "exact ground truth (synthetic eye images)."),
+    }
+
 
 app = typer.Typer(
     name="gazelearn",
+    cls=_Commands,
     help="Deep learning for eye tracking: read recordings, detect events, learn from scanpaths, "
     "track gaze with a webcam.\n\nExample: gazelearn info recording.csv",
     no_args_is_help=True,
@@ -41,26 +79,6 @@ def _root(
                                  help="Print the version and exit."),
 ) -> None:
     """gazelearn: deep learning for eye tracking."""
-
-
-# The command tree, in help order: top-level commands, then the domain groups. Each module owns
-# its commands (or its group) and imports nothing from here; heavy libraries (torch,
-# scikit-learn, mediapipe, matplotlib, fastapi) load inside the commands, so start-up stays quick.
-app.command("info")(data_commands.info)
-app.command("convert")(data_commands.convert)
-app.command("formats")(format_commands.formats)
-app.command("demo")(demo_commands.demo)
-app.command("models")(learn_commands.models)
-app.command("export")(learn_commands.export)
-app.command("tune")(learn_commands.tune_command)
-app.command("server")(server_commands.server)
-app.command("track")(track_commands.track)
-app.add_typer(biometrics_commands.biometrics_app, name="biometrics")
-app.add_typer(events_commands.events_app, name="events")
-app.add_typer(gaze_commands.gaze_app, name="gaze")
-app.add_typer(scanpath_commands.scanpath_app, name="scanpath")
-app.add_typer(server_commands.collection_app, name="collection")
-app.add_typer(simulate_commands.simulate_app, name="simulate")
 
 
 def _on_sigterm(signum, frame) -> None:
@@ -96,7 +114,8 @@ def main() -> None:
         code = app(prog_name="gazelearn", standalone_mode=False)
     except click_exceptions.UsageError as error:
         if type(error).__name__ == "NoArgsIsHelpError" and error.ctx is not None:
-            sys.stdout.write(error.ctx.get_help() + "\n")  # a bare command shows its help
+            # a bare command shows its help, once: the error was made with it as its message
+            sys.stdout.write(error.format_message() + "\n")
             sys.exit(0)
         command = error.ctx.command_path if error.ctx else "gazelearn"
         message = " ".join(error.format_message().split())

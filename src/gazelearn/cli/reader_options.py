@@ -62,9 +62,18 @@ class PositionUnit(StrEnum):
 
 _PANEL = "Reading"
 
+#: The names ``--format`` takes, spelled out in its help: listing them from the reader registry
+#: would import every reader (numpy, polars) for each command's help; tests/test_cli_help.py
+#: checks this list is the registry's.
+FORMAT_NAMES = (
+    "delimited", "didec", "emtec", "etra-animals", "etra-paths", "eyelink-asc", "gazebase",
+    "gazebase-vr", "gazecom", "gazegraph", "gazeonfaces", "gazepoint", "hbn", "judo1000",
+    "lund2013", "parquet", "potec", "potsdam-binge-pvt", "pupil-labs", "pymovements-binocular",
+    "pymovements-monocular", "pymovements-pixel-position", "radio", "sbsat", "smi", "tobii")
+
 FormatOption = Annotated[str, typer.Option(
-    "--format", help="File format: auto (detect) or one of gazelearn.io.available_formats().",
-    rich_help_panel=_PANEL)]
+    "--format", help="File format: auto (detect from the file) or one of "
+    f"{', '.join(FORMAT_NAMES)} ('gazelearn formats' describes each).", rich_help_panel=_PANEL)]
 TimeColOption = Annotated[str | None, typer.Option(
     "--time-col", help="Time column: name, or 0-based number without a header.",
     rich_help_panel=_PANEL)]

@@ -102,7 +102,7 @@ def train(
     group_col: str = typer.Option("group", "--group-col", help="Group column of the labels table "
                                   "(or a metadata column such as subject): networks validate on "
                                   "whole groups."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same model."),
     window: int = WindowOption, step: int = StepOption, features: str = FeaturesOption,
     grid: tuple[int, int] = GridOption, sigma_deg: float = SigmaDegOption,
     sigma_px: float = SigmaPxOption, extent: tuple[float, float] | None = ExtentOption,
@@ -141,7 +141,7 @@ def predict(
     model: Path = typer.Argument(..., help="A model from gazelearn scanpath train."),
     recordings: list[Path] = typer.Argument(..., help="Recording files or folders."),
     output: Path = typer.Option(..., "--output", help="CSV to write: recording, label, "
-                                "p_<class>..."),
+                                "p_CLASS..."),
     reader: ReaderOptions = None,
 ) -> None:
     """Predict one label per recording, with the probability of every class.
@@ -182,7 +182,7 @@ def cv(
                                   "out; without one, leave recordings out."),
     folds: int = typer.Option(5, "--folds", min=2, help="Number of folds."),
     report: Path = typer.Option(None, "--report", help="Also write an HTML report with plots."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same model."),
     window: int = WindowOption, step: int = StepOption, features: str = FeaturesOption,
     grid: tuple[int, int] = GridOption, sigma_deg: float = SigmaDegOption,
     sigma_px: float = SigmaPxOption, extent: tuple[float, float] | None = ExtentOption,

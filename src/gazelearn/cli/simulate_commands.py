@@ -59,7 +59,7 @@ def eyes(
 ) -> None:
     """Write synthetic eye images of persons looking at random dots, with a manifest.
 
-    DIR gets images/*.png and manifest.csv (image,x,y,person,measurement; x, y in screen px).
+    OUTPUT gets images/*.png and manifest.csv (image,x,y,person,measurement; x, y in screen px).
 
     truth.csv holds per-frame gaze angles, head position, pupil and iris position.
 
