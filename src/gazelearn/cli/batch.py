@@ -244,11 +244,12 @@ class Failures:
 
     def report(self, outcome: Outcome, name: str) -> None:
         """Print one file's failure (with the command's options for what it needs)."""
-        from gazelearn.cli.common import error_console, option_hint
+        from gazelearn.cli.common import error_console, error_line, option_hint
 
         self.names.append(name)
-        error_console.print(f"[bold red]error:[/] {outcome.failure.message}"
-                            f"{option_hint(outcome.failure)}", highlight=False, soft_wrap=True)
+        error_console.print(error_line(f"{outcome.failure.message}"
+                                       f"{option_hint(outcome.failure)}"),
+                            markup=True, highlight=False, soft_wrap=True)
 
     def summary(self) -> str | None:
         """``2 of 8 files failed: a.csv, b.csv`` (the first 10 named), or None."""

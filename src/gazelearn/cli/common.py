@@ -9,17 +9,34 @@ from functools import wraps
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from gazelearn.errors import GazelearnError, InputError
 
-console = Console()
-error_console = Console(stderr=True)
+#: Width of output that goes to a pipe or file: wide enough that no table cell is cut or wrapped
+#: (Rich would otherwise fit tables into 80 columns and cut their headers).
+PIPE_WIDTH = 10_000
+
+# Markup is off: what the consoles print holds file names, column names such as `L POR X [px]`
+# and messages that Rich would read as tags; the few styled words use markup=True with escape().
+console = Console(markup=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
+error_console = Console(stderr=True, markup=False)
+
+
+def error_line(message: str) -> str:
+    """``error: MESSAGE`` as Rich markup (the word styled, the message escaped, on one line).
+
+    Examples
+    --------
+    >>> error_line("column 'L POR X [px]'\n not found")
+    "[bold red]error:[/] column 'L POR X \\[px]' not found"
+    """
+    return f"[bold red]error:[/] {escape(' '.join(str(message).split()))}"
 
 
 def fail(message: str) -> None:
     """Print a one-line error to stderr and exit with code 1."""
-    error_console.print(f"[bold red]error:[/] {' '.join(str(message).split())}", highlight=False,
-                        soft_wrap=True)
+    error_console.print(error_line(message), markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
 
 

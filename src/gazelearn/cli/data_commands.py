@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 
 from gazelearn.cli.batch import KeepGoingOption, SchedulerOption, WorkersOption
 from gazelearn.cli.common import console, run_safely
@@ -53,7 +54,8 @@ def _brief(value):
 def _print_recording(info: dict) -> None:
     from gazelearn.screen import Screen
 
-    console.print(f"[bold]{info['source']}[/]  ({info['format']})", highlight=False)
+    console.print(f"[bold]{escape(info['source'])}[/]  ({info['format']})", markup=True,
+                  highlight=False)
     rows = [("samples", f"{info['samples']}  ({info['duration_s']} s)"),
             ("sampling", info["timing"]),
             ("lost", f"{info['lost_percent']} %")]
@@ -100,7 +102,8 @@ def _count(value):
 
 
 def _print_images(info: dict) -> None:
-    console.print(f"[bold]{info['source']}[/]  ({info['format']})", highlight=False)
+    console.print(f"[bold]{escape(info['source'])}[/]  ({info['format']})", markup=True,
+                  highlight=False)
     console.print(f"  {'images':<10} {info['images']}", highlight=False)
     for column, sizes in info["image_sizes"].items():
         text = ", ".join(f"{size} px ({count})" for size, count in sizes.items())
