@@ -120,3 +120,39 @@ def test_real_paths_and_radio_files_work_with_format_auto(tmp_path):
         result = invoke("scanpath", "predict", model, *paths, "--output", tmp_path / "p.csv")
         assert result.exit_code == 0, result.output
         assert pl.read_csv(tmp_path / "p.csv").height == 4
+
+
+def _scanpath_models():
+    from gazelearn.cli.learn_commands import model_commands
+
+    return [name for name, commands in model_commands().items() if "scanpath train" in commands]
+
+
+def test_gazelearn_models_lists_exactly_what_scanpath_takes():
+    from gazelearn.scanpath.classify import MODELS
+
+    assert sorted(_scanpath_models()) == sorted(MODELS)
+    assert {"lda", "nb", "gru"} <= set(MODELS)  # listed by `gazelearn models`, so taken here
+    listing = invoke("models")
+    assert listing.exit_code == 0, listing.output
+    for name in MODELS:
+        row = next(line for line in listing.stdout.splitlines() if f" {name} " in line)
+        assert "scanpath train, scanpath cv" in row
+
+
+# the models added to scanpath's list so that it agrees with `gazelearn models` (the others
+# have their own tests: test_train_predict_cv_round_trip, tests/scanpath/test_classify.py)
+@pytest.mark.parametrize("model", ["lda", "nb", "gru"])
+def test_the_added_scanpath_models_train_and_predict(model, files, tmp_path):
+    paths, labels = files
+    out = tmp_path / "model.safetensors"
+    result = invoke("scanpath", "train", *paths, "--labels", labels, "--model", model,
+                    "--output", out, "--features", "x,y", "--window", 40, "--epochs", 1,
+                    "--grid", 8, 6)
+    assert result.exit_code == 0, result.output
+    pred = tmp_path / "pred.csv"
+    result = invoke("scanpath", "predict", out, *paths, "--output", pred)
+    assert result.exit_code == 0, result.output
+    table = pl.read_csv(pred)
+    assert table.height == len(paths)
+    assert np.allclose(table["p_left"] + table["p_right"], 1, atol=1e-6)

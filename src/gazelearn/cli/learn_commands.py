@@ -11,10 +11,38 @@ from gazelearn.cli.common import console, run_safely
 from gazelearn.cli.reader_options import ReaderOptions, reader_options
 from gazelearn.errors import InputError
 
+#: Models of ``scanpath train/cv`` that are not estimators of the registry (they combine one).
+_SCANPATH_ONLY = {"heatmap-cnn": "2-D CNN (conv2d) on one heat map per recording",
+                  "multi": "one network on velocity windows and the recording's heat map"}
+
+
+def model_commands() -> dict[str, list[str]]:
+    """Every model name the CLI takes -> the commands that take it (one registry listing).
+
+    ``tune --model`` takes every classifier of :mod:`gazelearn.learn.registry` that learns from
+    windows (``conv2d`` needs images: Python only); ``scanpath train`` and ``scanpath cv``
+    take :data:`gazelearn.scanpath.classify.MODELS`.
+    """
+    from gazelearn.learn.registry import available
+    from gazelearn.scanpath.classify import MODELS
+
+    listing: dict[str, list[str]] = {}
+    for name in available("classification"):
+        if name != "conv2d":  # a CNN on images; heatmap-cnn is the scanpath model built on it
+            listing.setdefault(name, []).append("tune")
+    for name in MODELS:
+        listing.setdefault(name, []).extend(["scanpath train", "scanpath cv"])
+    for name in available():
+        listing.setdefault(name, [])
+    return listing
+
 
 @run_safely
 def models() -> None:
-    """List the registered models (the names --model and create() take).
+    """List the models --model takes, with the commands that take each.
+
+    One row per name: its tasks (regression variants are for the Python API), what it is and
+    the commands whose --model takes it (names without one are for the Python API).
 
     Example: gazelearn models
     """
@@ -22,9 +50,15 @@ def models() -> None:
 
     from gazelearn.learn.registry import entries
 
-    table = Table("name", "task", "description")
+    described: dict[str, dict[str, str]] = {}
     for entry in entries():
-        table.add_row(entry.name, entry.task, entry.description)
+        described.setdefault(entry.name, {})[entry.task] = entry.description
+    table = Table("name", "tasks", "description", "--model of")
+    for name, commands in model_commands().items():
+        tasks = described.get(name, {"classification": _SCANPATH_ONLY.get(name, "")})
+        text = tasks.get("classification") or next(iter(tasks.values()))
+        table.add_row(name, ", ".join(tasks), text,
+                      ", ".join(commands) or "none (Python API only)")
     console.print(table)
 
 

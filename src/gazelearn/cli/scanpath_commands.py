@@ -25,8 +25,9 @@ scanpath_app = typer.Typer(
 
 
 # ---------------------------------------------------------------------------- classification
-_MODEL_HELP = ("tree, forest, knn, svm, mlp, conv1d, lstm (velocity windows), heatmap-cnn "
-               "(2-D CNN on heat maps) or multi (windows + heat map).")
+_MODEL_HELP = ("tree, forest, knn, svm, lda, nb, mlp, conv1d, lstm, gru (velocity windows), "
+               "heatmap-cnn (2-D CNN on heat maps) or multi (windows + heat map); 'gazelearn "
+               "models' describes each.")
 _PANEL = "Model"
 
 

@@ -5,11 +5,11 @@
 ``predict(recordings)``, ``predict_proba(recordings)``, ``classes_``. It builds the inputs its
 model needs from the recordings:
 
-* **window models** ``tree``, ``forest``, ``knn``, ``svm``, ``mlp``, ``conv1d``, ``lstm``
-  (:func:`gazelearn.learn.create`): every recording is cut into windows of velocities
-  (:func:`gazelearn.windows.make_windows`; deg/s when the recordings have a screen, else px/s,
-  plus a ``valid`` channel), each window gets its recording's label, and the recording-level
-  probability is the **mean window probability**;
+* **window models** ``tree``, ``forest``, ``knn``, ``svm``, ``lda``, ``nb``, ``mlp``,
+  ``conv1d``, ``lstm``, ``gru`` (:func:`gazelearn.learn.create`): every recording is cut
+  into windows of velocities (:func:`gazelearn.windows.make_windows`; deg/s when the
+  recordings have a screen, else px/s, plus a ``valid`` channel), each window gets its
+  recording's label, and the recording-level probability is the **mean window probability**;
 * ``heatmap-cnn``: a 2-D CNN (``conv2d``) on one heat map per recording
   (:func:`gazelearn.scanpath.heatmap`, blur width ``sigma_deg`` in degrees);
 * ``multi``: :class:`~gazelearn.scanpath.multinet.MultiInputClassifier`, every window together
@@ -75,8 +75,8 @@ __all__ = ["MODELS", "NEURAL_WINDOW_MODELS", "WINDOW_MODELS", "ScanpathClassifie
            "WindowScores", "load_classifier"]
 
 #: Models over velocity windows (names of :func:`gazelearn.learn.create`).
-WINDOW_MODELS = ("tree", "forest", "knn", "svm", "mlp", "conv1d", "lstm")
-NEURAL_WINDOW_MODELS = ("mlp", "conv1d", "lstm")
+WINDOW_MODELS = ("tree", "forest", "knn", "svm", "lda", "nb", "mlp", "conv1d", "lstm", "gru")
+NEURAL_WINDOW_MODELS = ("mlp", "conv1d", "lstm", "gru")
 #: Every model name :class:`ScanpathClassifier` takes.
 MODELS = (*WINDOW_MODELS, "heatmap-cnn", "multi")
 #: Recordings whose rate differs from the training rate by more than this share are resampled.
@@ -146,7 +146,8 @@ class ScanpathClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     model : str
-        ``tree``, ``forest``, ``knn``, ``svm``, ``mlp``, ``conv1d``, ``lstm`` (window models),
+        ``tree``, ``forest``, ``knn``, ``svm``, ``lda``, ``nb``, ``mlp``, ``conv1d``, ``lstm``,
+        ``gru`` (window models),
         ``heatmap-cnn`` or ``multi``.
     model_options : dict, optional
         Options of the underlying estimator, over the defaults below (e.g.
@@ -229,9 +230,11 @@ class ScanpathClassifier(ClassifierMixin, BaseEstimator):
             defaults = {"n_neighbors": 15}
         elif name == "svm":
             defaults = {"class_weight": self.class_weight}
+        elif name in ("lda", "nb"):
+            defaults = {}  # neither takes class weights or a seed
         elif name in NEURAL_WINDOW_MODELS:
             defaults = dict(neural)
-            if name == "lstm":
+            if name in ("lstm", "gru"):
                 defaults["architecture_options"] = {"hidden": 32}
         elif name == "heatmap-cnn":
             defaults = {**neural, "architecture": "conv2d",
