@@ -12,6 +12,7 @@ do not mix:
 
 * ``detect``: ``gazelearn events detect PATH --method ivt --output OUT`` through the console
   script (CPU user + system and peak RSS of that one child, from ``os.wait4``; samples/s);
+  ``--method deep`` (or any other method) measures that method instead;
 * ``remodnav``: REMoDNaV's classifier alone (``peers.remodnav_predict``) on the same recording,
   read by gazelearn; imports and reading are not timed;
 * ``pm-read``: pymovements' ``gaze.from_csv`` on the same file (CPU of the read, peak RSS).
@@ -28,6 +29,8 @@ Usage::
     .venv/bin/python benchmarks/io_speed.py --cases 1h-500hz      # one case
     .venv/bin/python benchmarks/io_speed.py --measures read       # one measurement
     .venv/bin/python benchmarks/io_speed.py --src /tmp/old/src    # another checkout's code
+    .venv/bin/python benchmarks/io_speed.py --cases 1h-500hz --measures detect --method deep \
+        --output benchmarks/results/io_speed_deep.json              # the deep detector
 
 Prints a table and writes ``benchmarks/results/io_speed.json``. The generated files are kept in
 ``--data`` (default: a folder in the system's temporary folder) and reused.
@@ -43,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -160,21 +164,21 @@ def _run_measured(command: list[str], env: dict) -> tuple[int, float, float, str
             stderr)
 
 
-def measure_detect(path: Path, src: Path | None = None) -> dict:
-    """``gazelearn events detect PATH --method ivt --output OUT``: the whole command's CPU
+def measure_detect(path: Path, src: Path | None = None, method: str = "ivt") -> dict:
+    """``gazelearn events detect PATH --method METHOD --output OUT``: the whole command's CPU
     (user + system, start-up, read, detection and writing included), peak RSS, samples/s."""
     gazelearn = Path(sys.executable).with_name("gazelearn")
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "events.csv"
         code, cpu, peak, stderr = _run_measured(
-            [str(gazelearn), "events", "detect", str(path), "--method", "ivt", "--output",
+            [str(gazelearn), "events", "detect", str(path), "--method", method, "--output",
              str(out), *SCREEN_OPTIONS], child_env(src))
         if code != 0:
             raise RuntimeError(f"events detect failed ({code}): {stderr.strip()}")
         events = sum(1 for _ in out.open()) - 1
     samples = _rows(path)
-    return {"exit_code": code, "cpu_s": cpu, "peak_rss_mb": peak, "samples": samples,
-            "events": events, "samples_per_s": samples / cpu}
+    return {"exit_code": code, "method": method, "cpu_s": cpu, "peak_rss_mb": peak,
+            "samples": samples, "events": events, "samples_per_s": samples / cpu}
 
 
 # Runs in the child: REMoDNaV's classifier alone (preproc + classification), on the recording
@@ -273,7 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--repeat", type=int, default=3,
                         help="Runs per measurement; every number is the median (default 3).")
+    parser.add_argument("--method", default="ivt",
+                        help="The detection method of the detect measure (default ivt).")
     args = parser.parse_args(argv)
+    measures = dict(MEASURES, detect=partial(measure_detect, method=args.method))
     rows = []
     for name in args.cases:
         hours, rate = CASES[name]
@@ -281,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         size_mb = path.stat().st_size / 2**20
         for measure in args.measures:
             try:
-                result = _median_of(MEASURES[measure], path, args.src, args.repeat)
+                result = _median_of(measures[measure], path, args.src, args.repeat)
             except (RuntimeError, subprocess.CalledProcessError) as error:
                 # a missing peer, or a failing run: say so and measure the rest
                 print(f"{name:<10} {measure:<8} skipped: {str(error).strip()[-300:]}",
@@ -301,10 +308,13 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
     # rows of cases and measures not run this time stay as they were (several runs, e.g. the
     # slow REMoDNaV measurement on one case only, build up one results file)
-    done = {(row["case"], row["measure"]) for row in rows}
+    def key(row: dict) -> tuple:
+        return row["case"], row["measure"], row.get("method", "ivt")
+
+    done = {key(row) for row in rows}
     if args.output.is_file():
         kept = json.loads(args.output.read_text()).get("results", [])
-        rows = [row for row in kept if (row["case"], row["measure"]) not in done] + rows
+        rows = [row for row in kept if key(row) not in done] + rows
     write_report(args.output, "io_speed", rows)
     return 0
 

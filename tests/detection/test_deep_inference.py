@@ -1,10 +1,12 @@
 """The deep detector's inference: ONNX Runtime equals torch, chunks equal the whole signal, the
 CLI path runs without torch, context features have known values, and bad input is handled."""
 
+import hashlib
 import json
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -244,3 +246,105 @@ def test_shipped_model_and_its_onnx_graph_agree():
     shipped = DeepDetector.pretrained()
     assert (shipped.features, shipped.depth, shipped.sampling_rate) == ("context", 9, 500.0)
     assert di.load_runner().margin == di.receptive_half_width("tcn", 9)
+
+
+def _context_by_definition(x, y, valid, rate, scales_s=di.CONTEXT_SCALES_S):
+    """The context features window by window, in float64 (the reference of the fast path):
+    lost samples interpolated, each centred window cut at the signal's ends."""
+    index = np.flatnonzero(valid)
+    x = np.interp(np.arange(len(x)), index, x[index])
+    y = np.interp(np.arange(len(y)), index, y[index])
+    n = len(x)
+    out = np.zeros((n, 3 * len(scales_s)))
+    for k, scale in enumerate(scales_s):
+        half = max(1, int(round(scale * rate / 2)))
+        for i in range(n):
+            first, last = max(i - half, 0), min(i + half, n - 1)
+            wx, wy = x[first:last + 1], y[first:last + 1]
+            displacement = np.hypot(wx[-1] - wx[0], wy[-1] - wy[0])
+            path = np.hypot(np.diff(wx), np.diff(wy)).sum()
+            out[i, 3 * k] = np.arcsinh(displacement / (max(last - first, 1) / rate) / 3.0)
+            out[i, 3 * k + 1] = displacement / max(path, 1e-9)
+            out[i, 3 * k + 2] = np.arcsinh(np.sqrt(wx.var() + wy.var()) / 0.5)
+    return out
+
+
+@pytest.mark.parametrize("block", [97, 1000, di.FEATURE_BLOCK])
+def test_fast_context_features_equal_their_definition(block, monkeypatch):
+    # blocks of 97 samples put block edges inside every window scale (25-100 samples each
+    # side) and cut windows at both ends of the signal inside the first and last block
+    monkeypatch.setattr(di, "FEATURE_BLOCK", block)
+    rec = simulate_recording(3.0, 500.0, seed=7)
+    x, y = rec.position_deg()
+    valid = np.isfinite(x) & np.isfinite(y)
+    valid[700:760] = False  # a lost stretch, bridged by interpolation
+    x, y = np.where(valid, x, np.nan), np.where(valid, y, np.nan)
+    fast = di.context_features(x, y, valid, 500.0)
+    assert fast.dtype == np.float32 and fast.shape == (1500, 12)
+    np.testing.assert_allclose(fast, _context_by_definition(x, y, valid, 500.0), atol=1e-5,
+                               rtol=0)
+    # the whole feature set does not depend on the block size
+    monkeypatch.setattr(di, "FEATURE_BLOCK", 1 << 20)
+    whole, _ = di.detector_features(rec, 500.0, "context")
+    monkeypatch.setattr(di, "FEATURE_BLOCK", block)
+    np.testing.assert_allclose(di.detector_features(rec, 500.0, "context")[0], whole,
+                               atol=1e-6, rtol=0)
+
+
+def test_short_signals_have_features_of_cut_windows():
+    # 7 samples, shorter than every window (51-201 samples): each window is the whole signal
+    # cut at its ends, as the definition says
+    x = np.array([0.0, 0.1, 0.3, 0.2, 0.5, 0.4, 0.9])
+    y = np.array([0.0, 0.0, 0.1, 0.1, 0.2, 0.3, 0.3])
+    valid = np.ones(7, bool)
+    np.testing.assert_allclose(di.context_features(x, y, valid, 500.0),
+                               _context_by_definition(x, y, valid, 500.0), atol=1e-6, rtol=0)
+
+
+def test_graphs_of_an_older_form_are_exported_anew(context_model, tmp_path, monkeypatch):
+    import onnx
+
+    monkeypatch.setenv("GAZELEARN_CACHE", str(tmp_path / "cache"))
+    path = context_model.save(tmp_path / "m.safetensors")
+    sidecar = di.onnx_sidecar(path)
+    assert di.onnx_identity(sidecar)[1] == di.GRAPH_FORMAT == "conv2d"
+    ops = {node.op_type for node in onnx.load(sidecar).graph.node}
+    assert "Conv" in ops
+    # the graph as written before the 2-D form: the same weights' digest, no graph form
+    graph = onnx.load(sidecar)
+    kept = [p for p in graph.metadata_props if p.key != "gazelearn_graph"]
+    del graph.metadata_props[:]
+    graph.metadata_props.extend(kept)
+    onnx.save(graph, sidecar)
+    assert di.cached_onnx(path) is None
+    runner = di.load_runner(path)  # exported to the cache in the current form
+    assert runner.onnx.parent == tmp_path / "cache" / "onnx"
+    assert di.onnx_identity(runner.onnx) == (di.model_digest(path), "conv2d")
+    rec = simulate_recording(5.0, 500.0, seed=9)
+    np.testing.assert_array_equal(runner.predict(rec), context_model.predict(rec))
+
+
+LUND_VIDEO = (Path(__file__).resolve().parents[2].parent / "shared" / "data" / "lund2013-dev"
+              / "video" / "TH46_video_BergoDalbana_labelled_RA.mat")
+
+
+@pytest.mark.skipif(not LUND_VIDEO.is_file(), reason=f"{LUND_VIDEO} not present")
+def test_cli_labels_of_a_lund_file_are_those_before_the_speed_work(tmp_path):
+    # known answer: `events detect --method deep --samples` on this file before the blocked
+    # features, the 2-D graph and the chunk changes (commit ae6ffd0): the labels did not move
+    from collections import Counter
+
+    import polars as pl
+    from typer.testing import CliRunner
+
+    from gazelearn.cli.main import app
+
+    out = tmp_path / "samples.csv"
+    result = CliRunner().invoke(app, ["events", "detect", str(LUND_VIDEO), "--method", "deep",
+                                      "--samples", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    labels = pl.read_csv(out)["label"].to_list()
+    assert sorted(Counter(labels).items()) == [("fixation", 1286), ("pso", 105),
+                                               ("pursuit", 2578), ("saccade", 58)]
+    assert hashlib.sha256(" ".join(labels).encode()).hexdigest() == (
+        "55f8de969d0e3935cef9a79937ed15f2f02604b92717e7900cef20e82a41ccef")

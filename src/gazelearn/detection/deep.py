@@ -121,6 +121,35 @@ class SequenceLabeller(nn.Module):
         return self.head(sequence)
 
 
+def _as_conv2d(conv: nn.Conv1d) -> nn.Conv2d:
+    """The same convolution over a ``(batch, channels, 1, time)`` image, same weights."""
+    out = nn.Conv2d(conv.in_channels, conv.out_channels, (1, conv.kernel_size[0]),
+                    padding=(0, conv.padding[0]), dilation=(1, conv.dilation[0]))
+    out.weight.data = conv.weight.data[:, :, None, :].clone()
+    out.bias.data = conv.bias.data.clone()
+    return out
+
+
+class _Conv2dForm(nn.Module):
+    """A TCN ``SequenceLabeller`` written with 2-D convolutions of height 1: what its ONNX graph
+    holds. Same inputs, outputs and weights (equal to float rounding, about 1e-6); ONNX
+    Runtime runs 2-D convolutions in its blocked channel layout (NCHWc), which it has no
+    1-D form of: the shipped network on one hour of 500 Hz took 1.3-1.4 s of CPU against
+    1.9-2.2 s as 1-D convolutions (docs/results.md, "### Speed")."""
+
+    def __init__(self, network: SequenceLabeller) -> None:
+        super().__init__()
+        self.stem = _as_conv2d(network.stem[0])
+        self.body = nn.ModuleList([_as_conv2d(layer.conv) for layer in network.body])
+        self.head = _as_conv2d(network.head)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = torch.relu(self.stem(x.transpose(1, 2).unsqueeze(2)))
+        for conv in self.body:
+            features = features + torch.relu(conv(features))
+        return self.head(features).squeeze(2).transpose(1, 2)
+
+
 _PSO = _CLASSES.index("pso")
 # Targets at or above this offset come from recordings whose coders never labelled PSOs
 # (GazeCom): there a "fixation" or "saccade" sample may really be a PSO, so the loss accepts
@@ -470,6 +499,8 @@ class DeepDetector(TorchEstimator, Detector):
         import onnx
 
         network = self.network_.cpu().eval()
+        if network.architecture == "tcn":
+            network = _Conv2dForm(network).eval()
         example = torch.zeros(1, 64, n_features(self.features))
         buffer = io.BytesIO()
         with warnings.catch_warnings(), torch.no_grad():
@@ -479,7 +510,8 @@ class DeepDetector(TorchEstimator, Detector):
                               dynamic_axes={"features": {0: "batch", 1: "time"},
                                             "logits": {0: "batch", 1: "time"}})
         graph = onnx.load_from_string(buffer.getvalue())
-        for key, value in (metadata or {}).items():
+        metadata = {"gazelearn_graph": deep_inference.GRAPH_FORMAT, **(metadata or {})}
+        for key, value in metadata.items():
             graph.metadata_props.add(key=key, value=value)
         return graph.SerializeToString()
 
@@ -495,8 +527,10 @@ class DeepDetector(TorchEstimator, Detector):
     def export_onnx_cache(self, model: Path) -> Path:
         """The ONNX graph of the model file ``model`` (that this detector was loaded from) in
         the cache (:func:`gazelearn.detection.deep_inference.cache_folder`)."""
-        target = deep_inference.cache_folder() / f"{deep_inference.model_digest(model)}.onnx"
-        if not target.is_file():
+        digest = deep_inference.model_digest(model)
+        target = deep_inference.cache_folder() / f"{digest}.onnx"
+        # absent, damaged, of other weights or of an older graph form: exported anew
+        if deep_inference.onnx_identity(target) != (digest, deep_inference.GRAPH_FORMAT):
             self._export_onnx_for(model, target)
         return target
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,8 +76,26 @@ def _filled(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.interp(np.arange(len(values)), index, values[index])
 
 
+#: Samples per block of the feature computation: every temporary is a block long (a few
+#: hundred kB, in cache), not the recording long (an hour at 500 Hz: 14 MB per temporary, whose
+#: fresh pages cost more than the arithmetic, mostly as system time).
+FEATURE_BLOCK = 1 << 15
+
+
+def _norm(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """``sqrt(dx**2 + dy**2)``: numpy's ``hypot`` guards against overflow at 3-5x the cost,
+    and angles in degrees never come near it."""
+    return np.sqrt(dx * dx + dy * dy)
+
+
+def _asinh32(values: np.ndarray) -> np.ndarray:
+    """``asinh`` in float32 (the features' type; numpy's float32 asinh is 3x faster)."""
+    return np.arcsinh(values.astype(np.float32))
+
+
 def context_features(x_deg: np.ndarray, y_deg: np.ndarray, valid: np.ndarray, rate: float,
-                     scales_s: tuple[float, ...] = CONTEXT_SCALES_S) -> np.ndarray:
+                     scales_s: tuple[float, ...] = CONTEXT_SCALES_S,
+                     out: np.ndarray | None = None) -> np.ndarray:
     """Multi-scale displacement, direction consistency and dispersion, ``(n, 3 * scales)``.
 
     For each centred window of ``scale`` seconds (``2h + 1`` samples): ``asinh(d / T / 3)``
@@ -84,7 +103,14 @@ def context_features(x_deg: np.ndarray, y_deg: np.ndarray, valid: np.ndarray, ra
     rate`` (a mean speed that averages a fixation's noise away but keeps a pursuit's motion),
     ``d`` over the path length (1 for motion in one direction), and ``asinh(s / 0.5)`` of the
     positions' standard deviation ``s`` (deg). Lost samples are interpolated first (their
-    validity is a channel of its own); beyond the ends the signal is held at its end value.
+    validity is a channel of its own); beyond the ends the signal is held at its end value,
+    and a window cut at an end has the duration and sample count of the samples it holds.
+    ``out``: a float32 array of that shape to write into (e.g. columns of a larger one).
+
+    Computed in blocks of :data:`FEATURE_BLOCK` samples, each window a pair of slices of the
+    block's edge-padded signal and of its cumulative sums (no per-window loop; sums over
+    ``[a, b]`` are ``c[b + 1] - c[a]``); positions and sums in float64, relative to the
+    block's first sample (no cancellation of large sums), the compressing ``asinh`` in float32.
 
     Examples
     --------
@@ -102,34 +128,46 @@ def context_features(x_deg: np.ndarray, y_deg: np.ndarray, valid: np.ndarray, ra
     n = len(x)
     halves = [max(1, int(round(scale * rate / 2))) for scale in scales_s]
     pad = max(halves)
-    # every window is a pair of slices of the edge-padded signal and of its cumulative sums
-    # (no per-window loop): sums over [a, b] are c[b + 1] - c[a]
-    xp = np.pad(x - x.mean(), pad, mode="edge")
-    yp = np.pad(y - y.mean(), pad, mode="edge")
-    path = np.zeros(len(xp), dtype=np.float64)  # path[j]: length of the path p[0] .. p[j]
-    np.cumsum(np.hypot(np.diff(xp), np.diff(yp)), out=path[1:])
-    cum_x, cum_y, cum_sq = (np.zeros(len(xp) + 1) for _ in range(3))
-    np.cumsum(xp, out=cum_x[1:])
-    np.cumsum(yp, out=cum_y[1:])
-    np.cumsum(xp * xp + yp * yp, out=cum_sq[1:])
-    out = np.empty((n, 3 * len(scales_s)), dtype=np.float32)
-    index = np.arange(n)
-    for k, half in enumerate(halves):
-        lo, hi = slice(pad - half, pad - half + n), slice(pad + half, pad + half + n)
-        # near the ends a window is cut at the signal's edge: its duration and sample count
-        # are those of the samples it holds (the held end values add no displacement or path)
-        first, last = np.maximum(index - half, 0), np.minimum(index + half, n - 1)
-        count = (last - first + 1).astype(np.float64)
-        displacement = np.hypot(xp[hi] - xp[lo], yp[hi] - yp[lo])
-        duration = np.maximum(last - first, 1) / rate
-        out[:, 3 * k] = np.arcsinh(displacement / duration / 3.0)
-        out[:, 3 * k + 1] = displacement / np.maximum(path[hi] - path[lo], 1e-9)
-        # sums over the cut window: from the padded index of its first to its last sample
-        a, b = first + pad, last + pad + 1
-        mean_x = (cum_x[b] - cum_x[a]) / count
-        mean_y = (cum_y[b] - cum_y[a]) / count
-        variance = (cum_sq[b] - cum_sq[a]) / count - mean_x * mean_x - mean_y * mean_y
-        out[:, 3 * k + 2] = np.arcsinh(np.sqrt(np.maximum(variance, 0.0)) / 0.5)
+    if out is None:
+        out = np.empty((n, 3 * len(scales_s)), dtype=np.float32)
+    for start in range(0, n, FEATURE_BLOCK):
+        stop = min(start + FEATURE_BLOCK, n)
+        m = stop - start
+        # the block with `pad` samples each side, held at the signal's ends
+        lo_src, hi_src = max(start - pad, 0), min(stop + pad, n)
+        held = (pad - (start - lo_src), pad - (hi_src - stop))
+        xs, ys = x[lo_src:hi_src] - x[start], y[lo_src:hi_src] - y[start]
+        if held != (0, 0):
+            xs, ys = np.pad(xs, held, mode="edge"), np.pad(ys, held, mode="edge")
+        path = np.zeros(len(xs))  # path[j]: length of the path xs[0] .. xs[j]
+        np.cumsum(_norm(np.diff(xs), np.diff(ys)), out=path[1:])
+        cum_x, cum_y, cum_sq = (np.zeros(len(xs) + 1) for _ in range(3))
+        np.cumsum(xs, out=cum_x[1:])
+        np.cumsum(ys, out=cum_y[1:])
+        np.cumsum(xs * xs + ys * ys, out=cum_sq[1:])
+        for k, half in enumerate(halves):
+            lo, hi = slice(pad - half, pad - half + m), slice(pad + half, pad + half + m)
+            if start >= half and stop + half <= n:  # every window inside the signal
+                a, b = lo, slice(pad + half + 1, pad + half + 1 + m)
+                count, duration = 2.0 * half + 1.0, 2.0 * half / rate
+            else:
+                # near the ends a window is cut at the signal's edge: its duration and
+                # sample count are those of the samples it holds (the held end values add
+                # no displacement or path); a and b index the cut window's first sample and
+                # the one after its last in the padded block
+                index = np.arange(start, stop)
+                first, last = np.maximum(index - half, 0), np.minimum(index + half, n - 1)
+                count = (last - first + 1).astype(np.float64)
+                duration = np.maximum(last - first, 1) / rate
+                a, b = first - start + pad, last - start + pad + 1
+            displacement = _norm(xs[hi] - xs[lo], ys[hi] - ys[lo])
+            block = out[start:stop]
+            block[:, 3 * k] = _asinh32(displacement / duration / 3.0)
+            block[:, 3 * k + 1] = displacement / np.maximum(path[hi] - path[lo], 1e-9)
+            mean_x = (cum_x[b] - cum_x[a]) / count
+            mean_y = (cum_y[b] - cum_y[a]) / count
+            variance = (cum_sq[b] - cum_sq[a]) / count - mean_x * mean_x - mean_y * mean_y
+            block[:, 3 * k + 2] = _asinh32(np.sqrt(np.maximum(variance, 0.0)) / 0.5)
     return out
 
 
@@ -155,14 +193,18 @@ def detector_features(recording: Recording, rate: float, features: str = "veloci
     vx, vy = velocity(x_deg, y_deg, rate)
     valid = np.isfinite(vx) & np.isfinite(vy)
     out = np.empty((len(vx), channels), dtype=np.float32)
-    # written channel by channel into one float32 array: no stacked float64 copy
-    vx, vy = np.where(valid, vx, 0.0), np.where(valid, vy, 0.0)
-    out[:, 0] = np.arcsinh(vx / _SPEED_SCALE)
-    out[:, 1] = np.arcsinh(vy / _SPEED_SCALE)
-    out[:, 2] = np.arcsinh(np.hypot(vx, vy) / _SPEED_SCALE)
-    out[:, 3] = valid
+    # written block by block into one float32 array: no recording-long temporaries
+    for start in range(0, len(vx), FEATURE_BLOCK):
+        part = slice(start, start + FEATURE_BLOCK)
+        ok = valid[part]
+        bx, by = np.where(ok, vx[part], 0.0), np.where(ok, vy[part], 0.0)
+        block = out[part]
+        block[:, 0] = _asinh32(bx / _SPEED_SCALE)
+        block[:, 1] = _asinh32(by / _SPEED_SCALE)
+        block[:, 2] = _asinh32(_norm(bx, by) / _SPEED_SCALE)
+        block[:, 3] = ok
     if features == "context":
-        out[:, 4:] = context_features(x_deg, y_deg, valid, rate)
+        context_features(x_deg, y_deg, valid, rate, out=out[:, 4:])
     return out, resampled
 
 
@@ -182,11 +224,25 @@ def chunk_plan(n: int, core: int, margin: int) -> tuple[np.ndarray, int]:
     return np.append(starts, n - length), length
 
 
-def stitch(chunk_scores: np.ndarray, starts: np.ndarray, n: int, margin: int) -> np.ndarray:
-    """One score row per sample from overlapping chunks: each chunk gives its centre."""
-    length = chunk_scores.shape[1]
-    result = np.empty((n, chunk_scores.shape[2]), dtype=np.float32)
+def stitch(chunk_scores: Iterable[np.ndarray], starts: np.ndarray, n: int, margin: int
+           ) -> np.ndarray:
+    """One score row per sample from overlapping chunks: each chunk gives its centre.
+
+    ``chunk_scores`` is any iterable of ``(length, classes)`` arrays, one per start (an array
+    of them, or a generator that runs the network chunk by chunk: then only one chunk's scores
+    exist at a time).
+
+    Examples
+    --------
+    >>> chunks = np.arange(2 * 6).reshape(2, 6, 1).astype(np.float32)
+    >>> stitch(chunks, np.array([0, 4]), 10, margin=1)[:, 0].tolist()
+    [0.0, 1.0, 2.0, 3.0, 4.0, 7.0, 8.0, 9.0, 10.0, 11.0]
+    """
+    result = None
     for chunk, start in zip(chunk_scores, starts, strict=True):
+        length = len(chunk)
+        if result is None:
+            result = np.empty((n, chunk.shape[1]), dtype=np.float32)
         lo = 0 if start == 0 else margin
         hi = length if start + length >= n else length - margin
         result[start + lo:start + hi] = chunk[lo:hi]
@@ -276,11 +332,11 @@ def to_original_times(values: np.ndarray, resampled: Recording, original: Record
 
 
 # ---------------------------------------------------------------------- ONNX Runtime
-#: Chunk core length in seconds. One chunk per run: 10-20 s chunks ran fastest on this CPU
-#: (1.4 s of CPU for one hour at 500 Hz against 1.9 s for 60-s chunks in batches of 4: the
-#: activations stay in cache), and the margins cost under 15 % of 16 s even for a 2-s field.
-CHUNK_S = 16.0
-_BATCH = 1
+#: Chunk core length in seconds. One chunk per run: 16-48-s chunks ran fastest on this CPU
+#: with the 2-D form of the graph (1.3-1.4 s of CPU for one hour at 500 Hz; 8-s chunks 1.5-1.7
+#: s, 64-s chunks 1.5 s: the activations fall out of cache), and the margins of a 2-s field
+#: cost 6 % of 32 s.
+CHUNK_S = 32.0
 
 
 def session_options(num_threads: int | None):
@@ -341,12 +397,13 @@ class DeepRunner:
         session = self.session()
         core = int(round(CHUNK_S * self.sampling_rate))
         starts, length = chunk_plan(len(features), core, self.margin)
-        chunks = np.lib.stride_tricks.sliding_window_view(features, length, axis=0)
-        chunks = chunks[starts].transpose(0, 2, 1)  # (chunks, length, features)
         name = session.get_inputs()[0].name
-        outputs = [session.run(None, {name: np.ascontiguousarray(chunks[i:i + _BATCH])})[0]
-                   for i in range(0, len(chunks), _BATCH)]
-        return stitch(np.concatenate(outputs), starts, len(features), self.margin)
+        # one chunk per run, a view of the rows of the C-contiguous float32 features (no
+        # copy), its scores stitched as they come (no array of every chunk's scores)
+        features = np.ascontiguousarray(features, dtype=np.float32)
+        outputs = (session.run(None, {name: features[None, start:start + length]})[0][0]
+                   for start in starts)
+        return stitch(outputs, starts, len(features), self.margin)
 
     def scores(self, recording: Recording, probabilities: bool = False) -> np.ndarray:
         """Per-sample class logits (or probabilities) at the recording's own samples."""
@@ -374,6 +431,10 @@ class DeepRunner:
 
 # ---------------------------------------------------------------------- model files
 _CONFIG_KEY = "gazelearn_config"  # learn.modelfile.CONFIG_KEY, read without importing torch
+#: The form of the exported graph (metadata ``gazelearn_graph``): graphs of an older form, still
+#: beside model files or in the cache, give the same scores more slowly and are exported anew.
+#: "conv2d": the TCN's convolutions as 2-D convolutions of height 1 (ONNX Runtime's fast path).
+GRAPH_FORMAT = "conv2d"
 
 
 def onnx_sidecar(model: Path) -> Path:
@@ -433,20 +494,22 @@ def cached_onnx(model: Path, config: dict | None = None) -> Path | None:
         return None
     digest = model_digest(model)
     for candidate in (onnx_sidecar(model), cache_folder() / f"{digest}.onnx"):
-        if candidate.is_file() and _onnx_digest(candidate) == digest:
+        if candidate.is_file() and onnx_identity(candidate) == (digest, GRAPH_FORMAT):
             return candidate
     return None
 
 
-def _onnx_digest(path: Path) -> str | None:
+def onnx_identity(path: Path) -> tuple[str | None, str | None]:
+    """The model file's sha256 and the graph form an ONNX graph was exported with."""
     import onnxruntime as ort
 
     try:
         session = ort.InferenceSession(str(path), session_options(1),
                                        providers=["CPUExecutionProvider"])
     except Exception:  # noqa: BLE001 - a damaged cache file counts as absent
-        return None
-    return session.get_modelmeta().custom_metadata_map.get("gazelearn_model_sha256")
+        return None, None
+    meta = session.get_modelmeta().custom_metadata_map
+    return meta.get("gazelearn_model_sha256"), meta.get("gazelearn_graph")
 
 
 def load_runner(model: Path | None = None, num_threads: int | None = None) -> DeepRunner:
