@@ -24,11 +24,13 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from gazelearn.detection.kernels import (
+    OUTPUT_CLASSES,
     positions_in_degrees,  # noqa: F401 (its old home)
     run,
 )
 from gazelearn.detection.postprocess import PostProcessing
 from gazelearn.events import Events
+from gazelearn.labels import LABELS
 from gazelearn.recording import Recording
 
 
@@ -79,6 +81,25 @@ class Detector(BaseEstimator):
                 recording, postprocess=postprocess, stimulus=stimulus))
         return run(self._kernel, recording, self.get_params(deep=False),
                    postprocess=postprocess, stimulus=stimulus).events(recording)
+
+    @property
+    def output_classes(self) -> tuple[str, ...]:
+        """The event classes this detector can label (names of :data:`gazelearn.labels.LABELS`).
+
+        A classic method's are fixed (:data:`~gazelearn.detection.kernels.OUTPUT_CLASSES`); a
+        learned detector's are the classes it was trained on (``classes_``), all of them before
+        it is fitted. A score of a class not listed is not applicable, not 0.
+
+        Examples
+        --------
+        >>> from gazelearn.detection import create_detector
+        >>> create_detector("ivt").output_classes
+        ('fixation', 'saccade', 'blink')
+        """
+        learned = getattr(self, "classes_", None)
+        if learned is not None:
+            return tuple(str(c) for c in learned)
+        return OUTPUT_CLASSES.get(getattr(self, "registry_name", ""), LABELS[1:])
 
     def _learns(self) -> bool:
         """Whether this detector overrides :meth:`fit` (and so has to be fitted first)."""

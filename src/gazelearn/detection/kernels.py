@@ -306,6 +306,16 @@ def _nh_labels(speed: np.ndarray, rate: float, peak_threshold: float, onset_thre
 # ---------------------------------------------------------------------------- by name
 #: The classic methods: name -> detection function (the detector registry lists these names).
 KERNELS: dict[str, Callable[..., Detected]] = {"ivt": ivt, "idt": idt, "ivdt": ivdt, "nh": nh}
+#: The event classes each classic method can label (names of :data:`gazelearn.labels.LABELS`;
+#: lost data becomes blink in every method): a score of another class is not applicable
+#: ("n/a" in reports), not 0. I-VT and I-DT know fixations and saccades only, I-VDT adds
+#: smooth pursuit, NH post-saccadic oscillations.
+OUTPUT_CLASSES: dict[str, tuple[str, ...]] = {
+    "ivt": ("fixation", "saccade", "blink"),
+    "idt": ("fixation", "saccade", "blink"),
+    "ivdt": ("fixation", "saccade", "pursuit", "blink"),
+    "nh": ("fixation", "saccade", "pso", "blink"),
+}
 
 
 def kernel(method: str, options: dict[str, Any] | None = None) -> Callable[..., Detected]:
