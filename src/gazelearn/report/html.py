@@ -94,11 +94,12 @@ footer dd { margin: 0; font-family: ui-monospace, SFMono-Regular, Menlo, monospa
 # value formatting
 
 
-def format_value(value: Any, digits: int = 4) -> str:
+def format_value(value: Any, digits: int = 4, decimals: int | None = None) -> str:
     """Format one value for a table cell: numbers readably, everything else with ``str``.
 
     Integers are shown in full; floats with ``digits`` significant digits, large floats rounded
-    to whole numbers, NaN as ``n/a``; ``None`` as an empty string.
+    to whole numbers (or with exactly ``decimals`` decimals), NaN as ``n/a``; ``None`` as an
+    empty string.
 
     Parameters
     ----------
@@ -106,6 +107,9 @@ def format_value(value: Any, digits: int = 4) -> str:
         The value.
     digits : int, default 4
         Significant digits of floats.
+    decimals : int, optional
+        Decimals of floats instead (fixed point: ``0.5`` with 2 is ``0.50``), so a column's
+        numbers line up and none claims more precision than the others.
 
     Returns
     -------
@@ -116,6 +120,8 @@ def format_value(value: Any, digits: int = 4) -> str:
     --------
     >>> [format_value(v) for v in (3, 0.912345, 1234567.8, 2.5e-6, float("nan"), None, True)]
     ['3', '0.9123', '1234568', '2.5e-06', 'n/a', '', 'True']
+    >>> [format_value(v, decimals=2) for v in (0.5, 0.123, 3, float("nan"))]
+    ['0.50', '0.12', '3', 'n/a']
     """
     if value is None:
         return ""
@@ -131,6 +137,8 @@ def format_value(value: Any, digits: int = 4) -> str:
             return "n/a"
         if math.isinf(v):
             return "inf" if v > 0 else "-inf"
+        if decimals is not None:
+            return f"{v:.{decimals}f}"
         if abs(v) >= 10**digits and abs(v) < 1e15:
             return f"{v:.0f}"
         return f"{v:.{digits}g}"
@@ -362,6 +370,7 @@ class Report:
         *,
         columns: list[str] | None = None,
         digits: int = 4,
+        decimals: Mapping[str, int] | None = None,
         max_rows: int | None = None,
     ) -> Report:
         """Add a table.
@@ -378,12 +387,15 @@ class Report:
             Columns to show, in order; all by default (first-seen order).
         digits : int, default 4
             Significant digits of floats.
+        decimals : dict, optional
+            Fixed decimals of a column's floats (``{"kappa": 2, "px": 0}``); other columns
+            get ``digits`` significant digits. Say the precision once, in the caption.
         max_rows : int, optional
             Show at most this many rows and say how many were left out.
         """
         all_columns, rows = _table_rows(data)
         shown_columns = list(columns) if columns is not None else all_columns
-        unknown = [c for c in shown_columns if c not in all_columns]
+        unknown = [c for c in [*shown_columns, *(decimals or ())] if c not in all_columns]
         if unknown and rows:
             raise InputError(f"table has no column(s) {', '.join(map(repr, unknown))}")
         hidden = 0
@@ -401,7 +413,8 @@ class Report:
             for column in shown_columns:
                 value = row.get(column)
                 cls = ' class="num"' if _is_number(value) else ""
-                cells.append(f"<td{cls}>{_esc(format_value(value, digits))}</td>")
+                fixed = decimals.get(column) if decimals else None
+                cells.append(f"<td{cls}>{_esc(format_value(value, digits, fixed))}</td>")
             parts.append("<tr>" + "".join(cells) + "</tr>")
         parts.append("</tbody></table>")
         if hidden:

@@ -39,16 +39,25 @@ from gazelearn.report._common import axes_or_new as _axes
 from gazelearn.report._common import new_figure as _new_figure
 from gazelearn.report._common import same_length as _same_length
 from gazelearn.report._common import vector as _vector
-from gazelearn.report.spatial import error_vectors, gaze_on_stimulus, heatmap, scanpath
+from gazelearn.report.spatial import (
+    error_vector_panels,
+    error_vectors,
+    gaze_on_stimulus,
+    heatmap,
+    heatmap_panels,
+    scanpath,
+)
 
 __all__ = [
     "LABEL_COLOURS",
     "cmc_curve",
     "confusion_matrix",
     "det_curve",
+    "error_vector_panels",
     "error_vectors",
     "gaze_on_stimulus",
     "heatmap",
+    "heatmap_panels",
     "label_colour",
     "learning_curves",
     "roc_curve",
@@ -445,6 +454,33 @@ def _label_spans(time: np.ndarray, labels: np.ndarray) -> dict[int, list[tuple[f
     return spans
 
 
+def _label_codes(labels: Any, n: int, name: str) -> np.ndarray:
+    """Per-sample label codes as ints, or InputError naming the argument."""
+    codes = np.asarray(labels)
+    if codes.shape != (n,):
+        raise InputError(f"{name} has {codes.size} values for {n} samples")
+    if codes.size and (codes.min() < 0 or codes.max() >= len(LABELS)):
+        raise InputError(f"{name}: label codes must be in 0..{len(LABELS) - 1}")
+    return codes.astype(int)
+
+
+def _draw_spans(ax: Axes, spans: dict[int, list[tuple[float, float]]], alpha: float) -> None:
+    """One band collection per label present (undefined gets none), full axes height."""
+    for code in sorted(spans):
+        if code == 0:
+            continue
+        ax.broken_barh(
+            spans[code],
+            (0, 1),
+            transform=ax.get_xaxis_transform(),
+            facecolors=LABEL_COLOURS[LABELS[code]],
+            alpha=alpha,
+            linewidth=0,
+            label=LABELS[code],
+            zorder=0,
+        )
+
+
 def signal_with_events(
     time: Any,
     x: Any,
@@ -452,6 +488,7 @@ def signal_with_events(
     labels: Any = None,
     unit: str = "px",
     title: str | None = None,
+    bands: Mapping[str, Any] | None = None,
 ) -> Figure:
     """Plot horizontal and vertical position over time with a colour band per event label.
 
@@ -462,17 +499,22 @@ def signal_with_events(
     x, y : arrays
         Positions (pixels or degrees, see ``unit``).
     labels : array of int, optional
-        Per-sample codes of :class:`gazelearn.labels.Label`; bands use :data:`LABEL_COLOURS`
-        (undefined samples get no band).
+        Per-sample codes of :class:`gazelearn.labels.Label`; bands behind the traces use
+        :data:`LABEL_COLOURS` (undefined samples get no band).
     unit : str, default "px"
         Unit of the positions, for the axis labels.
     title : str, optional
         Figure title.
+    bands : dict of str to array of int, optional
+        Label sequences to compare, e.g. ``{"true": truth, "I-VT": detected}``: each is a
+        strip of coloured event runs under the traces, named on its left, on the same time
+        axis, so where a detector disagrees with the truth shows at a glance.
 
     Returns
     -------
     Figure
-        Two axes (x and y) sharing the time axis; one band collection per label present.
+        Two axes (x and y) sharing the time axis, then one axes per entry of ``bands``; one
+        band collection per label present.
 
     Examples
     --------
@@ -480,42 +522,38 @@ def signal_with_events(
     >>> fig = signal_with_events(t, np.arange(6.0), np.zeros(6), [1, 1, 2, 2, 1, 1])
     >>> len(fig.axes), [c.get_label() for c in fig.axes[0].collections]
     (2, ['fixation', 'saccade'])
+    >>> fig = signal_with_events(t, np.arange(6.0), np.zeros(6),
+    ...                          bands={"true": [1, 1, 2, 2, 1, 1], "found": [1, 1, 1, 2, 2, 1]})
+    >>> [ax.get_yticklabels()[0].get_text() for ax in fig.axes[2:]]
+    ['true', 'found']
     """
     ta, xa, ya = _vector(time, "time"), _vector(x, "x"), _vector(y, "y")
     _same_length(time=ta, x=xa, y=ya)
     spans: dict[int, list[tuple[float, float]]] = {}
     if labels is not None:
-        codes = np.asarray(labels)
-        if codes.shape != ta.shape:
-            raise InputError(f"labels has {codes.size} values for {ta.size} samples")
-        if codes.size and (codes.min() < 0 or codes.max() >= len(LABELS)):
-            raise InputError(f"label codes must be in 0..{len(LABELS) - 1}")
-        spans = _label_spans(ta, codes.astype(int))
-    fig = _new_figure((9.0, 4.5))
-    axes = fig.subplots(2, 1, sharex=True)
-    for ax, values, name in zip(axes, (xa, ya), ("x", "y"), strict=True):
-        for code in sorted(spans):
-            if code == 0:
-                continue
-            label_name = LABELS[code]
-            ax.broken_barh(
-                spans[code],
-                (0, 1),
-                transform=ax.get_xaxis_transform(),
-                facecolors=LABEL_COLOURS[label_name],
-                alpha=0.25,
-                linewidth=0,
-                label=label_name,
-                zorder=0,
-            )
+        spans = _label_spans(ta, _label_codes(labels, ta.size, "labels"))
+    strips = {str(name): _label_spans(ta, _label_codes(codes, ta.size, f"bands[{name!r}]"))
+              for name, codes in (bands or {}).items()}
+    fig = _new_figure((9.0, 4.5 + 0.35 * len(strips)))
+    axes = fig.subplots(2 + len(strips), 1, sharex=True,
+                        gridspec_kw={"height_ratios": [1, 1] + [0.22] * len(strips)})
+    for ax, values, name in zip(axes, (xa, ya), ("x", "y"), strict=False):
+        _draw_spans(ax, spans, alpha=0.25)
         ax.plot(ta, values, color="0.15", linewidth=1, zorder=2)
         ax.set_ylabel(f"{name} ({unit})")
         ax.grid(alpha=0.3)
-    axes[1].set_xlabel("time (s)")
-    present = [c for c in sorted(spans) if c != 0]
+    for ax, (name, runs) in zip(axes[2:], strips.items(), strict=True):
+        _draw_spans(ax, runs, alpha=0.9)
+        ax.set_ylim(0, 1)
+        ax.set_yticks([0.5], [name])
+        ax.tick_params(axis="y", length=0)
+    axes[-1].set_xlabel("time (s)")
+    present = sorted({c for runs in [spans, *strips.values()] for c in runs if c != 0})
     if present:
         handles = [
-            Patch(facecolor=LABEL_COLOURS[LABELS[c]], alpha=0.4, label=LABELS[c]) for c in present
+            Patch(facecolor=LABEL_COLOURS[LABELS[c]], alpha=0.9 if strips else 0.4,
+                  label=LABELS[c])
+            for c in present
         ]
         axes[0].legend(
             handles=handles,

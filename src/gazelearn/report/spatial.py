@@ -16,12 +16,14 @@ Examples
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from gazelearn.errors import InputError
 from gazelearn.report._common import axes_or_new as _axes
@@ -29,7 +31,14 @@ from gazelearn.report._common import same_length as _same_length
 from gazelearn.report._common import vector as _vector
 from gazelearn.screen import screen_size as checked_screen_size
 
-__all__ = ["error_vectors", "gaze_on_stimulus", "heatmap", "scanpath"]
+__all__ = [
+    "error_vector_panels",
+    "error_vectors",
+    "gaze_on_stimulus",
+    "heatmap",
+    "heatmap_panels",
+    "scanpath",
+]
 
 ImageLike = str | os.PathLike[str] | np.ndarray
 
@@ -193,6 +202,16 @@ def scanpath(
     return fig
 
 
+def _faded(cmap: str, alpha: float) -> Any:
+    """``cmap`` as an overlay of opacity ``alpha * value`` looks over white: the colour bar's."""
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    ramp = np.linspace(0.0, 1.0, 256)[:, None]
+    opacity = alpha * ramp
+    return ListedColormap(opacity * colormaps[cmap](ramp[:, 0])[:, :3] + (1.0 - opacity))
+
+
 def heatmap(
     density: Any,
     image: ImageLike | None = None,
@@ -201,14 +220,17 @@ def heatmap(
     cmap: str = "inferno",
     title: str | None = None,
     ax: Axes | None = None,
-    colorbar: str | None = None,
+    *,
+    vmin: float | None = None,
     vmax: float | None = None,
+    colorbar: str | None = None,
 ) -> Figure:
     """Overlay a saliency / fixation-density map on a stimulus.
 
     The map is stretched over the screen area (it may have a lower resolution than the image).
-    Its opacity grows with the density, up to ``alpha`` at the maximum, so empty regions leave
-    the stimulus visible.
+    Over a stimulus its opacity grows with the density, up to ``alpha`` at ``vmax``, so empty
+    regions leave the stimulus visible; without one it is drawn opaque, so its colours are
+    exactly the colour bar's.
 
     Parameters
     ----------
@@ -217,7 +239,7 @@ def heatmap(
     image : path or array, optional
         The stimulus.
     alpha : float, default 0.6
-        Opacity at the density maximum, 0..1.
+        Opacity at the top of the colour scale over a stimulus, 0..1.
     screen_size : (width, height) or Screen, optional
         Screen area; the image size, or the map size, by default.
     cmap : str, default "inferno"
@@ -226,23 +248,21 @@ def heatmap(
         Axes title.
     ax : Axes, optional
         Draw here instead of a new figure.
+    vmin, vmax : float, optional
+        The colour scale; the map's minimum and maximum by default. Give the same values to
+        maps that are compared (:func:`heatmap_panels` does).
     colorbar : str, optional
-        Label of a colour bar (the map's unit, e.g. ``"fixation time (ms/deg²)"``): the map
-        is then coloured by its own values from 0 to ``vmax`` (not rescaled to 0..1), so the
-        bar reads in that unit.
-    vmax : float, optional
-        The value at the top of the colour scale (the map's maximum by default): one ``vmax``
-        for several maps puts them on one shared scale.
+        Draw a colour bar with this label (say the unit, e.g. ``"% of gaze samples per
+        cell"``); none by default. Over a stimulus the bar shows the colours as they look
+        over white.
 
     Examples
     --------
-    >>> yy, xx = np.mgrid[0:30, 0:40]
-    >>> fig = heatmap(np.exp(-((xx - 20) ** 2 + (yy - 15) ** 2) / 50), screen_size=(400, 300))
-    >>> len(fig.axes[0].images)
-    1
-    >>> fig = heatmap(np.full((3, 4), 2.0), screen_size=(40, 30), colorbar="s/deg²", vmax=4.0)
-    >>> fig.axes[1].get_ylabel(), fig.axes[0].images[0].get_clim()
-    ('s/deg²', (0.0, 4.0))
+    >>> density = np.zeros((30, 40))
+    >>> density[15, 20] = 2.0
+    >>> fig = heatmap(density, screen_size=(400, 300), colorbar="fixations per cell")
+    >>> len(fig.axes), fig.axes[0].images[0].get_clim()
+    (2, (0.0, 2.0))
     """
     d = np.asarray(density, dtype=float)
     if d.ndim != 2:
@@ -255,28 +275,95 @@ def heatmap(
         size = (d.shape[1], d.shape[0])
     w, h = _stimulus(ax, image, size)
     d = np.nan_to_num(d, nan=0.0)
-    if colorbar is None and vmax is None:  # a relative map: rescaled to 0..1
-        top = d.max()
-        low, values, high = 0.0, d - d.min(), top - d.min()
-    else:  # the map's own values, so a colour bar (or a shared vmax) reads in its unit
-        low, values, high = 0.0, d, float(d.max() if vmax is None else vmax)
-    norm = np.clip(values / high, 0.0, 1.0) if high > 0 else np.zeros_like(d)
-    drawn = ax.imshow(
-        values,
+    low = float(d.min()) if vmin is None else float(vmin)
+    high = float(d.max()) if vmax is None else float(vmax)
+    if high < low:
+        raise InputError(f"vmax ({high}) must not be below vmin ({low})")
+    share = np.clip((d - low) / (high - low), 0.0, 1.0) if high > low else np.zeros_like(d)
+    shown = ax.imshow(
+        d,
         extent=(0, w, h, 0),
         cmap=cmap,
-        alpha=alpha * norm,
+        alpha=alpha * share if image is not None else None,
         vmin=low,
-        vmax=high if high > 0 else 1.0,
+        vmax=high if high > low else low + 1.0,
         interpolation="bilinear",
         zorder=1,
     )
     if colorbar is not None:
-        # the bar shows the colours at full opacity: the map's opacity follows its value
-        fig.colorbar(drawn, ax=ax, label=colorbar, shrink=0.8)
+        _colour_bar(fig, shown, [ax], colorbar,
+                    cmap=_faded(cmap, alpha) if image is not None else None)
     ax.set_xlim(0, w)
     ax.set_ylim(h, 0)
     ax.set_title(title or "heat map")
+    return fig
+
+
+def _panels(n: int, columns: int | None, panel: tuple[float, float]) -> tuple[Figure, list[Axes]]:
+    """A figure of ``n`` panels in rows of ``columns``, room for one colour bar at the right."""
+    from gazelearn.report._common import new_figure
+
+    if n == 0:
+        raise InputError("nothing to plot: no panels given")
+    cols = min(n, columns or n)
+    rows = -(-n // cols)
+    fig = new_figure((panel[0] * cols + 1.2, panel[1] * rows))
+    grid = fig.subplots(rows, cols, squeeze=False)
+    for extra in grid.ravel()[n:]:
+        extra.remove()
+    return fig, list(grid.ravel()[:n])
+
+
+def _colour_bar(fig: Figure, mappable: Any, axes: list[Axes], label: str, cmap: Any = None) -> Any:
+    """One colour bar for ``axes`` (all drawn on ``mappable``'s scale), labelled with its unit."""
+    if cmap is not None:  # the colours as they look (e.g. a faded overlay), same scale
+        from matplotlib.cm import ScalarMappable
+
+        mappable = ScalarMappable(norm=mappable.norm, cmap=cmap)
+    return fig.colorbar(mappable, ax=axes, label=label, shrink=0.85)
+
+
+def heatmap_panels(
+    maps: Mapping[str, Any],
+    colorbar: str,
+    image: ImageLike | None = None,
+    screen_size: Any = None,
+    cmap: str = "inferno",
+    alpha: float = 0.6,
+    columns: int | None = None,
+) -> Figure:
+    """Heat maps to compare, side by side on one colour scale with one colour bar.
+
+    The scale runs from the smallest to the largest value of all maps, so the same colour
+    means the same density in every panel (a map drawn on its own scale would look as dense
+    as any other).
+
+    Parameters
+    ----------
+    maps : dict of str to 2-D array
+        Panel title -> density map, in the same units.
+    colorbar : str
+        Label of the shared colour bar, with the unit.
+    image, screen_size, cmap, alpha
+        As in :func:`heatmap`.
+    columns : int, optional
+        Panels per row; all in one row by default.
+
+    Examples
+    --------
+    >>> fig = heatmap_panels({"a": np.eye(4), "b": 2 * np.eye(4)}, "count", screen_size=(40, 40))
+    >>> [ax.images[0].get_clim() for ax in fig.axes[:2]]
+    [(0.0, 2.0), (0.0, 2.0)]
+    """
+    arrays = {str(k): np.nan_to_num(np.asarray(v, dtype=float), nan=0.0) for k, v in maps.items()}
+    fig, axes = _panels(len(arrays), columns, (4.6, 3.2))
+    low = min(float(a.min()) for a in arrays.values())
+    high = max(float(a.max()) for a in arrays.values())
+    for ax, (name, density) in zip(axes, arrays.items(), strict=True):
+        heatmap(density, image=image, alpha=alpha, screen_size=screen_size, cmap=cmap,
+                title=name, ax=ax, vmin=low, vmax=high)
+    _colour_bar(fig, axes[0].images[-1], axes, colorbar,
+                cmap=_faded(cmap, alpha) if image is not None else None)
     return fig
 
 
@@ -287,6 +374,9 @@ def error_vectors(
     unit: str = "px",
     title: str | None = None,
     ax: Axes | None = None,
+    *,
+    vmax: float | None = None,
+    colorbar: bool = True,
 ) -> Figure:
     """Draw arrows from true to predicted gaze points, coloured by the error length.
 
@@ -302,6 +392,10 @@ def error_vectors(
         Axes title; by default the mean and median error.
     ax : Axes, optional
         Draw here instead of a new figure.
+    vmax : float, optional
+        Top of the colour scale (which starts at 0); the largest error by default.
+    colorbar : bool, default True
+        Draw the colour bar.
 
     Returns
     -------
@@ -323,6 +417,7 @@ def error_vectors(
         )
     delta = p - t
     err = np.hypot(delta[:, 0], delta[:, 1])
+    finite = err[np.isfinite(err)]
     fig, ax = _axes(ax, (7.0, 5.0))
     _stimulus(ax, None, screen_size)
     ax.scatter(t[:, 0], t[:, 1], s=8, color="0.3", zorder=2, label="true")
@@ -339,12 +434,67 @@ def error_vectors(
         width=0.004,
         zorder=3,
     )
-    fig.colorbar(arrows, ax=ax, label=f"error ({unit})", shrink=0.8)
-    finite = err[np.isfinite(err)]
+    top = vmax if vmax is not None else (float(finite.max()) if finite.size else 1.0)
+    arrows.set_clim(0.0, max(top, 1e-12))
+    if colorbar:
+        _colour_bar(fig, arrows, [ax], f"error ({unit})")
     if title is None and finite.size:
         title = (
-            f"gaze error: mean {finite.mean():.3g} {unit}, "
-            f"median {np.median(finite):.3g} {unit} (n={finite.size})"
+            f"gaze error: mean {_amount(finite.mean(), unit)}, "
+            f"median {_amount(float(np.median(finite)), unit)} (n={finite.size})"
         )
     ax.set_title(title or "gaze error")
+    return fig
+
+
+def _amount(value: float, unit: str) -> str:
+    """An error with its unit: whole pixels, else 3 significant digits."""
+    return f"{value:.0f} px" if unit == "px" else f"{value:.3g} {unit}"
+
+
+def error_vector_panels(
+    panels: Mapping[str, tuple[Any, Any]],
+    screen_size: Any,
+    unit: str = "px",
+    columns: int | None = None,
+) -> Figure:
+    """Gaze errors of several methods side by side: arrows from target to estimate.
+
+    All panels share one colour scale (0 to the largest error of any panel) and one colour
+    bar; each panel's title gives its method's mean and median error.
+
+    Parameters
+    ----------
+    panels : dict of str to (true_xy, pred_xy)
+        Method -> targets and estimates, arrays of shape (n, 2) in pixels.
+    screen_size : (width, height) or Screen
+        Screen area in pixels.
+    unit : str, default "px"
+        Unit on the colour bar.
+    columns : int, optional
+        Panels per row; all in one row by default.
+
+    Examples
+    --------
+    >>> t = np.array([[100.0, 100.0], [500.0, 300.0]])
+    >>> fig = error_vector_panels({"a": (t, t + 10), "b": (t, t + 40)}, screen_size=(800, 600))
+    >>> [ax.collections[-1].get_clim()[1] for ax in fig.axes[:2]] == [np.hypot(40, 40)] * 2
+    True
+    """
+    pairs = {str(k): (np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+             for k, (a, b) in panels.items()}
+    errors = [np.hypot(*(b - a).T) for a, b in pairs.values() if np.ndim(a) == 2]
+    finite = np.concatenate([e[np.isfinite(e)] for e in errors]) if errors else np.array([])
+    top = float(finite.max()) if finite.size else 1.0
+    fig, axes = _panels(len(pairs), columns, (3.1, 2.3))
+    for ax, (name, (true_xy, pred_xy)) in zip(axes, pairs.items(), strict=True):
+        error_vectors(true_xy, pred_xy, screen_size, unit=unit, ax=ax, vmax=top, colorbar=False)
+        ax.xaxis.set_major_locator(MaxNLocator(4))  # narrow panels: fewer, readable ticks
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+        err = np.hypot(*(pred_xy - true_xy).T)
+        err = err[np.isfinite(err)]
+        ax.set_title(f"{name}\nmean {_amount(float(err.mean()), unit)}, median "
+                     f"{_amount(float(np.median(err)), unit)}" if err.size else name,
+                     fontsize="medium")
+    _colour_bar(fig, axes[0].collections[-1], axes, f"error ({unit})")
     return fig
