@@ -68,9 +68,12 @@ def eyes(ctx: DemoContext) -> dict:
                     f"{data.screen.width_px} x {data.screen.height_px} screen; 64 x 36 "
                     f"grayscale, rendered in {seconds:.1f} s. Each person has an angular "
                     "offset between optical and visual axis, which calibration must learn.")
-    picks = [int(np.flatnonzero(data.person == p)[0]) for p in range(min(persons, 8))]
+    people = np.unique(data.person)
+    picks = [int(np.flatnonzero(data.person == p)[0]) for p in people[:8]]
+    shown = (f"each of the {len(people)} persons" if len(picks) == len(people)
+             else f"each of the first {len(picks)} of the {len(people)} persons")
     ctx.figure(_image_grid(data.images[picks], columns=4),
-               caption="One frame of each person")
+               caption=f"The first frame of {shown} (their first measurement)")
     return {"persons": persons, "measurements": 2, "frames": frames, "seconds": seconds}
 
 
@@ -78,6 +81,7 @@ def gaze(ctx: DemoContext) -> dict:
     """Train the residual gaze CNN with random batches and with one-measurement batches (BN)."""
     from gazelearn.appearance import GazeRegressor
     from gazelearn.metrics import error_pct_normalized, error_px
+    from gazelearn.report.spatial import error_vector_panels
 
     data = ctx.data["eyes"]
     screen = data.screen
@@ -92,7 +96,12 @@ def gaze(ctx: DemoContext) -> dict:
             screen_size=(screen.width_px, screen.height_px), num_threads=1, progress=False,
             seed=0).fit(data.images[~test], data.targets_px[~test], groups=groups[~test])
     k = 9
-    rows: dict[str, list] = {}
+    # table name -> (panel title of the error figure, [(targets, estimates) per measurement])
+    names = {"base": ("baseline (random batches)", "baseline"),
+             "bn": ("per-measurement BN (test-time batch statistics)", "per-measurement BN"),
+             "profile": (f"stored BN profile + affine from {k} calibration frames",
+                         "stored BN profile + affine")}
+    rows: dict[str, list] = {key: [] for key in names}
     for group in np.unique(groups[test]):
         members = np.flatnonzero(groups == group)
         calib, scored = members[:k], members[k:]
@@ -100,19 +109,17 @@ def gaze(ctx: DemoContext) -> dict:
         base, bn = models["none"], models["bn"]
         base.reset_calibration()
         bn.reset_calibration()
-        rows.setdefault("baseline (random batches)", []).append(
-            (truth, base.predict(data.images[scored])))
-        rows.setdefault("per-measurement BN (test-time batch statistics)", []).append(
-            (truth, bn.predict(data.images[scored], groups=groups[scored])))
+        rows["base"].append((truth, base.predict(data.images[scored])))
+        rows["bn"].append((truth, bn.predict(data.images[scored], groups=groups[scored])))
         bn.calibrate(data.images[calib], data.targets_px[calib], bn=True, affine=True)
-        rows.setdefault(f"stored BN profile + affine from {k} calibration frames", []).append(
-            (truth, bn.predict(data.images[scored])))
+        rows["profile"].append((truth, bn.predict(data.images[scored])))
         bn.reset_calibration()
-    table = []
-    for method, parts in rows.items():
+    table, vectors = [], {}
+    for key, parts in rows.items():
         truth = np.concatenate([p[0] for p in parts])
         pred = np.concatenate([p[1] for p in parts])
-        table.append({"method": method,
+        vectors[names[key][1]] = (truth, pred)
+        table.append({"method": names[key][0],
                       "% of screen": float(np.mean(error_pct_normalized(truth, pred, screen))),
                       "px": float(np.mean(error_px(truth, pred)))})
     ctx.report.text(f"A depthwise-separable residual CNN trained {epochs} epochs on "
@@ -126,7 +133,13 @@ def gaze(ctx: DemoContext) -> dict:
         ctx.report.note("Quick tour: a network trained 2 epochs on a few hundred frames has "
                         "learned next to nothing, so these errors show that the steps run, "
                         "not what calibration does; run the demo without --quick for that.")
-    ctx.report.table(table, caption="Gaze error on unfamiliar people")
+    ctx.report.table(table, decimals={"% of screen": 1, "px": 0},
+                     caption="Mean gaze error on unfamiliar people (% of screen to 1 decimal, "
+                             "px to whole pixels)")
+    n_points = len(next(iter(vectors.values()))[0])
+    ctx.figure(error_vector_panels(vectors, screen_size=screen),
+               caption=f"Gaze error on the screen: an arrow from each of the {n_points} "
+                       "targets to its estimate, one panel per method, on one colour scale")
     return {"epochs": epochs, "train_frames": int((~test).sum()), "errors": table}
 
 
@@ -158,7 +171,8 @@ def tracking(ctx: DemoContext) -> dict:
                     "the calibration page, or `gazelearn track --video FILE --profile P.json`.")
     if crops:
         ctx.figure(_image_grid(np.asarray(crops), columns=4),
-                   caption="Normalised eye crops (corners level, scaled by their distance)")
+                   caption=f"Both normalised eye crops of the first {len(crops) // 2} frames "
+                           "with a face (corners level, scaled by their distance)")
     yaw = np.array([p[0] for p in poses]) if poses else np.array([np.nan])
     return {"frames": len(frames), "faces_found": found, "median_ms": float(np.median(ms)),
             "p95_ms": float(np.percentile(ms, 95)), "yaw_range_deg": float(np.ptp(yaw))}

@@ -22,7 +22,7 @@ def _folder(ctx: DemoContext, *parts: str):
 
 def events(ctx: DemoContext) -> dict:
     """Classic and deep detectors against one human coder on Lund 2013 recordings."""
-    from gazelearn.demo.signal_steps import score_detectors
+    from gazelearn.demo.signal_steps import detector_table, score_detectors
     from gazelearn.io import expand_paths, read
 
     folder = _folder(ctx, "lund2013-dev")
@@ -34,7 +34,7 @@ def events(ctx: DemoContext) -> dict:
                     "sample-level kappa against the coder. The deep detector was trained on "
                     "these data (and GazeCom), so this is not a held-out score: the "
                     "cross-validated one is in docs/results.md.")
-    ctx.report.table(rows, caption="Detectors against the human coder")
+    detector_table(ctx.report, rows, "Detectors against the human coder")
     return {"recordings": len(files), "detectors": rows}
 
 
@@ -84,6 +84,6 @@ def gaze(ctx: DemoContext) -> dict:
                           progress=False, seed=0).fit(data.images[train], data.targets_px[train])
     mae = float(np.mean(np.abs(model.predict(data.images[test]) - data.targets_px[test])))
     ctx.report.text(f"{len(data.images)} eye images of one person, random 85/15 split (seed "
-                    f"0), {epochs} epochs: mean absolute error {mae:.1f} px (the tutorial: "
+                    f"0), {epochs} epochs: mean absolute error {mae:.0f} px (the tutorial: "
                     "88 px final, 62 px at its best epoch).")
     return {"epochs": epochs, "mae_px": mae, "n_test": len(test)}

@@ -94,13 +94,41 @@ def score_detectors(recordings, names=DETECTORS, sampling_rate: float | None = N
         pairs = [(r.labels, detector.predict(r)) for r in recordings]
         seconds = time.perf_counter() - t0
         scores = evaluate_labels(pairs, sampling_rate=sampling_rate)
+        # a class the detector cannot output has no kappa (n/a), not the 0 it would score
         rows.append({"detector": name, "kappa": scores.kappa,
                      **{f"kappa {k}": scores.kappa_per_class.get(k, float("nan"))
+                        if k in detector.output_classes else float("nan")
                         for k in ("fixation", "saccade", "pso", "pursuit")},
                      "saccade event F1": scores.events["saccade"].f1
                      if "saccade" in scores.events else float("nan"),
                      "M samples/s": n_samples / seconds / 1e6})
     return rows
+
+
+def detector_table(report, rows: list[dict], caption: str) -> None:
+    """The rows of :func:`score_detectors` with their precision and "n/a" said once."""
+    numbers = [c for c in rows[0] if c != "detector"] if rows else []
+    report.table(rows, decimals=dict.fromkeys(numbers, 2),
+                 caption=f"{caption} (kappa, F1 and speed to 2 decimals; n/a: the detector "
+                         "cannot output the class)")
+
+
+def detections_figure(recording, names=DETECTORS, seconds: float = 4.0):
+    """The first ``seconds`` of ``recording``: x and y, then its labels and each detector's."""
+    from gazelearn.detection import create_detector
+    from gazelearn.report.plots import signal_with_events
+
+    part = recording.select(slice(0, int(round(seconds * recording.sampling_rate))))
+    bands = {"truth": part.labels}
+    for name in names:
+        bands[name] = create_detector(name).predict(recording)[:len(part)]
+    return signal_with_events(part.time, part.x, part.y, bands=bands)
+
+
+def _varied(recordings, n_samples: int) -> int:
+    """Index of the recording whose first samples hold the most of the rarest moving class."""
+    counts = [np.bincount(r.labels[:n_samples], minlength=5)[1:5] for r in recordings]
+    return int(np.argmax([c.min() for c in counts]))
 
 
 def events(ctx: DemoContext) -> dict:
@@ -112,7 +140,17 @@ def events(ctx: DemoContext) -> dict:
                     "of saccades (Hooge et al. 2018 matching). The deep detector is the model "
                     "shipped in the package, trained on real hand-labelled data, not on this "
                     "simulator.")
-    ctx.report.table(rows, caption="Detectors against the simulator's labels")
+    detector_table(ctx.report, rows, "Detectors against the simulator's labels")
+    from gazelearn.labels import LABELS
+
+    pick = _varied(list(data), 2000)
+    record = data[pick]
+    present = ", ".join(LABELS[c] for c in np.unique(record.labels[:2000]) if c)
+    ctx.figure(detections_figure(record),
+               caption=f"The first 4 s of recording {pick + 1} of {len(data)} (person "
+                       f"{record.meta.subject}; true events: {present}): x and y, then the "
+                       "simulator's labels ('truth') and each detector's, one strip each; "
+                       "white: undefined")
     return {"detectors": rows}
 
 
@@ -120,7 +158,7 @@ def scanpaths(ctx: DemoContext) -> dict:
     """Heat maps per kind of viewer; a classifier of the viewer kind, people held out."""
     from gazelearn.learn import create
     from gazelearn.metrics import accuracy, cohen_kappa, confusion_matrix
-    from gazelearn.report.spatial import heatmap as heatmap_figure
+    from gazelearn.report.spatial import heatmap_panels
     from gazelearn.scanpath import feature_table, heatmap
     from gazelearn.splits import group_kfold
 
@@ -128,11 +166,18 @@ def scanpaths(ctx: DemoContext) -> dict:
     kinds = np.asarray(data.column("kind"))
     people = np.asarray(data.column("subject"))
     screen = data[0].screen
+    maps, counts = {}, {}
     for kind in sorted(set(kinds)):
-        density = sum(heatmap(r, grid=(64, 36), sigma_deg=1.0) for r, k in
-                      zip(data, kinds, strict=True) if k == kind)
-        ctx.figure(heatmap_figure(density, screen_size=screen, title=kind),
-                   caption=f"Gaze density of all '{kind}' recordings (blur 1 degree)")
+        members = [r for r, k in zip(data, kinds, strict=True) if k == kind]
+        counts[kind] = len(members)
+        # each map sums to 1, so the mean is the share of a kind's gaze samples per cell
+        maps[kind] = 100 * np.mean([heatmap(r, grid=(64, 36), sigma_deg=1.0)
+                                    for r in members], axis=0)
+    ctx.figure(heatmap_panels(maps, "% of gaze samples per cell", screen_size=screen),
+               caption="Gaze density of all " + " and all ".join(
+                   f"{n} '{kind}' recordings" for kind, n in counts.items())
+               + " (64 x 36 cells, blur 1 degree), on one colour scale: the bar holds for "
+                 "both maps")
     table = feature_table(data)
     names = [c for c in table.columns if c not in data.metadata.columns and c != "recording"]
     X = np.nan_to_num(table.select(names).to_numpy().astype(np.float64))
@@ -160,6 +205,7 @@ def biometrics(ctx: DemoContext) -> dict:
     from gazelearn.biometrics import EyeMovementEmbedder
     from gazelearn.biometrics.protocol import closed_set_split, evaluate_embedder
     from gazelearn.report import cmc_curve
+    from gazelearn.report.biometric_results import add_biometric_numbers
 
     data = ctx.data["population"]
     people = np.asarray(data.column("subject"))
@@ -178,9 +224,10 @@ def biometrics(ctx: DemoContext) -> dict:
         f"A 1-D CNN embeds 1-s windows of eye velocity; trained {epochs} epochs with a triplet "
         "loss (semi-hard mining) on the enrollment recordings (sessions 0 and 1 of every "
         "person), it enrolls each person as the mean embedding and is probed with the other "
-        f"sessions: rank-1 {result.rank1:.2f} (chance {result.chance_rank1:.2f}), EER "
-        f"{result.eer:.2f} (chance 0.5). Closed set: the people are known, their probe "
-        "recordings are not.")
+        f"sessions: rank-1 {100 * result.rank1:.1f} % (chance {100 * result.chance_rank1:.1f}"
+        f" %), EER {100 * result.eer:.1f} % (chance 50 %). Closed set: the people are known, "
+        "their probe recordings are not.")
+    add_biometric_numbers(ctx.report, result)
     ctx.figure(cmc_curve(np.arange(1, len(result.cmc) + 1), result.cmc,
                          title="Identification (CMC)"),
                caption="Cumulative match characteristic: share of probes whose person is "

@@ -139,10 +139,10 @@ def run_demo(output: str | Path, quick: bool = False, real: str | Path | None = 
     context.results["figures"] = [f"figures/{name}" for name in context.figures]
     report.save(output / "report.html")
     from gazelearn.io.atomic import atomic_write
-    from gazelearn.io.writers import json_default
+    from gazelearn.io.writers import jsonable
 
-    with atomic_write(output / "results.json", "w") as handle:
-        json.dump(context.results, handle, indent=1, default=json_default)
+    with atomic_write(output / "results.json", "w") as handle:  # NaN (n/a) as null: valid JSON
+        json.dump(jsonable(context.results, finite=True), handle, indent=1)
     return context.results
 
 
