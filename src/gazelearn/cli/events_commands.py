@@ -454,15 +454,9 @@ def plot(
         labels = _detector(method, {}).predict(recording, stimulus=stimulus.value)
         origin = method
     from gazelearn.report.html import save_figure  # matplotlib: only this command needs it
-    from gazelearn.report.plots import signal_with_events
+    from gazelearn.report.recording_plots import trace  # the trace of 'gazelearn plot' too
 
-    if recording.has_geometry:
-        x, y = recording.position_deg()
-        unit = "deg"
-    else:
-        x, y, unit = recording.x, recording.y, "px"
-    figure = signal_with_events(recording.time, x, y, labels, unit=unit,
-                                title=f"{recording_path.name}: {origin}")
+    figure = trace(recording, labels, title=f"{recording_path.name}: {origin}")
     output.parent.mkdir(parents=True, exist_ok=True)
     save_figure(figure, output)
     console.print(f"{recording_path.name}: {len(recording)} samples -> {output}")
