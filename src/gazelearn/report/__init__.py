@@ -5,7 +5,9 @@ file (inline CSS, figures as base64 PNG, provenance in the footer). The plot hel
 :mod:`gazelearn.report.plots` return matplotlib figures drawn with Agg, never opening a window.
 Domain results become reports here, not in the domains (which return data):
 :mod:`gazelearn.report.scanpath_results` (cross-validation reports, heat maps on a stimulus) and
-:mod:`gazelearn.report.biometric_results` (CMC, ROC, DET), imported on demand.
+:mod:`gazelearn.report.biometric_results` (CMC, ROC, DET), imported on demand. The figures of
+one recording (``gazelearn plot``: trace, scanpath, fixation heat map, main sequence, quality
+per trial) are in :mod:`gazelearn.report.recording_plots`.
 
 Examples
 --------
@@ -40,6 +42,15 @@ from gazelearn.report.plots import (
     scanpath,
     signal_with_events,
 )
+from gazelearn.report.recording_plots import (
+    fixation_heatmap,
+    fixation_scanpath,
+    main_sequence,
+    main_sequence_band,
+    quality_bars,
+    saccade_measures,
+    trace,
+)
 
 __all__ = [
     "LABEL_COLOURS",
@@ -51,14 +62,21 @@ __all__ = [
     "error_vector_panels",
     "error_vectors",
     "figure_to_png_bytes",
+    "fixation_heatmap",
+    "fixation_scanpath",
     "format_value",
     "gaze_on_stimulus",
     "heatmap",
     "heatmap_panels",
     "label_colour",
     "learning_curves",
+    "main_sequence",
+    "main_sequence_band",
+    "quality_bars",
     "roc_curve",
+    "saccade_measures",
     "save_figure",
     "scanpath",
     "signal_with_events",
+    "trace",
 ]
