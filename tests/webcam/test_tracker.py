@@ -213,3 +213,23 @@ def test_cli_geometry_eyelid_option():
     assert off.eyelid is False and off.get_params()["prior_weight"] == 300.0
     result = CliRunner().invoke(app, ["track", "--help"], env={"COLUMNS": "200"})
     assert "--no-eyelid" in result.output
+
+
+def test_cli_track_prints_no_mediapipe_log_lines(video, profile, tmp_path):
+    # glog and TensorFlow Lite write from C++ straight to file descriptor 2, which CliRunner
+    # does not see: run the real console script
+    import subprocess
+    import sys
+
+    out = tmp_path / "gaze.csv"
+    command = [sys.executable, "-m", "gazelearn", "track", "--video", str(video), "--profile",
+               str(profile), "--output", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert out.is_file() and f"{N_FRAMES} frames" in result.stdout
+    for marker in ("W0000", "I0000", "INFO: Created TensorFlow Lite", "XNNPACK"):
+        assert marker not in result.stderr and marker not in result.stdout, result.stderr
+    verbose = subprocess.run([*command, "--verbose"], capture_output=True, text=True,
+                             timeout=300)
+    assert verbose.returncode == 0, verbose.stderr
+    assert "INFO: Created TensorFlow Lite" in verbose.stderr  # --verbose keeps them

@@ -106,6 +106,19 @@ def run_safely(function: Callable) -> Callable:
     return wrapper
 
 
+VerboseOption = typer.Option(False, "--verbose", help="Also print MediaPipe's and TensorFlow "
+                             "Lite's own log lines (hidden by default).")
+
+
+def show_native_logs(verbose: bool) -> None:
+    """``--verbose``: keep MediaPipe's C++ log lines (see :mod:`gazelearn.webcam.native_logs`).
+
+    Set in the environment, so worker processes and the one place MediaPipe is built see it.
+    """
+    if verbose:
+        os.environ["GAZELEARN_VERBOSE"] = "1"
+
+
 def _parse_value(text: str):
     lowered = text.strip().lower()
     if lowered in ("true", "yes"):

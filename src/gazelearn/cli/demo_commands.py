@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from gazelearn.cli.common import console, run_safely
+from gazelearn.cli.common import VerboseOption, console, run_safely, show_native_logs
 
 
 @run_safely
@@ -24,6 +24,7 @@ def demo(
     step: list[str] = typer.Option(None, "--step", help="Run only this step (repeatable): "
                                    "population, events, scanpaths, biometrics, eyes, gaze, "
                                    "tracking, real_events, real_scanpaths, real_gaze."),
+    verbose: bool = VerboseOption,
 ) -> None:
     """Simulate, detect, classify, identify, render eyes, train gaze CNNs: one HTML report.
 
@@ -33,6 +34,7 @@ def demo(
 
     from gazelearn.demo import STEPS, run_demo
 
+    show_native_logs(verbose)
     results = run_demo(output, quick=quick, real=real, only=step or None)
     table = Table("step", "seconds", "headline")
     for s in STEPS:

@@ -22,7 +22,7 @@ from typing import Annotated
 
 import typer
 
-from gazelearn.cli.common import console, run_safely
+from gazelearn.cli.common import VerboseOption, console, run_safely, show_native_logs
 from gazelearn.errors import InputError
 
 #: Where the app keeps its data unless --data says otherwise.
@@ -52,6 +52,7 @@ def server(
     workers: Annotated[int | None, typer.Option(
         "--workers", help="Frames processed at the same time over all connections "
         "(default: the CPU cores).")] = None,
+    verbose: bool = VerboseOption,
 ) -> None:
     """Run the browser app: collection, calibration, live gaze, recording.
 
@@ -59,6 +60,7 @@ def server(
     """
     from gazelearn.server import check_binding, serve
 
+    show_native_logs(verbose)
     check_binding(host, token)
     if not 1 <= port <= 65535:
         raise InputError(f"--port must be 1..65535, got {port}")

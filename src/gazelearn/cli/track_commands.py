@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from gazelearn.cli.common import console, run_safely
+from gazelearn.cli.common import VerboseOption, console, run_safely, show_native_logs
 from gazelearn.cli.reader_options import (
     DistanceMmOption,
     ReaderOptions,
@@ -221,6 +221,7 @@ def track(
     screen_px: ScreenPxOption = None,
     screen_mm: ScreenMmOption = None,
     distance_mm: DistanceMmOption = None,
+    verbose: bool = VerboseOption,
 ) -> None:
     """Track gaze from a video or a camera with a calibration profile, or fit a profile.
 
@@ -228,6 +229,7 @@ def track(
     gazelearn track --calibrate frames.csv --profile me.json --screen-px 1920 1080
     (the eyeball-geometry model; --gaze-model landmarks --kernel rbf for the regressor)
     """
+    show_native_logs(verbose)
     sources = [name for name, value in (("--video", video), ("--camera", camera),
                                         ("--calibrate", calibrate)) if value is not None]
     if len(sources) != 1:

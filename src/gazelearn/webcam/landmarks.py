@@ -205,6 +205,9 @@ class FaceLandmarker:
         self.min_side = min_side
         self.last_status = "none"
         self.last_n_faces = 0
+        from gazelearn.webcam.native_logs import quiet_native_logs
+
+        quiet_native_logs()  # MediaPipe's C++ log lines, unless GAZELEARN_VERBOSE (--verbose)
         try:
             from mediapipe.python.solutions import face_mesh
         except ImportError as error:  # pragma: no cover - depends on the installation
