@@ -350,7 +350,9 @@ def saccade_measures(recording: Recording, events: Events
 
 
 def main_sequence(amplitude: Any, peak_velocity: Any, unit: str = "deg",
-                  title: str | None = None) -> Figure:
+                  title: str | None = None, *, vmax: float = MAIN_SEQUENCE_VMAX,
+                  c: float = MAIN_SEQUENCE_C_DEG, spread: float = MAIN_SEQUENCE_SPREAD,
+                  band_label: str = "Hopf et al. 2018 fit, ±2 SD") -> Figure:
     """Plot saccades' peak velocity against their amplitude on log-log axes, with the band.
 
     In degrees the expected band of :func:`main_sequence_band` is drawn and the legend counts
@@ -366,6 +368,13 @@ def main_sequence(amplitude: Any, peak_velocity: Any, unit: str = "deg",
         Unit of the amplitude (the velocity is in unit/s).
     title : str, optional
         Axes title.
+    vmax, c, spread : float
+        The band (:func:`main_sequence_band`); the defaults are the Hopf et al. (2018) fit.
+        Trackers sampling at 500 Hz or more measure higher peaks than that 220-Hz study: on
+        hand-labelled saccades of Lund 2013 and GazeCom the median peak is 1.34-1.36 times
+        the default law (``benchmarks/main_sequence_band.py``; docs/results.md).
+    band_label : str
+        Where the band comes from, for the legend.
 
     Returns
     -------
@@ -398,11 +407,10 @@ def main_sequence(amplitude: Any, peak_velocity: Any, unit: str = "deg",
         left = min(float(a.min()) / 1.5 if a.size else 1.0, 1.0)
         right = max(float(a.max()) * 1.5 if a.size else 20.0, 20.0)
         grid = np.geomspace(left, right, 200)
-        centre, low, high = main_sequence_band(grid)
-        above, below = main_sequence_outliers(a, v)
+        centre, low, high = main_sequence_band(grid, vmax, c, spread)
+        above, below = main_sequence_outliers(a, v, vmax, c, spread)
         ax.fill_between(grid, low, high, color="0.6", alpha=0.3, linewidth=0, zorder=1,
-                        label=f"expected (Hopf et al. 2018 fit, ±2 SD): {above} above, "
-                              f"{below} below")
+                        label=f"expected ({band_label}): {above} above, {below} below")
         ax.plot(grid, centre, color="0.35", linewidth=1, zorder=2)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -421,8 +429,11 @@ def main_sequence(amplitude: Any, peak_velocity: Any, unit: str = "deg",
     return fig
 
 
-def main_sequence_outliers(amplitude: Any, peak_velocity: Any) -> tuple[int, int]:
-    """How many saccades (amplitude in deg) lie above and below the expected band.
+def main_sequence_outliers(amplitude: Any, peak_velocity: Any,
+                           vmax: float = MAIN_SEQUENCE_VMAX, c: float = MAIN_SEQUENCE_C_DEG,
+                           spread: float = MAIN_SEQUENCE_SPREAD) -> tuple[int, int]:
+    """How many saccades (amplitude in deg) lie above and below the expected band
+    (:func:`main_sequence_band` with these constants).
 
     Examples
     --------
@@ -432,7 +443,7 @@ def main_sequence_outliers(amplitude: Any, peak_velocity: Any) -> tuple[int, int
     a = np.asarray(amplitude, dtype=float).ravel()
     v = np.asarray(peak_velocity, dtype=float).ravel()
     keep = np.isfinite(a) & np.isfinite(v) & (a > 0) & (v > 0)
-    _, low, high = main_sequence_band(a[keep])
+    _, low, high = main_sequence_band(a[keep], vmax, c, spread)
     return int((v[keep] > high).sum()), int((v[keep] < low).sum())
 
 
