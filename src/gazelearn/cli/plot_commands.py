@@ -186,7 +186,7 @@ def plot(
     which); --events or --method override that.
 
     Example: gazelearn plot TH38_img_Europe_labelled_RA.mat --kind scanpath --stimulus
-    Europe.png --output scanpath.png
+    Europe1024x768.png --output scanpath.png
 
     Example: gazelearn plot eyelink_monocular_example.asc --kind quality --output quality.html
     """
