@@ -114,7 +114,10 @@ def trace(recording: Recording, labels: Any = None, title: str | None = None) ->
     """
     x, y, unit = _positions(recording)
     codes = recording.labels if labels is None else labels
-    return signal_with_events(recording.time, x, y, codes, unit=unit, title=title)
+    fig = signal_with_events(recording.time, x, y, codes, unit=unit, title=title)
+    for ax in fig.axes:  # tracker clocks (EyeLink: 2154.5 s): full times, not "+2.1545e3"
+        ax.ticklabel_format(axis="x", useOffset=False, style="plain")
+    return fig
 
 
 def _fixation_columns(events: Events) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
