@@ -56,7 +56,7 @@ def simulate_viewers(n_per_kind: int, recordings_per_person: int, duration_s: fl
 
 def population(ctx: DemoContext) -> dict:
     """Simulate two kinds of viewers with exact per-sample labels."""
-    from gazelearn.report.plots import signal_with_events
+    from gazelearn.report.recording_plots import trace
 
     n_per_kind, per_person = ctx.size(3, 6), ctx.size(3, 4)
     duration = ctx.size(6, 12)
@@ -70,8 +70,9 @@ def population(ctx: DemoContext) -> dict:
         f"{per_person} recordings of {duration} s each at 500 Hz, with exact per-sample labels "
         "(fixation, saccade, post-saccadic oscillation, pursuit, blink).")
     part = first.select(slice(0, 2000))
-    ctx.figure(signal_with_events(part.time, part.x, part.y, part.labels),
-               caption="The first 4 s of one recording, labels as coloured bands")
+    unit = "degrees from the screen centre" if part.has_geometry else "px"
+    ctx.figure(trace(part), caption=f"The first 4 s of one recording (position in {unit}), "
+                                    "labels as coloured bands")
     return {"people": 2 * n_per_kind, "recordings": len(data), "duration_s": duration,
             "label_shares_first_recording": shares}
 
@@ -116,13 +117,14 @@ def detector_table(report, rows: list[dict], caption: str) -> None:
 def detections_figure(recording, names=DETECTORS, seconds: float = 4.0):
     """The first ``seconds`` of ``recording``: x and y, then its labels and each detector's."""
     from gazelearn.detection import create_detector
-    from gazelearn.report.plots import signal_with_events
+    from gazelearn.report.recording_plots import trace
 
     part = recording.select(slice(0, int(round(seconds * recording.sampling_rate))))
     bands = {"truth": part.labels}
     for name in names:
         bands[name] = create_detector(name).predict(recording)[:len(part)]
-    return signal_with_events(part.time, part.x, part.y, bands=bands)
+    # the labels are in the strips; undefined everywhere = no bands behind the traces
+    return trace(part, labels=np.zeros(len(part), dtype=np.int8), bands=bands)
 
 
 def _varied(recordings, n_samples: int) -> int:
@@ -146,11 +148,12 @@ def events(ctx: DemoContext) -> dict:
     pick = _varied(list(data), 2000)
     record = data[pick]
     present = ", ".join(LABELS[c] for c in np.unique(record.labels[:2000]) if c)
+    unit = "degrees from the screen centre" if record.has_geometry else "px"
     ctx.figure(detections_figure(record),
                caption=f"The first 4 s of recording {pick + 1} of {len(data)} (person "
-                       f"{record.meta.subject}; true events: {present}): x and y, then the "
-                       "simulator's labels ('truth') and each detector's, one strip each; "
-                       "white: undefined")
+                       f"{record.meta.subject}; true events: {present}): x and y ({unit}), "
+                       "then the simulator's labels ('truth') and each detector's, one strip "
+                       "each; white: undefined")
     return {"detectors": rows}
 
 

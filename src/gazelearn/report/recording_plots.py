@@ -83,7 +83,8 @@ def _positions(recording: Recording) -> tuple[np.ndarray, np.ndarray, str]:
     return recording.x, recording.y, "px"
 
 
-def trace(recording: Recording, labels: Any = None, title: str | None = None) -> Figure:
+def trace(recording: Recording, labels: Any = None, title: str | None = None,
+          bands: Mapping[str, Any] | None = None) -> Figure:
     """Plot a recording's x and y over time with a colour band per event (one colour per class).
 
     Positions are in degrees from the screen centre when the screen geometry is known, else in
@@ -97,11 +98,15 @@ def trace(recording: Recording, labels: Any = None, title: str | None = None) ->
         none).
     title : str, optional
         Figure title.
+    bands : dict of str to array_like of int, optional
+        Label sequences to compare (e.g. the truth and a detector's), one strip each under the
+        traces (:func:`~gazelearn.report.plots.signal_with_events`).
 
     Returns
     -------
     Figure
-        Two axes (x, y) sharing the time axis; a legend names the event classes present.
+        Two axes (x, y) sharing the time axis, then one per entry of ``bands``; a legend names
+        the event classes present.
 
     Examples
     --------
@@ -114,7 +119,7 @@ def trace(recording: Recording, labels: Any = None, title: str | None = None) ->
     """
     x, y, unit = _positions(recording)
     codes = recording.labels if labels is None else labels
-    fig = signal_with_events(recording.time, x, y, codes, unit=unit, title=title)
+    fig = signal_with_events(recording.time, x, y, codes, unit=unit, title=title, bands=bands)
     for ax in fig.axes:  # tracker clocks (EyeLink: 2154.5 s): full times, not "+2.1545e3"
         ax.ticklabel_format(axis="x", useOffset=False, style="plain")
     return fig
