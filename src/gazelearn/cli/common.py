@@ -24,12 +24,12 @@ error_console = Console(stderr=True, markup=False)
 
 
 def error_line(message: str) -> str:
-    """``error: MESSAGE`` as Rich markup (the word styled, the message escaped, on one line).
+    r"""``error: MESSAGE`` as Rich markup (the word styled, the message escaped, on one line).
 
     Examples
     --------
-    >>> error_line("column 'L POR X [px]'\n not found")
-    "[bold red]error:[/] column 'L POR X \\[px]' not found"
+    >>> print(error_line("column 'L POR X [px]'   not found"))
+    [bold red]error:[/] column 'L POR X \[px]' not found
     """
     return f"[bold red]error:[/] {escape(' '.join(str(message).split()))}"
 

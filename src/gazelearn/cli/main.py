@@ -32,8 +32,8 @@ class _Commands(LazyGroup):
                  "render eyes, train gaze CNNs: one HTML report."),
         "models": ("gazelearn.cli.learn_commands:models", "List the models --model takes, "
                    "with the commands that take each."),
-        "export": ("gazelearn.cli.learn_commands:export", "Export a saved neural model to "
-                   "ONNX and check it with onnxruntime."),
+        "export": ("gazelearn.cli.learn_commands:export", "Export a saved network to ONNX, "
+                   "checked with onnxruntime before it is written."),
         "tune": ("gazelearn.cli.learn_commands:tune_command", "Tune a model's "
                  "hyper-parameters on windows cut from labelled recordings."),
         "server": ("gazelearn.cli.server_commands:server", "Run the browser app: collection, "
