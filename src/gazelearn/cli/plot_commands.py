@@ -144,6 +144,10 @@ def _figure(kind: Kind, recording: Recording, recordings: list[Recording], label
         x, y = frame["mean_x"].to_numpy(), frame["mean_y"].to_numpy()
         off = int((~((x >= 0) & (x <= screen.width_px) & (y >= 0)
                      & (y <= screen.height_px)) & np.isfinite(x) & np.isfinite(y)).sum())
+        if off == n_fix and kind == Kind.heatmap:
+            raise InputError(f"has no fixation on the screen ({screen.width_px} x "
+                             f"{screen.height_px} px; all {n_fix} lie off it): no heat map to "
+                             "draw", source=recording.meta.source)
         if off:
             facts.append(f"{off} of {n_fix} fixations lie off the screen and are not shown")
     if kind == Kind.scanpath:
