@@ -179,7 +179,7 @@ def _panel(console, title: str, rows) -> None:
     from rich.table import Table
 
     table = Table.grid(padding=(0, 2), expand=True)
-    table.add_column(max_width=max(20, console.width // 3), overflow="fold")
+    table.add_column(max_width=max(20, console.width * 3 // 8), overflow="fold")
     table.add_column(ratio=1)
     for left, right in rows:
         table.add_row(left, right)
