@@ -167,7 +167,8 @@ def plot(
     recording_path: Path = typer.Argument(..., metavar="RECORDING",
                                           help="A recording (any format 'gazelearn info' "
                                           "reads)."),
-    kind: Kind = typer.Option(..., "--kind", "-k", help="trace (x, y over time with events), "
+    kind: Kind = typer.Option(..., "--kind", "-k", metavar="KIND",
+                              help="trace (x, y over time with events), "
                               "scanpath, heatmap, main-sequence (amplitude vs peak velocity) "
                               "or quality (loss and precision per trial)."),
     output: Path = typer.Option(..., "--output", "-o", help="Figure: .png, .svg, .pdf, or "
