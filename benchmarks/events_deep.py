@@ -19,7 +19,10 @@ Usage::
     .venv/bin/python benchmarks/events_deep.py --features context --depth 9 --window-s 4 \
         --output benchmarks/results/events_deep_context.json
 
-Writes ``benchmarks/results/events_deep.json``.
+Writes ``benchmarks/results/events_deep.json`` and, beside it, every held-out recording's
+labels (``NAME_predictions.npz``: both label sets, the recordings' sources, datasets, subjects
+and stimulus types; see :func:`save_predictions`), so that scores and confidence intervals
+(``events_deep_ci.py``) are recomputed without training again.
 """
 
 from __future__ import annotations
@@ -47,9 +50,11 @@ from gazelearn.splits import group_kfold  # noqa: E402
 
 def cross_validated_predictions(recordings, subjects, datasets, folds: int, epochs: int,
                                 gazecom_stride: int, seed: int, threads: int | None = None,
-                                log=print, **params):
+                                log=print, models: Path | None = None, **params):
     """Labels for every recording from a model that never saw its subject: the network's
-    alone and post-processed (``predictions``, ``raw``), with the folds' details."""
+    alone and post-processed (``predictions``, ``raw``), with the folds' details; with
+    ``models``, each fold's detector is saved there (``fold{k}.safetensors``, its held-out
+    subjects in the fold details): a model that never saw them, to fine-tune on them."""
     from gazelearn.detection.deep_inference import labels_from_scores
 
     predictions: list[np.ndarray | None] = [None] * len(recordings)
@@ -64,6 +69,10 @@ def cross_validated_predictions(recordings, subjects, datasets, folds: int, epoc
         detector.fit([recordings[i] for i in train_idx],
                      groups=[subjects[i] for i in train_idx])
         trained = time.perf_counter() - start
+        if models is not None:
+            detector.save(models / f"fold{fold}.safetensors",
+                          training_data={"held_out_subjects": sorted({subjects[i]
+                                                                      for i in test_idx})})
         for i in test_idx:
             scores = detector._scores(recordings[i], probabilities=False)
             for out, post in ((predictions, True), (raw, False)):
@@ -74,11 +83,28 @@ def cross_validated_predictions(recordings, subjects, datasets, folds: int, epoc
         fold_info.append({"fold": fold, "train_recordings": len(train_idx),
                           "test_recordings": len(test_idx), "seconds": round(seconds, 1),
                           "training_seconds": round(trained, 1),
+                          "held_out_subjects": sorted({subjects[i] for i in test_idx}),
                           "windows": detector.training_summary_["windows"],
                           "best_epoch": detector.training_summary_["best_epoch"]})
         log(f"fold {fold}: trained on {len(train_idx)}, labelled {len(test_idx)} "
             f"in {seconds:.0f} s")
     return predictions, raw, fold_info
+
+
+def save_predictions(path: Path, recordings, datasets, subjects, groups, predictions, raw
+                     ) -> Path:
+    """The cross-validated labels of every recording, in one compressed ``.npz``: ``labels``
+    and ``labels_raw`` (int8, all recordings end to end), ``offsets`` (recording ``i`` is
+    ``offsets[i]:offsets[i + 1]``), ``source`` (file name), ``dataset``, ``subject``,
+    ``group`` (Lund stimulus type or GazeCom video). No signal is stored, only labels."""
+    offsets = np.cumsum([0] + [len(r) for r in recordings])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        path, labels=np.concatenate(predictions).astype(np.int8),
+        labels_raw=np.concatenate(raw).astype(np.int8), offsets=offsets,
+        source=np.array([Path(str(r.meta.source)).name for r in recordings]),
+        dataset=np.array(datasets), subject=np.array(subjects), group=np.array(groups))
+    return path
 
 
 def score_all(lund, lund_types, gazecom, predictions) -> dict:
@@ -135,7 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="simulator recordings added to every fold's training data")
     parser.add_argument("--output", type=Path,
                         default=HERE / "results" / "events_deep.json")
+    parser.add_argument("--predictions", type=Path, default=None,
+                        help="where the labels go (default: OUTPUT_predictions.npz)")
+    parser.add_argument("--save-models", type=Path, default=None,
+                        help="folder for each fold's model (fold0.safetensors, ...)")
     args = parser.parse_args(argv)
+    cpu_started = time.process_time()
     started = time.perf_counter()
     lund, lund_types = events_lund.load_lund(args.data / "lund2013-dev")
     gazecom, gazecom_videos = events_lund.load_gazecom(args.data / "gazecom-dev",
@@ -148,7 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
               "simulated": args.simulated}
     predictions, raw, folds = cross_validated_predictions(
         recordings, subjects, datasets, args.folds, args.epochs, args.gazecom_stride, args.seed,
-        args.threads, **params)
+        args.threads, models=args.save_models, **params)
+    predictions_path = save_predictions(
+        args.predictions or args.output.with_name(f"{args.output.stem}_predictions.npz"),
+        recordings, datasets, subjects, lund_types + gazecom_videos, predictions, raw)
     results = score_all(lund, lund_types, gazecom, predictions)
     results_raw = score_all(lund, lund_types, gazecom, raw)
     print_results(results_raw, "the network alone (postprocess=False)")
@@ -163,6 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "split": "group k-fold by subject over Lund and GazeCom together",
         "gazelearn": gazelearn.__version__,
         "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu_started,
+        "predictions": str(predictions_path.relative_to(HERE.parent)
+                           if predictions_path.is_relative_to(HERE.parent)
+                           else predictions_path),
         "results": results,
         "results_network_alone": results_raw,
     }

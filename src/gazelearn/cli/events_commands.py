@@ -52,6 +52,9 @@ _POST = "Post-processing (every method)"
 #: (importing it here would load polars at the start of every command; a test checks them).
 POSTPROCESS_DEFAULTS_MS = {"min_fixation": 40, "min_saccade": 8, "min_pso": 4,
                            "min_pursuit": 40, "merge_gap": 4, "edge": 20}
+#: gazelearn.detection.deep.FINE_TUNING's epochs, learning rate and frozen layers, for the
+#: options of `events train` (importing it would load torch; a test checks they agree).
+FINE_TUNE_DEFAULTS = {"epochs": 10, "lr": 1e-3, "freeze": 0}
 StimulusOption = Annotated[Stimulus, typer.Option(
     "--stimulus", help="static (images, text: no pursuit), dynamic (video, moving targets: "
     "every class) or auto: the recording's metadata (stimulus_kind), else dynamic.",
@@ -372,17 +375,33 @@ def evaluate(
 def train(
     data: list[Path] = typer.Argument(..., help="Labelled recordings (files or folders)."),
     output: Path = typer.Option(..., "--output", "-o", help="Model file (.safetensors)."),
-    epochs: int = typer.Option(30, "--epochs", help="Largest number of epochs."),
+    epochs: int | None = typer.Option(None, "--epochs", help="Largest number of epochs "
+                                      f"(default {FINE_TUNE_DEFAULTS['epochs']} fine-tuning, "
+                                      "30 with --base none)."),
     synthetic: int = typer.Option(0, "--synthetic", help="Add this many simulated 20-s "
                                   "recordings (exact labels) to the training data."),
     group_col: str = typer.Option("subject", "--group-col", help="Metadata column whose groups "
                                   "the validation split keeps apart."),
     seed: int = typer.Option(0, "--seed", help="Random seed (recorded in the model file)."),
+    base: str = typer.Option("default", "--base", help="Model to fine-tune: default (the "
+                             "bundled one), a model file, or none (train a new network)."),
+    lr: float | None = typer.Option(None, "--lr", help="Learning rate (default "
+                                    f"{FINE_TUNE_DEFAULTS['lr']:g} fine-tuning, 0.003 with "
+                                    "--base none)."),
+    freeze: int = typer.Option(FINE_TUNE_DEFAULTS["freeze"], "--freeze",
+                               help="Fine-tuning: first layers kept fixed (1 the input "
+                               "layer, 1 + k also k dilated layers)."),
     reader: ReaderOptions = None,
 ) -> None:
-    """Train a deep event detector on labelled recordings; use it with --method deep --model.
+    """Fine-tune the deep event detector on your labelled recordings (or train a new one).
 
-    Example: gazelearn events train lund2013-dev/ --output my_detector.safetensors --epochs 20
+    By default the bundled model is trained further on the recordings (a few are enough: the
+    defaults are the best measured on held-out subjects, docs/results.md); use the model with
+    --method deep --model. --base none trains a new network from scratch.
+
+    Example: gazelearn events train my_labelled/ --output my_detector.safetensors
+
+    Example: gazelearn events train lund2013-dev/ --base none --output new.safetensors --epochs 20
     """
     from gazelearn.detection.deep import DeepDetector
     from gazelearn.io import read_dataset
@@ -390,6 +409,9 @@ def train(
 
     if output.suffix != ".safetensors":
         raise InputError(f"--output {output}: expected a .safetensors file")
+    start = None
+    if base != "none":  # a bad --base fails before any recording is read
+        start = DeepDetector.pretrained(None if base == "default" else Path(base))
     dataset = read_dataset(data, **reader.kwargs())
     recordings = list(dataset)
     if not recordings:
@@ -404,12 +426,22 @@ def train(
                                         duration_s=20.0, seed=seed)
         recordings += list(simulated)
         groups += [f"sim-{g}" for g in simulated.column("subject")]
-    detector = DeepDetector(epochs=epochs, seed=seed).fit(recordings, groups=groups)
+    if start is None:
+        detector = DeepDetector(epochs=30 if epochs is None else epochs, seed=seed,
+                                **({} if lr is None else {"lr": lr})
+                                ).fit(recordings, groups=groups)
+    else:
+        detector = start.fine_tune(
+            recordings, groups=groups, freeze=freeze, seed=seed,
+            epochs=FINE_TUNE_DEFAULTS["epochs"] if epochs is None else epochs,
+            lr=FINE_TUNE_DEFAULTS["lr"] if lr is None else lr)
     output.parent.mkdir(parents=True, exist_ok=True)
     detector.save(output, training_data={"files": [str(p) for p in data],
-                                         "synthetic_recordings": synthetic, "seed": seed})
+                                         "synthetic_recordings": synthetic, "seed": seed,
+                                         "base": base})
     summary = detector.training_summary_
-    console.print(f"trained on {summary['recordings']} recordings ({summary['samples']} labelled "
+    how = "trained" if start is None else f"fine-tuned the {base} model"
+    console.print(f"{how} on {summary['recordings']} recordings ({summary['samples']} labelled "
                   f"samples) in {summary['seconds']} s; best epoch {summary['best_epoch']} -> "
                   f"{output}")
 

@@ -36,12 +36,14 @@ True
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
@@ -157,6 +159,16 @@ _PSO = _CLASSES.index("pso")
 _PSO_ALLOWED = 10
 # the classes every training set must hold: without them the detector learns nothing useful
 _REQUIRED_CLASSES = ("fixation", "saccade")
+#: Defaults of :meth:`DeepDetector.fine_tune` and ``gazelearn events train``: the measured best
+#: (benchmarks/events_finetune.py; docs/results.md "### Fine-tuning").
+FINE_TUNING = {"epochs": 10, "lr": 1e-3, "freeze": 0, "validation": False, "augment": 0,
+               "simulated": 0}
+
+
+def _layers(network: SequenceLabeller) -> list[nn.Module]:
+    """The network's layers from input to output: stem, dilated layers (or GRU), output."""
+    body = list(network.body) if network.architecture == "tcn" else [network.body]
+    return [network.stem, *body, network.head]
 
 
 def _targets(labels: np.ndarray, pso_labelled: bool = True) -> np.ndarray:
@@ -388,7 +400,10 @@ class DeepDetector(TorchEstimator, Detector):
         missing = [name for name in _REQUIRED_CLASSES if class_counts[name] == 0]
         if missing:
             found = ", ".join(f"{name} {n}" for name, n in class_counts.items() if n) or "none"
-            raise InputError(f"training needs samples labelled {' and '.join(missing)} (a "
+            # only blinks and undefined samples (lost data, looking away): no eye movement
+            nothing = not any(n for name, n in class_counts.items() if name != "blink")
+            raise InputError(("nothing to learn: " if nothing else "") +
+                             f"training needs samples labelled {' and '.join(missing)} (a "
                              f"detector learns them); the labelled samples are: {found}",
                              source=recordings[0].meta.source if len(recordings) == 1 else None)
         windows, targets = np.concatenate(X_parts), np.concatenate(y_parts)
@@ -420,8 +435,67 @@ class DeepDetector(TorchEstimator, Detector):
         return out_r, out_l, out_g
 
     def _build_network(self) -> SequenceLabeller:
+        start = getattr(self, "_fine_tune_start", None)
+        if start is not None:  # fine_tune: the trained network, its first layers frozen
+            network, frozen = start
+            for layer in _layers(network)[:frozen]:
+                layer.requires_grad_(False)
+            return network
         return SequenceLabeller(n_features(self.features), len(_CLASSES), self.conv_channels,
                                 self.hidden, self.architecture, self.depth)
+
+    def fine_tune(self, X: Any, y: Any = None, groups: Any = None, *,
+                  epochs: int = FINE_TUNING["epochs"], lr: float = FINE_TUNING["lr"],
+                  freeze: int = FINE_TUNING["freeze"],
+                  validation: bool = FINE_TUNING["validation"], **params: Any) -> DeepDetector:
+        """A copy of this trained detector trained further on a few labelled recordings.
+
+        The copy starts from this detector's weights (this one is left unchanged) and trains
+        for ``epochs`` at the learning rate ``lr`` with its first ``freeze`` layers fixed (the
+        stem, then the dilated layers in order; ``depth + 1`` leaves only the output layer to
+        learn). With ``validation`` a part of the recordings (whole ``groups``) is held out to
+        choose the epoch and stop early, as in :meth:`fit`; without it every recording trains
+        for all ``epochs`` (a few recordings leave little to hold out). ``params`` set other
+        options of the copy (``augment``, ``simulated``: default 0 here, ``patience``,
+        ``num_threads``...); the network's own parameters (``depth``, ``features``...) stay.
+        Defaults (:data:`FINE_TUNING`): the measured best of ``benchmarks/events_finetune.py``
+        (Lund recordings of subjects neither model saw; docs/results.md "### Fine-tuning").
+
+        Examples
+        --------
+        >>> from gazelearn.simulate import simulate_recording
+        >>> base = DeepDetector.pretrained()
+        >>> tuned = base.fine_tune([simulate_recording(6.0, 500.0, seed=2)], epochs=1,
+        ...                        progress=False)
+        >>> tuned.training_summary_["fine_tuned"]["frozen_layers"] == FINE_TUNING["freeze"]
+        True
+        """
+        check_is_fitted(self, "network_", msg="fine_tune needs a trained detector: train one "
+                                              "with fit or load one (DeepDetector.pretrained())")
+        fixed = [name for name in params if name in self._network_params]
+        if fixed:
+            raise InputError(f"fine-tuning keeps the network: {', '.join(fixed)} cannot change")
+        n_layers = len(_layers(self.network_))
+        if not 0 <= int(freeze) < n_layers:
+            raise InputError(f"freeze must be 0-{n_layers - 1} layers of this network "
+                             f"(stem, {n_layers - 2} dilated layers, output), got {freeze}")
+        options = {"augment": FINE_TUNING["augment"], "simulated": FINE_TUNING["simulated"],
+                   **params}
+        tuned = clone(self).set_params(epochs=int(epochs), lr=float(lr), **options)
+        tuned._fine_tune_start = (copy.deepcopy(self.network_).train(), int(freeze))
+        if not validation:  # this fit only: no recording held out
+            tuned._training_defaults = {**self._training_defaults, "validation_fraction": 0.0}
+        try:
+            tuned.fit(X, y, groups)
+        finally:
+            del tuned._fine_tune_start
+            tuned.__dict__.pop("_training_defaults", None)
+        tuned.network_.requires_grad_(True)
+        tuned.training_summary_["fine_tuned"] = {
+            "epochs": int(epochs), "lr": float(lr), "frozen_layers": int(freeze),
+            "validation": bool(validation), "augment": int(tuned.augment),
+            "simulated": int(tuned.simulated)}
+        return tuned
 
     def _loss(self, data: TrainingData, train: np.ndarray) -> nn.Module:
         # square-root inverse frequency: rare PSOs count more without drowning fixations.
