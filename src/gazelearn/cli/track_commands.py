@@ -225,9 +225,12 @@ def track(
 ) -> None:
     """Track gaze from a video or a camera with a calibration profile, or fit a profile.
 
-    Examples: gazelearn track --video face.mp4 --profile me.json --output gaze.csv;
-    gazelearn track --calibrate frames.csv --profile me.json --screen-px 1920 1080
-    (the eyeball-geometry model; --gaze-model landmarks --kernel rbf for the regressor)
+    Example: gazelearn track --video face.mp4 --profile me.json --output gaze.csv
+
+    Example: gazelearn track --calibrate frames.csv --profile me.json --screen-px 1920 1080
+
+    --calibrate fits the eyeball-geometry model; --gaze-model landmarks --kernel rbf the
+    landmark regressor.
     """
     show_native_logs(verbose)
     sources = [name for name, value in (("--video", video), ("--camera", camera),
