@@ -124,6 +124,29 @@ def test_auto_kind_shrinkage_and_median_per_point():
     assert np.abs(mapper.predict(clean) - layout).max() < 1.0
 
 
+def test_calibration_leaves_out_frames_with_half_closed_eyes():
+    mapper = EyeballGazeMapper(screen=SCREEN, second_stage="none")
+    layout = calibration_targets(9, SCREEN)
+    targets = np.repeat(layout, 3, axis=0)
+    rows = synthetic_rows(targets, mapper, kappa=(2.0, 1.0))
+    rows[:, [8 + 3, 8 + 7]] = 0.3                     # lids open 0.3 corner distances
+    # two frames of one point squint (opening 0.2 < 0.75 * 0.3) and their irises read 2 mm
+    # low: with the median of that point's 3 frames they would decide it
+    rows[[12, 13], 1] += 2.0
+    rows[[12, 13], 5] += 2.0
+    rows[[12, 13], 8 + 3] = rows[[12, 13], 8 + 7] = 0.2
+    clean = synthetic_rows(layout, mapper, kappa=(2.0, 1.0))
+    mapper.fit(rows, targets)
+    assert np.abs(mapper.predict(clean) - layout).max() < 1.0
+    keep_all = EyeballGazeMapper(screen=SCREEN, second_stage="none", min_open_ratio=0.0)
+    assert np.abs(keep_all.fit(rows, targets).predict(clean) - layout).max() > 20
+    # an opening just above the limit is kept: 0.23 >= 0.225
+    rows[[12, 13], 8 + 3] = rows[[12, 13], 8 + 7] = 0.23
+    assert np.abs(mapper.fit(rows, targets).predict(clean) - layout).max() > 20
+    with pytest.raises(InputError, match="min_open_ratio"):
+        EyeballGazeMapper(min_open_ratio=1.0).fit(rows, targets)
+
+
 def test_drift_check_recalibrates_the_offset_from_one_point():
     mapper = EyeballGazeMapper(screen=SCREEN, second_stage="none")
     layout = calibration_targets(9, SCREEN)
@@ -141,9 +164,12 @@ def test_second_stage_rule_and_the_profile_round_trip(tmp_path):
     base = EyeballGazeMapper(second_stage_min_frames=100)
     rows = synthetic_rows(targets, base.set_params(screen=SCREEN), kappa=(1.0, 2.0))
     rows[:, 8:] += rng.normal(0, 0.1, (120, 14))
-    assert EyeballGazeMapper(screen=SCREEN).fit(rows[:99], targets[:99]).second_stage_ is None
+    # the noise is on the lid openings too (around 0): keep every frame, so 99 and 120 frames
+    # are what the rule counts (the opening rule has its own test)
+    assert EyeballGazeMapper(screen=SCREEN, min_open_ratio=0.0).fit(
+        rows[:99], targets[:99]).second_stage_ is None
     # fit_profile gives the mapper its screen; 120 frames: the ridge stage is on
-    mapper = EyeballGazeMapper()
+    mapper = EyeballGazeMapper(min_open_ratio=0.0)
     profile = fit_profile(rows, targets, Screen(1920, 1080, 344, 194, 600), mapper=mapper)
     assert mapper.get_params()["screen"]["width_mm"] == 344
     assert mapper.second_stage_ is not None

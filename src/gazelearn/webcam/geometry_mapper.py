@@ -29,8 +29,11 @@ adds nothing). It is fitted with ``eye_head`` (5 points on); ``eyelid=False`` tu
 
 Gains are shrunk toward the model's 1 (``prior_weight``, a ridge penalty toward the
 person-independent geometry, so 5-9 points are well posed). The fit uses each target's
-*median* frame (a bad frame does not decide a point). The viewing distance follows the face's
-size relative to the calibration's median face (a face 10 % larger is 10 % nearer). With many
+*median* frame (a bad frame does not decide a point), and leaves out frames whose eyes are less
+open than ``min_open_ratio`` of the calibration's median opening (squints and half blinks: the
+lids then cover the iris and the eyelid cue reads them as a look down). The viewing distance
+follows the face's size relative to the calibration's median face (a face 10 % larger is 10 %
+nearer). With many
 calibration frames (``second_stage_min_frames``, 100 by default) a ridge regression on the 14
 landmark features (:class:`~gazelearn.webcam.LandmarkGazeRegressor`) corrects what the geometry
 leaves (its residuals in px). :meth:`~EyeballGazeMapper.recalibrate_offset` is the drift check:
@@ -133,6 +136,10 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
     eyelid_prior_weight : float
         Ridge penalty pulling the eyelid gains toward 0 (same units as ``prior_weight``); 100
         was best of 1, 10, 100, 1000 on the pool (weaker penalties overfit 5 points).
+    min_open_ratio : float
+        Calibration frames whose mean lid opening (the features' ``open``, both eyes) is below
+        this share of the calibration's median are left out; 0 keeps all. 0.75 was best of
+        0, 0.7, 0.75, 0.8, 0.85, 0.9 on the pool of ``webcam-crops-dev`` (docs/results.md).
 
     Attributes
     ----------
@@ -162,7 +169,8 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
                  alpha: float = 1.0, iris_reach_mm: float = 6.0,
                  eyeball_depth_mm: float = EYEBALL_DEPTH_MM,
                  face_width_mm: float = FACE_WIDTH_MM, distance_from_face: bool = True,
-                 eyelid: bool = True, eyelid_prior_weight: float = 100.0) -> None:
+                 eyelid: bool = True, eyelid_prior_weight: float = 100.0,
+                 min_open_ratio: float = 0.75) -> None:
         self.screen = screen
         self.camera_mm = camera_mm
         self.calibration = calibration
@@ -176,6 +184,7 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
         self.distance_from_face = distance_from_face
         self.eyelid = eyelid
         self.eyelid_prior_weight = eyelid_prior_weight
+        self.min_open_ratio = min_open_ratio
 
     # ------------------------------------------------------------------ geometry
     def geometry(self) -> ScreenGeometry:
@@ -262,8 +271,9 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
     def fit(self, X, y, groups=None) -> EyeballGazeMapper:
         """Calibrate on ``(n, input_size)`` rows and ``(n, 2)`` targets in px.
 
-        Rows with a NaN value or target are left out; rows sharing a target are one point (its
-        median frame). ``groups`` is accepted for the ``fit(X, y, groups)`` interface and
+        Rows with a NaN value or target are left out, and rows whose eyes are less open than
+        ``min_open_ratio`` of the median row; rows sharing a target are one point (its median
+        frame). ``groups`` is accepted for the ``fit(X, y, groups)`` interface and
         ignored.
         """
         X, y = self._check(X, y)
@@ -273,7 +283,11 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
         for name in ("prior_weight", "eyelid_prior_weight"):
             if not getattr(self, name) >= 0:
                 raise InputError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if not 0 <= self.min_open_ratio < 1:
+            raise InputError(f"min_open_ratio must be in [0, 1), got {self.min_open_ratio!r}")
         keep = np.isfinite(X).all(axis=1) & np.isfinite(y).all(axis=1)
+        X, y = X[keep], y[keep]
+        keep = _open_enough(X, self.min_open_ratio)
         X, y = X[keep], y[keep]
         if len(X) < 1:
             raise InputError("calibration needs at least 1 usable frame, got 0")
@@ -389,6 +403,17 @@ class EyeballGazeMapper(RegressorMixin, BaseEstimator):
         from gazelearn.webcam.model_files import save_mapper
 
         return save_mapper(self, path)
+
+
+def _open_enough(X: np.ndarray, ratio: float) -> np.ndarray:
+    """Rows whose mean lid opening (both eyes' ``open`` feature) is at least ``ratio`` times
+    the median row's: a squint or the start of a blink moves the lids, and with them the eyelid
+    cue and MediaPipe's iris point, without any gaze change."""
+    opening = X[:, [_N_EYE + FEATURE_NAMES.index(f"{eye}_open") for eye in ("right", "left")]]
+    opening = opening.mean(axis=1)
+    if not len(X) or ratio <= 0:
+        return np.ones(len(X), bool)
+    return opening >= ratio * np.median(opening)
 
 
 def _fit_angles(kind: str, eye: np.ndarray, head: np.ndarray, wanted: np.ndarray,
