@@ -46,6 +46,18 @@ def client(data_dir):
         yield test_client
 
 
+@pytest.fixture
+def landmark_client(data_dir):
+    """A client of an app whose calibrations fit the landmark regressor (``gazelearn server
+    --gaze-model landmarks``): the tests whose stand-in is a face that moves with the target
+    (its position in the frame carries the target, which the regressor's face-position
+    features read and the eyeball geometry, rightly, does not)."""
+    from gazelearn.server import create_app
+
+    with make_local_client(create_app(data_dir, gaze_model="landmarks")) as test_client:
+        yield test_client
+
+
 @pytest.fixture(scope="session")
 def face_at():
     """``face_at(fx, fy)``: JPEG bytes of a 360 x 320 frame with the astronaut's face placed at

@@ -227,7 +227,8 @@ def _median_gaze(socket, image, seq):
     return np.median([[r["x"], r["y"]] for r in replies], axis=0)
 
 
-def test_clicks_refit_the_calibration_and_move_a_loaded_profile(client, face_at):
+def test_clicks_refit_the_calibration_and_move_a_loaded_profile(landmark_client, face_at):
+    client = landmark_client
     image = face_at(0.5, 0.5)
     with client.websocket_connect("/ws/gaze") as socket:
         _hello(socket, filter="none")
@@ -259,7 +260,8 @@ def test_clicks_refit_the_calibration_and_move_a_loaded_profile(client, face_at)
         assert moved - first == pytest.approx([50, -30], abs=8)
 
 
-def test_drift_check_moves_the_mapping_onto_its_target(client, data_dir, face_at):
+def test_drift_check_moves_the_mapping_onto_its_target(landmark_client, data_dir, face_at):
+    client = landmark_client
     image = face_at(0.5, 0.5)
     with client.websocket_connect("/ws/gaze") as socket:
         _hello(socket, filter="none")
@@ -363,3 +365,38 @@ def test_a_session_carries_person_and_screen_and_events_detect_runs_on_it(
     events = pl.read_csv(tmp_path / "events.csv")
     types = events["type"].to_list() if "type" in events.columns else events[:, 0].to_list()
     assert "fixation" in types and "saccade" in types, events
+
+
+def test_the_default_mapper_is_the_eyeball_geometry(data_dir):
+    from gazelearn.errors import InputError
+    from gazelearn.server import create_app
+    from gazelearn.server.live import LiveSession, session_mapper
+    from gazelearn.webcam import EyeballGazeMapper, LandmarkGazeRegressor
+
+    session = LiveSession(SCREEN)
+    assert isinstance(session.mapper, EyeballGazeMapper)
+    # video mode; 3 faces for the faces that jump between the frames it sees (see live.py)
+    marker = session._face_landmarker()
+    assert marker.max_num_faces == 3 and not marker.static_image_mode
+    session.close()
+    assert isinstance(session_mapper("landmarks"), LandmarkGazeRegressor)
+    with pytest.raises(InputError, match="gaze_model must be one of geometry, landmarks"):
+        create_app(data_dir, gaze_model="cnn")
+
+
+@pytest.mark.parametrize("limit, accepted", [(0.0, False), (100.0, True)])
+def test_the_servers_limit_decides_when_the_page_names_none(data_dir, face_at, local_client,
+                                                           limit, accepted):
+    from gazelearn.server import create_app
+
+    app = create_app(data_dir, max_error_pct=limit)
+    with local_client(app) as client:
+        assert client.get("/api/config").json()["max_validation_error_pct"] == limit
+        with client.websocket_connect("/ws/gaze") as socket:
+            _hello(socket)
+            # the eyes elsewhere at validation: any error is above 0 %, and 100 % takes all
+            _, answer = _calibrate(socket, face_at, mirror_validation=True)
+            report = answer["report"]
+            assert report["max_error_pct"] == limit and report["accuracy_pct"] > 0
+            assert report["accepted"] is accepted and answer["profile_saved"] is accepted
+    assert (data_dir / "persons/ada/profiles/profile.json").is_file() is accepted

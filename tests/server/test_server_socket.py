@@ -32,7 +32,9 @@ def _target_frame(face_at, x, y):
     return face_at(x / SCREEN[0], y / SCREEN[1])
 
 
-def test_calibration_validation_live_and_recording(client, data_dir, face_at, blank_jpeg):
+def test_calibration_validation_live_and_recording(landmark_client, data_dir, face_at,
+                                                   blank_jpeg):
+    client = landmark_client
     with client.websocket_connect("/ws/gaze") as socket:
         assert _hello(socket)["profile"] is False
         socket.send_text(json.dumps({"type": "calibrate", "points": 9, "validation": 4}))

@@ -85,20 +85,26 @@ def test_cli_track_video(video, profile, tmp_path):
     assert len(rec) == N_FRAMES and rec.valid.sum() == N_FRAMES - 1
 
 
-def test_cli_calibrate_from_a_manifest(astronaut, tmp_path):
+def _manifest(astronaut, folder):
+    """Six frames of the astronaut shifted by a few px, each with its own target."""
     from PIL import Image
 
     rows = []
     for i, (dx, dy) in enumerate([(0, 0), (4, 0), (0, 4), (4, 4), (8, 2), (2, 8)]):
         name = f"face_{i}.png"
         Image.fromarray(np.ascontiguousarray(np.roll(astronaut, (dy, dx), (0, 1)))).save(
-            tmp_path / name)
+            folder / name)
         rows.append([name, 100 + 300 * i, 200 + 100 * i])
-    manifest = tmp_path / "frames.csv"
+    manifest = folder / "frames.csv"
     with open(manifest, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["face", "x", "y"])
         writer.writerows(rows)
+    return manifest
+
+
+def test_cli_calibrate_from_a_manifest(astronaut, tmp_path):
+    manifest = _manifest(astronaut, tmp_path)
     out = tmp_path / "me.json"
     result = CliRunner().invoke(app, ["track", "--calibrate", str(manifest), "--profile",
                                       str(out), "--screen-px", "1920", "1080",
@@ -108,6 +114,35 @@ def test_cli_calibrate_from_a_manifest(astronaut, tmp_path):
         result.output
     loaded = CalibrationProfile.load(out)
     assert loaded.screen_px == (1920, 1080) and loaded.validation.n_targets == 2
+
+
+def test_cli_calibrate_warns_about_or_refuses_a_poor_calibration(astronaut, tmp_path):
+    import json
+
+    manifest = _manifest(astronaut, tmp_path)
+    base = ["track", "--calibrate", str(manifest), "--screen-px", "1920", "1080",
+            "--validation-fraction", "0.34"]
+    # a limit of 0 % makes every calibration poor: written with a warning, marked not accepted
+    out = tmp_path / "warned.json"
+    result = CliRunner().invoke(app, [*base, "--profile", str(out),
+                                      "--max-validation-error-pct", "0"])
+    assert result.exit_code == 0, result.output
+    assert "warning: the validation error is above the 0 % limit" in result.output
+    meta = json.loads(out.read_text())["meta"]
+    assert meta["accepted"] is False and meta["max_validation_error_pct"] == 0
+    # refused: exit 1, one line naming the option, no profile
+    out = tmp_path / "refused.json"
+    result = CliRunner().invoke(app, [*base, "--profile", str(out),
+                                      "--max-validation-error-pct", "0", "--refuse-poor"])
+    assert result.exit_code == 1 and not out.exists()
+    assert "calibration refused" in result.output
+    assert "--max-validation-error-pct" in result.output
+    # 100 % accepts every calibration
+    out = tmp_path / "lax.json"
+    result = CliRunner().invoke(app, [*base, "--profile", str(out),
+                                      "--max-validation-error-pct", "100", "--refuse-poor"])
+    assert result.exit_code == 0 and "warning" not in result.output, result.output
+    assert json.loads(out.read_text())["meta"]["accepted"] is True
 
 
 @pytest.mark.parametrize("args,message", [

@@ -52,6 +52,13 @@ def server(
     workers: Annotated[int | None, typer.Option(
         "--workers", help="Frames processed at the same time over all connections "
         "(default: the CPU cores).")] = None,
+    max_validation_error_pct: Annotated[float, typer.Option(
+        "--max-validation-error-pct", help="Refuse a calibration (not saved, flagged with a "
+        "recalibrate button) whose mean validation error is above this % of the screen; "
+        "100 accepts every calibration.")] = 10.0,
+    gaze_model: Annotated[str, typer.Option(
+        "--gaze-model", help="What a calibration fits: geometry (the eyeball model, as "
+        "gazelearn track --calibrate) or landmarks (the landmark regressor).")] = "geometry",
     verbose: bool = VerboseOption,
 ) -> None:
     """Run the browser app: collection, calibration, live gaze, recording.
@@ -66,6 +73,9 @@ def server(
         raise InputError(f"--port must be 1..65535, got {port}")
     if max_upload_kb < 1 or frame_rate <= 0 or dots < 1 or (workers is not None and workers < 1):
         raise InputError("--max-upload-kb, --frame-rate, --dots and --workers must be positive")
+    if not 0 <= max_validation_error_pct <= 100:
+        raise InputError(f"--max-validation-error-pct must be 0..100, got "
+                         f"{max_validation_error_pct}")
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     query = f"?token={token}" if token else ""
 
@@ -75,7 +85,7 @@ def server(
 
     serve(data, host=host, port=port, token=token, max_upload_bytes=1000 * max_upload_kb,
           frame_rate=frame_rate, dots_per_measurement=dots, pipeline_workers=workers,
-          announce=announce)
+          max_error_pct=max_validation_error_pct, gaze_model=gaze_model, announce=announce)
 
 
 collection_app = typer.Typer(

@@ -84,7 +84,8 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
                             outlier_threshold: float | None = 3.5, frame_lag: int = 0,
                             gaze_model: str = "geometry", epochs: int = 40,
                             calibration_fit: str = "auto", camera_mm=None,
-                            eyelid: bool = True) -> dict:
+                            eyelid: bool = True, max_validation_error_pct: float | None = 10.0,
+                            refuse_poor: bool = False) -> dict:
     """Fit and save a profile from a manifest of face frames; returns a summary dictionary.
 
     The manifest's distinct targets are split in recording order: the last
@@ -98,6 +99,10 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     landmark regressor), ``cnn`` (a gaze CNN trained on the calibration frames' eye crops,
     ``epochs`` long) or a gaze-model file (``gazelearn gaze train``) to calibrate to this
     person with a BN profile and an affine correction.
+
+    A validation whose mean error is above ``max_validation_error_pct`` % of the screen marks
+    the profile not accepted (``meta["accepted"]``, as the browser app does); with
+    ``refuse_poor`` it is refused: an :class:`InputError` and no profile written.
     """
     import numpy as np
 
@@ -146,9 +151,22 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
         meta={"source": str(manifest), "image_column": column,
               "face_found_fraction": float(np.mean(found)),
               "validation_targets": n_validation, "frame_lag": frame_lag,
-              "gaze_model": gaze_model})
+              "gaze_model": gaze_model, "max_validation_error_pct": max_validation_error_pct})
+    accepted = None
+    if profile.validation is not None and max_validation_error_pct is not None:
+        # 100 % accepts every calibration, even one whose points fall off the screen
+        accepted = bool(max_validation_error_pct >= 100
+                        or profile.validation.accuracy_pct <= max_validation_error_pct)
+    profile.meta["accepted"] = accepted
+    if refuse_poor and accepted is False:
+        raise InputError(f"calibration refused: validation error "
+                         f"{profile.validation.accuracy_pct:.2f} % of the screen is above the "
+                         f"{max_validation_error_pct:g} % limit; no profile written (recalibrate, "
+                         "or raise the limit)", params=("max_validation_error_pct",),
+                         source=manifest)
     profile.save(output)
-    return {"frames": len(images), "faces_found": int(np.sum(found)) + found_dropped,
+    return {"accepted": accepted, "frames": len(images),
+            "faces_found": int(np.sum(found)) + found_dropped,
             "calibration_targets": n_groups - n_validation, "validation_targets": n_validation,
             "profile": profile}
 
@@ -218,6 +236,13 @@ def track(
     min_side: Annotated[int, typer.Option(
         "--min-side", help="Upscale frames whose shorter side is below this (small face "
         "crops); 0: never.", rich_help_panel=_CAL)] = 0,
+    max_validation_error_pct: Annotated[float, typer.Option(
+        "--max-validation-error-pct", help="A validation error above this % of the screen "
+        "is a poor calibration: warned about and marked not accepted in the profile (refused "
+        "with --refuse-poor).", rich_help_panel=_CAL)] = 10.0,
+    refuse_poor: Annotated[bool, typer.Option(
+        "--refuse-poor/--keep-poor", help="Refuse a poor calibration (exit 1, no profile "
+        "written) instead of writing it with a warning.", rich_help_panel=_CAL)] = False,
     screen_px: ScreenPxOption = None,
     screen_mm: ScreenMmOption = None,
     distance_mm: DistanceMmOption = None,
@@ -259,7 +284,8 @@ def track(
             screen=screen, alpha=1.0 if alpha is None else alpha,
             kernel="linear" if kernel is None else kernel, min_side=min_side,
             frame_lag=frame_lag, gaze_model=gaze_model, epochs=epochs,
-            calibration_fit=calibration_fit, camera_mm=camera_mm, eyelid=eyelid)
+            calibration_fit=calibration_fit, camera_mm=camera_mm, eyelid=eyelid,
+            max_validation_error_pct=max_validation_error_pct, refuse_poor=refuse_poor)
         fitted = result["profile"]
         console.print(f"faces found in {result['faces_found']} of {result['frames']} frames "
                       f"({100 * result['faces_found'] / result['frames']:.1f} %); calibrated on "
@@ -267,6 +293,11 @@ def track(
         if fitted.validation is not None:
             console.print(f"validation on {result['validation_targets']} new targets: "
                           f"{fitted.validation.describe()}", highlight=False)
+        if result["accepted"] is False:
+            console.print(f"warning: the validation error is above the "
+                          f"{max_validation_error_pct:g} % limit (--max-validation-error-pct): "
+                          "a poor calibration, marked not accepted in the profile; recalibrate "
+                          "(--refuse-poor refuses it)", highlight=False)
         console.print(f"wrote {profile}", highlight=False)
         return
 

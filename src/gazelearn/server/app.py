@@ -55,7 +55,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gazelearn.errors import InputError
 from gazelearn.server.guard import Guard, logger, served_names
-from gazelearn.server.live import decode_jpeg, screen_pixels
+from gazelearn.server.live import decode_jpeg, screen_pixels, session_mapper
 from gazelearn.server.protocol import (  # noqa: F401 - frame_message is public here too
     GazeConnection,
     frame_message,
@@ -203,7 +203,8 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
                pipeline_workers: int | None = None, host: str = "127.0.0.1",
                port: int | None = None, allowed_hosts: tuple[str, ...] = (),
                measurement_rate: float = 2.0, text_rate: float = 20.0,
-               check_faces: bool = True) -> FastAPI:
+               check_faces: bool = True, max_error_pct: float | None = 10.0,
+               gaze_model: str = "geometry") -> FastAPI:
     """Build the app.
 
     Parameters
@@ -237,7 +238,17 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
     check_faces : bool
         Flag uploaded frames without a face (:class:`FaceCheck`); False stores them
         unchecked.
+    max_error_pct : float or None
+        A calibration whose mean validation error is above this % of the screen is refused
+        (not saved as the person's profile, flagged on the page) unless the page's ``fit``
+        message names its own limit (``?max_error=`` of the calibration page); None or 100: no
+        limit.
+    gaze_model : {"geometry", "landmarks"}
+        What a session's calibration fits: the eyeball geometry (the default, as ``gazelearn
+        track --calibrate``) or the landmark regressor (:func:`~gazelearn.server.live.
+        session_mapper`).
     """
+    session_mapper(gaze_model)  # an unknown name is refused now, not at the first session
     storage = Storage(data_dir)
     app = FastAPI(title="gazelearn", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.storage = storage
@@ -304,7 +315,8 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
     @app.get("/api/config")
     def config() -> dict:
         return {"dots_per_measurement": dots_per_measurement, "max_upload_bytes":
-                max_upload_bytes, "frame_rate": frame_rate, "token_required": token is not None}
+                max_upload_bytes, "frame_rate": frame_rate, "token_required": token is not None,
+                "max_validation_error_pct": max_error_pct}
 
     @app.post("/api/measurements", status_code=201)
     async def new_measurement(request: Request):
@@ -408,7 +420,8 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
         if app.state.limiter is None:  # made here: it belongs to the running event loop
             app.state.limiter = anyio.CapacityLimiter(workers)
         handler = GazeConnection(websocket, storage, max_upload_bytes, frame_rate,
-                                 app.state.limiter, text_rate=text_rate)
+                                 app.state.limiter, text_rate=text_rate,
+                                 max_error_pct=max_error_pct, gaze_model=gaze_model)
         try:
             await handler.run()
         except WebSocketDisconnect:

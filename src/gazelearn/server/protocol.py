@@ -35,7 +35,13 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from gazelearn.errors import InputError
 from gazelearn.io.delimited import sidecar_path
-from gazelearn.server.live import LiveSession, decode_jpeg, make_screen
+from gazelearn.server.live import (
+    MAX_ERROR_PCT,
+    LiveSession,
+    decode_jpeg,
+    make_screen,
+    session_mapper,
+)
 from gazelearn.server.ratelimit import RateLimiter
 from gazelearn.server.storage import Storage, check_person
 
@@ -144,7 +150,10 @@ def parse_control(text: str) -> dict:
         if message.get("screen") is not None:
             message["screen"] = _pair(message, "screen", 1, 20_000)
     elif kind == "fit":
-        message["max_error_pct"] = _real(message, "max_error_pct", 10.0, 0, 100, optional=True)
+        # absent: the server's limit (gazelearn server --max-validation-error-pct); null: none
+        if "max_error_pct" in message:
+            message["max_error_pct"] = _real(message, "max_error_pct", None, 0, 100,
+                                             optional=True)
     elif kind == "drift":
         if message.get("apply", False) is True:
             message["apply"] = True
@@ -180,8 +189,12 @@ class GazeConnection:
     """
 
     def __init__(self, websocket: WebSocket, storage: Storage, max_bytes: int,
-                 frame_rate: float, limiter=None, text_rate: float = 20.0) -> None:
+                 frame_rate: float, limiter=None, text_rate: float = 20.0,
+                 max_error_pct: float | None = MAX_ERROR_PCT,
+                 gaze_model: str = "geometry") -> None:
         self.websocket = websocket
+        self.max_error_pct = max_error_pct
+        self.gaze_model = gaze_model
         self.limiter = limiter
         self.storage = storage
         self.max_bytes = max_bytes
@@ -313,7 +326,8 @@ class GazeConnection:
             await self.send({"type": "targets", **targets})
         elif kind == "fit":
             report = await anyio.to_thread.run_sync(
-                lambda: session.fit({"user": self.person}, message["max_error_pct"]))
+                lambda: session.fit({"user": self.person},
+                                    message.get("max_error_pct", self.max_error_pct)))
             # a refused calibration (validation error over the limit) does not replace the
             # person's saved profile; the session keeps it, flagged, until a recalibration
             saved = report["accepted"] is not False
@@ -353,7 +367,8 @@ class GazeConnection:
             profile = CalibrationProfile.load(path)
         self.close()  # a second hello: the former person's session and lease end
         self.lease = self.storage.open_lease(person)
-        self.session = LiveSession(screen, filter=filter_name, profile=profile)
+        self.session = LiveSession(screen, filter=filter_name, profile=profile,
+                                   mapper=session_mapper(self.gaze_model))
         self.person = person
         await anyio.to_thread.run_sync(self.session.warm_up)
         await self.send({"type": "ready", "person": person, "profile": profile is not None,

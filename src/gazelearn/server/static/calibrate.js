@@ -16,7 +16,8 @@ const settings = {
   fps: num("fps", 30),
   pursuitS: num("pursuit", 25),        // length of the moving-target calibration
   previewOk: num("preview", 10),       // consecutive "ok" preview frames before calibrating
-  maxErrorPct: num("max_error", 10),   // validation error (% of screen) above: refused
+  maxErrorPct: num("max_error", null), // validation error (% of screen) above: refused
+                                       // (null: the server's --max-validation-error-pct)
   driftFrames: num("drift_frames", 10),
 };
 const needFullscreen = P.get("fullscreen") !== "off";
@@ -298,7 +299,9 @@ async function calibrate() {
     await runCalibration();
     $("dot").hidden = true;
     stageMessage("Fitting...");
-    const answer = await request({ type: "fit", max_error_pct: settings.maxErrorPct }, "report");
+    const fit = { type: "fit" };
+    if (settings.maxErrorPct !== null) fit.max_error_pct = settings.maxErrorPct;
+    const answer = await request(fit, "report");
     stageMessage("");
     showReport(answer.report, answer.profile_saved);
   } catch (e) {
