@@ -56,6 +56,8 @@ FEATURE_SETS = {"velocity": 4, "context": 4 + 3 * len(CONTEXT_SCALES_S)}
 #: The lowest input rate that gives correct events: below it a saccade (20-80 ms) spans one or
 #: two samples and velocity filtering smears it over its neighbours.
 MIN_RATE_HZ = 20.0
+#: The Savitzky-Golay window (s) of the velocity features (the models were trained with it).
+VELOCITY_WINDOW_S = 0.02
 
 
 def n_features(features: str) -> int:
@@ -73,7 +75,11 @@ def _filled(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     index = np.flatnonzero(valid)
     if len(index) == 0:
         return np.zeros_like(values)
-    return np.interp(np.arange(len(values)), index, values[index])
+    # interpolated at the lost samples only (at its knots interp gives the values themselves)
+    filled = values.copy()
+    lost = np.flatnonzero(~valid)
+    filled[lost] = np.interp(lost, index, values[index])
+    return filled
 
 
 #: Samples per block of the feature computation: every temporary is a block long (a few
@@ -178,6 +184,15 @@ def detector_features(recording: Recording, rate: float, features: str = "veloci
     Returns the ``(n, channels)`` float32 features (see the module notes) and the resampled
     recording they belong to.
     """
+    out, resampled, _ = _features_and_speed(recording, rate, features)
+    return out, resampled
+
+
+def _features_and_speed(recording: Recording, rate: float, features: str
+                        ) -> tuple[np.ndarray, Recording, np.ndarray | None]:
+    """:func:`detector_features`, and ``speed_deg(recording)`` when it is a by-product: the
+    recording not resampled and measured at exactly ``rate`` (its events' peak velocities then
+    need no second velocity filter); else None."""
     channels = n_features(features)
     recording.require_screen("the deep detector")
     if len(recording) < 2:
@@ -190,7 +205,8 @@ def detector_features(recording: Recording, rate: float, features: str = "veloci
     timing_regular = abs(source_rate - rate) / rate < 0.01 and recording.timing().regular
     resampled = recording if timing_regular else resample(recording, rate)
     x_deg, y_deg = resampled.position_deg()
-    vx, vy = velocity(x_deg, y_deg, rate)
+    vx_raw, vy_raw = velocity(x_deg, y_deg, rate, VELOCITY_WINDOW_S)
+    vx, vy = vx_raw, vy_raw
     valid = np.isfinite(vx) & np.isfinite(vy)
     out = np.empty((len(vx), channels), dtype=np.float32)
     # written block by block into one float32 array: no recording-long temporaries
@@ -205,7 +221,9 @@ def detector_features(recording: Recording, rate: float, features: str = "veloci
         block[:, 3] = ok
     if features == "context":
         context_features(x_deg, y_deg, valid, rate, out=out[:, 4:])
-    return out, resampled
+    # speed_deg's velocity filter is this one when the rates are the same number
+    same = resampled is recording and source_rate == rate
+    return out, resampled, np.hypot(vx_raw, vy_raw) if same else None
 
 
 # ---------------------------------------------------------------------- chunks
@@ -407,12 +425,17 @@ class DeepRunner:
 
     def scores(self, recording: Recording, probabilities: bool = False) -> np.ndarray:
         """Per-sample class logits (or probabilities) at the recording's own samples."""
-        features, resampled = detector_features(recording, self.sampling_rate, self.features)
+        return self._scores_and_speed(recording, probabilities)[0]
+
+    def _scores_and_speed(self, recording: Recording, probabilities: bool = False
+                          ) -> tuple[np.ndarray, np.ndarray | None]:
+        features, resampled, speed = _features_and_speed(recording, self.sampling_rate,
+                                                         self.features)
         logits = self.network_scores(features)
         if probabilities:
             logits = np.exp(logits - logits.max(axis=1, keepdims=True))
             logits /= logits.sum(axis=1, keepdims=True)
-        return to_original_times(logits, resampled, recording)
+        return to_original_times(logits, resampled, recording), speed
 
     def predict(self, recording: Recording, *, postprocess: Any = True,
                 stimulus: str | None = "auto") -> np.ndarray:
@@ -422,11 +445,16 @@ class DeepRunner:
 
     def detect(self, recording: Recording, *, postprocess: Any = True,
                stimulus: str | None = "auto"):
-        """The events table of ``recording``."""
-        from gazelearn.events import Events
+        """The events table of ``recording`` (peak velocities from the features' velocity
+        filter when it is ``speed_deg``'s: not computed twice)."""
+        from gazelearn.events import EVENTS_WINDOW_S, Events
 
-        return Events.from_labels(recording, self.predict(recording, postprocess=postprocess,
-                                                          stimulus=stimulus))
+        scores, speed = self._scores_and_speed(recording)
+        labels = labels_from_scores(scores, recording, postprocess=postprocess,
+                                    stimulus=stimulus, model_rate=self.sampling_rate)
+        if EVENTS_WINDOW_S != VELOCITY_WINDOW_S:  # events measure speed with another filter
+            speed = None
+        return Events.from_labels(recording, labels, speed=speed)
 
 
 # ---------------------------------------------------------------------- model files
