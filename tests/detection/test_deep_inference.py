@@ -348,3 +348,21 @@ def test_cli_labels_of_a_lund_file_are_those_before_the_speed_work(tmp_path):
                                                ("pursuit", 2578), ("saccade", 58)]
     assert hashlib.sha256(" ".join(labels).encode()).hexdigest() == (
         "55f8de969d0e3935cef9a79937ed15f2f02604b92717e7900cef20e82a41ccef")
+
+
+@pytest.mark.parametrize("rate", [500.0, 250.0, 1000.0])
+def test_detect_reuses_the_features_speed_only_where_it_is_the_events_one(rate):
+    # at the model's own rate the features' velocity filter is speed_deg's: the events' peak
+    # velocities come from it (not filtered twice); resampled inputs compute their own
+    runner = di.load_runner()
+    rec = simulate_recording(6.0, rate, seed=4)
+    features, resampled, speed = di._features_and_speed(rec, runner.sampling_rate,
+                                                        runner.features)
+    from gazelearn.preprocess import speed_deg
+
+    if rate == runner.sampling_rate:
+        np.testing.assert_array_equal(speed, speed_deg(rec))
+    else:
+        assert speed is None and resampled is not rec
+    expected = Events.from_labels(rec, runner.predict(rec))
+    assert runner.detect(rec).frame.equals(expected.frame)
