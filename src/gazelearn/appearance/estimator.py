@@ -54,6 +54,7 @@ from gazelearn.learn.torch_estimator import TorchEstimator, TrainingData
 from gazelearn.nn import callbacks as cb
 from gazelearn.nn.architectures import build
 from gazelearn.nn.loop import predict, torch_threads
+from gazelearn.nn.onnx_export import OnnxSpec, OnnxTensor, Standardize, with_fixed_pooling
 from gazelearn.nn.samplers import GroupBatchSampler
 
 __all__ = ["GazeRegressor", "as_images", "model_architecture"]
@@ -87,6 +88,24 @@ def as_images(X: Any) -> np.ndarray:
     if X.ndim != 4:
         raise InputError(f"images must be (n, h, w), (n, h, w, c) or (n, c, h, w); got {X.shape}")
     return X.astype(np.float32) / (255.0 if X.dtype == np.uint8 else 1.0)
+
+
+class _GazeInference(torch.nn.Module):
+    """Images in [0, 1] -> gaze in px: standardisation, the network (BatchNorm with the stored
+    profile, or its running statistics), the affine correction when fitted, the screen size."""
+
+    def __init__(self, net: torch.nn.Module, standardize: Standardize,
+                 affine: np.ndarray | None, screen_size: tuple[float, float]) -> None:
+        super().__init__()
+        self.net, self.standardize = net, standardize
+        matrix = np.eye(3, 2) if affine is None else np.asarray(affine)  # (3, 2): [x y 1] @ M
+        self.register_buffer("matrix", torch.as_tensor(matrix[:2], dtype=torch.float32))
+        self.register_buffer("offset", torch.as_tensor(matrix[2] + 0.5, dtype=torch.float32))
+        self.register_buffer("screen", torch.as_tensor(screen_size, dtype=torch.float32))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        out = self.net(self.standardize(images)) @ self.matrix + self.offset
+        return out * self.screen
 
 
 @register("gaze_cnn", task="regression", description="eye images -> gaze point (CNN + calibration)")
@@ -434,6 +453,31 @@ class GazeRegressor(RegressorMixin, TorchEstimator):
         if getattr(self, "output_calibration_", None) is not None:
             out = np.hstack([out, np.ones((len(out), 1))]) @ self.output_calibration_
         return out + 0.5
+
+    def onnx_spec(self) -> OnnxSpec:
+        """What :func:`gazelearn.nn.onnx_export.export_onnx` writes: images to gaze points in
+        px as :meth:`predict` without ``groups`` (the stored BN profile and affine correction
+        inside; per-measurement batch statistics need a batch and are not in the graph)."""
+        check_is_fitted(self, "network_")
+        # ONNX has no adaptive pooling to sizes that do not divide the input's: for the one
+        # image size of this model it is a fixed averaging, as matrix products
+        net = with_fixed_pooling(self.network_, tuple(self.input_shape_))
+        for name, layer in bn_layers(net).items():  # the profile, kept for good in the copy
+            if self.bn_profile_:
+                layer.running_mean.copy_(torch.as_tensor(self.bn_profile_[f"{name}.mean"]))
+                layer.running_var.copy_(torch.as_tensor(self.bn_profile_[f"{name}.var"]))
+        module = _GazeInference(net, Standardize(self.x_mean_, self.x_scale_),
+                                getattr(self, "output_calibration_", None), self.screen_size_)
+        channels, height, width = self.input_shape_
+        inputs = (OnnxTensor("images", ("batch", channels, height, width),
+                             f"eye (or face) images, pixel values / 255 (0 to 1), channels "
+                             f"first, {width} x {height} px; the crops of preprocessing "
+                             "image_columns stacked as channels"),)
+        output = OnnxTensor("gaze", ("batch", 2), "gaze point x, y in screen px")
+        return OnnxSpec(module.eval(), inputs, (output,), {
+            "screen_size": list(self.screen_size_), "architecture": self.architecture,
+            "bn_profile": bool(self.bn_profile_),
+            "affine_calibration": getattr(self, "output_calibration_", None) is not None})
 
     def predict(self, X: Any, groups: Any = None) -> np.ndarray:
         """Gaze points in px, ``(n, 2)``.

@@ -49,6 +49,7 @@ from gazelearn.learn.registry import register_class
 from gazelearn.learn.serialize import restore_network_state
 from gazelearn.learn.torch_estimator import TorchEstimator, TrainingData
 from gazelearn.nn import callbacks as cb
+from gazelearn.nn.onnx_export import OnnxSpec, OnnxTensor, Standardize
 from gazelearn.nn.samplers import PersonBatchSampler
 from gazelearn.recording import Recording
 from gazelearn.windows import WindowSet
@@ -94,6 +95,20 @@ def mean_embeddings(window_embeddings: np.ndarray, owner: np.ndarray, n: int) ->
     if empty.size:
         raise InputError(f"no windows for entries {empty[:5].tolist()}")
     return normalize_rows(sums)
+
+
+class _EmbeddingInference(torch.nn.Module):
+    """Raw windows -> unit-length embeddings: standardisation, the encoder, L2 normalisation
+    (zero rows stay zero), as :meth:`EyeMovementEmbedder.transform` (for ONNX)."""
+
+    def __init__(self, net: torch.nn.Module, standardize: Standardize) -> None:
+        super().__init__()
+        self.net, self.standardize = net, standardize
+
+    def forward(self, windows: torch.Tensor) -> torch.Tensor:
+        out = self.net(self.standardize(windows))
+        norm = torch.linalg.vector_norm(out, dim=1, keepdim=True)
+        return out / torch.where(norm > 0, norm, torch.ones_like(norm))
 
 
 @register_class
@@ -334,6 +349,30 @@ class EyeMovementEmbedder(TorchEstimator):
                              f"{windows.shape[1:]}")
         raw = self._network_outputs(torch.as_tensor(self._standardize(windows)), batch_size=512)
         return normalize_rows(raw.double().numpy())
+
+    def onnx_spec(self) -> OnnxSpec:
+        """What :func:`gazelearn.nn.onnx_export.export_onnx` writes: windows to unit-length
+        embeddings, as :meth:`transform`."""
+        check_is_fitted(self, "network_")
+        module = _EmbeddingInference(self.network_.cpu().eval(),
+                                     Standardize(self.x_mean_, self.x_scale_)).eval()
+        spec = self.window_spec()
+        channels = getattr(self, "channels_", None) or ["channel"] * self.input_shape_[1]
+        unit = self.velocity_unit_ or "units/s"
+        scale = "sign(v) * log(1 + |v|) of " if spec.log_scale else ""
+        inputs = (OnnxTensor("windows", ("batch", *self.input_shape_),
+                             f"windows of {spec.length_s:g} s at {self.sampling_rate_} Hz, "
+                             f"channels {', '.join(channels)}: {scale}velocities in {unit} "
+                             f"clipped to +-{spec.clip:g}, valid 1 or 0"),)
+        output = OnnxTensor("embedding", ("batch", self.embedding_dim),
+                            "unit-length embedding of each window; a recording's is the "
+                            "normalised mean of its windows' (compare by cosine similarity)")
+        return OnnxSpec(module, inputs, (output,), {
+            "sampling_rate": self.sampling_rate_, "velocity_unit": self.velocity_unit_,
+            "channels": list(channels), "window": spec.to_dict(),
+            "velocity": "Savitzky-Golay derivative, order 2, 20-ms window "
+                        "(gazelearn.preprocess.velocity)",
+            "training_persons": [str(p) for p in self.classes_]})
 
     def embed_recordings(self, recordings: Sequence[Recording]) -> np.ndarray:
         """One unit vector per recording: the normalised mean of its window embeddings."""

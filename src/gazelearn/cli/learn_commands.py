@@ -67,23 +67,41 @@ def export(
     model: Path = typer.Argument(..., help="A saved model (file or directory)."),
     output: Path = typer.Argument(..., help="The ONNX file to write."),
     tolerance: float = typer.Option(1e-4, help="Largest accepted onnxruntime-vs-torch "
-                                               "difference."),
+                                               "difference (absolute; relative for values "
+                                               "above 1)."),
 ) -> None:
-    """Export a saved neural model to ONNX and check it with onnxruntime.
+    """Export a saved network to ONNX, checked with onnxruntime before it is written.
 
-    The ONNX graph takes raw windows (standardisation inside) and returns class probabilities
-    or targets. Prints the largest difference between onnxruntime and torch on a test batch.
+    Every network gazelearn trains exports (events train, scanpath train with a network,
+    scanpath train-generator, biometrics train, gaze train, the neural models): the graph takes
+    what the network takes (standardisation, calibration and softmax inside) and carries in its
+    metadata what a user needs (sampling rate, classes, window length, screen size...). Prints
+    its inputs and outputs (name, dtype, shape with dynamic axes by name, units) and the
+    largest difference between onnxruntime and torch on a probe batch; nothing is written when
+    it exceeds the tolerance. Models that are not networks (tree, forest...) are refused.
+    See docs/learning.md.
 
     Example: gazelearn export model.safetensors model.onnx
     """
     from gazelearn.learn.modelfile import load_model
     from gazelearn.nn.onnx_export import export_onnx
 
+    if output.resolve() == model.resolve():
+        raise InputError(f"the ONNX file {output} would overwrite the model file")
     estimator = load_model(model)
-    report = export_onnx(estimator, output, tolerance=tolerance)
-    console.print(f"wrote {report.path} (input (batch, {', '.join(map(str, report.input_shape))}))"
-                  f"; onnxruntime vs torch max |diff| = {report.max_abs_diff:.3g} "
-                  f"(tolerance {tolerance:g})")
+    report = export_onnx(estimator, output, tolerance=tolerance, source=model)
+    shapes = ", ".join(f"({', '.join(map(str, t.shape))})" for t in report.inputs)
+
+    def print_plain(text: str) -> None:
+        # one line each, never wrapped (programs read them), no highlighting
+        console.print(text, soft_wrap=True, highlight=False)
+
+    print_plain(f"wrote {report.path} (input {shapes}); onnxruntime vs torch max |diff| = "
+                f"{report.max_diff:.3g} (tolerance {tolerance:g})")
+    for kind, tensors in (("input", report.inputs), ("output", report.outputs)):
+        for tensor in tensors:
+            print_plain(f"  {kind} {tensor.text()}")
+    print_plain(f"  metadata_props: {', '.join(sorted(report.metadata))}")
 
 
 def _parse_space(space: str | None, model: str) -> dict:

@@ -66,6 +66,7 @@ from gazelearn.labels import LABELS, Label
 from gazelearn.learn.data import class_weights
 from gazelearn.learn.registry import register_class
 from gazelearn.learn.torch_estimator import TorchEstimator, TrainingData
+from gazelearn.nn.onnx_export import OnnxSpec, OnnxTensor, graph_bytes, metadata_props
 from gazelearn.recording import Recording
 from gazelearn.windows import sliding_windows
 
@@ -564,30 +565,38 @@ class DeepDetector(TorchEstimator, Detector):
         state.pop("_runner_cache", None)
         return state
 
-    def onnx_bytes(self, metadata: dict[str, str] | None = None) -> bytes:
-        """The network as an ONNX graph (torch's exporter, ``dynamo=False``), batch and time
-        axes dynamic; ``metadata`` goes into the graph's metadata properties."""
-        import io
-        import warnings
-
-        import onnx
-
+    def onnx_spec(self) -> OnnxSpec:
+        """What the ONNX graph holds: features ``(batch, time, channels)`` to class logits
+        ``(batch, time, 5)``, batch and time dynamic (a TCN in its 2-D form, see
+        :class:`_Conv2dForm`), with what a user needs to compute the features and read the
+        logits."""
+        check_is_fitted(self, "network_")
         network = self.network_.cpu().eval()
         if network.architecture == "tcn":
             network = _Conv2dForm(network).eval()
-        example = torch.zeros(1, 64, n_features(self.features))
-        buffer = io.BytesIO()
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(network, (example,), buffer, input_names=["features"],
-                              output_names=["logits"], opset_version=17, dynamo=False,
-                              dynamic_axes={"features": {0: "batch", 1: "time"},
-                                            "logits": {0: "batch", 1: "time"}})
-        graph = onnx.load_from_string(buffer.getvalue())
-        metadata = {"gazelearn_graph": deep_inference.GRAPH_FORMAT, **(metadata or {})}
-        for key, value in metadata.items():
-            graph.metadata_props.add(key=key, value=value)
-        return graph.SerializeToString()
+        names = deep_inference.feature_names(self.features)
+        rate = float(self.sampling_rate)
+        inputs = (OnnxTensor("features", ("batch", "time", len(names)),
+                             f"the detector's features of gaze in degrees at {rate:g} Hz "
+                             "(metadata feature_names; gazelearn.detection.deep_inference."
+                             "detector_features)"),)
+        outputs = (OnnxTensor("logits", ("batch", "time", len(_CLASSES)),
+                              "class scores per sample, columns in the order of metadata "
+                              "classes (softmax over the last axis: probabilities)"),)
+        return OnnxSpec(network, inputs, outputs, {
+            "classes": list(_CLASSES), "sampling_rate": repr(rate), "features": self.features,
+            "feature_names": names, "margin": str(margin_for(self.get_params())),
+            "gazelearn_graph": deep_inference.GRAPH_FORMAT,
+            "chunks": "long recordings run in overlapping chunks; a sample's logits need "
+                      "margin samples of context on each side"},
+            {"batch": (1, 2), "time": (64, 700)})
+
+    def onnx_bytes(self, metadata: dict[str, str] | None = None) -> bytes:
+        """The network as an ONNX graph (:func:`gazelearn.nn.onnx_export.graph_bytes`, the
+        one export path), batch and time axes dynamic; ``metadata`` goes into the graph's
+        metadata properties after the spec's own."""
+        spec = self.onnx_spec()
+        return graph_bytes(spec, metadata_props(spec, metadata))
 
     def _export_onnx_for(self, model: Path, target: Path) -> Path:
         """Write the ONNX graph of the model file ``model`` (this detector) to ``target``."""
@@ -627,14 +636,10 @@ class DeepDetector(TorchEstimator, Detector):
         """Write the trained detector to a model file (safetensors + JSON config)."""
         from gazelearn.learn.modelfile import save_model
 
-        names = ["asinh(vx/30)", "asinh(vy/30)", "asinh(speed/30)", "valid"]
-        if self.features == "context":
-            names += [f"{what}@{scale * 1000:g}ms" for scale in deep_inference.CONTEXT_SCALES_S
-                      for what in ("asinh(displacement/T/3)", "displacement/path",
-                                   "asinh(dispersion/0.5)")]
         path = save_model(self, path, preprocessing={
             "sampling_rate": self.sampling_rate, "window_s": self.window_s,
-            "features": names}, training_data=training_data)
+            "features": deep_inference.feature_names(self.features)},
+            training_data=training_data)
         if path.suffix:
             # the ONNX graph beside it: `events detect --method deep` runs it without torch
             self._export_onnx_for(path, deep_inference.onnx_sidecar(path))

@@ -60,6 +60,24 @@ MIN_RATE_HZ = 20.0
 VELOCITY_WINDOW_S = 0.02
 
 
+def feature_names(features: str) -> list[str]:
+    """The input channels of a feature set, by name, in their order (see the module notes).
+
+    Examples
+    --------
+    >>> feature_names("velocity")
+    ['asinh(vx/30)', 'asinh(vy/30)', 'asinh(speed/30)', 'valid']
+    >>> len(feature_names("context")), feature_names("context")[4]
+    (16, 'asinh(displacement/T/3)@50ms')
+    """
+    names = ["asinh(vx/30)", "asinh(vy/30)", "asinh(speed/30)", "valid"]
+    if n_features(features) > len(names):
+        names += [f"{what}@{scale * 1000:g}ms" for scale in CONTEXT_SCALES_S
+                  for what in ("asinh(displacement/T/3)", "displacement/path",
+                               "asinh(dispersion/0.5)")]
+    return names
+
+
 def n_features(features: str) -> int:
     """The number of input channels of a feature set (``velocity`` or ``context``)."""
     if features not in FEATURE_SETS:

@@ -36,6 +36,7 @@ from gazelearn.learn.registry import register
 from gazelearn.learn.torch_estimator import TorchEstimator, TrainingData
 from gazelearn.nn.architectures import build
 from gazelearn.nn.loop import accuracy, mean_absolute_error
+from gazelearn.nn.onnx_export import OnnxSpec, OnnxTensor, Standardize
 from gazelearn.nn.samplers import GroupBatchSampler
 
 
@@ -59,16 +60,13 @@ class _Inference(torch.nn.Module):
                  y_scale: np.ndarray | None = None) -> None:
         super().__init__()
         self.net = net
-        self.register_buffer("mean", torch.as_tensor(mean)[None])
-        self.register_buffer("scale", torch.as_tensor(scale)[None])
+        self.standardize = Standardize(mean, scale)
         self.softmax = softmax
         self.register_buffer("y_mean", torch.as_tensor(y_mean if y_mean is not None else 0.0))
         self.register_buffer("y_scale", torch.as_tensor(y_scale if y_scale is not None else 1.0))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = (x - self.mean) / self.scale
-        x = torch.where(torch.isnan(x), torch.zeros_like(x), x)
-        out = self.net(x)
+        out = self.net(self.standardize(x))
         if self.softmax:
             return torch.softmax(out, dim=1)
         return out * self.y_scale + self.y_mean
@@ -179,6 +177,21 @@ class NeuralEstimator(TorchEstimator):
         check_is_fitted(self, "network_")
         return _Inference(self.network_, self.x_mean_, self.x_scale_, self._classifier,
                           getattr(self, "y_mean_", None), getattr(self, "y_scale_", None)).eval()
+
+    def onnx_spec(self) -> Any:
+        """What :func:`gazelearn.nn.onnx_export.export_onnx` writes: raw inputs of the shape
+        ``fit`` took (``input``, NaN allowed) to probabilities or targets (``output``)."""
+        module = self.inference_module()
+        inputs = (OnnxTensor("input", ("batch", *self.input_shape_),
+                             "samples as passed to fit/predict, in their own units (standardised "
+                             "and NaN filled inside the graph)"),)
+        if self._classifier:
+            output = OnnxTensor("output", ("batch", len(self.classes_)),
+                                "class probabilities, columns in the order of metadata classes")
+            return OnnxSpec(module, inputs, (output,), {"classes": self.classes_.tolist()})
+        output = OnnxTensor("output", ("batch", int(self.n_outputs_)),
+                            "predicted targets in the units of y")
+        return OnnxSpec(module, inputs, (output,))
 
 
 _COMMON_DOC = """

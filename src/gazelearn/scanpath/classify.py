@@ -431,6 +431,45 @@ class ScanpathClassifier(ClassifierMixin, BaseEstimator):
         # load_model attaches the stored dict; the fitted attributes already hold the same
         pass
 
+    def onnx_spec(self) -> Any:
+        """What ``gazelearn export`` writes: the network on windows and/or heat maps to class
+        probabilities (a recording's are the mean over its windows, done by the caller).
+
+        Raises
+        ------
+        InputError
+            For the models that are not networks (tree, forest, knn, svm).
+        """
+        from gazelearn.nn.onnx_export import EXPORTABLE, OnnxTensor
+
+        check_is_fitted(self, "model_")
+        if not hasattr(self.model_, "onnx_spec"):
+            raise InputError(f"cannot export the scanpath classifier's {self.model!r} model to "
+                             f"ONNX: it is not a network; exportable are {EXPORTABLE}")
+        spec, pre = self.model_.onnx_spec(), self.preprocessing_
+        unit = self.velocity_unit_ or "units/s"
+        windows = OnnxTensor("windows", spec.inputs[0].shape,
+                             f"windows of {self.window} samples at {self.sampling_rate_} Hz, "
+                             f"channels {', '.join(self.channels_)} (velocities in {unit}, "
+                             "valid 1 or 0 with lost samples 0)")
+        maps = OnnxTensor("heatmap", spec.inputs[-1].shape,
+                          f"the recording's heat map, {self.grid[0]} x {self.grid[1]} cells "
+                          "over the screen area, scaled to a maximum of 1")
+        inputs = {"windows": (windows,), "map": (maps,), "multi": (windows, maps)}[self.kind_]
+        output = OnnxTensor("probabilities", spec.outputs[0].shape,
+                            "class probabilities per window (per map for heatmap-cnn), columns "
+                            "in the order of metadata classes; a recording's are the mean over "
+                            "its windows")
+        return spec.renamed(inputs, (output,), {
+            "classes": [str(c) for c in self.model_.classes_], "model": self.model,
+            "window_length": pre["window_length"], "step": pre["step"],
+            "channels": self.channels_, "velocity_unit": self.velocity_unit_,
+            "velocity": "Savitzky-Golay derivative, order 2, 20-ms window "
+                        "(gazelearn.preprocess.velocity)",
+            "sampling_rate": self.sampling_rate_, "grid": list(self.grid),
+            "sigma_deg": pre["sigma_deg"], "sigma_px": self.sigma_px_,
+            "extent_px": self.extent_})
+
     # ------------------------------------------------------------------ model files
     def __gazelearn_state__(self) -> dict[str, Any]:
         check_is_fitted(self, "model_")

@@ -46,6 +46,7 @@ from torch import nn
 from gazelearn.errors import InputError
 from gazelearn.learn.registry import register_class
 from gazelearn.learn.torch_estimator import TorchEstimator, TrainingData
+from gazelearn.nn.onnx_export import OnnxSpec, OnnxTensor
 from gazelearn.recording import Metadata, Recording
 from gazelearn.scanpath.fixseq import (
     DEFAULT_DISPERSION_PX,
@@ -115,6 +116,20 @@ def split_mixture(params: torch.Tensor, components: int
     logits = params[..., :k]
     rest = params[..., k:].reshape(*params.shape[:-1], k, 2 * DIMS)
     return logits, rest[..., :DIMS], rest[..., DIMS:].clamp(-7.0, 5.0)
+
+
+class _MixtureInference(nn.Module):
+    """Tokens and LSTM state -> mixture weights, means, standard deviations and the new state:
+    one call per generated fixation with ``steps`` 1 (or a whole sequence), for ONNX."""
+
+    def __init__(self, net: MixtureDensityLSTM) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, tokens: torch.Tensor, h: torch.Tensor, c: torch.Tensor):
+        out, (h, c) = self.net.rnn(tokens, (h, c))
+        logits, mu, log_sigma = self.net.split(self.net.head(out))
+        return torch.softmax(logits, dim=-1), mu, torch.exp(log_sigma), h, c
 
 
 def _sequence_loss(components: int):
@@ -294,6 +309,36 @@ class ScanpathGenerator(TorchEstimator):
         if count == 0:
             raise InputError("no fixations in the recordings to score")
         return total / count
+
+    def onnx_spec(self) -> OnnxSpec:
+        """What :func:`gazelearn.nn.onnx_export.export_onnx` writes: the LSTM's step from the
+        previous fixation token and state to the mixture over the next fixation (the metadata
+        holds what :meth:`sample` draws with: extent, duration scale, gaps, jitter, rate)."""
+        self._check_fitted()
+        k, layers, hidden = self.components, self.layers, self.hidden
+        token = ("the previous fixation (x / width, y / height, (log duration in s - "
+                 "log_duration_mean) / log_duration_scale) and a start flag; the first token "
+                 "is 0, 0, 0, 1")
+        state = "LSTM state (zeros at the start; the outputs h, c feed the next call)"
+        inputs = (OnnxTensor("tokens", ("batch", "steps", DIMS + 1), token),
+                  OnnxTensor("h", (layers, "batch", hidden), state),
+                  OnnxTensor("c", (layers, "batch", hidden), state))
+        outputs = (OnnxTensor("weights", ("batch", "steps", k), "mixture weights (sum 1)"),
+                   OnnxTensor("means", ("batch", "steps", k, DIMS),
+                              "component means of the next token's first 3 values"),
+                   OnnxTensor("sigmas", ("batch", "steps", k, DIMS),
+                              "component standard deviations (diagonal Gaussians)"),
+                   OnnxTensor("h_out", (layers, "batch", hidden), "the new state h"),
+                   OnnxTensor("c_out", (layers, "batch", hidden), "the new state c"))
+        return OnnxSpec(_MixtureInference(self.network_.cpu().eval()).eval(), inputs, outputs, {
+            "extent_px": list(self.extent_), "log_duration_mean": self.log_duration_mean_,
+            "log_duration_scale": self.log_duration_scale_,
+            "sampling_rate": self.sampling_rate_, "jitter_px": self.jitter_px_,
+            "gaps_s": self.gaps_, "durations_s": self.durations_, "stimulus": self.stimulus_,
+            "sampling": "per step: pick a component by weight, draw means + sigmas * N(0, 1), "
+                        "clip x and y to [0, 1), duration exp(value * scale + mean) s; a "
+                        "saccade gap drawn from gaps_s follows each fixation"},
+            {"batch": (2, 3), "steps": (4, 1)})
 
     # ------------------------------------------------------------------ sampling
     def _check_fitted(self) -> None:

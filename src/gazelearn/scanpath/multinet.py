@@ -45,6 +45,7 @@ from gazelearn.learn.registry import register_class
 from gazelearn.learn.torch_estimator import TorchEstimator, TrainingData
 from gazelearn.nn.architectures import conv1d, conv2d
 from gazelearn.nn.loop import accuracy
+from gazelearn.nn.onnx_export import OnnxSpec, OnnxTensor, Standardize
 
 __all__ = ["MultiInputClassifier", "MultiInputNet"]
 
@@ -91,6 +92,18 @@ class _WithMaps(nn.Module):
 
     def forward(self, windows: torch.Tensor, owner: torch.Tensor) -> torch.Tensor:
         return self.net(windows, self.maps[owner])
+
+
+class _Inference(nn.Module):
+    """Raw ``(windows, maps)`` (one map per window) -> class probabilities: standardisation
+    and NaN filling of both inputs, the network and the softmax in one module (for ONNX)."""
+
+    def __init__(self, net: nn.Module, windows: Standardize, maps: Standardize) -> None:
+        super().__init__()
+        self.net, self.windows, self.maps = net, windows, maps
+
+    def forward(self, windows: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.net(self.windows(windows), self.maps(maps)), dim=1)
 
 
 @dataclass
@@ -244,6 +257,21 @@ class MultiInputClassifier(ClassifierMixin, TorchEstimator):
         scores = self._network_outputs((w, torch.as_tensor(owner)),
                                        network=_WithMaps(self.network_, m))
         return torch.softmax(scores.double(), dim=1).numpy()
+
+    def onnx_spec(self) -> OnnxSpec:
+        """What :func:`gazelearn.nn.onnx_export.export_onnx` writes: ``windows`` and ``maps``
+        (each window's own recording's map) to class probabilities."""
+        check_is_fitted(self, "network_")
+        module = _Inference(self.network_.cpu().eval(),
+                            Standardize(self.window_mean_, self.window_scale_),
+                            Standardize(self.map_mean_, self.map_scale_)).eval()
+        inputs = (OnnxTensor("windows", ("batch", *self.window_shape_),
+                             "windows (length, channels) as passed to fit"),
+                  OnnxTensor("maps", ("batch", *self.map_shape_),
+                             "the heat map of each window's recording"))
+        output = OnnxTensor("probabilities", ("batch", len(self.classes_)),
+                            "class probabilities, columns in the order of metadata classes")
+        return OnnxSpec(module, inputs, (output,), {"classes": self.classes_.tolist()})
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of every window."""

@@ -168,6 +168,18 @@ class NextPointPredictor(NeuralRegressor):
         """Next point (px) of windows ``(n, length, 2)``."""
         return super().predict(np.asarray(X, dtype=np.float32))
 
+    def onnx_spec(self) -> Any:
+        """What :func:`gazelearn.nn.onnx_export.export_onnx` writes: ``length`` gaze points
+        (px) to the next one (px)."""
+        from gazelearn.nn.onnx_export import OnnxTensor
+
+        spec = super().onnx_spec()
+        return spec.renamed(
+            (OnnxTensor("input", spec.inputs[0].shape, f"the last {self.length} gaze points x, "
+                        "y in px, oldest first"),),
+            (OnnxTensor("output", spec.outputs[0].shape, "the next gaze point x, y in px"),),
+            {"length": self.length})
+
     def predict_next(self, recording: Recording) -> np.ndarray:
         """Predicted next point after every full window of one recording, shape (n, 2)."""
         X, _, _ = point_sequences([recording], self.length)
