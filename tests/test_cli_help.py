@@ -138,6 +138,7 @@ def test_usage_errors_point_to_the_commands_own_help():
     assert result.stderr.strip().endswith("(see 'gazelearn events detect --help')")
     result = _run("scanpath", "cv")
     assert "(see 'gazelearn scanpath cv --help')" in result.stderr
+    assert "Missing argument 'RECORDINGS...'" in result.stderr  # the name the usage shows
 
 
 def test_help_and_version_import_no_heavy_module():

@@ -323,4 +323,14 @@ def load_command(name: str, target: str) -> click.Command:
         single.command(name, cls=Command)(obj)
         command = typer.main.get_command(single)
     command.name = name
+    _name_arguments(command)
     return command
+
+
+def _name_arguments(command: click.Command) -> None:
+    """Arguments carry their usage name (``INPUTS...``), so errors say what the usage shows."""
+    for param in getattr(command, "params", ()):
+        if param.param_type_name == "argument" and param.metavar is None:
+            param.metavar = metavar(param)
+    for child in getattr(command, "commands", {}).values():
+        _name_arguments(child)
