@@ -75,6 +75,7 @@ def test_quick_tour_tables_say_na_for_classes_a_detector_cannot_output(quick_tou
     tables = _tables((output / "report.html").read_text())
     caption = next(c for c in tables if c.startswith("Detectors against the simulator"))
     assert "2 decimals" in caption and "n/a" in caption  # the precision, said once
+    assert all(re.fullmatch(r"\d+", row["k samples/s"]) for row in tables[caption])
     rows = {row["detector"]: row for row in tables[caption]}
     cannot = {"ivt": ("pso", "pursuit"), "idt": ("pso", "pursuit"), "nh": ("pursuit",),
               "ivdt": ("pso",), "deep": ()}

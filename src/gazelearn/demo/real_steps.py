@@ -64,7 +64,8 @@ def scanpaths(ctx: DemoContext) -> dict:
                     "docs/results.md.")
     ctx.figure(confusion_matrix(np.asarray(result.recording["confusion"]),
                                 result.recording["labels"], title=model),
-               caption="Recordings: true picture (rows) against the predicted one")
+               caption="Recordings: true picture (rows) against the predicted one (kot: cat, "
+                       "nap: text, rab: rabbits)")
     return {"recordings": len(data), "model": model, "accuracy": acc, "kappa": kappa}
 
 

@@ -107,11 +107,17 @@ def score_detectors(recordings, names=DETECTORS, sampling_rate: float | None = N
 
 
 def detector_table(report, rows: list[dict], caption: str) -> None:
-    """The rows of :func:`score_detectors` with their precision and "n/a" said once."""
-    numbers = [c for c in rows[0] if c != "detector"] if rows else []
-    report.table(rows, decimals=dict.fromkeys(numbers, 2),
-                 caption=f"{caption} (kappa, F1 and speed to 2 decimals; n/a: the detector "
-                         "cannot output the class)")
+    """The rows of :func:`score_detectors` with their precision and "n/a" said once.
+
+    Speed is shown in thousands of samples per second, whole (0.004 M samples/s of a
+    detector's start-up on a few recordings would read 0.00 with 2 decimals).
+    """
+    shown = [{**{k: v for k, v in row.items() if k != "M samples/s"},
+              "k samples/s": 1000 * row["M samples/s"]} for row in rows]
+    scores = [c for c in shown[0] if c not in ("detector", "k samples/s")] if shown else []
+    report.table(shown, decimals={**dict.fromkeys(scores, 2), "k samples/s": 0},
+                 caption=f"{caption} (kappa and F1 to 2 decimals, speed in thousand samples/s "
+                         "including start-up; n/a: the detector cannot output the class)")
 
 
 def detections_figure(recording, names=DETECTORS, seconds: float = 4.0):
@@ -135,6 +141,8 @@ def _varied(recordings, n_samples: int) -> int:
 
 def events(ctx: DemoContext) -> dict:
     """Run the classic detectors and the deep one; score them against the truth."""
+    from gazelearn.labels import LABELS
+
     data = ctx.data["population"]
     rows = score_detectors(list(data), sampling_rate=500.0)
     ctx.report.text(f"{len(data)} recordings, {sum(len(r) for r in data)} samples. Sample-level "
@@ -143,14 +151,15 @@ def events(ctx: DemoContext) -> dict:
                     "shipped in the package, trained on real hand-labelled data, not on this "
                     "simulator.")
     detector_table(ctx.report, rows, "Detectors against the simulator's labels")
-    from gazelearn.labels import LABELS
 
-    pick = _varied(list(data), 2000)
+    seconds = 4.0
+    shown = int(round(seconds * data[0].sampling_rate))
+    pick = _varied(list(data), shown)
     record = data[pick]
-    present = ", ".join(LABELS[c] for c in np.unique(record.labels[:2000]) if c)
+    present = ", ".join(LABELS[c] for c in np.unique(record.labels[:shown]) if c)
     unit = "degrees from the screen centre" if record.has_geometry else "px"
-    ctx.figure(detections_figure(record),
-               caption=f"The first 4 s of recording {pick + 1} of {len(data)} (person "
+    ctx.figure(detections_figure(record, seconds=seconds),
+               caption=f"The first {seconds:g} s of recording {pick + 1} of {len(data)} (person "
                        f"{record.meta.subject}; true events: {present}): x and y ({unit}), "
                        "then the simulator's labels ('truth') and each detector's, one strip "
                        "each; white: undefined")

@@ -420,7 +420,8 @@ def error_vectors(
     finite = err[np.isfinite(err)]
     fig, ax = _axes(ax, (7.0, 5.0))
     _stimulus(ax, None, screen_size)
-    ax.scatter(t[:, 0], t[:, 1], s=8, color="0.3", zorder=2, label="true")
+    dot = float(np.clip(800.0 / max(len(t), 1), 2.0, 8.0))  # hundreds of targets: small dots
+    ax.scatter(t[:, 0], t[:, 1], s=dot, color="0.3", zorder=2, label="true")
     arrows = ax.quiver(
         t[:, 0],
         t[:, 1],
