@@ -95,6 +95,29 @@ def splits_of(subjects: Sequence[str], kinds: Sequence[str], held_out: Sequence[
     return out
 
 
+def gazecom_splits(subjects: Sequence[str], held_out: Sequence[set[str]], max_splits: int,
+                   n_tune: int = 3, max_test: int = 24) -> list[dict]:
+    """Splits of the GazeCom recordings: ``n_tune`` recordings (videos) of one held-out subject
+    fine-tune, up to ``max_test`` recordings of the fold's other held-out subjects test.
+
+    Examples
+    --------
+    >>> subjects = ["A"] * 4 + ["B"] * 2 + ["C"] * 2
+    >>> [(s["tune"], s["test"]) for s in gazecom_splits(subjects, [set("ABC")], 2)]
+    [([0, 1, 2], [4, 5, 6, 7]), ([4, 5], [0, 1, 2, 3, 6, 7])]
+    """
+    out = []
+    for fold, fold_subjects in enumerate(held_out):
+        people = sorted({s for s in subjects if s in fold_subjects})
+        for person in people[:max_splits]:
+            tune = [i for i, s in enumerate(subjects) if s == person][:n_tune]
+            test = [i for i, s in enumerate(subjects) if s in fold_subjects and s != person]
+            if len(tune) >= 2 and test:
+                out.append({"fold": fold, "kind": "gazecom", "tune": tune,
+                            "test": test[:max_test]})
+    return out
+
+
 def score(recordings, splits, predictions) -> dict:
     """Pooled kappa and event F1 per kind and class over the splits' test recordings, and the
     mean over the cells (``mean_kappa``, ``mean_event_f1``)."""
@@ -119,19 +142,28 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="splits per fold and stimulus kind")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=events_lund.SEED)
+    parser.add_argument("--gazecom", action="store_true",
+                        help="fine-tune and test on GazeCom's held-out subjects instead (a "
+                        "tracker, rate and coders other than Lund's)")
     parser.add_argument("--only", nargs="*", default=None,
                         help="configuration names to run (default: all)")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "events_finetune.json")
     args = parser.parse_args(argv)
     started, cpu_started = time.perf_counter(), time.process_time()
-    recordings, kinds = events_lund.load_lund(args.data / "lund2013-dev")
+    dataset = "gazecom-dev" if args.gazecom else "lund2013-dev"
+    if args.gazecom:
+        recordings, _ = events_lund.load_gazecom(args.data / dataset, None)
+        kinds = ["gazecom"] * len(recordings)
+    else:
+        recordings, kinds = events_lund.load_lund(args.data / dataset)
     subjects = [str(r.meta.subject) for r in recordings]
     models = sorted(args.models.glob("fold*.safetensors"))
     if not models:
         raise SystemExit(f"no fold*.safetensors in {args.models}")
     held_out = [{s.split(":", 1)[1] for s in read_model_info(m)["training_data"]
-                 ["held_out_subjects"] if s.startswith("lund2013-dev:")} for m in models]
-    splits = splits_of(subjects, kinds, held_out, args.max_splits)
+                 ["held_out_subjects"] if s.startswith(f"{dataset}:")} for m in models]
+    splits = (gazecom_splits(subjects, held_out, args.max_splits) if args.gazecom
+              else splits_of(subjects, kinds, held_out, args.max_splits))
     print(f"{len(splits)} splits: " + ", ".join(
         f"fold {s['fold']} {s['kind']} {len(s['tune'])}+{len(s['test'])}" for s in splits))
     bases = [DeepDetector.pretrained(m, num_threads=args.threads) for m in models]
