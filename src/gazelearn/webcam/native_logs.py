@@ -54,6 +54,14 @@ def _could_become_log(partial: bytes) -> bool:
     return False
 
 
+def _write(out_fd: int, data: bytes) -> None:
+    # a closed stream (``2>&1 | head``) must not stop the reader: writers to the pipe would block
+    try:
+        os.write(out_fd, data)
+    except OSError:
+        pass
+
+
 def _forward(read_fd: int, out_fd: int) -> None:
     pending = b""
     while True:
@@ -70,9 +78,9 @@ def _forward(read_fd: int, out_fd: int) -> None:
         if pending and not _could_become_log(pending):  # progress output without a newline
             kept, pending = kept + pending, b""
         if kept:
-            os.write(out_fd, kept)
+            _write(out_fd, kept)
     if pending and not is_native_log(pending):
-        os.write(out_fd, pending)
+        _write(out_fd, pending)
     os.close(read_fd)
 
 
