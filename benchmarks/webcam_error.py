@@ -27,9 +27,12 @@ landmarks cached in ``/tmp``). Four parts:
    cue beside the lids; and the rows of two MediaPipe passes (the crop and the crop upscaled to
    480 px) averaged.
 
+With ``--latency``, :func:`webcam_geometry.latency` (``Tracker.step`` per frame on one core, the
+new default mapper) is measured and stored too.
+
 Usage::
 
-    .venv/bin/python benchmarks/webcam_error.py      # about 2 min on one core
+    .venv/bin/python benchmarks/webcam_error.py [--latency]   # about 1-3 min
 
 Prints the tables and writes ``benchmarks/results/webcam_error.json``.
 """
@@ -147,25 +150,26 @@ def smoothing(rows, targets, pool, test, blink) -> dict:
 
 
 # ---------------------------------------------------------------------------- 3. robust fit
-def _cv(rows, targets, pool, blink, cells=(*wg.CHOICE_CELLS, ("all", 1)), **params) -> dict:
-    """Pool cross-validation of the mapper with ``params``; held-out blinks left out."""
-    from gazelearn.webcam import calibration_targets
+def _cv_of(fit, rows, targets, pool, blink, cells=(*wg.CHOICE_CELLS, ("all", 1))) -> dict:
+    """Pool cross-validation (:func:`webcam_geometry.pool_cv`) of ``fit(chosen)`` -> a fitted
+    mapper predicting ``rows``; held-out blink frames left out (``track`` loses them)."""
+    def fit_predict(chosen, held):
+        pred = fit(chosen).predict(rows[held])
+        pred[blink[held]] = np.nan
+        return pred
 
-    out = {}
-    for k, per in cells:
-        errs = []
-        for held in np.array_split(pool, 4):
-            rest = np.setdiff1d(pool, held)
-            chosen = rest if k == "all" else rest[wg.nearest_frames(
-                targets[rest], calibration_targets(k, wg.SCREEN), per)]
-            model = wg.mapper(**params).fit(rows[chosen], targets[chosen])
-            scored = held[~blink[held]]
-            errs.append(model.predict(rows[scored]) - targets[scored])
-        out[f"k{k}x{per}"] = _px(np.concatenate(errs))
+    out = {f"k{k}x{per}": _px(wg.pool_cv(rows, targets, pool, fit_predict, k, per))
+           for k, per in cells}
     chosen = [out[f"k{k}x{p}"] for k, p in wg.CHOICE_CELLS if f"k{k}x{p}" in out]
     if len(chosen) == len(wg.CHOICE_CELLS):
         out["mean_of_choice_cells"] = float(np.mean(chosen))
     return out
+
+
+def _cv(rows, targets, pool, blink, cells=(*wg.CHOICE_CELLS, ("all", 1)), **params) -> dict:
+    """:func:`_cv_of` the mapper with ``params``."""
+    return _cv_of(lambda chosen: wg.mapper(**params).fit(rows[chosen], targets[chosen]),
+                  rows, targets, pool, blink, cells)
 
 
 def robust_calibration(rows, targets, pool, blink) -> dict:
@@ -251,7 +255,6 @@ def _rows(faces) -> np.ndarray:
 def iris_cues(data: dict, pool, blink, upscaled) -> dict:
     """Pool CV of the image iris centre (in place, averaged, as an extra vertical cue) and of
     two MediaPipe passes averaged."""
-    from gazelearn.webcam import calibration_targets
     from gazelearn.webcam.features import iris_position, upper_lid_heights
 
     rows, targets = data["rows"], data["targets"]
@@ -261,21 +264,8 @@ def iris_cues(data: dict, pool, blink, upscaled) -> dict:
     def with_cue(cue):   # the eyelid term reading the lids and the image iris's height
         extended = np.column_stack([rows, cue])
         cue_mapper = wg._cue_mapper_class(cue.shape[1])
-        res = {}
-        for k, per in (*wg.CHOICE_CELLS, ("all", 1)):
-            errs = []
-            for held in np.array_split(pool, 4):
-                rest = np.setdiff1d(pool, held)
-                chosen = rest if k == "all" else rest[wg.nearest_frames(
-                    targets[rest], calibration_targets(k, wg.SCREEN), per)]
-                model = cue_mapper(screen=wg.mapper().screen, second_stage="none")
-                model.fit(extended[chosen], targets[chosen])
-                scored = held[~blink[held]]
-                errs.append(model.predict(extended[scored]) - targets[scored])
-            res[f"k{k}x{per}"] = _px(np.concatenate(errs))
-        res["mean_of_choice_cells"] = float(np.mean([res[f"k{k}x{p}"]
-                                                     for k, p in wg.CHOICE_CELLS]))
-        return res
+        return _cv_of(lambda chosen: cue_mapper(screen=wg.mapper().screen, second_stage="none")
+                      .fit(extended[chosen], targets[chosen]), extended, targets, pool, blink)
 
     for options in ({"percentile": 50.0}, {"percentile": 70.0, "disk": 0.0}):
         label = "_".join(f"{k}{v:g}" for k, v in options.items())
@@ -328,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=wc.DEFAULT_DATA, help="eye_data.csv")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--latency", action="store_true",
+                        help="also Tracker.step's latency (webcam_geometry.latency)")
     args = parser.parse_args(argv)
     if not args.data.is_file():
         print(f"error: data not found: {args.data}", file=sys.stderr)
@@ -350,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         "iris_cues": iris_cues(data, pool, blink, wc.upscaled_rows(args.data,
                                                                    data["all_frames"])),
     }
+    if args.latency:
+        result["latency"] = wg.latency(data["faces"], data["images"], rows, targets, pool)
     output = {
         "benchmark": "webcam_error",
         "command": f".venv/bin/python benchmarks/webcam_error.py "
@@ -368,6 +362,11 @@ def main(argv: list[str] | None = None) -> int:
     with atomic_write(args.output, "w") as handle:
         handle.write(json.dumps(output, indent=1) + "\n")
     print(report(result))
+    if args.latency:
+        print("latency ms (median, p95): " + ", ".join(
+            f"{k} {v['median']:.1f} / {v['p95']:.1f}" for k, v in result["latency"].items()
+            if isinstance(v, dict) and "p95" in v)
+            + f"; load {result['latency']['load_average_before']}")
     print(f"\n{output['seconds']:.0f} s; wrote {args.output}")
     return 0
 
