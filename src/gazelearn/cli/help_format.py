@@ -21,6 +21,7 @@ import inspect
 import io
 import os
 import shutil
+import typing
 from collections.abc import Iterable
 from enum import Enum
 
@@ -72,7 +73,7 @@ def metavar(param: click.Parameter) -> str:
     if descriptor is None:  # pragma: no cover - older typer: Click's own type names
         return param.make_metavar(click.Context(click.Command("x")))
     annotation = descriptor.annotation
-    arguments = typing_args(annotation)
+    arguments = typing.get_args(annotation)  # list[int] -> (int,); tuple[int, int]
     if descriptor.is_tuple:
         return " ".join(_type_name(a) for a in arguments)
     if descriptor.is_list and arguments:
@@ -82,13 +83,6 @@ def metavar(param: click.Parameter) -> str:
     if descriptor.is_path:
         return "PATH"
     return _type_name(annotation)
-
-
-def typing_args(annotation) -> tuple:
-    """The arguments of ``list[int]`` / ``tuple[int, int]`` (empty for plain types)."""
-    import typing
-
-    return typing.get_args(annotation)
 
 
 def _default_text(param: click.Option) -> str:
