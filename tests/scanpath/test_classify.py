@@ -114,8 +114,8 @@ def test_bad_input_is_refused_with_a_clear_error():
         ScanpathClassifier("tree").fit(train, y[:3])
     with pytest.raises(InputError, match="at least two classes"):
         ScanpathClassifier("tree").fit(train, ["a"] * 4)
-    assert set(MODELS) == {"tree", "forest", "knn", "svm", "mlp", "conv1d", "lstm",
-                           "heatmap-cnn", "multi"}
+    assert set(MODELS) == {"tree", "forest", "knn", "svm", "lda", "nb", "mlp", "conv1d", "lstm",
+                           "gru", "heatmap-cnn", "multi"}  # every name `gazelearn models` lists
 
 
 def test_cross_validation_leaves_whole_participants_out(tmp_path):
