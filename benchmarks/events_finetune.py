@@ -133,6 +133,17 @@ def score(recordings, splits, predictions) -> dict:
             "mean_event_f1": float(np.mean([c["event_f1"] for c in cells]))}
 
 
+def _options(text: str | None) -> dict:
+    """``"epochs=3,lr=0.0003"`` -> ``{"epochs": 3, "lr": 0.0003}`` (types of ``CENTRE``)."""
+    out = {}
+    for item in (text or "").split(","):
+        if item:
+            key, value = item.split("=", 1)
+            kind = type(CENTRE[key])
+            out[key] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=events_lund.DATA)
@@ -145,6 +156,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--gazecom", action="store_true",
                         help="fine-tune and test on GazeCom's held-out subjects instead (a "
                         "tracker, rate and coders other than Lund's)")
+    parser.add_argument("--centre", default=None,
+                        help="another centre, KEY=VALUE,... (e.g. epochs=3)")
+    parser.add_argument("--changes", nargs="*", default=None,
+                        help="other changes from the centre, each KEY=VALUE,... (default: "
+                        "CHANGES)")
+    parser.add_argument("--no-scratch", action="store_true",
+                        help="leave out training from scratch (the slowest configuration)")
     parser.add_argument("--only", nargs="*", default=None,
                         help="configuration names to run (default: all)")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "events_finetune.json")
@@ -182,10 +200,13 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{result['mean_event_f1']:.3f}  ({result['cpu_s']:.0f} s CPU)", flush=True)
         return result
 
+    centre = {**CENTRE, **_options(args.centre)}
+    changes = CHANGES if args.changes is None else [_options(c) for c in args.changes]
     configs = {"base (no fine-tuning)": None, "centre": {}}
     configs.update({", ".join(f"{k}={v}" for k, v in change.items()): change
-                    for change in CHANGES})
-    configs["from scratch (30 epochs)"] = "scratch"
+                    for change in changes})
+    if not args.no_scratch:
+        configs["from scratch (30 epochs)"] = "scratch"
     results = []
     for name, change in configs.items():
         if args.only is not None and name not in args.only:
@@ -200,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     num_threads=args.threads, progress=False).fit(recs)
             results.append({**run(name, scratch), "config": "DeepDetector(epochs=30).fit"})
         else:
-            config = {**CENTRE, **change}
+            config = {**centre, **change}
             results.append({**run(name, lambda base, recs, c=config: base.fine_tune(
                 recs, progress=False, seed=args.seed, **c)), "config": config})
     base = next((r for r in results if r["name"] == "base (no fine-tuning)"), None)
@@ -220,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "seed": args.seed, "threads": args.threads, "gazelearn": gazelearn.__version__,
+        "centre": centre,
         "models": [str(m) for m in models], "held_out_subjects": [sorted(h) for h in held_out],
         "splits": [{**s, "tune": [Path(str(recordings[i].meta.source)).name for i in s["tune"]],
                     "test": [Path(str(recordings[i].meta.source)).name for i in s["test"]]}

@@ -38,7 +38,7 @@ def test_fine_tuning_learns_the_new_labels_and_leaves_the_base_alone():
     before = {k: v.clone() for k, v in shipped.network_.state_dict().items()}
     train = [_relabelled(s)[0] for s in (10, 11)]
     test, pursuit = _relabelled(12)
-    tuned = shipped.fine_tune(train, epochs=10, lr=3e-3, progress=False)
+    tuned = shipped.fine_tune(train, epochs=10, lr=3e-3, validation=False, progress=False)
     base_share = np.mean(shipped.predict(test, postprocess=False)[pursuit] == Label.FIXATION)
     tuned_share = np.mean(tuned.predict(test, postprocess=False)[pursuit] == Label.FIXATION)
     assert pursuit.sum() > 200  # 0.4 s of pursuit to follow
@@ -64,6 +64,13 @@ def test_frozen_layers_keep_their_weights(small, tmp_path):
     loaded = load_model(tuned.save(tmp_path / "tuned.safetensors"))
     rec = simulate_recording(3.0, 500.0, seed=1)
     np.testing.assert_array_equal(loaded.predict(rec), tuned.predict(rec))
+
+
+def test_fine_tuning_defaults_are_the_measured_ones():
+    # benchmarks/events_finetune.py, docs/results.md: 3 epochs at 1e-3, nothing frozen, the
+    # epoch chosen on a held-out recording, no augmented or simulated recordings
+    assert FINE_TUNING == {"epochs": 3, "lr": 1e-3, "freeze": 0, "validation": True,
+                           "augment": 0, "simulated": 0}
 
 
 def test_fine_tuning_with_validation_holds_out_a_group(small):

@@ -54,7 +54,7 @@ POSTPROCESS_DEFAULTS_MS = {"min_fixation": 40, "min_saccade": 8, "min_pso": 4,
                            "min_pursuit": 40, "merge_gap": 4, "edge": 20}
 #: gazelearn.detection.deep.FINE_TUNING's epochs, learning rate and frozen layers, for the
 #: options of `events train` (importing it would load torch; a test checks they agree).
-FINE_TUNE_DEFAULTS = {"epochs": 10, "lr": 1e-3, "freeze": 0}
+FINE_TUNE_DEFAULTS = {"epochs": 3, "lr": 1e-3, "freeze": 0}
 StimulusOption = Annotated[Stimulus, typer.Option(
     "--stimulus", help="static (images, text: no pursuit), dynamic (video, moving targets: "
     "every class) or auto: the recording's metadata (stimulus_kind), else dynamic.",
@@ -431,8 +431,11 @@ def train(
                                 **({} if lr is None else {"lr": lr})
                                 ).fit(recordings, groups=groups)
     else:
+        # the epoch is chosen on held-out recordings (whole groups); recordings of one
+        # person are held out one by one instead, as the defaults were measured
         detector = start.fine_tune(
-            recordings, groups=groups, freeze=freeze, seed=seed,
+            recordings, groups=groups if len(set(groups)) > 1 else None, freeze=freeze,
+            seed=seed,
             epochs=FINE_TUNE_DEFAULTS["epochs"] if epochs is None else epochs,
             lr=FINE_TUNE_DEFAULTS["lr"] if lr is None else lr)
     output.parent.mkdir(parents=True, exist_ok=True)

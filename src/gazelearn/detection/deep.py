@@ -161,8 +161,10 @@ _PSO_ALLOWED = 10
 # the classes every training set must hold: without them the detector learns nothing useful
 _REQUIRED_CLASSES = ("fixation", "saccade")
 #: Defaults of :meth:`DeepDetector.fine_tune` and ``gazelearn events train``: the measured best
-#: (benchmarks/events_finetune.py; docs/results.md "### Fine-tuning").
-FINE_TUNING = {"epochs": 10, "lr": 1e-3, "freeze": 0, "validation": False, "augment": 0,
+#: (benchmarks/events_finetune.py; docs/results.md "Fine-tuning on a user's few recordings"):
+#: 3 epochs, the epoch chosen on a held-out recording. More epochs, augmented copies or a
+#: higher rate helped on Lund but cost GazeCom up to .3 kappa (the network forgets saccades).
+FINE_TUNING = {"epochs": 3, "lr": 1e-3, "freeze": 0, "validation": True, "augment": 0,
                "simulated": 0}
 
 
@@ -460,7 +462,8 @@ class DeepDetector(TorchEstimator, Detector):
         options of the copy (``augment``, ``simulated``: default 0 here, ``patience``,
         ``num_threads``...); the network's own parameters (``depth``, ``features``...) stay.
         Defaults (:data:`FINE_TUNING`): the measured best of ``benchmarks/events_finetune.py``
-        (Lund recordings of subjects neither model saw; docs/results.md "### Fine-tuning").
+        (Lund and GazeCom recordings of subjects the base never saw; docs/results.md,
+        "Fine-tuning on a user's few recordings").
 
         Examples
         --------
