@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -204,9 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "results": results,
         "results_network_alone": results_raw,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(record, indent=1, default=float) + "\n")
-    print(f"\nwrote {args.output}")
+    events_lund.write_record(args.output, record)
     return 0
 
 

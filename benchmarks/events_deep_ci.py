@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -217,9 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "remodnav_published": REMODNAV, "gazelearn": gazelearn.__version__,
         "cpu_seconds": round(time.process_time() - started, 1), "results": results,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(record, indent=1, default=float) + "\n")
-    print(f"wrote {args.output}")
+    events_lund.write_record(args.output, record)
     return 0
 
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -252,9 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cpu_seconds": round(time.process_time() - cpu_started, 1),
         "results": results,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(record, indent=1, default=float) + "\n")
-    print(f"wrote {args.output}")
+    events_lund.write_record(args.output, record)
     return 0
 
 

@@ -429,10 +429,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seconds": time.perf_counter() - started,
         "results": results,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(record, indent=1, default=float) + "\n")
-    print(f"\nwrote {args.output}")
+    write_record(args.output, record)
     return 0
+
+
+def write_record(path: Path, record: dict) -> None:
+    """Write a benchmark's JSON record (numpy numbers as floats), creating the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, default=float) + "\n")
+    print(f"\nwrote {path}")
 
 
 if __name__ == "__main__":
