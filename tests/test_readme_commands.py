@@ -86,7 +86,7 @@ TABLES = {
                     lambda p: f"{p.name},{p.stem.split('_')[1]}"),
 }
 #: A calibration manifest: the first frames of webcam-crops-dev (docs/webcam.md says so).
-FRAMES = ("frames.csv", "webcam-crops-dev/eye_data.csv", 150)
+FRAMES = ("frames.csv", "webcam-crops-dev/eye_data.csv", 100)
 SYNOPSIS = re.compile(r"\b[A-Z][A-Z_]{1,}\b|\[|\.\.\.|\{")
 
 
@@ -295,7 +295,7 @@ def test_command_runs_as_printed(command, workdirs, monkeypatch):
         if line != "...":
             assert _squash(line) in printed, (
                 f"{command.id}: `{command.text}` did not print {line!r}:\n{output[-3000:]}")
-    print(f"{command.id}: {cpu:.1f} s CPU")  # this process and its children
+    print(f"\n{command.id}: {cpu:.1f} s CPU")  # this process and its children
 
 
 def test_no_concrete_command_hides_in_an_unrun_block():
