@@ -11,6 +11,10 @@ The convention (also in docs/architecture.md, "Commands in the docs"):
 * Any other fenced block is not run. A line in one that starts with ``gazelearn `` must be a
   synopsis (an UPPER-CASE placeholder, ``[optional]`` parts or ``...``), so no concrete command
   escapes this test: tag it ``sh`` instead.
+* In the prose (outside fenced blocks), an inline code span ```gazelearn ...``` that names a
+  file or folder (a word with ``/`` or a file suffix) and is not a synopsis is a command too,
+  and runs like the blocks' commands; a span without such a word (```gazelearn events detect
+  --method deep```) names a command or an option, not something to type as it is.
 * Commands of one page run in document order in one working directory per page (so a model
   trained by one command is used by the next ones), holding links to the real data under the
   short names the pages use (``recordings/``, ``paths/``, ``animals/``, ``gazecom/``,
@@ -22,7 +26,10 @@ The convention (also in docs/architecture.md, "Commands in the docs"):
   command, and a command with pipes or redirections, runs in ``bash`` with the venv on
   ``PATH``.
 
-Exempt (see ``EXEMPT``, each with its reason): the commands of docs/results.md that run
+Exempt (see ``EXEMPT``, each with its reason): ``gazelearn demo --real`` (the whole demo on
+every real data set: many CPU minutes; ``tests/demo`` runs its steps), the README's ``scanpath
+cv ... --model multi`` (645 CPU s; ``benchmarks/scanpath_cli.py`` runs it as printed and
+docs/results.md gives its numbers), the commands of docs/results.md that run
 benchmarks or reproduce a measured number on the full data (minutes to hours: their numbers
 are the point of that page; its untagged blocks are not checked for hidden commands), ``make
 demo`` / ``make test`` (they install the project and run this suite), ``torchrun`` and the
@@ -56,6 +63,10 @@ FENCE = re.compile(r"^\s*```\s*([\w-]*)")
 EXEMPT: dict[str, str] = {
     r"^\.venv/bin/python benchmarks/": "runs a benchmark (minutes to hours; docs/results.md)",
     r"^make (demo|test)\b": "installs the project / runs the whole suite, this test included",
+    r"^gazelearn demo --real\b": "the whole demo on every real data set (many CPU minutes; "
+                                  "tests/demo runs its steps)",
+    r"^gazelearn scanpath cv .*--model multi\b": "645 CPU s; benchmarks/scanpath_cli.py runs it "
+                                                  "as printed (docs/results.md)",
     r"^torchrun\b": "several processes, nodes or GPUs (tests/learn runs 2 CPU processes)",
     r"^gazelearn track --camera\b": "needs a webcam",
     r"--scheduler tcp://": "needs a running Dask cluster",
@@ -68,6 +79,7 @@ DATA_LINKS: dict[str, str] = {
     "animals": "etra2021/animals",
     "gazecom": "gazecom-dev",
     "stimuli": "lund2013-stimuli",
+    "s1.asc": "pymovements-files/eyelink_monocular_example.asc",  # an EyeLink file of 5 trials
 }
 # ... and every folder of ../shared/data under its own name (lund2013-dev/, webcam-crops-dev/)
 if SHARED.is_dir():
@@ -155,7 +167,40 @@ def commands(page: Path) -> list[Command]:
     return result
 
 
-ALL = [c for page in PAGES for c in commands(page)]
+INLINE = re.compile(r"`(gazelearn [^`]+)`")
+FILE_WORD = re.compile(r"/|\.[A-Za-z]\w*$")
+
+
+def inline_commands(page: Path) -> list[Command]:
+    """The prose's inline ```gazelearn ...``` spans that name a file or folder (see above);
+    docs/results.md's spans reproduce measured numbers on the full data, as its blocks do."""
+    if page.name == "results.md":
+        return []
+    lines = page.read_text().splitlines()
+    fenced, inside = set(), False
+    for number, line in enumerate(lines, start=1):
+        if FENCE.match(line):
+            inside = not inside
+            fenced.add(number)
+        elif inside:
+            fenced.add(number)
+    prose = "\n".join("" if n in fenced else line for n, line in enumerate(lines, start=1))
+    result = []
+    for match in INLINE.finditer(prose):
+        text = " ".join(match.group(1).split())
+        words = text.split()[1:]
+        if SYNOPSIS.search(text) or not any(FILE_WORD.search(w) for w in words
+                                            if not w.startswith("-")):
+            continue
+        result.append(Command(page, prose.count("\n", 0, match.start()) + 1, text))
+    return result
+
+
+def _page_commands(page: Path) -> list[Command]:
+    return sorted([*commands(page), *inline_commands(page)], key=lambda c: c.line)
+
+
+ALL = [c for page in PAGES for c in _page_commands(page)]
 
 
 def exemption(command: Command) -> str | None:
@@ -203,6 +248,9 @@ class Workdir:
             (self.path / name).write_text("\n".join(
                 [lines[0], *(",".join(f"{folder}/{v}" if v.startswith("images/") else v
                                       for v in line.split(",")) for line in lines[1:])]) + "\n")
+        # the README's "columns by name" example: a user's own TSV (time in ms, px)
+        (self.path / "gaze.tsv").write_text("t\tgx\tgy\n" + "".join(
+            f"{2 * i}\t{960 + 40 * (i >= 50)}.0\t{540 + i % 3}.0\n" for i in range(100)))
         self.done: dict[int, tuple[int, str]] = {}
         self.skipped_for_data: set[int] = set()  # lines whose data is absent
 
