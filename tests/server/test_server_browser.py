@@ -39,17 +39,17 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A real uvicorn server on loopback in a background thread."""
+def _serve(tmp_path_factory, **app_options):
+    """A real uvicorn server on loopback in a background thread: (base URL, data folder)."""
     import uvicorn
 
     from gazelearn.server import create_app
 
     data = tmp_path_factory.mktemp("app") / "data"
     port = _free_port()
-    config = uvicorn.Config(create_app(data, dots_per_measurement=100), host="127.0.0.1",
-                            port=port, log_level="warning", ws="websockets-sansio")
+    config = uvicorn.Config(create_app(data, dots_per_measurement=100, **app_options),
+                            host="127.0.0.1", port=port, log_level="warning",
+                            ws="websockets-sansio")
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
@@ -62,6 +62,18 @@ def server(tmp_path_factory):
     yield f"http://127.0.0.1:{port}", data
     instance.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app with its defaults (the eyeball geometry maps gaze)."""
+    yield from _serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def landmark_server(tmp_path_factory):
+    """The app with the landmark regressor (``gazelearn server --gaze-model landmarks``)."""
+    yield from _serve(tmp_path_factory, gaze_model="landmarks")
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +147,12 @@ def test_collection_page_saves_frames_with_their_dots(server, page):
             assert marker.detect(frame) is not None
 
 
-def test_calibration_then_live_gaze_and_session_heat_map(server, page):
-    base, data = server
+def test_calibration_then_live_gaze_and_session_heat_map(landmark_server, page):
+    # The fake camera's face moves by itself, not with the targets: the eyeball geometry
+    # calibrated on it can put every live gaze point off the screen (then no heat map is
+    # drawn, as for a real person looking away). The live -> record -> heat-map flow is
+    # checked with the landmark regressor, whose points stay near the calibration targets.
+    base, data = landmark_server
     # no fixation wait (every frame sent is kept: 3 a target) and no refusal on the
     # poor validation of a face that moves by itself
     page.goto(f"{base}/calibrate?frames=3&settle=150&validation=3&person=e2e-live"
@@ -163,7 +179,7 @@ def test_calibration_then_live_gaze_and_session_heat_map(server, page):
     page.click("#stop")
     page.wait_for_function("() => window.gazelearnLive.session !== null")
     session = page.evaluate("window.gazelearnLive.session")
-    assert session["samples"] >= 5 and session["heatmap"]
+    assert session["samples"] >= 5 and session["heatmap"], session
     page.wait_for_function("() => document.querySelector('#heatmap').naturalWidth > 0")
     files = sorted(p.suffix for p in (data / "persons/e2e-live/sessions").iterdir())
     assert files == [".csv", ".json", ".png"]
