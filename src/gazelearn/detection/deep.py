@@ -37,7 +37,6 @@ True
 from __future__ import annotations
 
 import copy
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -555,11 +554,10 @@ class DeepDetector(TorchEstimator, Detector):
         return self._runner_cache[1]
 
     def _weights_key(self) -> str:
-        digest = hashlib.sha256()
-        for name, value in self.network_.state_dict().items():
-            digest.update(name.encode())
-            digest.update(value.detach().cpu().numpy().tobytes())
-        return digest.hexdigest()
+        from gazelearn.learn.modelfile import tensors_checksum
+
+        return tensors_checksum({name: value.detach().cpu().numpy()
+                                 for name, value in self.network_.state_dict().items()})
 
     def __getstate__(self) -> dict:
         # an ONNX Runtime session does not pickle: rebuilt on first use

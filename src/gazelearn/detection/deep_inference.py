@@ -508,6 +508,7 @@ def _header_config(model: Path) -> dict:
 
 def model_digest(model: Path) -> str:
     """The sha256 of a model file's bytes: the key that ties an ONNX graph to its weights."""
+    # learn.provenance.file_sha256 is the same hash; importing it loads gazelearn.learn (torch)
     return hashlib.sha256(Path(model).read_bytes()).hexdigest()
 
 

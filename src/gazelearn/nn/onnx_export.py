@@ -31,7 +31,6 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import warnings
@@ -369,7 +368,9 @@ def export_onnx(model: Any, path: str | Path, example: Any = None, check: bool =
                  "preprocessing": getattr(model, "preprocessing_", None) or None}
     if source is not None and Path(source).is_file():
         extra["gazelearn_model_file"] = Path(source).name
-        extra["gazelearn_model_sha256"] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+        from gazelearn.learn.provenance import file_sha256  # learn imports this module
+
+        extra["gazelearn_model_sha256"] = file_sha256(source)
     meta = metadata_props(spec, extra)
     graph = graph_bytes(spec, meta, opset)
     absolute = relative = float("nan")
