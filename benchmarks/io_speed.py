@@ -15,7 +15,11 @@ do not mix:
   ``--method deep`` (or any other method) measures that method instead;
 * ``remodnav``: REMoDNaV's classifier alone (``peers.remodnav_predict``) on the same recording,
   read by gazelearn; imports and reading are not timed;
-* ``pm-read``: pymovements' ``gaze.from_csv`` on the same file (CPU of the read, peak RSS).
+* ``pm-read``: pymovements' ``gaze.from_csv`` on the same file (CPU of the read, peak RSS);
+* ``floor``: what any polars-based ``info`` costs before it does anything of its own: a fresh
+  process that imports numpy and polars and parses the file with one bare ``pl.read_csv`` into
+  typed Float64 columns (``cpu_s``), and the same process without the parse
+  (``import_cpu_s``); CPU user + system of that child, from ``os.wait4``.
 
 ``remodnav`` and ``pm-read`` need the peers in ``benchmarks/.venv-peers`` (benchmarks/README.md).
 Every measurement runs ``--repeat`` times (default 3) and reports the median.
@@ -251,8 +255,29 @@ def _rows(path: Path) -> int:
 
 
 #: measurement name -> function(path, src) -> dict of numbers
+_FLOOR_CHILD = r"""
+import sys
+import numpy, polars as pl
+if len(sys.argv) > 1:
+    frame = pl.read_csv(sys.argv[1], schema_overrides={c: pl.Float64 for c in
+                                                       ("time", "x", "y", "pupil")})
+    columns = [frame[c].to_numpy() for c in frame.columns]
+"""
+
+
+def measure_floor(path: Path, src: Path | None = None) -> dict:
+    """CPU (user + system) of a fresh process that imports numpy and polars and parses ``path``
+    with one bare ``pl.read_csv`` (``cpu_s``), and of the imports alone (``import_cpu_s``)."""
+    env = child_env(src)
+    code, cpu, peak, stderr = _run_measured([sys.executable, "-c", _FLOOR_CHILD, str(path)], env)
+    if code:
+        raise RuntimeError(stderr)
+    _, imports, _, _ = _run_measured([sys.executable, "-c", _FLOOR_CHILD], env)
+    return {"cpu_s": cpu, "import_cpu_s": imports, "peak_rss_mb": peak}
+
+
 MEASURES = {"read": measure_read, "info": measure_info, "detect": measure_detect,
-            "remodnav": measure_remodnav, "pm-read": measure_pm_read}
+            "remodnav": measure_remodnav, "pm-read": measure_pm_read, "floor": measure_floor}
 
 
 def _median_of(measure, path: Path, src: Path | None, repeat: int) -> dict:

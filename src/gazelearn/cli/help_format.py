@@ -47,6 +47,21 @@ def _type_name(annotation) -> str:
     return _TYPE_NAMES.get(annotation, "TEXT")
 
 
+_CLICK_TYPE_NAMES = {"int": "INT", "integer": "INT", "int range": "INT", "float": "FLOAT",
+                     "float range": "FLOAT", "boolean": "BOOL", "file": "PATH",
+                     "directory": "PATH", "path": "PATH", "filename": "PATH"}
+
+
+def _click_type_name(kind) -> str:
+    """``INT``, ``PATH``, ``a|b``, ``INT INT`` for the Click parameter type typer up to 0.28
+    derives from an annotation (its vendored Click differs between releases: by duck type)."""
+    if hasattr(kind, "types") and isinstance(kind.types, list | tuple):  # a tuple
+        return " ".join(_click_type_name(k) for k in kind.types)
+    if getattr(kind, "choices", None):
+        return "|".join(str(getattr(c, "value", c)) for c in kind.choices)
+    return _CLICK_TYPE_NAMES.get(getattr(kind, "name", ""), "TEXT")
+
+
 def metavar(param: click.Parameter) -> str:
     """What follows a parameter on the command line: ``PATH``, ``INT INT``, nothing for a flag.
 
@@ -69,9 +84,9 @@ def metavar(param: click.Parameter) -> str:
         return param.metavar
     if getattr(param, "is_flag", False) or getattr(param, "count", False):
         return ""
-    descriptor = getattr(param, "type_descriptor", None)  # typer >= 0.2x
-    if descriptor is None:  # pragma: no cover - older typer: Click's own type names
-        return param.make_metavar(click.Context(click.Command("x")))
+    descriptor = getattr(param, "type_descriptor", None)  # typer 0.29+ (pydantic-based)
+    if descriptor is None:  # typer up to 0.28: the Click type typer derived from the annotation
+        return _click_type_name(param.type)
     annotation = descriptor.annotation
     arguments = typing.get_args(annotation)  # list[int] -> (int,); tuple[int, int]
     if descriptor.is_tuple:
