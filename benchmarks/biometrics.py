@@ -31,17 +31,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import shlex
-import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from _report import report_header
 from gazelearn.biometrics import EyeMovementEmbedder
 from gazelearn.biometrics.protocol import (
     ProtocolSplit,
@@ -257,12 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     started = time.perf_counter()
     results: dict[str, Any] = {
-        "command": "python benchmarks/biometrics.py " + " ".join(
-            shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **report_header(__file__, argv),
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "machine": {"python": platform.python_version(), "torch": torch.__version__,
-                    "threads": 1},
         "chance": "rank-k = k / persons; EER = 0.5",
     }
     if args.part in ("all", "gazecom"):

@@ -29,21 +29,17 @@ Prints a table and writes ``benchmarks/results/classic_paths.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import shlex
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from _report import report_header, write_report
 from gazelearn.learn import create
 from gazelearn.metrics import accuracy, bootstrap_ci, cohen_kappa
-from gazelearn.report.provenance import git_commit
 from gazelearn.splits import check_leakage, group_kfold, random_split
 from gazelearn.windows import WindowSet, make_windows
 
@@ -336,7 +332,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tutorial-epochs", type=int, default=10)
     args = parser.parse_args(argv)
 
-    import gazelearn
     from gazelearn.io import read_dataset
 
     if not args.data.is_dir():
@@ -350,12 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     result = run(dataset, settings)
     total = time.perf_counter() - started
     rate = float(np.median([rec.sampling_rate for rec in dataset]))
-    argv_text = shlex.join(sys.argv[1:] if argv is None else argv)
     output = {
-        "benchmark": "classic_paths",
+        **report_header(__file__, argv),
         "task": "classify the picture viewed (bus, kot, nap, rab) from velocity windows",
-        "command": f".venv/bin/python benchmarks/classic_paths.py {argv_text}".strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "data": {"path": str(args.data), "recordings": len(dataset),
                  "participants": len(set(dataset.column("subject"))),
                  "median_sampling_rate_hz": rate, "clock": "tracker (TS:) timestamps"},
@@ -368,14 +360,11 @@ def main(argv: list[str] | None = None) -> int:
         "tutorial_reference": TUTORIAL,
         **result,
         "total_seconds": total,
-        "environment": {"gazelearn": gazelearn.__version__, "python": platform.python_version(),
-                        "git_commit": git_commit(), "cpu_cores": __import__("os").cpu_count()},
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(output, indent=2) + "\n")
     print()
     print(table(result))
-    print(f"\nseed {settings.seed}; total {total:.0f} s; wrote {args.output}")
+    print(f"\nseed {settings.seed}; total {total:.0f} s")
+    write_report(args.output, output)
     return 0
 
 

@@ -23,10 +23,7 @@ Writes ``benchmarks/results/events_speed.json``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -37,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+from _report import report_header, write_report  # noqa: E402
 from events_lund import ALL_METHODS, method_predictor, versions  # noqa: E402
 from gazelearn.simulate import simulate_recording  # noqa: E402
 
@@ -148,24 +146,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         verdict = "meets" if rate >= GOAL_DEEP else "is below"
         print(f"gazelearn deep: {rate / 1e6:.2f} M samples/s {verdict} the 1 M samples/s goal")
     record = {
-        "benchmark": "events_speed",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        **report_header(__file__, None if argv is None else list(argv)),
         "seed": SEED,
         "data": f"gazelearn.simulate.simulate_recording({args.duration:g}, {args.rate:g}, "
                 f"seed={SEED})",
         "n_samples": n,
         "repeats": args.repeats,
         "statistic": "median",
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpu_count": os.cpu_count()},
         "versions": versions([m for m in methods if m != "deep"]),
         "skipped": skipped,
         "results": results,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"wrote {args.output}")
+    write_report(args.output, record)
     return 0
 
 
@@ -188,20 +180,13 @@ def main_cli(args: argparse.Namespace, methods: Sequence[str]) -> int:
                   f"classifier alone ({reference['samples_per_s'] / 1e3:.0f} k samples/s, "
                   "io_speed.json)")
     record = {
-        "benchmark": "events_speed --cli",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        **report_header(__file__, benchmark="events_speed --cli"),
         "statistic": "median CPU (user + system) of the whole command",
         "repeats": args.repeats,
-        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(),
-                    "load_average": os.getloadavg()},
         "remodnav_classifier_alone": reference,
         **measured,
     }
-    output = args.output or HERE / "results" / "events_speed_cli.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"wrote {output}")
+    write_report(args.output or HERE / "results" / "events_speed_cli.json", record)
     return 0
 
 

@@ -45,15 +45,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 import numpy as np
+
+import _report
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "io_speed.json"
@@ -345,15 +345,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_report(path: Path, benchmark: str, rows: list[dict], **extra) -> None:
-    """Write the benchmark's JSON report: date, command, machine, ``extra`` fields, results."""
-    report = {"benchmark": benchmark, "date": datetime.now(UTC).isoformat(timespec="seconds"),
-              "command": " ".join([Path(sys.executable).name, *sys.argv]),
-              "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                          "platform": platform.platform()},
-              **extra, "results": rows}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {path}")
+    """Write the benchmark's JSON report: the common header (``_report``), ``extra``, results."""
+    script = Path(sys.argv[0]) if sys.argv[0].endswith(".py") else Path(__file__)
+    _report.write_report(path, _report.report_header(str(script), benchmark=benchmark, **extra,
+                                                     results=rows))
 
 
 if __name__ == "__main__":

@@ -23,21 +23,16 @@ Prints a table and writes ``benchmarks/results/main_sequence_band.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import shlex
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-import gazelearn
+from _report import report_header, write_report
 from gazelearn.events import Events
 from gazelearn.io import read
 from gazelearn.report import main_sequence_band, saccade_measures
-from gazelearn.report.provenance import git_commit
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -115,12 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         results[name] = shares(*saccades(paths))
         files[name] = len(paths)
-    argv_text = shlex.join(sys.argv[1:] if argv is None else argv)
     output = {
-        "benchmark": "main_sequence_band",
+        **report_header(__file__, argv),
         "task": "share of hand-labelled saccades inside gazelearn plot's main-sequence band",
-        "command": f".venv/bin/python benchmarks/main_sequence_band.py {argv_text}".strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "band": {"law": "V = vmax (1 - exp(-A / c)) * (1 -+ spread)", "vmax_deg_s": 461.6,
                  "c_deg": 9.07, "spread": 0.29,
                  "source": "least-squares fit to Hopf et al. 2018 (PLoS ONE 13: e0204008) "
@@ -129,13 +121,10 @@ def main(argv: list[str] | None = None) -> int:
                  for name, n in files.items()},
         "results": results,
         "seconds": round(time.perf_counter() - started, 1),
-        "environment": {"gazelearn": gazelearn.__version__, "python": platform.python_version(),
-                        "git_commit": git_commit()},
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(output, indent=2) + "\n")
     print(table(results))
-    print(f"\n{output['seconds']} s; wrote {args.output}")
+    print(f"\n{output['seconds']} s")
+    write_report(args.output, output)
     return 0
 
 

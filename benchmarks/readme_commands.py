@@ -15,14 +15,14 @@ Writes ``benchmarks/results/readme_commands.json``.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+
+from _report import report_header, write_report
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / "benchmarks" / "results" / "readme_commands.json"
@@ -33,8 +33,6 @@ SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|error)")
 
 
 def main() -> int:
-    from gazelearn.report.provenance import git_commit
-
     started = time.perf_counter()
     process = subprocess.Popen(COMMAND, cwd=REPO, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
@@ -45,10 +43,8 @@ def main() -> int:
     last = [line for line in output.splitlines() if re.search(r" in [\d.]+s", line)]
     counts = {kind: int(n) for n, kind in SUMMARY.findall(last[-1])} if last else {}
     result = {
-        "benchmark": "readme_commands",
-        "command": ".venv/bin/python benchmarks/readme_commands.py",
+        **report_header(__file__, []),
         "runs": " ".join(["pytest", *COMMAND[3:]]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "exit_code": os.waitstatus_to_exitcode(status),
         "outcomes": counts,
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
@@ -58,14 +54,12 @@ def main() -> int:
         "commands_cpu_seconds": round(sum(commands.values()), 1),
         "per_command_cpu_seconds": commands,
         "budget_seconds": 90,
-        "git_commit": git_commit(),
     }
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(json.dumps(result, indent=2) + "\n")
+    write_report(OUTPUT, result)
     slowest = sorted(commands.items(), key=lambda kv: -kv[1])[:5]
     print(f"exit {result['exit_code']}, {counts}; {result['cpu_seconds']} s CPU, "
           f"{result['wall_seconds']} s wall; {len(commands)} commands "
-          f"{result['commands_cpu_seconds']} s CPU; slowest {slowest}; wrote {OUTPUT}")
+          f"{result['commands_cpu_seconds']} s CPU; slowest {slowest}")
     return 0
 
 

@@ -31,19 +31,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import shlex
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from _report import report_header, write_report
 from gazelearn.metrics import accuracy, bootstrap_ci, cohen_kappa
-from gazelearn.report.provenance import git_commit
 from gazelearn.scanpath.classify import MODELS
 from gazelearn.scanpath.evaluate import cross_validate
 
@@ -192,24 +189,21 @@ def main(argv: list[str] | None = None) -> int:
     if not DATA.is_dir():
         print(f"error: data folder not found: {DATA}", file=sys.stderr)
         return 1
-    import gazelearn
 
     started = time.perf_counter()
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     tasks = {task: run_task(task, models, args.folds, args.seed, args.n_boot)
              for task in args.tasks.split(",")}
     total = time.perf_counter() - started
-    argv_text = shlex.join(sys.argv[1:] if argv is None else argv)
-    command = f".venv/bin/python benchmarks/scanpath_classify.py {argv_text}".strip()
+    header = report_header(__file__, argv)
+    command = header["command"]
     for entry in tasks.values():
         entry["command"] = command
         entry["seconds"] = round(total, 1)
     if args.update and args.output.is_file():
         tasks = {**json.loads(args.output.read_text()).get("tasks", {}), **tasks}
     result = {
-        "benchmark": "scanpath_classify",
-        "command": command,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **header,
         "data": {"paths": str(DATA / "etra2021" / "paths"),
                  "radio": str(DATA / "radio" / "recordings"), "format": "auto",
                  "screen": "none in either data set: velocities in px/s, heat-map area and blur "
@@ -224,15 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         "paths_leaky_reference": leaky_reference(),
         "radio_tutorial_reference": RADIO_TUTORIAL,
         "total_seconds": round(total, 1),
-        "environment": {"gazelearn": gazelearn.__version__, "python": platform.python_version(),
-                        "torch": torch.__version__, "torch_threads": 1,
-                        "git_commit": git_commit()},
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
     print()
     print(table(result))
-    print(f"\nseed {args.seed}; total {total:.0f} s; wrote {args.output}")
+    print(f"\nseed {args.seed}; total {total:.0f} s")
+    write_report(args.output, result)
     return 0
 
 

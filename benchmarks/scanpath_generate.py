@@ -28,21 +28,17 @@ Prints tables and writes ``benchmarks/results/scanpath_generate.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import shlex
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from _report import report_header, write_report
 from gazelearn.io import expand_paths, read
 from gazelearn.metrics import mae
 from gazelearn.recording import Metadata
-from gazelearn.report.provenance import git_commit
 from gazelearn.scanpath.fixseq import fixation_sequences, render_fixations
 from gazelearn.scanpath.generate import ScanpathGenerator
 from gazelearn.scanpath.nextpoint import NextPointPredictor, last_point_baseline, point_sequences
@@ -181,13 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ngenerator NLL per fixation: train {gen_info['train_nll']:.3f}, "
           f"test {gen_info['test_nll']:.3f}; total {time.perf_counter() - began:.0f} s")
 
-    import gazelearn
-
-    argv_text = " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     output = {
-        "benchmark": "scanpath_generate",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": f".venv/bin/python benchmarks/scanpath_generate.py {argv_text}".strip(),
+        **report_header(__file__, argv),
         "data": {"path": str(args.data), "recordings": len(recs), "stimulus": stimulus.name,
                  "format": "etra-animals"},
         "split": {"method": "train_test_by_group over recordings, test_size 0.2",
@@ -207,13 +198,8 @@ def main(argv: list[str] | None = None) -> int:
                      "classifier": "forest (200 trees) on recording_features, stratified "
                                    "group 5-fold, balanced accuracy, bootstrap 95 % CI"},
         "seconds": round(time.perf_counter() - began, 1),
-        "environment": {"gazelearn": gazelearn.__version__,
-                        "python": platform.python_version(), "torch": torch.__version__,
-                        "threads": 1, "git_commit": git_commit()},
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(output, indent=2, default=float) + "\n")
-    print(f"wrote {args.output}")
+    write_report(args.output, output)
     return 0
 
 

@@ -30,17 +30,16 @@ import argparse
 import asyncio
 import json
 import os
-import platform
-import shlex
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from _report import report_header, write_report
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO / "benchmarks" / "results" / "server_load.json"
@@ -267,14 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
 
-    load_before = os.getloadavg()
     started = time.time()
     output = {
-        "benchmark": "server_load",
-        "command": shlex.join([Path(sys.executable).name, *sys.argv]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(), "load_avg_before": load_before},
+        **report_header(__file__, argv),
         "data": "640 x 480 frames of scikit-image's astronaut (her head, moved along a figure "
                 "eight), JPEG quality 80",
         "settings": {"clients": args.clients, "fps": args.fps, "duration_s": args.duration,
@@ -301,12 +295,10 @@ def main(argv: list[str] | None = None) -> int:
                 except subprocess.TimeoutExpired:
                     server.kill()
         output["load"] = summarise(results, args.fps)
-    output["machine"]["load_avg_after"] = os.getloadavg()
+    output["machine"]["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     output["seconds"] = round(time.time() - started, 1)
     print(table(output))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(output, indent=2) + "\n")
-    print(f"wrote {args.output}")
+    write_report(args.output, output)
     return 0
 
 

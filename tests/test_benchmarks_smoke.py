@@ -27,3 +27,24 @@ def test_events_lund_core_on_simulated_recordings():
     learned = events_lund.evaluate_method("fake", lambda train: (lambda rec: rec.labels),
                                           recordings, folds=folds)
     assert learned["all"]["accuracy"] == 1.0 and learned["cross_validated"]
+
+
+def test_every_report_starts_with_the_same_header(tmp_path):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import _report
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    import json
+
+    import numpy as np
+
+    header = _report.report_header(str(BENCHMARKS / "io_speed.py"), ["--cases", "1h 500hz"],
+                                   task="t")
+    assert list(header)[:5] == ["benchmark", "date", "command", "machine", "code"]
+    assert header["benchmark"] == "io_speed" and header["task"] == "t"
+    # pasted into a shell from the repository's root, the command reruns the benchmark
+    assert header["command"] == ".venv/bin/python benchmarks/io_speed.py --cases '1h 500hz'"
+    assert header["machine"]["cpus"] >= 1 and len(header["code"]["git_commit"] or "x" * 40) == 40
+    _report.write_report(tmp_path / "out" / "r.json", {**header, "value": np.float32(0.5)})
+    assert json.loads((tmp_path / "out" / "r.json").read_text())["value"] == 0.5
