@@ -268,3 +268,16 @@ def test_cli_track_prints_no_mediapipe_log_lines(video, profile, tmp_path):
                              timeout=300)
     assert verbose.returncode == 0, verbose.stderr
     assert "INFO: Created TensorFlow Lite" in verbose.stderr  # --verbose keeps them
+
+
+def test_cli_calibrate_tta_is_recorded_and_followed(astronaut, tmp_path):
+    manifest = _manifest(astronaut, tmp_path)
+    base = ["track", "--calibrate", str(manifest), "--screen-px", "1920", "1080",
+            "--validation-fraction", "0.34", "--profile"]
+    for flags, expected in (([], False), (["--tta"], True)):
+        out = tmp_path / f"tta-{expected}.json"
+        result = CliRunner().invoke(app, [*base, str(out), *flags])
+        assert result.exit_code == 0, result.output
+        loaded = CalibrationProfile.load(out)
+        assert loaded.meta["mirror"] is expected
+        assert Tracker(loaded).uses_mirror is expected   # live tracking follows the profile

@@ -75,6 +75,11 @@ class Tracker:
         (p95 22 instead of 12 ms per 190 px frame on one core, docs/results.md).
     filter : str or GazeFilter
         ``"one_euro"`` (default), ``"kalman"``, ``"none"``, or a filter instance.
+    mirror : bool, optional
+        Test-time mirroring in the tracker's own landmarker (``FaceLandmarker(mirror=True)``:
+        the frame and its mirror through MediaPipe, averaged). None (default): as the profile
+        was calibrated (``profile.meta["mirror"]``, False when absent), because only both
+        sides mirrored help (docs/results.md); it about doubles the landmark stage's time.
     fixation_aware : bool
         Reset the filter across jumps larger than ``jump_px`` (saccades).
     jump_px : float
@@ -102,13 +107,15 @@ class Tracker:
 
     def __init__(self, profile: CalibrationProfile, landmarker=None,
                  filter: str | GazeFilter = "one_euro", fixation_aware: bool = True,
-                 jump_px: float = 150.0, filter_options: dict | None = None) -> None:
+                 jump_px: float = 150.0, filter_options: dict | None = None,
+                 mirror: bool | None = None) -> None:
         self.profile = profile
         self.landmarker = landmarker
         self.filter = filter
         self.fixation_aware = fixation_aware
         self.jump_px = jump_px
         self.filter_options = filter_options
+        self.mirror = mirror
         self._own_landmarker = None
         self._filter: GazeFilter | None = None
 
@@ -122,6 +129,13 @@ class Tracker:
             self._filter = make_filter(self.filter, fixation_aware=self.fixation_aware,
                                        jump_px=self.jump_px, **(self.filter_options or {}))
 
+    @property
+    def uses_mirror(self) -> bool:
+        """Whether the tracker's own landmarker mirrors (``mirror``, else the profile's)."""
+        if self.mirror is not None:
+            return bool(self.mirror)
+        return bool((getattr(self.profile, "meta", None) or {}).get("mirror", False))
+
     def _landmarker(self):
         if self.landmarker is not None:
             return self.landmarker
@@ -130,7 +144,8 @@ class Tracker:
 
             # one face: MediaPipe's video mode re-runs its face detector on every frame while
             # it tracks fewer faces than max_num_faces (p95 22 -> 12 ms on one core)
-            self._own_landmarker = FaceLandmarker(static_image_mode=False, max_num_faces=1)
+            self._own_landmarker = FaceLandmarker(static_image_mode=False, max_num_faces=1,
+                                                  mirror=self.uses_mirror)
         return self._own_landmarker
 
     def observe(self, frame: np.ndarray):
