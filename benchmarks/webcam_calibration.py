@@ -147,7 +147,7 @@ def calibration_sets(pool_targets, draws: int, seed: int) -> dict[str, list[np.n
 
 
 # ---------------------------------------------------------------------------- data
-def load_webcam(path: Path, lag: int = LAG) -> dict:
+def load_webcam(path: Path, lag: int = LAG, mirror: bool = False) -> dict:
     """Landmark features and normalised left-eye crops of every face crop, lag-paired.
 
     Returns ``features`` ``(n - lag, 14)`` (NaN rows without a face), ``crops``
@@ -167,7 +167,7 @@ def load_webcam(path: Path, lag: int = LAG) -> dict:
     for image_path in manifest.images[column]:
         with Image.open(image_path) as image:
             frames.append(np.asarray(image.convert("RGB")))
-    faces = cached_faces(path, frames, FaceLandmarker)
+    faces = cached_faces(path, frames, FaceLandmarker, mirror=mirror)
     geometry = EyeballGazeMapper()
     features, rows, crops, found = [], [], [], []
     for frame, face in zip(frames, faces, strict=True):
@@ -186,38 +186,43 @@ def load_webcam(path: Path, lag: int = LAG) -> dict:
             "faces": faces[lag:], "images": frames[lag:], "all_frames": frames}
 
 
-def upscaled_rows(path: Path, frames: list, lag: int = LAG, min_side: int = 480) -> np.ndarray:
-    """The geometry's rows (lag-paired) from landmarks of frames upscaled to ``min_side``."""
+def upscaled_rows(path: Path, frames: list, lag: int = LAG, min_side: int = 480,
+                  mirror: bool = False) -> np.ndarray:
+    """The geometry's rows (lag-paired) from landmarks of frames upscaled to ``min_side``
+    (0: as they are), averaged with their mirror's with ``mirror`` (``track --tta``)."""
     from gazelearn.webcam import FaceLandmarker
     from gazelearn.webcam.geometry_mapper import EyeballGazeMapper
 
     geometry = EyeballGazeMapper()
-    faces = cached_faces(path, frames, FaceLandmarker, min_side=min_side)
+    faces = cached_faces(path, frames, FaceLandmarker, min_side=min_side, mirror=mirror)
     rows = [geometry.frame_input(f) if f is not None else np.full(geometry.input_size, np.nan)
             for f in faces]
     return np.array(rows)[lag:]
 
 
-def cached_faces(path: Path, frames: list, landmarker_class, min_side: int = 0) -> list:
+def cached_faces(path: Path, frames: list, landmarker_class, min_side: int = 0,
+                 mirror: bool = False) -> list:
     """MediaPipe landmarks (static image mode) of every frame, cached in /tmp by file content.
 
     The rows are about a second apart, so video-mode tracking between them would be wrong.
     The cache holds the points only; :class:`FaceLandmarks` are rebuilt from them.
-    ``min_side``: frames upscaled to it before MediaPipe (:class:`FaceLandmarker`'s option).
+    ``min_side``: frames upscaled to it before MediaPipe; ``mirror``: averaged with the
+    mirrored frame's landmarks (:class:`FaceLandmarker`'s options).
     """
     import hashlib
 
     from gazelearn.webcam import FaceLandmarks
 
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
-    upscale = f"-side{min_side}" if min_side else ""
+    upscale = (f"-side{min_side}" if min_side else "") + ("-mirror" if mirror else "")
     cache = Path("/tmp") / f"gazelearn-webcam-landmarks-{digest}-{len(frames)}{upscale}.npz"
     if cache.is_file():
         stored = np.load(cache)
         points, sizes = stored["points"], stored["sizes"]
     else:
         points = np.full((len(frames), 478, 3), np.nan)
-        with landmarker_class(static_image_mode=True, min_side=min_side) as marker:
+        options = {"mirror": True} if mirror else {}
+        with landmarker_class(static_image_mode=True, min_side=min_side, **options) as marker:
             for i, frame in enumerate(frames):
                 face = marker.detect(frame)
                 if face is not None:
@@ -514,7 +519,9 @@ def main(argv: list[str] | None = None) -> int:
         "cues_on_pool": webcam_geometry.cue_cells(
             data["rows"], data["targets"], pool, data["faces"], data["images"],
             upscaled_rows(args.data, data["all_frames"])),
-        "test": webcam_geometry.geometry_cells(data["rows"], data["targets"], pool, test),
+        "test": webcam_geometry.geometry_cells(
+            data["rows"], data["targets"], pool, test,
+            mirror_rows=upscaled_rows(args.data, data["all_frames"], min_side=0, mirror=True)),
         "drift_check": webcam_geometry.drift_check(data["rows"], data["targets"], pool, test),
         "latency": webcam_geometry.latency(data["faces"], data["images"], data["rows"],
                                            data["targets"], pool),

@@ -336,8 +336,10 @@ def cue_cells(rows, targets, pool, faces, frames=None, upscaled_rows=None,
     return out
 
 
-def geometry_cells(rows, targets, pool, test) -> dict:
-    """Test errors of the geometry model (every kind, +ridge) on every calibration set."""
+def geometry_cells(rows, targets, pool, test, mirror_rows=None) -> dict:
+    """Test errors of the geometry model (every kind, +ridge) on every calibration set; with
+    ``mirror_rows`` (the rows of ``track --tta``'s mirrored landmarks) the defaults on them
+    too (``default_tta``)."""
     sets = calibration_sets(targets[pool])
     from gazelearn.webcam import calibration_targets
 
@@ -359,6 +361,9 @@ def geometry_cells(rows, targets, pool, test) -> dict:
         cells["default"] = {**errors(model.predict(rows[test]), targets[test]),
                             "calibration": model.calibration_,
                             "second_stage": model.second_stage_ is not None}
+        if mirror_rows is not None:
+            model = mapper().fit(mirror_rows[index], y)
+            cells["default_tta"] = errors(model.predict(mirror_rows[test]), targets[test])
         out[name] = cells
         if name != "all":
             k = int(name[1:].split("x")[0])

@@ -498,6 +498,7 @@ MARKDOWN_METHODS = {
     "gazefollower": "GazeFollower 1.1",
     "gazefollower_in_640x480": "GazeFollower, crop in 640 x 480",
     "gazelearn eyeball geometry, default": "gazelearn geometry (default)",
+    "gazelearn eyeball geometry, default_tta": "gazelearn geometry --tta",
     "gazelearn landmark ridge, alpha 1": "gazelearn landmark ridge",
     "gazelearn landmark RBF, alpha 1": "gazelearn landmark RBF",
     "floor": "floor (mean dot)",
