@@ -49,58 +49,81 @@ from gazelearn.splits import group_kfold  # noqa: E402
 
 def cross_validated_predictions(recordings, subjects, datasets, folds: int, epochs: int,
                                 gazecom_stride: int, seed: int, threads: int | None = None,
-                                log=print, models: Path | None = None, **params):
+                                log=print, models: Path | None = None,
+                                from_models: Path | None = None, **params):
     """Labels for every recording from a model that never saw its subject: the network's
-    alone and post-processed (``predictions``, ``raw``), with the folds' details; with
-    ``models``, each fold's detector is saved there (``fold{k}.safetensors``, its held-out
-    subjects in the fold details): a model that never saw them, to fine-tune on them."""
+    alone and post-processed (``predictions``, ``raw``, both ``stimulus="dynamic"``), and
+    post-processed with ``stimulus="auto"`` as ``events detect`` applies it (``auto``: no
+    pursuit on Lund's images), with the folds' details; with ``models``, each fold's detector
+    is saved there (``fold{k}.safetensors``, its held-out subjects in the fold details): a
+    model that never saw them, to fine-tune on them. With ``from_models`` the folds' detectors
+    are loaded from such a folder instead of trained (their held-out subjects checked)."""
     from gazelearn.detection.deep_inference import labels_from_scores
 
     predictions: list[np.ndarray | None] = [None] * len(recordings)
     raw: list[np.ndarray | None] = [None] * len(recordings)
+    auto: list[np.ndarray | None] = [None] * len(recordings)
     fold_info = []
     for fold, (train_idx, test_idx) in enumerate(group_kfold(subjects, folds, seed=seed)):
         train_idx = [i for k, i in enumerate(sorted(train_idx))
                      if datasets[i] != "gazecom-dev" or k % gazecom_stride == 0]
+        held_out = sorted({subjects[i] for i in test_idx})
         start = time.perf_counter()
-        detector = DeepDetector(epochs=epochs, seed=seed, num_threads=threads, progress=False,
-                                **params)
-        detector.fit([recordings[i] for i in train_idx],
-                     groups=[subjects[i] for i in train_idx])
+        if from_models is not None:
+            detector = _fold_model(from_models / f"fold{fold}.safetensors", held_out, threads)
+        else:
+            detector = DeepDetector(epochs=epochs, seed=seed, num_threads=threads,
+                                    progress=False, **params)
+            detector.fit([recordings[i] for i in train_idx],
+                         groups=[subjects[i] for i in train_idx])
         trained = time.perf_counter() - start
-        if models is not None:
+        if models is not None and from_models is None:
             detector.save(models / f"fold{fold}.safetensors",
                           training_data={"held_out_subjects": sorted({subjects[i]
                                                                       for i in test_idx})})
         for i in test_idx:
             scores = detector._scores(recordings[i], probabilities=False)
-            for out, post in ((predictions, True), (raw, False)):
+            for out, post, stimulus in ((predictions, True, "dynamic"),
+                                        (raw, False, "dynamic"), (auto, True, "auto")):
                 out[i] = labels_from_scores(scores, recordings[i], postprocess=post,
-                                            stimulus="dynamic",
+                                            stimulus=stimulus,
                                             model_rate=detector.sampling_rate)
         seconds = time.perf_counter() - start
         fold_info.append({"fold": fold, "train_recordings": len(train_idx),
                           "test_recordings": len(test_idx), "seconds": round(seconds, 1),
                           "training_seconds": round(trained, 1),
-                          "held_out_subjects": sorted({subjects[i] for i in test_idx}),
+                          "held_out_subjects": held_out,
                           "windows": detector.training_summary_["windows"],
                           "best_epoch": detector.training_summary_["best_epoch"]})
         log(f"fold {fold}: trained on {len(train_idx)}, labelled {len(test_idx)} "
             f"in {seconds:.0f} s")
-    return predictions, raw, fold_info
+    return predictions, raw, auto, fold_info
 
 
-def save_predictions(path: Path, recordings, datasets, subjects, groups, predictions, raw
-                     ) -> Path:
+def _fold_model(path: Path, held_out: list[str], threads: int | None) -> DeepDetector:
+    """A fold's saved detector, refused unless it was saved for these held-out subjects."""
+    from gazelearn.learn.modelfile import read_model_info
+
+    saved = read_model_info(path).get("training_data", {}).get("held_out_subjects")
+    if saved != held_out:
+        raise SystemExit(f"{path}: saved for held-out subjects {saved}, this fold holds out "
+                         f"{held_out} (other folds or data)")
+    return DeepDetector.pretrained(path, num_threads=threads)
+
+
+def save_predictions(path: Path, recordings, datasets, subjects, groups, predictions, raw,
+                     auto=None) -> Path:
     """The cross-validated labels of every recording, in one compressed ``.npz``: ``labels``
-    and ``labels_raw`` (int8, all recordings end to end), ``offsets`` (recording ``i`` is
+    and ``labels_raw`` (int8, all recordings end to end), with ``auto`` also ``labels_auto``
+    (post-processed with ``stimulus="auto"``), ``offsets`` (recording ``i`` is
     ``offsets[i]:offsets[i + 1]``), ``source`` (file name), ``dataset``, ``subject``,
     ``group`` (Lund stimulus type or GazeCom video). No signal is stored, only labels."""
     offsets = np.cumsum([0] + [len(r) for r in recordings])
     path.parent.mkdir(parents=True, exist_ok=True)
+    extra = {} if auto is None else {"labels_auto": np.concatenate(auto).astype(np.int8)}
     np.savez_compressed(
         path, labels=np.concatenate(predictions).astype(np.int8),
-        labels_raw=np.concatenate(raw).astype(np.int8), offsets=offsets,
+        labels_raw=np.concatenate(raw).astype(np.int8), offsets=offsets, **extra,
         source=np.array([Path(str(r.meta.source)).name for r in recordings]),
         dataset=np.array(datasets), subject=np.array(subjects), group=np.array(groups))
     return path
@@ -158,6 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="augmented copies per training recording")
     parser.add_argument("--simulated", type=int, default=0,
                         help="simulator recordings added to every fold's training data")
+    parser.add_argument("--architecture", default="tcn", choices=["tcn", "tcn-gru", "gru"],
+                        help="DeepDetector's architecture")
+    parser.add_argument("--pso-weight", type=float, default=1.0,
+                        help="factor on the PSO class's loss weight")
+    parser.add_argument("--from-models", type=Path, default=None,
+                        help="label with the folds' models saved by --save-models (no training)")
     parser.add_argument("--output", type=Path,
                         default=HERE / "results" / "events_deep.json")
     parser.add_argument("--predictions", type=Path, default=None,
@@ -175,17 +204,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     subjects = [f"{d}:{r.meta.subject}" for d, r in zip(datasets, recordings, strict=True)]
     params = {"features": args.features, "depth": args.depth, "window_s": args.window_s,
               "batch_size": args.batch_size, "augment": args.augment,
-              "simulated": args.simulated}
-    predictions, raw, folds = cross_validated_predictions(
+              "simulated": args.simulated, "architecture": args.architecture,
+              "pso_weight": args.pso_weight}
+    predictions, raw, auto, folds = cross_validated_predictions(
         recordings, subjects, datasets, args.folds, args.epochs, args.gazecom_stride, args.seed,
-        args.threads, models=args.save_models, **params)
+        args.threads, models=args.save_models, from_models=args.from_models, **params)
     predictions_path = save_predictions(
         args.predictions or args.output.with_name(f"{args.output.stem}_predictions.npz"),
-        recordings, datasets, subjects, lund_types + gazecom_videos, predictions, raw)
+        recordings, datasets, subjects, lund_types + gazecom_videos, predictions, raw, auto)
     results = score_all(lund, lund_types, gazecom, predictions)
     results_raw = score_all(lund, lund_types, gazecom, raw)
+    results_auto = score_all(lund, lund_types, gazecom, auto)
     print_results(results_raw, "the network alone (postprocess=False)")
     print_results(results, "with the shared post-processing (predict's default)")
+    print_results(results_auto, "post-processed, stimulus auto (Lund img static)")
     record = {
         "benchmark": "events_deep",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -202,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                            else predictions_path),
         "results": results,
         "results_network_alone": results_raw,
+        "results_stimulus_auto": results_auto,
+        "from_models": None if args.from_models is None else str(args.from_models),
     }
     events_lund.write_record(args.output, record)
     return 0

@@ -1,4 +1,4 @@
-"""A deep sequence-labelling event detector: dilated 1-D convolutions (or conv + BiGRU).
+"""A deep sequence-labelling event detector: dilated 1-D convolutions (and/or a BiGRU).
 
 The network labels every sample (fixation, saccade, PSO, pursuit, blink) from features that do
 not depend on the tracker or the screen: the recording is resampled to the model's rate
@@ -97,30 +97,68 @@ class SequenceLabeller(nn.Module):
     depth 9 about 2 s); fully parallel, so it trains in minutes on a CPU.
     ``architecture="gru"``: two convolutions and a bidirectional GRU, as in gazeNet; as accurate
     in our tests but ten times slower on a CPU because the GRU runs step by step.
+    ``architecture="tcn-gru"``: the TCN with a bidirectional GRU beside its output that sees the
+    whole window at a tenth of the rate (:data:`GRU_STRIDE`; 20-ms steps at 500 Hz), for the
+    seconds of context fixation vs pursuit needs (Startsev et al. 2019's 1D-CNN-BLSTM); the
+    output layer reads both. At the coarse rate the GRU costs a tenth of a full-rate one.
+
+    Examples
+    --------
+    >>> net = SequenceLabeller(4, 5, conv_channels=8, hidden=4, architecture="tcn-gru", depth=2)
+    >>> tuple(net(torch.zeros(2, 95, 4)).shape)
+    (2, 95, 5)
     """
 
     def __init__(self, n_features: int, n_classes: int, conv_channels: int = 32,
                  hidden: int = 48, architecture: str = "tcn", depth: int = 7) -> None:
         super().__init__()
-        if architecture not in ("tcn", "gru"):
-            raise InputError(f"unknown architecture {architecture!r}; expected tcn or gru")
+        if architecture not in ("tcn", "gru", "tcn-gru"):
+            raise InputError(f"unknown architecture {architecture!r}; expected tcn, tcn-gru "
+                             "or gru")
         if not 1 <= depth <= 12:
             raise InputError(f"depth must be 1-12 dilated layers, got {depth}")
         self.architecture = architecture
         self.stem = nn.Sequential(nn.Conv1d(n_features, conv_channels, 5, padding=2), nn.ReLU())
-        if architecture == "tcn":
-            self.body = nn.Sequential(*[_Residual(conv_channels, 2 ** i) for i in range(depth)])
-            self.head = nn.Conv1d(conv_channels, n_classes, 1)
-        else:
+        if architecture == "gru":
             self.body = nn.GRU(conv_channels, hidden, batch_first=True, bidirectional=True)
             self.head = nn.Linear(2 * hidden, n_classes)
+            return
+        self.body = nn.Sequential(*[_Residual(conv_channels, 2 ** i) for i in range(depth)])
+        width = conv_channels
+        if architecture == "tcn-gru":
+            self.context = _CoarseGRU(conv_channels, hidden)
+            width += 2 * hidden
+        self.head = nn.Conv1d(width, n_classes, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = self.stem(x.transpose(1, 2))
-        if self.architecture == "tcn":
-            return self.head(self.body(features)).transpose(1, 2)
-        sequence, _ = self.body(features.transpose(1, 2))
-        return self.head(sequence)
+        if self.architecture == "gru":
+            sequence, _ = self.body(features.transpose(1, 2))
+            return self.head(sequence)
+        features = self.body(features)
+        if self.architecture == "tcn-gru":
+            features = torch.cat([features, self.context(features)], 1)
+        return self.head(features).transpose(1, 2)
+
+
+#: Samples per step of the ``tcn-gru`` architecture's GRU (averaged over; 20 ms at 500 Hz).
+GRU_STRIDE = 10
+
+
+class _CoarseGRU(nn.Module):
+    """A bidirectional GRU over ``(batch, channels, time)`` at ``1 / GRU_STRIDE`` of the rate:
+    the features averaged over ``GRU_STRIDE`` samples, the GRU's outputs repeated back to every
+    sample, ``(batch, 2 * hidden, time)``."""
+
+    def __init__(self, channels: int, hidden: int) -> None:
+        super().__init__()
+        self.pool = nn.AvgPool1d(GRU_STRIDE, ceil_mode=True)
+        self.gru = nn.GRU(channels, hidden, batch_first=True, bidirectional=True)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        sequence, _ = self.gru(self.pool(features).transpose(1, 2))
+        fine = torch.repeat_interleave(sequence.transpose(1, 2), GRU_STRIDE, dim=2)
+        return fine[:, :, :features.shape[2]]
 
 
 def _as_conv2d(conv: nn.Conv1d) -> nn.Conv2d:
@@ -144,11 +182,14 @@ class _Conv2dForm(nn.Module):
         self.stem = _as_conv2d(network.stem[0])
         self.body = nn.ModuleList([_as_conv2d(layer.conv) for layer in network.body])
         self.head = _as_conv2d(network.head)
+        self.context = getattr(network, "context", None)  # tcn-gru: its GRU as it is
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = torch.relu(self.stem(x.transpose(1, 2).unsqueeze(2)))
         for conv in self.body:
             features = features + torch.relu(conv(features))
+        if self.context is not None:
+            features = torch.cat([features, self.context(features.squeeze(2)).unsqueeze(2)], 1)
         return self.head(features).squeeze(2).transpose(1, 2)
 
 
@@ -168,9 +209,11 @@ FINE_TUNING = {"epochs": 3, "lr": 1e-3, "freeze": 0, "validation": True, "augmen
 
 
 def _layers(network: SequenceLabeller) -> list[nn.Module]:
-    """The network's layers from input to output: stem, dilated layers (or GRU), output."""
-    body = list(network.body) if network.architecture == "tcn" else [network.body]
-    return [network.stem, *body, network.head]
+    """The network's layers from input to output: stem, dilated layers (or GRU), the
+    ``tcn-gru``'s GRU, output."""
+    body = [network.body] if network.architecture == "gru" else list(network.body)
+    context = [network.context] if network.architecture == "tcn-gru" else []
+    return [network.stem, *body, *context, network.head]
 
 
 def _targets(labels: np.ndarray, pso_labelled: bool = True) -> np.ndarray:
@@ -255,8 +298,10 @@ class DeepDetector(TorchEstimator, Detector):
         Rate the network works at; recordings are resampled to it.
     window_s : float
         Training window length in seconds (prediction chunks are twice this).
-    architecture : {"tcn", "gru"}
-        Dilated convolutions (fast) or convolutions + bidirectional GRU (gazeNet-like).
+    architecture : {"tcn", "tcn-gru", "gru"}
+        Dilated convolutions (fast), those with a bidirectional GRU at a tenth of the rate
+        beside them (:class:`SequenceLabeller`), or convolutions + bidirectional GRU
+        (gazeNet-like).
     conv_channels, hidden : int
         Network width (``hidden``: GRU units per direction).
     depth : int
@@ -280,6 +325,13 @@ class DeepDetector(TorchEstimator, Detector):
         processes; use 1 when other heavy work runs on the same machine).
     progress : bool, optional
         Progress bar while training (default: only on an interactive terminal).
+    pso_weight : float
+        Factor on the PSO class's loss weight (on top of the square-root inverse-frequency
+        weights; 1 = those weights alone).
+    recombined : int
+        New labelled recordings per training group made of its own recordings' pieces cut at
+        saccade onsets (:func:`~gazelearn.detection.deep_augment.recombined_recording`, the
+        simplest form of gazeNet's generator), each then altered as the ``augment`` copies are.
 
     Attributes
     ----------
@@ -303,7 +355,8 @@ class DeepDetector(TorchEstimator, Detector):
                  simulated: int = 0,
                  epochs: int = 30, batch_size: int = 32, lr: float = 3e-3, patience: int = 5,
                  seed: int = 0, device: str = "auto", num_threads: int | None = None,
-                 progress: bool | None = None) -> None:
+                 progress: bool | None = None, pso_weight: float = 1.0,
+                 recombined: int = 0) -> None:
         self.sampling_rate = sampling_rate
         self.window_s = window_s
         self.architecture = architecture
@@ -321,6 +374,8 @@ class DeepDetector(TorchEstimator, Detector):
         self.device = device
         self.num_threads = num_threads
         self.progress = progress
+        self.pso_weight = pso_weight
+        self.recombined = recombined
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -418,7 +473,7 @@ class DeepDetector(TorchEstimator, Detector):
                    ) -> tuple[list[Recording], list, list]:
         """The training recordings plus ``augment`` altered copies of each and ``simulated``
         simulator recordings (each copy in its original's group: no leak across the split)."""
-        if not self.augment and not self.simulated:
+        if not self.augment and not self.simulated and not self.recombined:
             return recordings, labels, groups
         from gazelearn.detection.deep_augment import augment_recording, simulated_recordings
 
@@ -430,11 +485,41 @@ class DeepDetector(TorchEstimator, Detector):
                 out_r.append(copy)
                 out_l.append(copy.labels)
                 out_g.append(group)
+        for rec, lab, group in self._recombined(recordings, labels, groups):
+            out_r.append(rec)
+            out_l.append(lab)
+            out_g.append(group)
         for k, rec in enumerate(simulated_recordings(int(self.simulated), self.seed)):
             out_r.append(rec)
             out_l.append(rec.labels)
             out_g.append(f"simulated:{k}")
         return out_r, out_l, out_g
+
+    def _recombined(self, recordings: list[Recording], labels: list, groups: list
+                    ) -> list[tuple[Recording, np.ndarray, Any]]:
+        """``recombined`` new recordings per group from that group's own recordings (so a
+        group's pieces never reach another group's side of the validation split), each from
+        the recordings of one rate and labelling (with or without PSO) and then altered."""
+        if not self.recombined:
+            return []
+        from gazelearn.detection.deep_augment import augment_recording, recombined_recording
+
+        # its own stream: the augment copies' draws stay what they were without this option
+        rng = np.random.default_rng([self.seed, 1])
+        by_group: dict[Any, list[Recording]] = {}
+        for rec, lab, group in zip(recordings, labels, groups, strict=True):
+            if lab is not None and rec.has_geometry and np.any(lab == Label.SACCADE):
+                by_group.setdefault(group, []).append(rec.with_labels(lab))
+        out = []
+        for group, members in by_group.items():
+            for _ in range(int(self.recombined)):
+                template = members[int(rng.integers(len(members)))]
+                kind = (round(template.sampling_rate), bool(np.any(template.labels == Label.PSO)))
+                pool = [r for r in members if (round(r.sampling_rate),
+                                               bool(np.any(r.labels == Label.PSO))) == kind]
+                new = augment_recording(recombined_recording(pool, template, rng), rng)
+                out.append((new, new.labels, group))
+        return out
 
     def _build_network(self) -> SequenceLabeller:
         start = getattr(self, "_fine_tune_start", None)
@@ -506,7 +591,9 @@ class DeepDetector(TorchEstimator, Detector):
         # only; the validation windows still only choose the epoch)
         targets = data.targets.numpy()
         codes = np.where(targets >= 0, targets % _PSO_ALLOWED, -1)
-        return _PartialLabelLoss(class_weights(codes, len(_CLASSES), "sqrt"))
+        weights = class_weights(codes, len(_CLASSES), "sqrt")
+        weights[_PSO] *= float(self.pso_weight)
+        return _PartialLabelLoss(weights)
 
     def _metrics(self, data: TrainingData) -> dict[str, Any]:
         return {"accuracy": _partial_label_accuracy}
@@ -573,7 +660,7 @@ class DeepDetector(TorchEstimator, Detector):
         logits."""
         check_is_fitted(self, "network_")
         network = self.network_.cpu().eval()
-        if network.architecture == "tcn":
+        if network.architecture != "gru":
             network = _Conv2dForm(network).eval()
         names = deep_inference.feature_names(self.features)
         rate = float(self.sampling_rate)
