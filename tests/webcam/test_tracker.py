@@ -281,3 +281,18 @@ def test_cli_calibrate_tta_is_recorded_and_followed(astronaut, tmp_path):
         loaded = CalibrationProfile.load(out)
         assert loaded.meta["mirror"] is expected
         assert Tracker(loaded).uses_mirror is expected   # live tracking follows the profile
+
+
+def test_cli_track_video_with_tta_mirrors_every_frame(video, profile, tmp_path):
+    from gazelearn.io import read
+
+    plain, mirrored = tmp_path / "plain.csv", tmp_path / "tta.csv"
+    for out, flags in ((plain, []), (mirrored, ["--tta"])):
+        result = CliRunner().invoke(app, ["track", "--video", str(video), "--profile",
+                                          str(profile), "--output", str(out), "--filter",
+                                          "none", *flags])
+        assert result.exit_code == 0, result.output
+    a, b = read(plain), read(mirrored)
+    # the same frames found (the blank one lost), but other landmarks, so other gaze points
+    assert a.valid.tolist() == b.valid.tolist() and b.valid.sum() == N_FRAMES - 1
+    assert not np.allclose(a.x[a.valid], b.x[b.valid])
