@@ -9,8 +9,12 @@ kappa and event F1 per class, pooled per Lund stimulus type, and sample F1 on Ga
 Every held-out recording is labelled twice from the same network scores: the network alone
 (``postprocess=False``) and with the shared post-processing (the default of ``predict``); both
 with ``stimulus="dynamic"`` (every class possible, as in the issue's table). ``--features``,
-``--depth``, ``--window-s``, ``--augment`` and ``--simulated`` choose the configuration
-(``DeepDetector``'s parameters of the same names).
+``--depth``, ``--window-s``, ``--augment``, ``--simulated``, ``--architecture``, ``--pso-weight``
+and ``--recombined`` choose the configuration (``DeepDetector``'s parameters of the same
+names). Each held-out recording is also labelled post-processed with ``stimulus="auto"``, as
+``events detect`` does by default (Lund's images static: no pursuit), scored as
+``results_stimulus_auto``; ``--from-models DIR`` labels with the folds' models of an earlier
+``--save-models DIR`` instead of training.
 
 Usage::
 
@@ -50,14 +54,17 @@ from gazelearn.splits import group_kfold  # noqa: E402
 def cross_validated_predictions(recordings, subjects, datasets, folds: int, epochs: int,
                                 gazecom_stride: int, seed: int, threads: int | None = None,
                                 log=print, models: Path | None = None,
-                                from_models: Path | None = None, **params):
+                                from_models: Path | None = None, pso_bias: float = 0.0,
+                                **params):
     """Labels for every recording from a model that never saw its subject: the network's
     alone and post-processed (``predictions``, ``raw``, both ``stimulus="dynamic"``), and
     post-processed with ``stimulus="auto"`` as ``events detect`` applies it (``auto``: no
     pursuit on Lund's images), with the folds' details; with ``models``, each fold's detector
     is saved there (``fold{k}.safetensors``, its held-out subjects in the fold details): a
     model that never saw them, to fine-tune on them. With ``from_models`` the folds' detectors
-    are loaded from such a folder instead of trained (their held-out subjects checked)."""
+    are loaded from such a folder instead of trained (their held-out subjects checked).
+    ``pso_bias`` is added to the PSO logit of every fold's trained network (its output layer's
+    bias) before labelling: what a PSO loss weight does, without training again."""
     from gazelearn.detection.deep_inference import labels_from_scores
 
     predictions: list[np.ndarray | None] = [None] * len(recordings)
@@ -77,6 +84,8 @@ def cross_validated_predictions(recordings, subjects, datasets, folds: int, epoc
             detector.fit([recordings[i] for i in train_idx],
                          groups=[subjects[i] for i in train_idx])
         trained = time.perf_counter() - start
+        if pso_bias:
+            detector = detector.with_logit_shift("pso", pso_bias)
         if models is not None and from_models is None:
             detector.save(models / f"fold{fold}.safetensors",
                           training_data={"held_out_subjects": sorted({subjects[i]
@@ -185,6 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="DeepDetector's architecture")
     parser.add_argument("--pso-weight", type=float, default=1.0,
                         help="factor on the PSO class's loss weight")
+    parser.add_argument("--recombined", type=int, default=0,
+                        help="recombined recordings per training subject (DeepDetector's)")
+    parser.add_argument("--pso-bias", type=float, default=0.0,
+                        help="added to the trained networks' PSO logit before labelling")
     parser.add_argument("--from-models", type=Path, default=None,
                         help="label with the folds' models saved by --save-models (no training)")
     parser.add_argument("--output", type=Path,
@@ -205,10 +218,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     params = {"features": args.features, "depth": args.depth, "window_s": args.window_s,
               "batch_size": args.batch_size, "augment": args.augment,
               "simulated": args.simulated, "architecture": args.architecture,
-              "pso_weight": args.pso_weight}
+              "pso_weight": args.pso_weight, "recombined": args.recombined}
     predictions, raw, auto, folds = cross_validated_predictions(
         recordings, subjects, datasets, args.folds, args.epochs, args.gazecom_stride, args.seed,
-        args.threads, models=args.save_models, from_models=args.from_models, **params)
+        args.threads, models=args.save_models, from_models=args.from_models,
+        pso_bias=args.pso_bias, **params)
     predictions_path = save_predictions(
         args.predictions or args.output.with_name(f"{args.output.stem}_predictions.npz"),
         recordings, datasets, subjects, lund_types + gazecom_videos, predictions, raw, auto)
@@ -236,6 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "results_network_alone": results_raw,
         "results_stimulus_auto": results_auto,
         "from_models": None if args.from_models is None else str(args.from_models),
+        "pso_bias": args.pso_bias,
     }
     events_lund.write_record(args.output, record)
     return 0

@@ -181,8 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.process_time()
     sets = {}
     if args.predictions:
-        for key, title in (("labels", "post-processed"), ("labels_raw", "network alone")):
-            sets[title] = from_predictions(args.predictions, args.data, key)
+        with np.load(args.predictions) as saved:
+            has_auto = "labels_auto" in saved.files  # saved by events_deep.py since issue 15
+        for key, title in (("labels", "post-processed"), ("labels_raw", "network alone"),
+                           ("labels_auto", "post-processed, stimulus auto")):
+            if key != "labels_auto" or has_auto:
+                sets[title] = from_predictions(args.predictions, args.data, key)
     else:
         sets["shipped model, post-processed"] = shipped_gazecom(args.data)
     results = {}

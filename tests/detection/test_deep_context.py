@@ -189,3 +189,39 @@ def test_cv_predictions_keep_the_stimulus_auto_labels(tmp_path):
                                         ["s1", "s2"], ["img", "dots"], post, post, auto)
     saved = np.load(path)
     np.testing.assert_array_equal(saved["labels_auto"], np.concatenate(auto))
+
+
+def test_a_change_is_kept_only_if_the_mean_rises_and_no_cell_leaves_its_interval():
+    sys.path.insert(0, str(BENCHMARKS))
+    compare = pytest.importorskip("events_deep_compare").compare
+
+    def record(img_fix, dots_pso):
+        return {"img": {"fixation": {"kappa": img_fix, "event_f1": [0.9, 0.8, 1.0]}},
+                "dots": {"pso": {"kappa": dots_pso, "event_f1": [0.5, 0.4, 0.6]}}}
+
+    base = record([0.50, 0.40, 0.60], [0.30, 0.20, 0.40])
+    better = compare(base, record([0.60, 0.5, 0.7], [0.25, 0.1, 0.3]))
+    assert better["mean"]["kappa"] == [0.4, 0.425] and better["keep"]
+    # a higher mean, but img fixation falls below the baseline's interval: not kept
+    lost = compare(base, record([0.35, 0.3, 0.4], [0.60, 0.5, 0.7]))
+    assert lost["mean"]["kappa"][1] > lost["mean"]["kappa"][0]
+    assert lost["cells_below_interval"] == ["img fixation"] and not lost["keep"]
+
+
+def test_the_shipped_model_is_the_issue15_network_with_its_pso_logit_shifted():
+    from gazelearn.detection.deep import PSO_LOGIT_SHIFT
+
+    before = DeepDetector.pretrained(Path(__file__).parent / "data"
+                                     / "deep_detector_issue15_context.safetensors")
+    shipped = DeepDetector.pretrained()
+    assert shipped.training_summary_["logit_shift"] == {"pso": PSO_LOGIT_SHIFT}
+    rec = simulate_recording(20.0, 500.0, seed=8)
+    expected = before.with_logit_shift("pso", PSO_LOGIT_SHIFT)
+    np.testing.assert_allclose(shipped.predict_proba(rec), expected.predict_proba(rec),
+                               atol=1e-5)
+    # the same network otherwise: only the PSO column's logit moved, by the shift
+    logits = shipped._scores(rec, probabilities=False) - before._scores(rec, probabilities=False)
+    pso = di.CLASSES.index("pso")
+    np.testing.assert_allclose(logits[:, pso], PSO_LOGIT_SHIFT, atol=1e-4)
+    np.testing.assert_allclose(np.delete(logits, pso, axis=1), 0.0, atol=1e-4)
+    assert (shipped.predict(rec) == Label.PSO).sum() < (before.predict(rec) == Label.PSO).sum()

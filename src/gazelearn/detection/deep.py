@@ -206,6 +206,11 @@ _REQUIRED_CLASSES = ("fixation", "saccade")
 #: higher rate helped on Lund but cost GazeCom up to .3 kappa (the network forgets saccades).
 FINE_TUNING = {"epochs": 3, "lr": 1e-3, "freeze": 0, "validation": True, "augment": 0,
                "simulated": 0}
+#: The shift of the shipped model's PSO logit after training (:meth:`DeepDetector.
+#: with_logit_shift`): the measured best of ``benchmarks/events_deep.py --pso-bias``; the
+#: network trained with square-root class weights labelled too many samples PSO (95 % of
+#: img PSO samples found, 8 % of img fixation samples called PSO).
+PSO_LOGIT_SHIFT = -1.0
 
 
 def _layers(network: SequenceLabeller) -> list[nn.Module]:
@@ -584,6 +589,36 @@ class DeepDetector(TorchEstimator, Detector):
             "validation": bool(validation), "augment": int(tuned.augment),
             "simulated": int(tuned.simulated)}
         return tuned
+
+    def with_logit_shift(self, name: str, shift: float) -> DeepDetector:
+        """A copy of this trained detector with ``shift`` added to the logit of class ``name``
+        (its output layer's bias): the arg-max then avoids (``shift < 0``) or prefers that
+        class, as a smaller or larger loss weight would, without training again. The shipped
+        model's PSO logit is shifted by :data:`PSO_LOGIT_SHIFT` (docs/results.md, "PSO logit").
+
+        Examples
+        --------
+        >>> from gazelearn.simulate import simulate_recording
+        >>> base = DeepDetector.pretrained()
+        >>> rec = simulate_recording(4.0, 500.0, seed=3)
+        >>> fewer = base.with_logit_shift("pso", -5.0)
+        >>> int((fewer.predict(rec) == 3).sum()) < int((base.predict(rec) == 3).sum())
+        True
+        >>> fewer.training_summary_["logit_shift"]["pso"] - base.training_summary_.get(
+        ...     "logit_shift", {}).get("pso", 0.0)
+        -5.0
+        """
+        check_is_fitted(self, "network_")
+        if name not in self.classes_:
+            raise InputError(f"no class {name!r}; choose from {', '.join(self.classes_)}")
+        shifted = copy.deepcopy(self)
+        shifted.__dict__.pop("_runner_cache", None)
+        with torch.no_grad():
+            shifted.network_.head.bias[self.classes_.index(name)] += float(shift)
+        shifts = dict(shifted.training_summary_.get("logit_shift", {}))
+        shifts[name] = round(shifts.get(name, 0.0) + float(shift), 6)
+        shifted.training_summary_ = {**shifted.training_summary_, "logit_shift": shifts}
+        return shifted
 
     def _loss(self, data: TrainingData, train: np.ndarray) -> nn.Module:
         # square-root inverse frequency: rare PSOs count more without drowning fixations.
