@@ -410,6 +410,11 @@ def _configurations() -> list[tuple[str, dict, str]]:
         # most in the last, low-rate epochs): held out for the report and the best epoch only
         ("resnet, 60 epochs, 15 % held out (best epoch, no early stopping), refit",
          {"epochs": 60, "validation_fraction": 0.15, "refit": True}, "left", None),
+        # the best cell of bn_real_frames.py: each crop standardised on its own (benchmark-side)
+        ("defaults of gaze train, each crop standardised on its own",
+         {"architecture": D["model"], "epochs": D["epochs"], "validation_fraction":
+          D["validation"], "patience": D["patience"] or None, "refit": D["refit"],
+          "augment": D["augment"], "per_image": True}, D["crops"], None),
     ]
 
 
@@ -445,7 +450,13 @@ def _run_configurations(x_all, y_all, columns, train, test, size, split, lag_sou
         xs, ys = x[image_rows], y_all[target_rows]
         t0 = time.perf_counter()
         params = {"batch_size": 32, **params}
-        reg = GazeRegressor(**{"architecture": "resnet", **params}, screen_size=size,
+        if params.get("per_image"):
+            from bn_real_frames import per_image
+
+            xs = per_image(xs)
+        reg = GazeRegressor(**{"architecture": "resnet", **{k: v for k, v in params.items()
+                                                             if k != "per_image"}},
+                            screen_size=size,
                             validation_split=split, num_threads=1, progress=False,
                             seed=0).fit(xs[tr], ys[tr])
         seconds = time.perf_counter() - t0
