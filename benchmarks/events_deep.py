@@ -55,7 +55,7 @@ def cross_validated_predictions(recordings, subjects, datasets, folds: int, epoc
                                 gazecom_stride: int, seed: int, threads: int | None = None,
                                 log=print, models: Path | None = None,
                                 from_models: Path | None = None, pso_bias: float = 0.0,
-                                **params):
+                                shifts: dict[str, float] | None = None, **params):
     """Labels for every recording from a model that never saw its subject: the network's
     alone and post-processed (``predictions``, ``raw``, both ``stimulus="dynamic"``), and
     post-processed with ``stimulus="auto"`` as ``events detect`` applies it (``auto``: no
@@ -64,7 +64,8 @@ def cross_validated_predictions(recordings, subjects, datasets, folds: int, epoc
     model that never saw them, to fine-tune on them. With ``from_models`` the folds' detectors
     are loaded from such a folder instead of trained (their held-out subjects checked).
     ``pso_bias`` is added to the PSO logit of every fold's trained network (its output layer's
-    bias) before labelling: what a PSO loss weight does, without training again."""
+    bias) before labelling: what a PSO loss weight does, without training again; ``shifts``
+    (class name -> shift) does the same for any class."""
     from gazelearn.detection.deep_inference import labels_from_scores
 
     predictions: list[np.ndarray | None] = [None] * len(recordings)
@@ -84,8 +85,9 @@ def cross_validated_predictions(recordings, subjects, datasets, folds: int, epoc
             detector.fit([recordings[i] for i in train_idx],
                          groups=[subjects[i] for i in train_idx])
         trained = time.perf_counter() - start
-        if pso_bias:
-            detector = detector.with_logit_shift("pso", pso_bias)
+        for name, shift in {"pso": pso_bias, **(shifts or {})}.items():
+            if shift:
+                detector = detector.with_logit_shift(name, shift)
         if models is not None and from_models is None:
             detector.save(models / f"fold{fold}.safetensors",
                           training_data={"held_out_subjects": sorted({subjects[i]
@@ -198,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="recombined recordings per training subject (DeepDetector's)")
     parser.add_argument("--pso-bias", type=float, default=0.0,
                         help="added to the trained networks' PSO logit before labelling")
+    parser.add_argument("--logit-shift", nargs="*", default=[], metavar="CLASS=SHIFT",
+                        help="added to the trained networks' logit of CLASS before labelling")
     parser.add_argument("--from-models", type=Path, default=None,
                         help="label with the folds' models saved by --save-models (no training)")
     parser.add_argument("--output", type=Path,
@@ -207,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--save-models", type=Path, default=None,
                         help="folder for each fold's model (fold0.safetensors, ...)")
     args = parser.parse_args(argv)
+    shifts = {name: float(value) for name, value in
+              (item.split("=", 1) for item in args.logit_shift)}
     cpu_started = time.process_time()
     started = time.perf_counter()
     lund, lund_types = events_lund.load_lund(args.data / "lund2013-dev")
@@ -222,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     predictions, raw, auto, folds = cross_validated_predictions(
         recordings, subjects, datasets, args.folds, args.epochs, args.gazecom_stride, args.seed,
         args.threads, models=args.save_models, from_models=args.from_models,
-        pso_bias=args.pso_bias, **params)
+        pso_bias=args.pso_bias, shifts=shifts, **params)
     predictions_path = save_predictions(
         args.predictions or args.output.with_name(f"{args.output.stem}_predictions.npz"),
         recordings, datasets, subjects, lund_types + gazecom_videos, predictions, raw, auto)
@@ -250,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "results_network_alone": results_raw,
         "results_stimulus_auto": results_auto,
         "from_models": None if args.from_models is None else str(args.from_models),
-        "pso_bias": args.pso_bias,
+        "pso_bias": args.pso_bias, "logit_shifts": shifts,
     }
     events_lund.write_record(args.output, record)
     return 0
