@@ -184,7 +184,7 @@ class FaceLandmarker:
         Test-time augmentation: MediaPipe also runs on the horizontally mirrored frame (a
         second graph, so video-mode tracking holds for both), its landmarks are mirrored back
         (:func:`~gazelearn.webcam.symmetry.mirror_points`) and averaged with the frame's.
-        About twice MediaPipe's time (``Tracker.step`` p95 12.3 -> 17.4 ms on one core); on
+        About twice MediaPipe's time (``Tracker.step`` p95 7-12 -> 14-17 ms on one core); on
         ``webcam-crops-dev`` it took 4 % off the geometry's error on the calibration pool and
         15 % on the later frames after 9 x 3 points (docs/results.md). A frame whose mirror
         shows no face keeps its own landmarks.
