@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gazelearn.io.atomic import atomic_write_bytes
 from gazelearn.report.provenance import provenance
 
 
@@ -76,10 +77,9 @@ def report_header(script: str, argv: list[str] | None = None, *, benchmark: str 
             "code": provenance(), **fields}
 
 
-def write_report(path: Path, report: dict[str, Any]) -> None:
+def write_report(path: Path, report: dict[str, Any], indent: int = 2) -> None:
     """Write ``report`` as indented JSON (its folder made if missing; numpy numbers as floats)
-    and say where."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, default=float) + "\n")
+    and say where: the whole file or none (a run stopped while writing keeps the old report)."""
+    text = json.dumps(report, indent=indent, default=float) + "\n"
+    atomic_write_bytes(path, text.encode())
     print(f"wrote {path}")

@@ -59,14 +59,13 @@ Prints tables and writes ``benchmarks/results/webcam_calibration.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import shlex
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from _report import report_header, write_report
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -483,8 +482,6 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from gazelearn.io.atomic import atomic_write
-    from gazelearn.report.provenance import provenance
     from gazelearn.webcam import calibration_targets
 
     torch.set_num_threads(1)
@@ -538,11 +535,8 @@ def main(argv: list[str] | None = None) -> int:
                         ("simulate_seconds", "pretrain_seconds", "calibrate_seconds",
                          "scratch_seconds")})
     timings["total"] = time.perf_counter() - started
-    argv_text = shlex.join(sys.argv[1:] if argv is None else argv)
     output = {
-        "benchmark": "webcam_calibration",
-        "command": f".venv/bin/python benchmarks/webcam_calibration.py {argv_text}".strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **report_header(__file__, argv),
         "data": {"path": str(args.data), "frames": data["frames"],
                  "faces_found": data["faces_found"], "image_column": data["image_column"],
                  "screen_px": list(SCREEN), "landmarker": "MediaPipe Face Mesh 0.10.21, "
@@ -570,16 +564,13 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         **result,
         "timings_seconds": timings,
-        "environment": {**provenance(), "torch_threads": torch.get_num_threads()},
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(args.output, "w") as handle:
-        handle.write(json.dumps(output, indent=1) + "\n")
+    write_report(args.output, output, indent=1)
     print()
     print(webcam_geometry.table(result["geometry"]["test"]))
     if "landmark" in result:
         print(table(result))
-    print(f"\ntotal {timings['total']:.0f} s; wrote {args.output}")
+    print(f"\ntotal {timings['total']:.0f} s")
     return 0
 
 

@@ -41,14 +41,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import shlex
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from _report import report_header, write_report
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import webcam_calibration as wc  # noqa: E402
@@ -324,8 +323,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_file():
         print(f"error: data not found: {args.data}", file=sys.stderr)
         return 1
-    from gazelearn.io.atomic import atomic_write
-    from gazelearn.report.provenance import provenance
 
     started = time.perf_counter()
     data = wc.load_webcam(args.data)
@@ -345,10 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.latency:
         result["latency"] = wg.latency(data["faces"], data["images"], rows, targets, pool)
     output = {
-        "benchmark": "webcam_error",
-        "command": f".venv/bin/python benchmarks/webcam_error.py "
-                   f"{shlex.join(sys.argv[1:] if argv is None else argv)}".strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **report_header(__file__, argv),
         "data": {"path": str(args.data), "frames": data["frames"],
                  "faces_found": data["faces_found"],
                  "blink_frames_pool_test": [int(blink[pool].sum()), int(blink[test].sum())]},
@@ -357,17 +351,15 @@ def main(argv: list[str] | None = None) -> int:
                     "held-out blink frames left out (track loses them)",
         **result,
         "seconds": time.perf_counter() - started,
-        "environment": provenance(),
     }
-    with atomic_write(args.output, "w") as handle:
-        handle.write(json.dumps(output, indent=1) + "\n")
+    write_report(args.output, output, indent=1)
     print(report(result))
     if args.latency:
         print("latency ms (median, p95): " + ", ".join(
             f"{k} {v['median']:.1f} / {v['p95']:.1f}" for k, v in result["latency"].items()
             if isinstance(v, dict) and "p95" in v)
             + f"; load {result['latency']['load_average_before']}")
-    print(f"\n{output['seconds']:.0f} s; wrote {args.output}")
+    print(f"\n{output['seconds']:.0f} s")
     return 0
 
 

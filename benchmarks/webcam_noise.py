@@ -33,14 +33,13 @@ Prints the tables and writes ``benchmarks/results/webcam_noise.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import shlex
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from _report import report_header, write_report
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import webcam_calibration as wc  # noqa: E402
@@ -251,8 +250,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_file():
         print(f"error: data not found: {args.data}", file=sys.stderr)
         return 1
-    from gazelearn.io.atomic import atomic_write
-    from gazelearn.report.provenance import provenance
 
     started = time.perf_counter()
     data = wc.load_webcam(args.data, mirror=False)
@@ -275,22 +272,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.latency:
         result["latency"] = latency(data["images"], plain, targets, pool)
     output = {
-        "benchmark": "webcam_noise",
-        "command": f".venv/bin/python benchmarks/webcam_noise.py "
-                   f"{shlex.join(sys.argv[1:] if argv is None else argv)}".strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **report_header(__file__, argv),
         "protocol": "as webcam_error.py: frame i+1 with dot i, pool = pairs 0..478, test = the "
                     "last 120 pairs; pool CV: 4 contiguous folds, held-out blink frames left "
                     "out; (b) and (c) on the plain and on the mirrored rows",
-        **result, "seconds": time.perf_counter() - started, "environment": provenance()}
-    with atomic_write(args.output, "w") as handle:
-        handle.write(json.dumps(output, indent=1) + "\n")
+        **result, "seconds": time.perf_counter() - started}
+    write_report(args.output, output, indent=1)
     print(report(result))
     if args.latency:
         print("Tracker.step ms (median / p95): " + ", ".join(
             f"{k} {v['median']:.1f} / {v['p95']:.1f}" for k, v in result["latency"].items()
             if isinstance(v, dict)))
-    print(f"\n{output['seconds']:.0f} s; wrote {args.output}")
+    print(f"\n{output['seconds']:.0f} s")
     return 0
 
 

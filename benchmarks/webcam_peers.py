@@ -65,13 +65,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from _report import report_header, write_report
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -550,9 +550,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="npz of the peers' features ('' for none)")
     args = parser.parse_args(argv)
 
-    from gazelearn.io.atomic import atomic_write
     from gazelearn.io.images import read_manifest
-    from gazelearn.report.provenance import provenance
 
     if not args.data.is_file():
         print(f"error: data not found: {args.data}", file=sys.stderr)
@@ -604,11 +602,8 @@ def main(argv: list[str] | None = None) -> int:
                (("grid", ""), ("grid", f"x{PER_POINT}"), ("random", ""))
                if f"{kind}_k{k}{x}" in sets] + ["all"]
 
-    argv_text = shlex.join(sys.argv[1:] if argv is None else argv)
     output = {
-        "benchmark": "webcam_peers",
-        "command": f".venv/bin/python benchmarks/webcam_peers.py {argv_text}".strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **report_header(__file__, argv),
         "data": {"path": str(args.data), "frames": len(image_paths), "image_column": column,
                  "screen_px": list(SCREEN)},
         "protocol": {
@@ -646,18 +641,15 @@ def main(argv: list[str] | None = None) -> int:
         "feature_extraction": extraction,
         **result,
         "seconds": time.perf_counter() - started,
-        "environment": provenance(),
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(args.output, "w") as handle:
-        handle.write(json.dumps(output, indent=1) + "\n")
+    write_report(args.output, output, indent=1)
     print()
     print("cells: mean px (± sd over random draws) / % of screen / degrees")
     print(table(result, columns))
     if args.markdown:
         print()
         print(markdown_table(result, columns))
-    print(f"\ntotal {output['seconds']:.0f} s; wrote {args.output}")
+    print(f"\ntotal {output['seconds']:.0f} s")
     return 0
 
 

@@ -27,11 +27,13 @@ def script():
     spec = importlib.util.spec_from_file_location("classic_paths", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
+    sys.path.insert(0, str(SCRIPT.parent))  # as when run: its folder's modules (_report)
     try:
         spec.loader.exec_module(module)
         yield module
     finally:
         sys.modules.pop(spec.name, None)
+        sys.path.remove(str(SCRIPT.parent))
 
 
 @pytest.fixture(scope="module")

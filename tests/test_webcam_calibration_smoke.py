@@ -23,11 +23,13 @@ def script():
     spec = importlib.util.spec_from_file_location("webcam_calibration", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
+    sys.path.insert(0, str(SCRIPT.parent))  # as when run: its folder's modules (_report)
     try:
         spec.loader.exec_module(module)
         yield module
     finally:
         sys.modules.pop(spec.name, None)
+        sys.path.remove(str(SCRIPT.parent))
 
 
 def test_grid_frames_finds_the_frames_near_each_grid_point(script):
