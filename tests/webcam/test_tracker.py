@@ -274,7 +274,8 @@ def test_cli_calibrate_tta_is_recorded_and_followed(astronaut, tmp_path):
     manifest = _manifest(astronaut, tmp_path)
     base = ["track", "--calibrate", str(manifest), "--screen-px", "1920", "1080",
             "--validation-fraction", "0.34", "--profile"]
-    for flags, expected in (([], False), (["--tta"], True)):
+    # mirroring is the calibration's default (the measured best), --no-tta turns it off
+    for flags, expected in (([], True), (["--no-tta"], False), (["--tta"], True)):
         out = tmp_path / f"tta-{expected}.json"
         result = CliRunner().invoke(app, [*base, str(out), *flags])
         assert result.exit_code == 0, result.output
@@ -296,3 +297,36 @@ def test_cli_track_video_with_tta_mirrors_every_frame(video, profile, tmp_path):
     # the same frames found (the blank one lost), but other landmarks, so other gaze points
     assert a.valid.tolist() == b.valid.tolist() and b.valid.sum() == N_FRAMES - 1
     assert not np.allclose(a.x[a.valid], b.x[b.valid])
+
+
+def test_frame_lag_auto_finds_a_one_row_lag_from_the_calibration_rows_only():
+    from gazelearn.cli.track_commands import _find_frame_lag
+    from gazelearn.screen import Screen
+
+    rng = np.random.default_rng(0)
+    targets = rng.uniform(0, [1920, 1080], (100, 2))
+    mixing = rng.normal(size=(2, 6))
+    shown = targets @ mixing + rng.normal(0, 5, (100, 6))
+    lagged = np.vstack([np.full((1, 6), np.nan), shown[:-1]])  # frame i + 1 shows target i
+    lag, search = _find_frame_lag(lagged, targets, 0.2, Screen(1920, 1080))
+    assert lag == 1 and search["lag"] == 1 and search["n_rows"] <= 80  # validation unseen
+    assert search["errors_px"]["1"] < 0.2 * search["errors_px"]["0"]
+    assert _find_frame_lag(shown, targets, 0.2, Screen(1920, 1080))[0] == 0
+    # a few frames cannot tell lags apart: lag 0, and why
+    lag, search = _find_frame_lag(lagged[:12], targets[:12], 0.2, Screen(1920, 1080))
+    assert lag == 0 and "too few calibration frames" in search["reason"]
+
+
+def test_cli_calibrate_says_which_frame_lag_it_used(astronaut, tmp_path):
+    manifest = _manifest(astronaut, tmp_path)
+    base = ["track", "--calibrate", str(manifest), "--screen-px", "1920", "1080",
+            "--validation-fraction", "0.34", "--no-tta", "--profile", str(tmp_path / "p.json")]
+    result = CliRunner().invoke(app, base)
+    assert result.exit_code == 0, result.output
+    assert "frame lag: 0" in result.output and "too few calibration frames" in result.output
+    assert CalibrationProfile.load(tmp_path / "p.json").meta["frame_lag"] == 0
+    result = CliRunner().invoke(app, [*base, "--frame-lag", "1"])
+    assert result.exit_code == 0 and "frame lag" not in result.output
+    assert CalibrationProfile.load(tmp_path / "p.json").meta["frame_lag"] == 1
+    result = CliRunner().invoke(app, [*base, "--frame-lag", "soon"])
+    assert result.exit_code == 1 and "'auto' or a whole number" in result.output

@@ -34,7 +34,8 @@ import numpy as np
 
 from gazelearn.errors import InputError
 
-__all__ = ["LAGS", "MIN_FRAMES", "LagSearch", "apply_frame_lag", "detect_frame_lag", "lag_pairs"]
+__all__ = ["LAGS", "MIN_FRAMES", "LagSearch", "apply_frame_lag", "detect_feature_lag",
+           "detect_frame_lag", "lag_pairs"]
 
 #: Lags :func:`detect_frame_lag` tries by default (rows between a target and its frame).
 LAGS = (0, 1, 2, 3)
@@ -152,6 +153,25 @@ def detect_frame_lag(images: np.ndarray, targets: np.ndarray, lags: Sequence[int
     -------
     LagSearch
     """
+    return detect_feature_lag(_features(images, size), targets, lags=lags, groups=groups,
+                              n_folds=n_folds, screen_size=screen_size)
+
+
+def detect_feature_lag(features: np.ndarray, targets: np.ndarray, lags: Sequence[int] = LAGS,
+                       groups: Any = None, n_folds: int = 5,
+                       screen_size: Sequence[float] | None = None) -> LagSearch:
+    """:func:`detect_frame_lag` on one feature row per frame (landmark features, flattened
+    crops): a standardised ridge per lag on contiguous folds. Rows with a missing value (a
+    frame without a face) are left out, for every lag alike.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> targets = rng.uniform(0, 1000, (60, 2))
+    >>> features = np.vstack([np.full((1, 3), np.nan), targets[:-1] @ rng.normal(size=(2, 3))])
+    >>> detect_feature_lag(features, targets).lag   # frame i + 1 shows target i
+    1
+    """
     from sklearn.linear_model import RidgeCV
     from sklearn.model_selection import KFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
@@ -159,18 +179,24 @@ def detect_frame_lag(images: np.ndarray, targets: np.ndarray, lags: Sequence[int
 
     from gazelearn.metrics import error_pct_normalized, error_px
 
+    features = np.asarray(features, dtype=np.float64)
     targets = np.asarray(targets, dtype=np.float64)
     lags = sorted({int(v) for v in lags})
     if not lags or lags[0] < 0:
         raise InputError(f"frame lags must be 0 or more, got {lags}")
-    features = _features(images, size)
     screen = tuple(screen_size) if screen_size is not None else tuple(
         np.maximum(np.ceil(targets.max(axis=0)), 1.0))
+    finite = np.isfinite(features).all(axis=1)
+    pairs = {lag: lag_pairs(len(targets) if groups is None else groups, lag, max_lag=lags[-1])
+             for lag in lags}
+    # the same target rows for every lag: those whose frame has a face at every lag
+    usable = np.ones(len(pairs[lags[0]][1]), dtype=bool)
+    for image_rows, _ in pairs.values():
+        usable &= finite[image_rows]
     errors_px, errors_pct = {}, {}
     n_rows = 0
     for lag in lags:
-        image_rows, target_rows = lag_pairs(len(targets) if groups is None else groups, lag,
-                                            max_lag=lags[-1])
+        image_rows, target_rows = (rows[usable] for rows in pairs[lag])
         n_rows = len(target_rows)
         if n_rows < 2 * n_folds:
             raise InputError(f"finding the frame lag needs at least {2 * n_folds + lags[-1]} "
