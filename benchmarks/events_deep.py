@@ -32,7 +32,6 @@ and stimulus types; see :func:`save_predictions`), so that scores and confidence
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import time
 from collections.abc import Sequence
@@ -46,6 +45,7 @@ if str(HERE) not in sys.path:
 
 import events_lund  # noqa: E402
 import gazelearn  # noqa: E402
+from _report import report_header  # noqa: E402
 from gazelearn.detection.deep import DeepDetector  # noqa: E402
 from gazelearn.labels import Label  # noqa: E402
 from gazelearn.splits import group_kfold  # noqa: E402
@@ -239,9 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_results(results, "with the shared post-processing (predict's default)")
     print_results(results_auto, "post-processed, stimulus auto (Lund img static)")
     record = {
-        "benchmark": "events_deep",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        **report_header(__file__, benchmark="events_deep"),
         "seed": args.seed, "folds": folds, "epochs": args.epochs, "params": params,
         "threads": args.threads, "stimulus": "dynamic",
         "gazecom_stride": args.gazecom_stride, "gazecom_limit": args.gazecom_limit,

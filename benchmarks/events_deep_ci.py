@@ -31,7 +31,6 @@ Writes ``benchmarks/results/events_deep_ci.json``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import time
 from collections.abc import Sequence
@@ -45,6 +44,7 @@ if str(HERE) not in sys.path:
 
 import events_lund  # noqa: E402
 import gazelearn  # noqa: E402
+from _report import report_header  # noqa: E402
 from gazelearn.detection.matching import event_scores  # noqa: E402
 from gazelearn.labels import LABELS  # noqa: E402
 from gazelearn.metrics import bootstrap_ci  # noqa: E402
@@ -209,9 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("below the human coders: " + "; ".join(below))
         results[title]["below_human"] = below
     record = {
-        "benchmark": "events_deep_ci",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        **report_header(__file__, benchmark="events_deep_ci"),
         "predictions": str(args.predictions) if args.predictions else "shipped model, "
                        "gazecom-dev files not used in its training (all but every 4th)",
         "bootstrap": {"over": args.by, "n_boot": args.n_boot, "confidence": 0.95,

@@ -15,7 +15,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import events_lund  # noqa: E402
+from _report import report_header  # noqa: E402
 from events_deep_ci import HUMAN, KINDS  # noqa: E402
 
 GAZECOM_CELLS = [("gazecom", name) for name in ("fixation", "saccade", "pursuit")]
@@ -91,9 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{'keep' if result['keep'] else 'do not keep'}")
     if args.output:
         events_lund.write_record(args.output, {
-            "benchmark": "events_deep_compare",
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "command": " ".join([Path(sys.executable).name, *sys.argv]),
+            **report_header(__file__, benchmark="events_deep_compare"),
             "baseline": str(args.baseline), "candidate": str(args.candidate),
             "set": args.set, **result})
     return 0

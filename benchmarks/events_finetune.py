@@ -31,7 +31,6 @@ Writes ``benchmarks/results/events_finetune.json``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import time
 from collections.abc import Sequence
@@ -45,6 +44,7 @@ if str(HERE) not in sys.path:
 
 import events_lund  # noqa: E402
 import gazelearn  # noqa: E402
+from _report import report_header  # noqa: E402
 from gazelearn.detection.deep import FINE_TUNING, DeepDetector  # noqa: E402
 from gazelearn.learn.modelfile import read_model_info  # noqa: E402
 
@@ -236,9 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"evF1 {base['cells'][kind][c]['event_f1']:.2f}->{v['event_f1']:.2f}"
                 for c, v in cells.items()))
     record = {
-        "benchmark": "events_finetune",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        **report_header(__file__, benchmark="events_finetune"),
         "seed": args.seed, "threads": args.threads, "gazelearn": gazelearn.__version__,
         "centre": centre,
         "models": [str(m) for m in models], "held_out_subjects": [sorted(h) for h in held_out],

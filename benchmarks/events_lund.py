@@ -34,7 +34,6 @@ differences between the ways mean something), and its GazeCom numbers use the ot
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import platform
 import sys
@@ -50,6 +49,7 @@ if str(HERE) not in sys.path:
 
 import gazelearn  # noqa: E402
 import peers  # noqa: E402
+from _report import report_header  # noqa: E402
 from gazelearn.detection import create_detector  # noqa: E402
 from gazelearn.detection.evaluate import evaluate_labels  # noqa: E402
 from gazelearn.recording import Recording  # noqa: E402
@@ -339,9 +339,7 @@ def compare_postprocessing(data: Path, methods: Sequence[str], output: Path, log
                     for cell, value in block.items() if "blink" not in cell))
     print("\n".join(lines))
     record = {
-        "benchmark": "events_postprocess",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        **report_header(__file__, benchmark="events_postprocess"),
         "seed": SEED,
         "data": {"lund2013-dev": "all 29 (deep: its training data)",
                  "gazecom-dev": "all 290; deep: the 217 files it was not trained on"},
@@ -412,9 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, reason in skipped.items():
         print(f"NOTE: {name} was not run: {reason}")
     record = {
-        "benchmark": "events_lund",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        **report_header(__file__, benchmark="events_lund"),
         "seed": SEED,
         "data": {"lund2013-dev": str(lund_path.resolve()),
                  **({} if args.skip_gazecom else

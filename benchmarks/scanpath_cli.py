@@ -21,16 +21,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import re
 import resource
-import shlex
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+
+from _report import report_header, write_report
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -84,26 +83,19 @@ def main(argv: list[str] | None = None) -> int:
     if not (DATA / "etra2021" / "paths").is_dir():
         print(f"error: data folder not found: {DATA / 'etra2021' / 'paths'}", file=sys.stderr)
         return 1
-    import gazelearn
-    from gazelearn.report.provenance import git_commit
-
     entry = run(args.model, args.folds)
-    argv_text = shlex.join(sys.argv[1:] if argv is None else argv)
-    entry["benchmark_command"] = f".venv/bin/python benchmarks/scanpath_cli.py {argv_text}".strip()
-    entry["date"] = datetime.now(UTC).isoformat(timespec="seconds")
-    entry["environment"] = {"gazelearn": gazelearn.__version__,
-                            "python": platform.python_version(), "git_commit": git_commit()}
+    # models run one at a time build up one file: each entry keeps its own header
+    entry.update(report_header(__file__, argv))
     models = {}
     if args.output.is_file():
         models = json.loads(args.output.read_text()).get("models", {})
     models[args.model] = entry
-    result = {"benchmark": "scanpath_cli",
+    result = {**report_header(__file__, argv),
               "data": str(DATA / "etra2021" / "paths"),
               "what": "gazelearn scanpath cv with the command line's defaults, as a user types "
                       "it (stratified group k-fold, participants held out)",
               "models": models}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    write_report(args.output, result)
     for level in ("recording", "window"):
         if level in entry:
             print(f"{args.model} {level} level: accuracy {entry[level]['accuracy']:.3f}, "
