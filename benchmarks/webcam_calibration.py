@@ -146,6 +146,19 @@ def calibration_sets(pool_targets, draws: int, seed: int) -> dict[str, list[np.n
 
 
 # ---------------------------------------------------------------------------- data
+def pool_and_test(data: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The calibration pool (pairs 0..POOL_ROWS - LAG - 1) and the test (the last N_TEST
+    pairs) of :func:`load_webcam`'s data, each without the frames where no face was found."""
+    n = len(data["targets"])
+    pool, test = np.arange(POOL_ROWS - LAG), np.arange(n - N_TEST, n)
+    return pool[data["found"][pool]], test[data["found"][test]]
+
+
+def blink_flags(data: dict) -> np.ndarray:
+    """Whether the landmarker flagged each frame of :func:`load_webcam`'s data as a blink."""
+    return np.array([f is not None and f.blink for f in data["faces"]])
+
+
 def load_webcam(path: Path, lag: int = LAG, mirror: bool = False) -> dict:
     """Landmark features and normalised left-eye crops of every face crop, lag-paired.
 
@@ -492,9 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     data = load_webcam(args.data)
     landmark_seconds = time.perf_counter() - started
     n_pairs = len(data["targets"])
-    pool_all = np.arange(POOL_ROWS - LAG)
-    test_all = np.arange(n_pairs - N_TEST, n_pairs)
-    pool, test = pool_all[data["found"][pool_all]], test_all[data["found"][test_all]]
+    pool, test = pool_and_test(data)
     print(f"faces found in {data['faces_found']} of {data['frames']} frames; pool "
           f"{len(pool)}, test {len(test)} ({landmark_seconds:.0f} s)", flush=True)
     sets = calibration_sets(data["targets"][pool], args.draws, args.seed)

@@ -327,11 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     data = wc.load_webcam(args.data)
     rows, targets = data["rows"], data["targets"]
-    n = len(targets)
-    pool_all = np.arange(wc.POOL_ROWS - wc.LAG)
-    test_all = np.arange(n - wc.N_TEST, n)
-    pool, test = pool_all[data["found"][pool_all]], test_all[data["found"][test_all]]
-    blink = np.array([f is not None and f.blink for f in data["faces"]])
+    pool, test = wc.pool_and_test(data)
+    blink = wc.blink_flags(data)
     result = {
         "breakdown": breakdown(rows, targets, pool, test, blink),
         "smoothing": smoothing(rows, targets, pool, test, blink),

@@ -150,3 +150,24 @@ def parse_key_values(items: list[str] | None, option: str) -> dict:
             raise InputError(f"{option} {item!r}: expected KEY=VALUE, e.g. threshold=40")
         options[key.strip().replace("-", "_")] = _parse_value(value)
     return options
+
+
+def frame_lag_option(value: str, option: str = "--frame-lag") -> int | None:
+    """``--frame-lag`` of ``gaze train`` and ``track --calibrate``: ``auto`` -> None (find
+    it), else a lag of 0 or more rows.
+
+    Examples
+    --------
+    >>> frame_lag_option("auto"), frame_lag_option("2")
+    (None, 2)
+    """
+    if value.strip().lower() == "auto":
+        return None
+    try:
+        lag = int(value)
+    except ValueError:
+        raise InputError(f"{option} must be 'auto' or a whole number of rows, got "
+                         f"{value!r}") from None
+    if lag < 0:
+        raise InputError(f"{option} must be 0 or more, got {lag}")
+    return lag

@@ -21,7 +21,7 @@ from pathlib import Path
 import typer
 
 from gazelearn._terminal import progress_wanted
-from gazelearn.cli.common import console, run_safely
+from gazelearn.cli.common import console, frame_lag_option, run_safely
 from gazelearn.errors import InputError
 
 #: ``gaze train``'s defaults: the best measured configuration (docs/results.md, issue 16).
@@ -38,20 +38,6 @@ gaze_app = typer.Typer(
     "Example: gazelearn gaze train eyes --model resnet --output gaze.safetensors",
     no_args_is_help=True,
 )
-
-
-def _lag_option(value: str, option: str = "--frame-lag") -> int | None:
-    """``auto`` -> None, else a lag of 0 or more rows."""
-    if value.strip().lower() == "auto":
-        return None
-    try:
-        lag = int(value)
-    except ValueError:
-        raise InputError(f"{option} must be 'auto' or a whole number of rows, got "
-                         f"{value!r}") from None
-    if lag < 0:
-        raise InputError(f"{option} must be 0 or more, got {lag}")
-    return lag
 
 
 def _crop_channels(dataset, crops: str) -> tuple[list[str], list[int]]:
@@ -159,7 +145,7 @@ def train(
         raise InputError(f"--validation must be at least 0 and below 1, got {validation}")
     if patience < 0:
         raise InputError(f"--patience must be 0 or more, got {patience}")
-    lag = _lag_option(frame_lag)
+    lag = frame_lag_option(frame_lag)
     model_architecture(model)
     if not output.suffix:
         raise InputError("--output needs a file name with a suffix, e.g. gaze.safetensors",

@@ -18,7 +18,13 @@ from typing import Annotated
 
 import typer
 
-from gazelearn.cli.common import VerboseOption, console, run_safely, show_native_logs
+from gazelearn.cli.common import (
+    VerboseOption,
+    console,
+    frame_lag_option,
+    run_safely,
+    show_native_logs,
+)
 from gazelearn.cli.reader_options import (
     DistanceMmOption,
     ReaderOptions,
@@ -81,6 +87,8 @@ def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int, screen,
 #: A lag other than 0 is taken only when its error is below this share of lag 0's: frames
 #: that show their own target keep lag 0 unless another lag is clearly better.
 LAG_MARGIN = 0.8
+#: Calibration frames with a face needed to look for a frame-target lag.
+MIN_LAG_ROWS = 20
 
 
 def _find_frame_lag(features, targets, validation_fraction: float, screen
@@ -96,8 +104,7 @@ def _find_frame_lag(features, targets, validation_fraction: float, screen
     groups = target_groups(targets)
     n_groups = int(groups.max()) + 1
     calibration = groups < n_groups - int(round(validation_fraction * n_groups))
-    rows = np.flatnonzero(calibration)
-    rows = rows[: rows.max() + 1] if len(rows) else rows  # a prefix: rows in recording order
+    rows = np.flatnonzero(calibration)  # the first targets in recording order
     usable = int(np.isfinite(features[rows]).all(axis=1).sum())
     if usable < MIN_LAG_ROWS:
         return 0, {"lag": 0, "reason": f"too few calibration frames with a face ({usable}; "
@@ -106,10 +113,6 @@ def _find_frame_lag(features, targets, validation_fraction: float, screen
                                 screen_size=(screen.width_px, screen.height_px))
     lag = search.lag if search.errors_px[search.lag] < LAG_MARGIN * search.errors_px[0] else 0
     return lag, {**search.to_dict(), "lag": lag}
-
-
-#: Calibration frames with a face needed to look for a frame-target lag.
-MIN_LAG_ROWS = 20
 
 
 def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | None = None,
@@ -330,8 +333,6 @@ def track(
         screen = ReaderOptions(screen_px=screen_px, screen_mm=screen_mm,
                                distance_mm=distance_mm).screen()
     if calibrate is not None:
-        from gazelearn.cli.gaze_commands import _lag_option
-
         if not calibrate.is_file():
             raise InputError("manifest not found", source=calibrate)
         if gaze_model is None:  # --kernel / --alpha alone keep meaning the landmark regressor
@@ -340,7 +341,7 @@ def track(
             calibrate, profile, image_col=image_col, validation_fraction=validation_fraction,
             screen=screen, alpha=1.0 if alpha is None else alpha,
             kernel="linear" if kernel is None else kernel, min_side=min_side,
-            frame_lag=_lag_option(frame_lag), gaze_model=gaze_model, epochs=epochs,
+            frame_lag=frame_lag_option(frame_lag), gaze_model=gaze_model, epochs=epochs,
             calibration_fit=calibration_fit, camera_mm=camera_mm, eyelid=eyelid,
             max_validation_error_pct=max_validation_error_pct, refuse_poor=refuse_poor,
             mirror=True if tta is None else tta)  # the measured best (docs/results.md)
