@@ -17,6 +17,11 @@ def data_dir(tmp_path):
 #: loopback name), not to TestClient's default ``testserver``.
 BASE = "http://127.0.0.1:8000"
 
+#: The frame rate the fixtures' apps allow: the tests send frames back to back, as fast as the
+#: server answers, which on a fast machine is above the default 60 a second a page sends at
+#: (the rate limit itself is tested with its own low rates).
+BACK_TO_BACK = 10_000
+
 
 def make_local_client(app, **options):
     """A TestClient on ``BASE`` whose WebSockets go there too (TestClient's own
@@ -42,7 +47,7 @@ def local_client():
 def client(data_dir):
     from gazelearn.server import create_app
 
-    with make_local_client(create_app(data_dir)) as test_client:
+    with make_local_client(create_app(data_dir, frame_rate=BACK_TO_BACK)) as test_client:
         yield test_client
 
 
@@ -54,7 +59,8 @@ def landmark_client(data_dir):
     features read and the eyeball geometry, rightly, does not)."""
     from gazelearn.server import create_app
 
-    with make_local_client(create_app(data_dir, gaze_model="landmarks")) as test_client:
+    with make_local_client(create_app(data_dir, gaze_model="landmarks",
+                                              frame_rate=BACK_TO_BACK)) as test_client:
         yield test_client
 
 

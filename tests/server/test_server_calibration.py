@@ -17,12 +17,16 @@ from gazelearn.server.capture import (
     face_advice,
 )
 
+from .conftest import BACK_TO_BACK
+
 SCREEN = (1000, 600)
 
 
 def _send(socket, header, image):
     socket.send_bytes(frame_message(header, image))
-    return socket.receive_json()
+    reply = socket.receive_json()
+    assert reply.get("code") != "rate_limited", reply  # the apps here allow back-to-back frames
+    return reply
 
 
 def _control(socket, **message):
@@ -171,7 +175,7 @@ def test_pursuit_calibration_labels_frames_with_the_moving_target(data_dir, loca
     from gazelearn.server import create_app
 
     # frames go back to back here, faster than a page's 30 a second
-    client = local_client(create_app(data_dir, frame_rate=10_000))
+    client = local_client(create_app(data_dir, frame_rate=BACK_TO_BACK))
     with client.websocket_connect("/ws/gaze") as socket:
         _hello(socket)
         targets = _control(socket, type="calibrate", points=0, validation=4, pursuit_s=8,
@@ -389,7 +393,7 @@ def test_the_servers_limit_decides_when_the_page_names_none(data_dir, face_at, l
                                                            limit, accepted):
     from gazelearn.server import create_app
 
-    app = create_app(data_dir, max_error_pct=limit)
+    app = create_app(data_dir, max_error_pct=limit, frame_rate=BACK_TO_BACK)
     with local_client(app) as client:
         assert client.get("/api/config").json()["max_validation_error_pct"] == limit
         with client.websocket_connect("/ws/gaze") as socket:
