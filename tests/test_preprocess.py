@@ -357,3 +357,35 @@ def test_make_windows_errors():
     assert set(win.make_windows(list(data), 10, groups="subject").groups.tolist()) == {"a", "b"}
     empty = win.make_windows(data, 1000)
     assert empty.X.shape == (0, 1000, 3) and empty.sample_labels.shape == (0, 1000)
+
+
+@pytest.mark.parametrize("n", [5, 30, 1000, 70_000])
+def test_savgol_interior_in_pieces_is_bit_for_bit_one_convolution(monkeypatch, n):
+    import gazelearn.preprocess as preprocess
+
+    values = np.cumsum(np.random.default_rng(n).normal(size=n))
+    for length in (3, 11, 21):
+        if length > n:
+            continue
+        monkeypatch.setattr(preprocess, "_CONVOLVE_PIECE", 10**9)  # one np.convolve
+        whole = preprocess._savgol_interp(values, length, 2, 1, 0.002)
+        for piece in (1, 7, 4096):
+            monkeypatch.setattr(preprocess, "_CONVOLVE_PIECE", piece)
+            assert np.array_equal(preprocess._savgol_interp(values, length, 2, 1, 0.002), whole)
+
+
+def test_lost_runs_are_filled_from_their_good_neighbours_as_from_every_good_sample():
+    from gazelearn.preprocess import _nan_runs_filled
+
+    rng = np.random.default_rng(5)
+    for n in (2, 3, 50, 5000):
+        values = np.cumsum(rng.normal(size=n))
+        values[rng.random(n) < 0.3] = np.nan
+        values[:1] = np.nan  # a lost start and end: held at the nearest good value
+        values[-1:] = np.nan
+        good = ~np.isnan(values)
+        if not good.any():
+            continue
+        want = values.copy()
+        want[~good] = np.interp(np.flatnonzero(~good), np.flatnonzero(good), values[good])
+        assert np.array_equal(_nan_runs_filled(values), want)

@@ -344,10 +344,17 @@ def _run_max(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.nd
     return result
 
 
+#: Samples per block of runs whose medians :func:`_run_medians` takes at once: the block's
+#: temporaries (run ids, indices, picked values, polars' group-by) stay a few MB however long
+#: the recording (they were the peak of ``events detect`` on long recordings).
+MEDIAN_BLOCK = 1 << 18
+
+
 def _run_medians(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     """Median of the finite ``values[start:stop]`` of every run (NaN when none is finite).
 
-    One polars group-by over the runs' samples (no Python loop per event).
+    One polars group-by per block of runs of about :data:`MEDIAN_BLOCK` samples (a run longer
+    than that is a block of its own); no Python loop per event.
 
     Examples
     --------
@@ -358,6 +365,19 @@ def _run_medians(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> n
     result = np.full(len(starts), np.nan)
     lengths = stops - starts
     if len(starts) == 0 or lengths.sum() == 0:
+        return result
+    block = (np.cumsum(lengths) - lengths) // MEDIAN_BLOCK  # of each run, by its first sample
+    cuts = [0, *(np.flatnonzero(np.diff(block)) + 1).tolist(), len(starts)]
+    for first, last in zip(cuts[:-1], cuts[1:], strict=True):
+        result[first:last] = _block_medians(values, starts[first:last], stops[first:last])
+    return result
+
+
+def _block_medians(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """:func:`_run_medians` of a few runs at once, by one polars group-by of their samples."""
+    result = np.full(len(starts), np.nan)
+    lengths = stops - starts
+    if lengths.sum() == 0:
         return result
     run = np.repeat(np.arange(len(starts), dtype=np.int32), lengths)  # int32: faster group-by
     # the samples of every run, in order: start + position within the run
@@ -375,8 +395,8 @@ def _first_last_valid(valid: np.ndarray, starts: np.ndarray, stops: np.ndarray
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Index of the first and last valid sample of each run (-1 when none).
 
-    From the running count of valid samples: run ``i`` holds the valid samples number
-    ``before .. before + count - 1`` (0-based), whose indices are in ``flatnonzero(valid)``.
+    From the indices of the valid samples (``flatnonzero(valid)``): run ``i`` holds those
+    from the first at or after its start to the last before its stop.
 
     Examples
     --------
@@ -384,14 +404,14 @@ def _first_last_valid(valid: np.ndarray, starts: np.ndarray, stops: np.ndarray
     ...                   np.array([3, 5]))
     (array([ 1, -1]), array([ 2, -1]))
     """
-    valid = np.asarray(valid, dtype=bool)
-    cumulative = np.concatenate(([0], np.cumsum(valid)))
-    before = cumulative[starts]
-    count = cumulative[stops] - before
-    valid_index = np.flatnonzero(valid)
-    has = count > 0
+    valid_index = np.flatnonzero(np.asarray(valid, dtype=bool))
+    # the valid samples before each run's start and before its stop: no running count of the
+    # whole recording (two more recording-long arrays at the peak of `events detect`)
+    before = np.searchsorted(valid_index, starts)
+    after = np.searchsorted(valid_index, stops)
+    has = after > before
     first = np.full(len(starts), -1)
     last = np.full(len(starts), -1)
     first[has] = valid_index[before[has]]
-    last[has] = valid_index[before[has] + count[has] - 1]
+    last[has] = valid_index[after[has] - 1]
     return first, last

@@ -49,8 +49,12 @@ def _nan_runs_filled(values: np.ndarray) -> np.ndarray:
     # interpolate only at the lost samples: usually a few percent of the signal
     filled = values.copy()
     lost_index = np.flatnonzero(~good)
-    good_index = np.flatnonzero(good)
-    filled[lost_index] = np.interp(lost_index, good_index, values[good_index])
+    # between two good samples np.interp reads only those two: the good neighbours of the lost
+    # samples give the same values, bit for bit, without an index of every good sample
+    neighbours = np.union1d(lost_index - 1, lost_index + 1)
+    neighbours = neighbours[(neighbours >= 0) & (neighbours < len(values))]
+    neighbours = neighbours[good[neighbours]]
+    filled[lost_index] = np.interp(lost_index, neighbours, values[neighbours])
     return filled
 
 
@@ -136,6 +140,10 @@ def _savgol_rows(length: int, order: int, deriv: int, delta: float,
     return derivative @ fit / (scale * delta) ** deriv
 
 
+#: Output samples per np.convolve call of :func:`_savgol_interp`.
+_CONVOLVE_PIECE = 1 << 18
+
+
 @lru_cache(maxsize=64)
 def _savgol_weights(length: int, order: int, deriv: int, delta: float
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -154,7 +162,12 @@ def _savgol_interp(values: np.ndarray, length: int, order: int, deriv: int,
     half = length // 2
     kernel, first, last = _savgol_weights(length, order, deriv, float(delta))
     result = np.empty_like(values)
-    result[half:len(values) - half] = np.convolve(values, kernel, mode="valid")
+    n = len(values)
+    # the interior in pieces: np.convolve makes a new array, here a piece's, not a second
+    # recording-long one (each output is the same dot product however the signal is cut)
+    for lo in range(half, n - half, _CONVOLVE_PIECE):
+        hi = min(lo + _CONVOLVE_PIECE, n - half)
+        result[lo:hi] = np.convolve(values[lo - half:hi + half], kernel, mode="valid")
     if half:
         result[:half] = first @ values[:length]
         result[len(values) - half:] = last @ values[len(values) - length:]

@@ -7,6 +7,7 @@ the same events, bit for bit, not merely close ones.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -210,3 +211,48 @@ def test_window_touches_matches_add_at(n, share):
         if length <= n:
             assert np.array_equal(_window_touches(lost, length),
                                   _window_touches_add_at(lost, length))
+
+
+def _near_edges_loop(lost, edge):
+    n = len(lost)
+    near = np.zeros(n, dtype=bool)
+    if edge <= 0:
+        return near
+    near[:edge] = True
+    near[max(n - edge, 0):] = True
+    for i in range(n):  # the definition: a lost sample within edge samples
+        near[i] |= bool(lost[max(i - edge, 0):i + edge + 1].any())
+    return near
+
+
+def test_near_edges_matches_its_definition_also_on_recordings_shorter_than_the_window():
+    from gazelearn.detection.postprocess import _near_edges
+
+    rng = np.random.default_rng(7)
+    for _ in range(2000):
+        n, edge = int(rng.integers(0, 40)), int(rng.integers(0, 8))
+        lost = rng.random(n) < rng.random() * 0.5
+        assert np.array_equal(_near_edges(lost, edge), _near_edges_loop(lost, edge)), (
+            lost.astype(int).tolist(), edge)
+
+
+def test_run_medians_in_blocks_equal_one_median_per_run(monkeypatch):
+    import gazelearn.events as events
+
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=5000)
+    values[rng.random(5000) < 0.1] = np.nan
+    values[1000:1300] = np.nan  # a run with no finite value
+    cuts = np.unique(np.r_[0, rng.integers(1, 5000, 300), 5000])
+    starts, stops = cuts[:-1], cuts[1:]
+    keep = rng.random(len(starts)) < 0.8  # gaps between runs, as undefined samples leave
+    starts, stops = starts[keep], stops[keep]
+    stops[-1] = 5000
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # nanmedian of the all-NaN run
+        want = np.array([np.nanmedian(values[a:b]) for a, b in zip(starts, stops, strict=True)])
+    whole = events._run_medians(values, starts, stops)
+    np.testing.assert_allclose(whole, want, rtol=1e-12, atol=0)  # NaN where no finite value
+    for block in (1, 37, 256):  # runs longer than a block, blocks of one run, of many
+        monkeypatch.setattr(events, "MEDIAN_BLOCK", block)
+        assert np.array_equal(events._run_medians(values, starts, stops), whole, equal_nan=True)

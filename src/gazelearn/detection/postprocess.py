@@ -23,6 +23,7 @@ import numpy as np
 from gazelearn.errors import InputError
 from gazelearn.events import label_runs
 from gazelearn.labels import LABELS, Label
+from gazelearn.preprocess import _window_touches
 from gazelearn.recording import Recording
 
 
@@ -210,11 +211,11 @@ class PostProcessing:
             labels = np.where(valid, labels, relabelled).astype(np.int8)
         else:
             labels = labels.copy()
-        lost_count = np.concatenate(([0], np.cumsum(lost)))
+        lost_count = _running_count(lost)
         n = len(labels)
         reach = max(int(round((self.blink_reach_s or 0.0) * rate)), 1)
         edge = max(int(round(self.edge_s * rate)), 0)
-        near_count = np.concatenate(([0], np.cumsum(_near_edges(lost, edge))))
+        near_count = _running_count(_near_edges(lost, edge))
 
         def placement(starts, stops, codes):
             flag = np.zeros(len(codes), dtype=bool)
@@ -276,20 +277,33 @@ def postprocess_labels(labels: np.ndarray, recording: Recording, *,
     return postprocess.apply(labels, recording, stimulus)
 
 
+def _running_count(mask: np.ndarray) -> np.ndarray:
+    """``count[i]``: the True values of ``mask[:i]`` (length ``n + 1``), in int32 where that
+    holds them (half the memory of numpy's default int64 on recording-long masks)."""
+    dtype = np.int32 if len(mask) < np.iinfo(np.int32).max else np.int64
+    count = np.zeros(len(mask) + 1, dtype=dtype)
+    np.cumsum(mask, dtype=dtype, out=count[1:])
+    return count
+
+
 def _near_edges(lost: np.ndarray, edge: int) -> np.ndarray:
-    """Samples within ``edge`` samples of the start, the end or a lost sample."""
+    """Samples within ``edge`` samples of the start, the end or a lost sample.
+
+    A sample near a lost one is one whose centred window of ``2 * edge + 1`` samples holds a
+    lost sample: :func:`~gazelearn.preprocess._window_touches`, which works on the runs of lost
+    samples (one int32 per sample, not a window count per sample).
+
+    Examples
+    --------
+    >>> _near_edges(np.array([0, 0, 0, 0, 1, 0, 0, 0, 0, 0], bool), 1).astype(int)
+    array([1, 0, 0, 1, 1, 1, 0, 0, 0, 1])
+    """
     n = len(lost)
-    near = np.zeros(n, dtype=bool)
     if edge <= 0 or n == 0:
-        return near
+        return np.zeros(n, dtype=bool)
+    near = _window_touches(lost, 2 * edge + 1) if lost.any() else np.zeros(n, dtype=bool)
     near[:edge] = True
     near[max(n - edge, 0):] = True
-    if lost.any():
-        count = np.concatenate(([0], np.cumsum(lost)))
-        index = np.arange(n)
-        lo = np.maximum(index - edge, 0)
-        hi = np.minimum(index + edge + 1, n)
-        near |= count[hi] > count[lo]
     return near
 
 
