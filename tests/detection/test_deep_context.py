@@ -29,15 +29,6 @@ from gazelearn.simulate import simulate_population, simulate_recording
 SCREEN = Screen(1920, 1080, 531.0, 299.0, 600.0)
 
 
-@pytest.fixture(scope="module")
-def gru_model():
-    data = simulate_population(n_subjects=3, recordings_per_subject=1, duration_s=6.0, seed=4)
-    detector = DeepDetector(architecture="tcn-gru", features="context", depth=3, window_s=2.0,
-                            conv_channels=8, hidden=6, epochs=1, seed=0, num_threads=1,
-                            progress=False)
-    return detector.fit(list(data), groups=data.column("subject"))
-
-
 def test_coarse_gru_sees_beyond_the_convolutions():
     torch.manual_seed(0)
     x = torch.randn(1, 3000, 4)

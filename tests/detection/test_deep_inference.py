@@ -70,6 +70,29 @@ def test_chunk_plan_covers_every_sample_with_its_margin():
     assert di.chunk_plan(500, core=1000, margin=100)[1] == 500  # one chunk, the signal
 
 
+@pytest.mark.parametrize("architecture", ["tcn", "tcn-gru"])
+def test_batched_chunks_give_the_scores_of_one_chunk_per_run(architecture, context_model,
+                                                            gru_model, monkeypatch):
+    detector = context_model if architecture == "tcn" else gru_model
+    monkeypatch.setattr(di, "CHUNK_S", 4.0)  # 2000-sample cores
+    features, _ = di.detector_features(simulate_recording(37.3, 500.0, seed=5), 500.0,
+                                       "context")
+    runner = detector.runner()
+    starts, length = di.chunk_plan(len(features), 2000, runner.margin)
+    # nine chunks, the last shifted back to end at the last sample (a remainder: its step
+    # from the one before is shorter than a core)
+    assert len(starts) == 9 and 0 < starts[-1] - starts[-2] < 2000
+    one = replace(runner, batch=1).network_scores(features)
+    for batch in (2, 4, 9, 100):  # batches of 2 + ... + 1, 4 + 4 + 1, all, all
+        np.testing.assert_allclose(replace(runner, batch=batch).network_scores(features), one,
+                                   atol=1e-5, rtol=0)
+    short = features[:1234]  # shorter than a chunk: one run of its own length
+    np.testing.assert_allclose(replace(runner, batch=4).network_scores(short),
+                               replace(runner, batch=1).network_scores(short), atol=1e-5, rtol=0)
+    with pytest.raises(InputError, match="batch must be 1 or more"):
+        replace(runner, batch=0).network_scores(short)
+
+
 def test_events_detect_deep_runs_without_torch_and_gives_predicts_labels(tmp_path):
     rec = simulate_recording(6.0, 500.0, seed=3)
     code = (
@@ -322,6 +345,39 @@ def test_graphs_of_an_older_form_are_exported_anew(context_model, tmp_path, monk
     assert di.onnx_identity(runner.onnx) == (di.model_digest(path), "conv2d")
     rec = simulate_recording(5.0, 500.0, seed=9)
     np.testing.assert_array_equal(runner.predict(rec), context_model.predict(rec))
+
+
+def test_tcn_gru_graph_adds_the_gru_part_of_the_output_layer_at_the_coarse_rate(
+        gru_model, tmp_path, monkeypatch):
+    import onnx
+    import torch
+
+    from gazelearn.detection.deep import _Conv2dForm
+
+    # the exported form (output layer split, its GRU columns applied before the repeat) is the
+    # network's sum, also when the length is not a multiple of the GRU's stride
+    network = gru_model.network_.eval()
+    x = torch.randn(2, 1003, 16)
+    with torch.no_grad():
+        np.testing.assert_allclose(_Conv2dForm(network).eval()(x).numpy(), network(x).numpy(),
+                                   atol=1e-5, rtol=0)
+    monkeypatch.setenv("GAZELEARN_CACHE", str(tmp_path / "cache"))
+    path = gru_model.save(tmp_path / "gru.safetensors")
+    sidecar = di.onnx_sidecar(path)
+    assert di.onnx_identity(sidecar) == (di.model_digest(path), "conv2d-coarse-head")
+    assert di.cached_onnx(path) == sidecar
+    # a tcn-gru graph of the form before (the GRU's channels repeated, then concatenated):
+    # the same scores more slowly, so exported anew
+    graph = onnx.load(sidecar)
+    for prop in graph.metadata_props:
+        if prop.key == "gazelearn_graph":
+            prop.value = "conv2d"
+    onnx.save(graph, sidecar)
+    assert di.cached_onnx(path) is None
+    runner = di.load_runner(path)
+    assert di.onnx_identity(runner.onnx) == (di.model_digest(path), "conv2d-coarse-head")
+    rec = simulate_recording(5.0, 500.0, seed=9)
+    np.testing.assert_array_equal(runner.predict(rec), gru_model.predict(rec))
 
 
 #: The default model of issue 15 before its PSO logit shift (with its ONNX graph beside it).

@@ -156,9 +156,16 @@ class _CoarseGRU(nn.Module):
         self.gru = nn.GRU(channels, hidden, batch_first=True, bidirectional=True)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        sequence, _ = self.gru(self.pool(features).transpose(1, 2))
-        fine = torch.repeat_interleave(sequence.transpose(1, 2), GRU_STRIDE, dim=2)
-        return fine[:, :, :features.shape[2]]
+        return self.fine(self.coarse(features).transpose(1, 2), features.shape[2])
+
+    def coarse(self, features: torch.Tensor) -> torch.Tensor:
+        """The GRU's outputs at the coarse rate, ``(batch, time / GRU_STRIDE, 2 * hidden)``."""
+        return self.gru(self.pool(features).transpose(1, 2))[0]
+
+    @staticmethod
+    def fine(values: torch.Tensor, length: int) -> torch.Tensor:
+        """Coarse ``(batch, channels, steps)`` repeated to every sample: ``(.., length)``."""
+        return torch.repeat_interleave(values, GRU_STRIDE, dim=2)[:, :, :length]
 
 
 def _as_conv2d(conv: nn.Conv1d) -> nn.Conv2d:
@@ -175,7 +182,13 @@ class _Conv2dForm(nn.Module):
     holds. Same inputs, outputs and weights (equal to float rounding, about 1e-6); ONNX
     Runtime runs 2-D convolutions in its blocked channel layout (NCHWc), which it has no
     1-D form of: the shipped network on one hour of 500 Hz took 1.3-1.4 s of CPU against
-    1.9-2.2 s as 1-D convolutions (docs/results.md, "### Speed")."""
+    1.9-2.2 s as 1-D convolutions (docs/results.md, "### Speed").
+
+    A ``tcn-gru``'s output layer is split in two: its TCN columns stay a 1 x 1 convolution,
+    its GRU columns (a linear map, no bias) act on the GRU's outputs at the coarse rate, and
+    only their 5 class scores are repeated to every sample and added (the same sum): not the
+    GRU's ``2 * hidden`` channels repeated and concatenated to the TCN's, which took most of
+    the GRU's cost in ONNX Runtime (docs/results.md, "Batched chunks")."""
 
     def __init__(self, network: SequenceLabeller) -> None:
         super().__init__()
@@ -183,14 +196,23 @@ class _Conv2dForm(nn.Module):
         self.body = nn.ModuleList([_as_conv2d(layer.conv) for layer in network.body])
         self.head = _as_conv2d(network.head)
         self.context = getattr(network, "context", None)  # tcn-gru: its GRU as it is
+        if self.context is not None:
+            width = network.stem[0].out_channels  # the TCN's columns come first (forward)
+            weight = self.head.weight.data
+            self.context_head = nn.Linear(weight.shape[1] - width, weight.shape[0], bias=False)
+            self.context_head.weight.data = weight[:, width:, 0, 0].clone()
+            self.head.weight.data = weight[:, :width].clone()
+            self.head.in_channels = width
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = torch.relu(self.stem(x.transpose(1, 2).unsqueeze(2)))
         for conv in self.body:
             features = features + torch.relu(conv(features))
+        logits = self.head(features).squeeze(2)
         if self.context is not None:
-            features = torch.cat([features, self.context(features.squeeze(2)).unsqueeze(2)], 1)
-        return self.head(features).squeeze(2).transpose(1, 2)
+            coarse = self.context_head(self.context.coarse(features.squeeze(2)))
+            logits = logits + self.context.fine(coarse.transpose(1, 2), logits.shape[2])
+        return logits.transpose(1, 2)
 
 
 _PSO = _CLASSES.index("pso")
@@ -709,7 +731,7 @@ class DeepDetector(TorchEstimator, Detector):
         return OnnxSpec(network, inputs, outputs, {
             "classes": list(_CLASSES), "sampling_rate": repr(rate), "features": self.features,
             "feature_names": names, "margin": str(margin_for(self.get_params())),
-            "gazelearn_graph": deep_inference.GRAPH_FORMAT,
+            "gazelearn_graph": deep_inference.graph_format(self.architecture),
             "chunks": "long recordings run in overlapping chunks; a sample's logits need "
                       "margin samples of context on each side"},
             {"batch": (1, 2), "time": (64, 700)})
@@ -736,7 +758,8 @@ class DeepDetector(TorchEstimator, Detector):
         digest = deep_inference.model_digest(model)
         target = deep_inference.cache_folder() / f"{digest}.onnx"
         # absent, damaged, of other weights or of an older graph form: exported anew
-        if deep_inference.onnx_identity(target) != (digest, deep_inference.GRAPH_FORMAT):
+        graph = deep_inference.graph_format(self.architecture)
+        if deep_inference.onnx_identity(target) != (digest, graph):
             self._export_onnx_for(model, target)
         return target
 

@@ -373,6 +373,14 @@ def to_original_times(values: np.ndarray, resampled: Recording, original: Record
 #: s, 64-s chunks 1.5 s: the activations fall out of cache), and the margins of a 2-s field
 #: cost 6 % of 32 s.
 CHUNK_S = 32.0
+#: Chunks per ONNX Runtime call (:attr:`DeepRunner.batch`'s default). Chunks are of one length
+#: (:func:`chunk_plan`), so any number of them is one ``(batch, time, features)`` input and the
+#: scores are those of one chunk per call (to float rounding, ~1e-6). One is the fastest
+#: measured: batches of 2, 4 and 8 cost the shipped TCN 0.74 / 0.95 / 1.01 s of CPU per hour of
+#: 500 Hz against 0.65, and a tcn-gru 1.14 / 1.41 / 1.55 against 1.01 (one thread; the GRU's
+#: steps shared by the batch save less than the convolutions lose when a batch's activations
+#: fall out of cache; benchmarks/events_deep_network.py, docs/results.md "Batched chunks").
+CHUNK_BATCH = 1
 
 
 def session_options(num_threads: int | None):
@@ -406,6 +414,10 @@ class DeepRunner:
         Samples of context on each side of a chunk (the TCN's receptive half-width).
     num_threads : int, optional
         ONNX Runtime intra-op threads.
+    batch : int, optional
+        Chunks per ONNX Runtime call (default :data:`CHUNK_BATCH`); each holds
+        ``(32 s + 2 margins) x features`` float32 (1.1 MB at 500 Hz with 16 features), and the
+        network's activations are ``batch`` times those of one chunk.
     """
 
     onnx: bytes | Path
@@ -413,6 +425,7 @@ class DeepRunner:
     features: str = "velocity"
     margin: int = 256
     num_threads: int | None = None
+    batch: int | None = None
     _session: Any = field(default=None, repr=False, compare=False)
 
     def session(self):
@@ -434,12 +447,22 @@ class DeepRunner:
         core = int(round(CHUNK_S * self.sampling_rate))
         starts, length = chunk_plan(len(features), core, self.margin)
         name = session.get_inputs()[0].name
-        # one chunk per run, a view of the rows of the C-contiguous float32 features (no
-        # copy), its scores stitched as they come (no array of every chunk's scores)
         features = np.ascontiguousarray(features, dtype=np.float32)
-        outputs = (session.run(None, {name: features[None, start:start + length]})[0][0]
-                   for start in starts)
-        return stitch(outputs, starts, len(features), self.margin)
+        size = CHUNK_BATCH if self.batch is None else int(self.batch)
+        if size < 1:
+            raise InputError(f"batch must be 1 or more chunks per run, got {self.batch}")
+
+        def outputs() -> Iterable[np.ndarray]:
+            # `size` chunks per run, their scores stitched as they come (no array of every
+            # chunk's scores); one chunk is a view of the rows of the C-contiguous float32
+            # features (no copy), several are copied into one (size, length, channels) input
+            for first in range(0, len(starts), size):
+                group = starts[first:first + size]
+                inputs = (features[None, group[0]:group[0] + length] if len(group) == 1 else
+                          np.stack([features[start:start + length] for start in group]))
+                yield from session.run(None, {name: inputs})[0]
+
+        return stitch(outputs(), starts, len(features), self.margin)
 
     def scores(self, recording: Recording, probabilities: bool = False) -> np.ndarray:
         """Per-sample class logits (or probabilities) at the recording's own samples."""
@@ -481,6 +504,21 @@ _CONFIG_KEY = "gazelearn_config"  # learn.modelfile.CONFIG_KEY, read without imp
 #: beside model files or in the cache, give the same scores more slowly and are exported anew.
 #: "conv2d": the TCN's convolutions as 2-D convolutions of height 1 (ONNX Runtime's fast path).
 GRAPH_FORMAT = "conv2d"
+#: Graph forms of other architectures (:func:`graph_format`): "conv2d-coarse-head", a tcn-gru's
+#: output layer split, its GRU part applied at the GRU's coarse rate (``deep._Conv2dForm``).
+GRAPH_FORMATS = {"tcn-gru": "conv2d-coarse-head"}
+
+
+def graph_format(architecture: str) -> str:
+    """The form of the exported graph of a network of ``architecture`` (metadata
+    ``gazelearn_graph``).
+
+    Examples
+    --------
+    >>> graph_format("tcn"), graph_format("tcn-gru")
+    ('conv2d', 'conv2d-coarse-head')
+    """
+    return GRAPH_FORMATS.get(architecture, GRAPH_FORMAT)
 
 
 def onnx_sidecar(model: Path) -> Path:
@@ -537,11 +575,12 @@ def cached_onnx(model: Path, config: dict | None = None) -> Path | None:
         config = config or _header_config(model)
         if not str(config["estimator"]).endswith(".DeepDetector"):
             return None
-    except (LookupError, KeyError, TypeError):
+        graph = graph_format(config["params"]["__dict__"].get("architecture", "tcn"))
+    except (LookupError, KeyError, TypeError, AttributeError):
         return None
     digest = model_digest(model)
     for candidate in (onnx_sidecar(model), cache_folder() / f"{digest}.onnx"):
-        if candidate.is_file() and onnx_identity(candidate) == (digest, GRAPH_FORMAT):
+        if candidate.is_file() and onnx_identity(candidate) == (digest, graph):
             return candidate
     return None
 
@@ -582,5 +621,5 @@ def load_runner(model: Path | None = None, num_threads: int | None = None) -> De
                                    providers=["CPUExecutionProvider"])
     meta = session.get_modelmeta().custom_metadata_map
     return DeepRunner(path, float(meta["sampling_rate"]), meta["features"], int(meta["margin"]),
-                      num_threads, session)
+                      num_threads, _session=session)
 
