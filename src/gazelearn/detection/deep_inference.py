@@ -376,8 +376,8 @@ CHUNK_S = 32.0
 #: Chunks per ONNX Runtime call (:attr:`DeepRunner.batch`'s default). Chunks are of one length
 #: (:func:`chunk_plan`), so any number of them is one ``(batch, time, features)`` input and the
 #: scores are those of one chunk per call (to float rounding, ~1e-6). One is the fastest
-#: measured: batches of 2, 4 and 8 cost the shipped TCN 0.74 / 0.95 / 1.01 s of CPU per hour of
-#: 500 Hz against 0.65, and a tcn-gru 1.14 / 1.41 / 1.55 against 1.01 (one thread; the GRU's
+#: measured: batches of 2, 4 and 8 cost the shipped TCN 0.93 / 1.13 / 1.10 s of CPU per hour of
+#: 500 Hz against 0.78, and a tcn-gru 1.13 / 1.38 / 1.57 against 1.01 (one thread; the GRU's
 #: steps shared by the batch save less than the convolutions lose when a batch's activations
 #: fall out of cache; benchmarks/events_deep_network.py, docs/results.md "Batched chunks").
 CHUNK_BATCH = 1
