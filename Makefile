@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q $(TORCH)
 	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
+	@# An editable install leaves the sources uncompiled, and where PYTHONDONTWRITEBYTECODE is set
+	@# every command compiled them again (about 0.05 s of CPU per `gazelearn info`).
+	@$(BIN)/python -m compileall -q src >/dev/null
 	@touch $(STAMP)
 
 lint: install
