@@ -7,13 +7,18 @@ bootstrap over recordings (``--by subject``: over subjects), resampled with repl
 (``gazelearn.metrics.bootstrap_ci``); per recording only the 2 x 2 sample counts and the event
 hits, misses and false alarms are kept, so every resample is a sum of those.
 
-Two sources of held-out predictions:
+The sources of the predictions:
 
 * ``--predictions NPZ``: the labels ``events_deep.py`` saves of its subject-held-out
   cross-validation (``..._predictions.npz``): Lund per kind and GazeCom, the network alone and
   post-processed. No training here.
 * ``--shipped-gazecom``: the shipped model on the 217 GazeCom files it was not trained on
   (held-out recordings, not held-out subjects: GazeCom's subjects watched every video).
+* ``--shipped-lund``: the shipped model on lund2013-dev per stimulus kind: its training data
+  (``tools/train_default_detector.py`` uses all of it), so only a sanity check.
+
+``--model FILE`` scores another model file (``tools/train_default_detector.py --output``, a
+candidate default; trained on the same files) instead of the shipped one.
 
 Cells below the human coder-vs-coder level of the issue (the double-coded Lund files) are
 named in the table.
@@ -24,6 +29,8 @@ Usage::
         --predictions benchmarks/results/events_deep_default_predictions.npz
     .venv/bin/python benchmarks/events_deep_ci.py --shipped-gazecom \\
         --output benchmarks/results/events_deep_ci_gazecom.json
+    .venv/bin/python benchmarks/events_deep_ci.py --shipped-gazecom \\
+        --model /tmp/candidate/deep_detector.safetensors --output /tmp/candidate/ci_gazecom.json
 
 Writes ``benchmarks/results/events_deep_ci.json``.
 """
@@ -141,15 +148,32 @@ def from_predictions(path: Path, data: Path, key: str) -> dict[str, tuple[list, 
     return out
 
 
-def shipped_gazecom(data: Path) -> dict[str, tuple[list, list, list]]:
-    """The shipped model's labels (``predict``'s defaults) of the GazeCom files it never saw."""
+def shipped_gazecom(data: Path, model: Path | None = None) -> dict[str, tuple[list, list, list]]:
+    """The labels (``predict``'s defaults) of the shipped model, or of the model file ``model``,
+    of the GazeCom files it never saw."""
     from gazelearn.detection.deep_inference import load_runner
 
-    runner = load_runner(num_threads=1)
+    runner = load_runner(model, num_threads=1)
     recordings, _ = events_lund.gazecom_unseen_by_deep(data / "gazecom-dev")
     return {"gazecom": ([r.labels for r in recordings],
                         [runner.predict(r) for r in recordings],
                         [str(r.meta.subject) for r in recordings])}
+
+
+def shipped_lund(data: Path, model: Path | None = None) -> dict[str, tuple[list, list, list]]:
+    """The labels (``predict``'s defaults) of the shipped model, or of ``model``, of
+    lund2013-dev per stimulus kind (the default models' training data: a sanity check)."""
+    from gazelearn.detection.deep_inference import load_runner
+
+    runner = load_runner(model, num_threads=1)
+    recordings, kinds = events_lund.load_lund(data / "lund2013-dev")
+    out: dict[str, tuple[list, list, list]] = {}
+    for recording, kind in zip(recordings, kinds, strict=True):
+        entry = out.setdefault(kind, ([], [], []))
+        entry[0].append(recording.labels)
+        entry[1].append(runner.predict(recording))
+        entry[2].append(str(recording.meta.subject))
+    return {kind: out[kind] for kind in KINDS if kind in out}
 
 
 def misses(cells: dict) -> list[str]:
@@ -173,11 +197,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     source.add_argument("--predictions", type=Path, help="events_deep.py's _predictions.npz")
     source.add_argument("--shipped-gazecom", action="store_true",
                         help="the shipped model on the GazeCom files it was not trained on")
+    source.add_argument("--shipped-lund", action="store_true",
+                        help="the shipped model on lund2013-dev (its training data)")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="with --shipped-*: this model file instead of the shipped one")
     parser.add_argument("--by", choices=["recording", "subject"], default="recording")
     parser.add_argument("--n-boot", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=events_lund.SEED)
     parser.add_argument("--output", type=Path, default=HERE / "results" / "events_deep_ci.json")
     args = parser.parse_args(argv)
+    if args.model is not None and args.predictions:
+        parser.error("--model goes with --shipped-gazecom or --shipped-lund")
+    if args.model is not None and not args.model.is_file():
+        parser.error(f"--model {args.model}: no such file")
     started = time.process_time()
     sets = {}
     if args.predictions:
@@ -188,7 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if key != "labels_auto" or has_auto:
                 sets[title] = from_predictions(args.predictions, args.data, key)
     else:
-        sets["shipped model, post-processed"] = shipped_gazecom(args.data)
+        # one title whichever the model (the record's "model" names it), so that
+        # events_deep_compare.py --set post-processed compares two models' records
+        load = shipped_gazecom if args.shipped_gazecom else shipped_lund
+        sets["post-processed"] = load(args.data, args.model)
     results = {}
     for title, groups in sets.items():
         results[title] = {}
@@ -210,8 +245,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         results[title]["below_human"] = below
     record = {
         **report_header(__file__, benchmark="events_deep_ci"),
-        "predictions": str(args.predictions) if args.predictions else "shipped model, "
-                       "gazecom-dev files not used in its training (all but every 4th)",
+        "predictions": str(args.predictions) if args.predictions else (
+            ("shipped model" if args.model is None else f"model {args.model}") + (
+                ", gazecom-dev files not used in its training (all but every 4th)"
+                if args.shipped_gazecom else ", lund2013-dev (its training data)")),
+        "model": None if args.model is None else str(args.model),
         "bootstrap": {"over": args.by, "n_boot": args.n_boot, "confidence": 0.95,
                       "seed": args.seed, "interval": "percentile"},
         "format": "[estimate, low, high]", "human_coder_vs_coder": HUMAN,

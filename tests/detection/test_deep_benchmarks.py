@@ -76,3 +76,19 @@ def test_saved_predictions_round_trip(tmp_path):
         np.testing.assert_array_equal(saved["labels_raw"][offsets[i]:offsets[i + 1]], raw[i])
     assert saved["group"].tolist() == ["img", "dots", "img"]
     assert saved["labels"].dtype == np.int8
+
+
+def test_ci_of_another_model_file_labels_with_that_model(monkeypatch, capsys):
+    from gazelearn.detection.deep_inference import load_runner
+
+    model = Path(__file__).parent / "data" / "deep_detector_issue14.safetensors"
+    recordings = [simulate_recording(3.0, 500.0, seed=s) for s in range(3)]
+    monkeypatch.setattr(events_deep_ci.events_lund, "load_lund",
+                        lambda path: (recordings, ["video", "img", "video"]))
+    cells = events_deep_ci.shipped_lund(Path("unused"), model)
+    assert list(cells) == ["img", "video"]  # in the order of KINDS
+    runner = load_runner(model, num_threads=1)
+    np.testing.assert_array_equal(cells["video"][1][1], runner.predict(recordings[2]))
+    with pytest.raises(SystemExit):
+        events_deep_ci.main(["--shipped-gazecom", "--model", "no_such_model.safetensors"])
+    assert "no such file" in capsys.readouterr().err
