@@ -32,11 +32,26 @@ Variants (``--variants``), each the same recipe otherwise (``resnet``, 40 epochs
 * ``groups25``: the BN model's training batches drawn from 25-frame stretches (16 groups)
   instead of the 4 measurements, so the network sees more batch statistics to rely on.
 
+Inputs (``--input``; every variant applies to each):
+
+* ``haar`` (default): the left-eye Haar crops above;
+* ``mediapipe-left``: the MediaPipe-normalised left-eye crop, 64 x 36 gray
+  (``eye_crop(frame, face, "left", gray=True)``, what ``CropGazeModel()`` feeds its network);
+* ``mediapipe-both``: both eyes' normalised crops as two channels (``CropGazeModel(eyes="both")``).
+
+The MediaPipe landmarks come from ``webcam_calibration.load_webcam(path, mirror=True)`` (the
+frames' landmarks averaged with their mirror's, cached in /tmp). Pairs whose frame has no face
+are dropped (their count per measurement is printed and stored); the measurements stay the
+same pair ranges (m4 = pairs 400-499, ...), so a measurement's 16 calibration frames are its
+first 16 frames with a face and the rest of them are scored.
+
 Usage::
 
     .venv/bin/python benchmarks/bn_real_frames.py --variants default small   # ~2 CPU min each
+    .venv/bin/python benchmarks/bn_real_frames.py --input mediapipe-both --variants default
 
-Writes ``benchmarks/results/bn_real_frames.json`` (variants merge into it) and prints a table.
+Writes ``benchmarks/results/bn_real_frames.json`` (variants merge into it; a MediaPipe input's
+cells are keyed ``INPUT/VARIANT``) and prints a table.
 """
 
 from __future__ import annotations
@@ -70,6 +85,13 @@ VARIANTS = {
     "small_aug_per_image": {"architecture_options": SMALL, "augment": STRONG, "per_image": True},
     "groups25": {"train_group_size": 25},
 }
+INPUTS = {
+    "haar": "left-eye Haar crop 45x45 RGB (gaze_models.webcam_left_eye)",
+    "mediapipe-left": "MediaPipe-normalised left-eye crop 64x36 gray, eye_crop(frame, face, "
+                      "'left', gray=True), landmarks of load_webcam(mirror=True)",
+    "mediapipe-both": "MediaPipe-normalised crops of both eyes 64x36 gray as two channels "
+                      "(CropGazeModel(eyes='both')), landmarks of load_webcam(mirror=True)",
+}
 
 
 class _StrongAugmentRegressor(GazeRegressor):
@@ -95,6 +117,39 @@ def per_image(x: np.ndarray) -> np.ndarray:
     mean = x.mean(axis=(2, 3), keepdims=True)
     sd = np.maximum(x.std(axis=(2, 3), keepdims=True), 1e-3)
     return 0.5 + 0.15 * (x - mean) / sd
+
+
+def mediapipe_crops(faces, images, targets, eyes: tuple[str, ...]):
+    """Normalised gray eye crops of the lag-paired frames that have a face.
+
+    ``faces``, ``images`` and ``targets`` are :func:`webcam_calibration.load_webcam`'s (pair
+    ``i``: frame ``i + 1``, dot ``i``; a face is ``None`` where MediaPipe found none). Returns
+    ``x`` float32 ``(n, len(eyes), 36, 64)`` in [0, 1], their targets ``(n, 2)`` and the pair
+    index of every row (the pairs without a face are left out).
+    """
+    from gazelearn.appearance.data import images_to_array
+    from gazelearn.webcam import eye_crop
+
+    kept = np.array([i for i, face in enumerate(faces) if face is not None], dtype=int)
+    if len(kept) == 0:
+        raise ValueError("no frame has a face: nothing to crop")
+    crops = np.stack([np.stack([eye_crop(images[i], faces[i], eye, gray=True) for eye in eyes],
+                               axis=-1) for i in kept])
+    return images_to_array(crops), np.asarray(targets, dtype=np.float64)[kept], kept
+
+
+def load_input(name: str):
+    """``x``, ``y``, the pair index of every row and the number of pairs (with or without a
+    face) for the input ``name`` (:data:`INPUTS`)."""
+    if name == "haar":
+        x, y = webcam_left_eye(lag=1)
+        return x, y, np.arange(len(y)), len(y)
+    from webcam_calibration import DEFAULT_DATA, load_webcam
+
+    data = load_webcam(DEFAULT_DATA, mirror=True)
+    eyes = ("left", "right") if name == "mediapipe-both" else ("left",)
+    return (*mediapipe_crops(data["faces"], data["images"], data["targets"], eyes),
+            len(data["targets"]))
 
 
 def evaluate(model: GazeRegressor, x, y, groups) -> dict:
@@ -159,29 +214,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--input", choices=list(INPUTS), default="haar",
+                        help="the eye crops fed to the networks (default: %(default)s)")
     parser.add_argument("--output", type=Path, default=OUT)
     args = parser.parse_args(argv)
     from gazelearn.io.atomic import atomic_write
 
     torch.set_num_threads(1)
-    x, y = webcam_left_eye(lag=1)
-    groups = np.array([f"m{i // 100}" for i in range(len(y))])
+    x, y, pairs, n_pairs = load_input(args.input)
+    groups = np.array([f"m{i // 100}" for i in pairs])
+    every = np.array([f"m{i // 100}" for i in range(n_pairs)])
+    dropped = {g: int(np.sum(every == g) - np.sum(groups == g)) for g in np.unique(every)}
     train = np.isin(groups, ["m0", "m1", "m2", "m3"])
     test = ~train
+    n_scored = int(sum(max(np.sum(groups == g) - N_POOL, 0) for g in np.unique(groups[test])))
+    print(f"input {args.input}: {len(y)} pairs, {int(train.sum())} train, {n_scored} scored; "
+          f"dropped without a face: {dropped}", flush=True)
     results = json.loads(args.output.read_text()) if args.output.is_file() else {}
     results.setdefault("variants", {})
     for name in args.variants:
         result = run_variant(name, args.seeds, args.epochs, x, y, groups, train, test)
-        result["command"] = (f".venv/bin/python benchmarks/bn_real_frames.py --variants {name} "
-                             f"--seeds {' '.join(map(str, args.seeds))} --epochs {args.epochs}")
+        flag = "" if args.input == "haar" else f"--input {args.input} "
+        result["command"] = (f".venv/bin/python benchmarks/bn_real_frames.py {flag}--variants "
+                             f"{name} --seeds {' '.join(map(str, args.seeds))} "
+                             f"--epochs {args.epochs}")
         result["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+        result["input"] = INPUTS[args.input]
+        result["pairs"] = {"train": int(train.sum()), "scored": n_scored,
+                           "dropped_without_face": dropped}
         # another length is another cell (strong augmentation may need longer training)
-        results["variants"][name if args.epochs == 40 else f"{name}_epochs{args.epochs}"] = result
+        key = name if args.epochs == 40 else f"{name}_epochs{args.epochs}"
+        results["variants"][key if args.input == "haar" else f"{args.input}/{key}"] = result
         results["protocol"] = (
             "gaze_models.py part e: webcam-crops-dev frame i+1 with dot i, left-eye crop 45x45 "
-            "RGB, m0..m5 = pairs 0-99, ..., 500-598; train m0-m3; in m4 and m5 frames 0-15 "
-            "calibrate (labels unused), frames 16.. scored (167 frames); resnet, batch 32, one "
-            "thread; train_seconds are CPU seconds")
+            "RGB (or each cell's 'input'), m0..m5 = pairs 0-99, ..., 500-598 (pairs without a "
+            "face dropped for the MediaPipe inputs); train m0-m3; in m4 and m5 the first 16 "
+            "frames calibrate (labels unused), the rest are scored (167 frames with every "
+            "frame); resnet, batch 32, one thread; train_seconds are CPU seconds")
         with atomic_write(args.output, "w") as handle:   # the project's one way to write
             handle.write(json.dumps(results, indent=1) + "\n")
         for tag, cells in result["mean_over_seeds"].items():

@@ -2,26 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
-from pathlib import Path
-
 import numpy as np
-import pytest
-
-from gazelearn.webcam import FaceLandmarks
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-@pytest.fixture(scope="module")
-def geometry():
-    sys.path.insert(0, str(BENCHMARKS))     # the benchmarks import each other by name
-    try:
-        yield importlib.import_module("webcam_geometry")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-        sys.modules.pop("webcam_geometry", None)
 
 
 def test_one_eye_rows_copy_that_eye_into_both(geometry):
@@ -48,12 +29,8 @@ def test_pool_cv_holds_out_contiguous_blocks(geometry):
     assert [h.tolist() for _, h in seen] == [list(range(i, i + 10)) for i in (0, 10, 20, 30)]
 
 
-def test_iris_darkness_finds_a_dark_disc_below_the_corner_line(geometry):
-    points = np.zeros((478, 3))
-    # right eye corners 60 px apart on y = 200; left eye 60 px apart to the right
-    points[[33, 133, 362, 263]] = [[110, 200, 0], [170, 200, 0], [230, 200, 0], [290, 200, 0]]
-    points[10], points[152] = [200, 80, 0], [200, 360, 0]
-    face = FaceLandmarks.from_points(points, (400, 400))
+def test_iris_darkness_finds_a_dark_disc_below_the_corner_line(geometry, level_face):
+    face = level_face    # right eye corners 60 px apart on y = 200; left eye to the right
     frame = np.full((400, 400, 3), 200, np.uint8)
     yy, xx = np.mgrid[:400, :400]
     frame[np.hypot(xx - 140, yy - 209) <= 6] = 20     # right iris: 9 px = 0.15 corners down
