@@ -330,3 +330,27 @@ def test_cli_calibrate_says_which_frame_lag_it_used(astronaut, tmp_path):
     assert CalibrationProfile.load(tmp_path / "p.json").meta["frame_lag"] == 1
     result = CliRunner().invoke(app, [*base, "--frame-lag", "soon"])
     assert result.exit_code == 1 and "'auto' or a whole number" in result.output
+
+
+def test_cli_calibrate_blends_eye_crop_cnns_from_appearance_frames(astronaut, video, tmp_path):
+    from gazelearn.webcam import EyeballGazeMapper, HybridGazeMapper
+
+    manifest = _manifest(astronaut, tmp_path)
+    base = ["track", "--calibrate", str(manifest), "--screen-px", "1920", "1080",
+            "--validation-fraction", "0.34", "--epochs", "1", "--profile"]
+    # 4 calibration rows: under the default 100 the geometry alone, as before
+    result = CliRunner().invoke(app, [*base, str(tmp_path / "geometry.json")])
+    assert result.exit_code == 0, result.output
+    assert isinstance(CalibrationProfile.load(tmp_path / "geometry.json").mapper,
+                      EyeballGazeMapper)
+    out = tmp_path / "blend.json"
+    result = CliRunner().invoke(app, [*base, str(out), "--appearance-frames", "3"])
+    assert result.exit_code == 0, result.output
+    loaded = CalibrationProfile.load(out)
+    assert isinstance(loaded.mapper, HybridGazeMapper) and len(loaded.mapper.networks_) == 3
+    assert loaded.meta["gaze_model"] == "geometry+cnn"
+    assert (tmp_path / "blend.hybrid.safetensors").is_file()
+    rec = Tracker(loaded).process_timed(read_video(video), source=str(video))
+    assert len(rec) == N_FRAMES and rec.valid.sum() == N_FRAMES - 1
+    result = CliRunner().invoke(app, [*base, str(out), "--appearance-frames", "-1"])
+    assert result.exit_code == 1 and "--appearance-frames must be >= 0" in result.output

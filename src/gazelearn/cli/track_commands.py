@@ -47,12 +47,14 @@ def _image_column(columns: list[str], wanted: str | None) -> str:
     return faces[0] if faces else columns[0]
 
 
-def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int, screen,
-               calibration_fit: str = "auto", camera_mm=None, eyelid: bool = True):
-    """The model a calibration fits: eyeball geometry, landmark regressor, new CNN, or a
+def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int | None, screen,
+               calibration_fit: str = "auto", camera_mm=None, eyelid: bool = True,
+               appearance_frames: int = 0):
+    """The model a calibration fits: eyeball geometry (blended with eye-crop CNNs from
+    ``appearance_frames`` usable frames, 0: never), landmark regressor, new CNN, or a
     pre-trained CNN."""
     from gazelearn.screen import Screen
-    from gazelearn.webcam import EyeballGazeMapper, LandmarkGazeRegressor
+    from gazelearn.webcam import EyeballGazeMapper, HybridGazeMapper, LandmarkGazeRegressor
     from gazelearn.webcam.crop_model import CropGazeModel
 
     if gaze_model == "geometry":
@@ -62,14 +64,19 @@ def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int, screen,
         if calibration_fit not in CALIBRATIONS:
             raise InputError(f"--calibration-fit must be one of {', '.join(CALIBRATIONS)}, "
                              f"got {calibration_fit!r}")
-        return EyeballGazeMapper(screen=Screen.coerce(screen).to_dict(),
-                                 calibration=calibration_fit, alpha=alpha, eyelid=eyelid,
-                                 camera_mm=DEFAULT_CAMERA_MM if camera_mm is None
-                                 else tuple(float(v) for v in camera_mm))
+        params = {"calibration": calibration_fit, "alpha": alpha, "eyelid": eyelid,
+                  "camera_mm": DEFAULT_CAMERA_MM if camera_mm is None
+                  else tuple(float(v) for v in camera_mm)}
+        if appearance_frames > 0:
+            blend = HybridGazeMapper(screen=Screen.coerce(screen).to_dict(),
+                                     geometry_params=params, min_frames=appearance_frames)
+            return blend if epochs is None else blend.set_params(epochs=epochs)
+        return EyeballGazeMapper(screen=Screen.coerce(screen).to_dict(), **params)
     if gaze_model == "landmarks":
         return LandmarkGazeRegressor(alpha=alpha, kernel=kernel)
     if gaze_model == "cnn":
-        return CropGazeModel(epochs=epochs, screen_size=Screen.coerce(screen).size_px)
+        return CropGazeModel(epochs=40 if epochs is None else epochs,
+                             screen_size=Screen.coerce(screen).size_px)
     path = Path(gaze_model)
     if not path.is_file():
         raise InputError(f"--gaze-model must be geometry, landmarks, cnn or a gaze model file; "
@@ -120,10 +127,11 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
                             alpha: float = 1.0, kernel: str = "linear", min_side: int = 0,
                             outlier_threshold: float | None = 3.5,
                             frame_lag: int | None = 0,
-                            gaze_model: str = "geometry", epochs: int = 40,
+                            gaze_model: str = "geometry", epochs: int | None = None,
                             calibration_fit: str = "auto", camera_mm=None,
                             eyelid: bool = True, max_validation_error_pct: float | None = 10.0,
-                            refuse_poor: bool = False, mirror: bool = False) -> dict:
+                            refuse_poor: bool = False, mirror: bool = False,
+                            appearance_frames: int = 0) -> dict:
     """Fit and save a profile from a manifest of face frames; returns a summary dictionary.
 
     The manifest's distinct targets are split in recording order: the last
@@ -137,8 +145,8 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     ``calibration_fit``, the camera ``camera_mm`` from the screen's top centre and the
     upper eyelids' vertical cue unless ``eyelid`` is False; the default), ``landmarks`` (the
     landmark regressor), ``cnn`` (a gaze CNN trained on the calibration frames' eye crops,
-    ``epochs`` long) or a gaze-model file (``gazelearn gaze train``) to calibrate to this
-    person with a BN profile and an affine correction.
+    ``epochs`` long, 40 by default) or a gaze-model file (``gazelearn gaze train``) to
+    calibrate to this person with a BN profile and an affine correction.
 
     A validation whose mean error is above ``max_validation_error_pct`` % of the screen marks
     the profile not accepted (``meta["accepted"]``, as the browser app does); with
@@ -147,6 +155,12 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     ``mirror``: landmarks of each frame averaged with those of its mirror image
     (``FaceLandmarker(mirror=True)``); the profile records it (``meta["mirror"]``) and
     :class:`~gazelearn.webcam.Tracker` then tracks the same way.
+
+    ``appearance_frames``: with ``gaze_model="geometry"`` and at least this many calibration
+    rows, the geometry is blended with eye-crop CNNs trained on them
+    (:class:`~gazelearn.webcam.HybridGazeMapper`, ``epochs`` long, by default its own; the
+    command's default 100);
+    0 never (the geometry alone).
     """
     import numpy as np
 
@@ -161,8 +175,16 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     column = _image_column(images.columns, image_col)
     if screen is None:
         screen = Screen(1920, 1080)
+    if appearance_frames < 0:
+        raise InputError(f"--appearance-frames must be >= 0, got {appearance_frames}")
+    # the CNNs need the crops of every frame: decided from the calibration's size up front
+    groups = target_groups(images.targets)
+    n_groups = int(groups.max()) + 1 if len(groups) else 0
+    calibration_rows = int(np.sum(groups < n_groups - round(validation_fraction * n_groups)))
     mapper = _regressor(gaze_model, alpha, kernel, epochs, screen, calibration_fit, camera_mm,
-                        eyelid)
+                        eyelid, appearance_frames if calibration_rows >= appearance_frames > 0
+                        else 0)
+    hybrid = mapper.inputs == "landmarks+crops"
     rows, found = [], []
     with FaceLandmarker(static_image_mode=True, max_num_faces=3, min_side=min_side,
                         mirror=mirror) as marker:
@@ -175,8 +197,10 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     features = np.array(rows).reshape(len(rows), mapper.input_size)
     targets = images.targets
     search = None
-    if frame_lag is None:
-        frame_lag, search = _find_frame_lag(features, targets, validation_fraction, screen)
+    if frame_lag is None:  # on the landmark rows (a blend's crop pixels are not searched)
+        frame_lag, search = _find_frame_lag(
+            features[:, :mapper.landmark_columns] if hybrid else features, targets,
+            validation_fraction, screen)
     if frame_lag < 0 or frame_lag >= len(targets) - 2:
         raise InputError(f"--frame-lag must be in 0..{len(targets) - 3}, got {frame_lag}")
     found_dropped = int(np.sum(found[:frame_lag]))
@@ -200,7 +224,8 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
               "face_found_fraction": float(np.mean(found)),
               "validation_targets": n_validation, "frame_lag": frame_lag,
               "frame_lag_search": search,
-              "gaze_model": gaze_model, "max_validation_error_pct": max_validation_error_pct,
+              "gaze_model": "geometry+cnn" if hybrid else gaze_model,
+              "max_validation_error_pct": max_validation_error_pct,
               "mirror": bool(mirror)})
     accepted = None
     if profile.validation is not None and max_validation_error_pct is not None:
@@ -277,8 +302,13 @@ def track(
     camera_mm: Annotated[tuple[float, float] | None, typer.Option(
         "--camera-mm", help="The camera's position from the centre of the screen's top edge, "
         "mm (x right, y down; default 0 -10).", rich_help_panel=_CAL)] = None,
-    epochs: Annotated[int, typer.Option(
-        "--epochs", help="Training epochs of --gaze-model cnn.", rich_help_panel=_CAL)] = 40,
+    epochs: Annotated[int | None, typer.Option(
+        "--epochs", help="Training epochs of --gaze-model cnn (default 40) and of the "
+        "geometry's CNNs (--appearance-frames; default 160).", rich_help_panel=_CAL)] = None,
+    appearance_frames: Annotated[int, typer.Option(
+        "--appearance-frames", help="From this many calibration frames (a pursuit sweep, a "
+        "100-dot collection) the geometry is blended with 3 eye-crop CNNs trained on them "
+        "(about a minute of CPU each for 480 frames); 0: never.", rich_help_panel=_CAL)] = 100,
     frame_lag: Annotated[str, typer.Option(
         "--frame-lag", help="Pair the frame of row i+K with the target of row i (1 for "
         "webcam-crops-dev, whose frames lag their targets by one row); auto: the lag 0-3 "
@@ -344,7 +374,8 @@ def track(
             frame_lag=frame_lag_option(frame_lag), gaze_model=gaze_model, epochs=epochs,
             calibration_fit=calibration_fit, camera_mm=camera_mm, eyelid=eyelid,
             max_validation_error_pct=max_validation_error_pct, refuse_poor=refuse_poor,
-            mirror=True if tta is None else tta)  # the measured best (docs/results.md)
+            mirror=True if tta is None else tta,  # the measured best (docs/results.md)
+            appearance_frames=appearance_frames)
         fitted = result["profile"]
         search = result.get("frame_lag_search")
         if search is not None:

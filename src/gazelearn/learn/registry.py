@@ -65,6 +65,8 @@ CLASSES.register_lazy("gazelearn.webcam.regressor.LandmarkGazeRegressor",
                       "gazelearn.webcam.model_files")
 CLASSES.register_lazy("gazelearn.webcam.geometry_mapper.EyeballGazeMapper",
                       "gazelearn.webcam.model_files")
+CLASSES.register_lazy("gazelearn.webcam.hybrid_mapper.HybridGazeMapper",
+                      "gazelearn.webcam.model_files")
 
 #: Old module prefixes of class keys -> new ones (folders renamed; files written before still load).
 RENAMED = {"gazelearn.gazemodels.calibration.": "gazelearn.appearance.bn_calibration.",

@@ -48,6 +48,7 @@ from gazelearn.webcam.filters import (
 )
 from gazelearn.webcam.geometry_mapper import EyeballGazeMapper
 from gazelearn.webcam.headpose import face_position, head_pose, rotation_matrix
+from gazelearn.webcam.hybrid_mapper import HybridGazeMapper
 from gazelearn.webcam.landmarks import (
     EYES,
     FaceLandmarker,
@@ -63,7 +64,8 @@ __all__ = [
     "EYES", "EYE_CROP_SIZE", "FEATURE_NAMES", "FILTERS", "CalibrationProfile",
     "EyeballGazeMapper", "FaceLandmarker",
     "FaceLandmarks", "FixationAwareFilter", "GazeFilter", "GazeMapper", "GazeSample",
-    "KalmanFilter", "LandmarkGazeRegressor", "OneEuroFilter", "ScreenGeometry", "Tracker",
+    "HybridGazeMapper", "KalmanFilter", "LandmarkGazeRegressor", "OneEuroFilter",
+    "ScreenGeometry", "Tracker",
     "ValidationReport",
     "calibration_targets", "camera_frames", "crop_transform", "eye_aspect_ratio", "eye_crop",
     "eye_crops", "eye_measurements", "face_crop", "face_position", "features_from_frames",

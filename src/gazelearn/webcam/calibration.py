@@ -480,10 +480,12 @@ def fit_profile(features, targets, screen, *, validation_features=None,
     groups = target_groups(targets)
     keep = np.isfinite(features).all(axis=1)
     model = LandmarkGazeRegressor() if mapper is None else mapper
-    if model.inputs != "landmarks":
+    # outlier frames are judged on landmark features (a blend's: its landmark columns)
+    columns = getattr(model, "landmark_columns", None)
+    if model.inputs != "landmarks" and columns is None:
         outlier_threshold = None
     if outlier_threshold is not None:
-        keep &= reject_outliers(features, groups, outlier_threshold)
+        keep &= reject_outliers(features[:, :columns], groups, outlier_threshold)
     screen = Screen.coerce(screen)
     # a geometric mapper projects onto the screen: it takes the profile's when it has none
     params = model.get_params() if hasattr(model, "get_params") else {}

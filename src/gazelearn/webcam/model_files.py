@@ -7,7 +7,9 @@ classes), never by hand-rolled JSON:
 * a :class:`~gazelearn.webcam.LandmarkGazeRegressor` is itself the model file (its standardisation,
   ridge weights and kernel part as tensors), and so is an
   :class:`~gazelearn.webcam.EyeballGazeMapper` (screen and camera as parameters, kappa and gains
-  and its optional ridge stage as tensors);
+  and its optional ridge stage as tensors), and a
+  :class:`~gazelearn.webcam.hybrid_mapper.HybridGazeMapper` (its geometry and each CNN's
+  parameters and tensors nested in one file);
 * a :class:`~gazelearn.webcam.crop_model.CropGazeModel` is its network's model file (a
   :class:`~gazelearn.appearance.GazeRegressor` with its batch-normalisation and affine
   calibration), with the crop settings (``eyes``, ``size``) as the file's ``preprocessing``.
@@ -53,18 +55,20 @@ from gazelearn.learn.modelfile import load_model, save_model
 from gazelearn.learn.registry import register_class
 from gazelearn.webcam.crop_model import CropGazeModel
 from gazelearn.webcam.geometry_mapper import EyeballGazeMapper
+from gazelearn.webcam.hybrid_mapper import HybridGazeMapper
 from gazelearn.webcam.mapper import GazeMapper
 from gazelearn.webcam.regressor import FITTED, LandmarkGazeRegressor
 
 register_class(LandmarkGazeRegressor)
 register_class(EyeballGazeMapper)
+register_class(HybridGazeMapper)
 
 #: ``format`` of the JSON regressors written before model files (read, never written)
 LEGACY_REGRESSOR_FORMAT = "gazelearn-landmark-gaze-regressor"
 
 # the model file's name beside a profile, by the mapper's inputs (``me.cnn.safetensors`` was
 # the CNN's name before, so profiles keep it)
-_TAGS = {"landmarks": "landmarks", "crops": "cnn"}
+_TAGS = {"landmarks": "landmarks", "crops": "cnn", "landmarks+crops": "hybrid"}
 # the crop settings a CNN's model file keeps as preprocessing
 _CROP_SETTINGS = ("eyes", "size")
 
@@ -108,7 +112,7 @@ def load_mapper(path: str | Path, **settings: Any) -> GazeMapper:
     if legacy is not None:
         return read_legacy_regressor(legacy, source=path)
     model = load_model(path)
-    if isinstance(model, LandmarkGazeRegressor | EyeballGazeMapper):
+    if isinstance(model, LandmarkGazeRegressor | EyeballGazeMapper | HybridGazeMapper):
         return model
     if not isinstance(model, GazeRegressor):
         raise InputError(f"holds a {type(model).__name__}, not a gaze mapper", source=path)
