@@ -98,6 +98,16 @@ LAG_MARGIN = 0.8
 MIN_LAG_ROWS = 20
 
 
+def _calibration_rows(targets, validation_fraction: float):
+    """Whether each manifest row belongs to the calibration: its target is not among the last
+    ``validation_fraction`` of the distinct targets in recording order."""
+    from gazelearn.webcam import target_groups
+
+    groups = target_groups(targets)
+    n_groups = int(groups.max()) + 1 if len(groups) else 0
+    return groups < n_groups - int(round(validation_fraction * n_groups))
+
+
 def _find_frame_lag(features, targets, validation_fraction: float, screen
                     ) -> tuple[int, dict]:
     """The frame-target lag (0-3) of a calibration manifest, from its calibration rows only
@@ -106,12 +116,9 @@ def _find_frame_lag(features, targets, validation_fraction: float, screen
     import numpy as np
 
     from gazelearn.appearance.lag import detect_feature_lag
-    from gazelearn.webcam import target_groups
 
-    groups = target_groups(targets)
-    n_groups = int(groups.max()) + 1
-    calibration = groups < n_groups - int(round(validation_fraction * n_groups))
-    rows = np.flatnonzero(calibration)  # the first targets in recording order
+    # the first targets in recording order
+    rows = np.flatnonzero(_calibration_rows(targets, validation_fraction))
     usable = int(np.isfinite(features[rows]).all(axis=1).sum())
     if usable < MIN_LAG_ROWS:
         return 0, {"lag": 0, "reason": f"too few calibration frames with a face ({usable}; "
@@ -178,9 +185,7 @@ def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | No
     if appearance_frames < 0:
         raise InputError(f"--appearance-frames must be >= 0, got {appearance_frames}")
     # the CNNs need the crops of every frame: decided from the calibration's size up front
-    groups = target_groups(images.targets)
-    n_groups = int(groups.max()) + 1 if len(groups) else 0
-    calibration_rows = int(np.sum(groups < n_groups - round(validation_fraction * n_groups)))
+    calibration_rows = int(_calibration_rows(images.targets, validation_fraction).sum())
     mapper = _regressor(gaze_model, alpha, kernel, epochs, screen, calibration_fit, camera_mm,
                         eyelid, appearance_frames if calibration_rows >= appearance_frames > 0
                         else 0)

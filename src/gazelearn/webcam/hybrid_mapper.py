@@ -119,22 +119,21 @@ class HybridGazeMapper(RegressorMixin, BaseEstimator):
         return CropGazeModel(eyes=self.eyes, size=EYE_CROP_SIZE, epochs=self.epochs)
 
     @property
-    def _n_geometry(self) -> int:
-        return self.landmark_columns
-
-    @property
     def input_size(self) -> int:
         """Length of one frame's row: the geometry's values, then the crop pixels."""
-        return self._n_geometry + self._crops().input_size
+        return self.landmark_columns + self._crops().input_size
 
     def frame_input(self, face, frame) -> np.ndarray:
         """One frame's row: :meth:`EyeballGazeMapper.frame_input`, then the eye crops' pixels
         (zeros once fitted without CNNs: they would not be read)."""
-        geometry = self._geometry().frame_input(face)
-        if hasattr(self, "networks_") and not self.networks_:
-            crops = np.zeros(self.input_size - self._n_geometry)
+        # per frame: the fitted parts cut the rows when there are (no models built anew)
+        geometry = getattr(self, "geometry_", None) or self._geometry()
+        networks = getattr(self, "networks_", None)
+        if networks == []:
+            crops = np.zeros(self.input_size - self.landmark_columns)
         else:
-            crops = self._crops().frame_input(face, frame)
+            crops = (networks[0] if networks else self._crops()).frame_input(face, frame)
+        geometry = geometry.frame_input(face)
         return np.concatenate([geometry, crops])
 
     def _check(self, X) -> np.ndarray:
@@ -160,7 +159,7 @@ class HybridGazeMapper(RegressorMixin, BaseEstimator):
         weights = self._weights()
         if not (isinstance(self.networks, int) and self.networks >= 1):
             raise InputError(f"networks must be an integer >= 1, got {self.networks!r}")
-        g = self._n_geometry
+        g = self.landmark_columns
         self.geometry_ = self._geometry().fit(X[:, :g], y)
         usable = np.isfinite(X).all(axis=1) & np.isfinite(np.asarray(y, np.float64)).all(axis=1)
         # the frames the geometry calibrates on: squints and half blinks (the lids over the
@@ -192,7 +191,7 @@ class HybridGazeMapper(RegressorMixin, BaseEstimator):
                 self.graph_ = _mean_graph(self.networks_)
             session = self._session = ort.InferenceSession(
                 self.graph_.tobytes(), session_options(1), providers=["CPUExecutionProvider"])
-        images = as_images(self.networks_[0].images(X[:, self._n_geometry:]))
+        images = as_images(self.networks_[0].images(X[:, self.landmark_columns:]))
         return session.run(None, {"images": images})[0].astype(np.float64)
 
     def __getstate__(self) -> dict:
@@ -205,7 +204,7 @@ class HybridGazeMapper(RegressorMixin, BaseEstimator):
         """``(n, 2)`` screen px; rows with a NaN give NaN."""
         check_is_fitted(self, "geometry_")
         X = self._check(X)
-        out = self.geometry_.predict(X[:, :self._n_geometry])
+        out = self.geometry_.predict(X[:, :self.landmark_columns])
         if self.networks_:
             ok = np.isfinite(X).all(axis=1)
             if ok.any():
@@ -230,7 +229,7 @@ class HybridGazeMapper(RegressorMixin, BaseEstimator):
                                  "leaves out")
             # what the geometry must reach for the blend to meet the target
             target = (target - w * self._networks_mean(X)) / (1 - w)
-        return self.geometry_.recalibrate_offset(X[:, :self._n_geometry], target)
+        return self.geometry_.recalibrate_offset(X[:, :self.landmark_columns], target)
 
     # ------------------------------------------------------------------ persistence
     def __gazelearn_state__(self) -> dict:
