@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,7 +185,9 @@ class FaceLandmarker:
         Test-time augmentation: MediaPipe also runs on the horizontally mirrored frame (a
         second graph, so video-mode tracking holds for both), its landmarks are mirrored back
         (:func:`~gazelearn.webcam.symmetry.mirror_points`) and averaged with the frame's.
-        About twice MediaPipe's time (``Tracker.step`` p95 7-12 -> 14-17 ms on one core); on
+        The mirror pass runs in a worker thread beside the frame's own (MediaPipe releases the
+        GIL): with a second core free it adds little latency, on one core it about doubles
+        MediaPipe's time (``Tracker.step`` p95 7-12 -> 14-17 ms, docs/results.md). On
         ``webcam-crops-dev`` it took 4 % off the geometry's error on the calibration pool and
         15 % on the later frames after 9 x 3 points (docs/results.md). A frame whose mirror
         shows no face keeps its own landmarks.
@@ -230,6 +233,10 @@ class FaceLandmarker:
         # the mirrored frames are a stream of their own: one graph each keeps video-mode
         # tracking from mixing the two
         self._mirror_mesh = face_mesh.FaceMesh(**options) if mirror else None
+        # MediaPipe releases the GIL while its graph runs, so the mirror pass runs beside the
+        # frame's own pass in this one worker (each graph stays on one thread at a time)
+        self._mirror_worker = (ThreadPoolExecutor(1, thread_name_prefix="gazelearn-mirror")
+                               if mirror else None)
 
     def _faces(self, mesh, frame: np.ndarray, scale: float) -> list[np.ndarray]:
         """``(478, 3)`` points (px of the unscaled frame) of every face ``mesh`` finds."""
@@ -251,7 +258,11 @@ class FaceLandmarker:
             scale = self.min_side / min(height, width)
             frame = cv2.resize(frame, (round(width * scale), round(height * scale)),
                                interpolation=cv2.INTER_CUBIC)
+        mirror_pass = (None if self._mirror_mesh is None else self._mirror_worker.submit(
+            self._mirror_faces, frame, scale))
         faces = self._faces(self._mesh, frame, scale)
+        # the mirror pass is always collected, so its graph never runs into the next frame
+        mirrored = [] if mirror_pass is None else mirror_pass.result()
         self.last_n_faces = len(faces)
         if not faces:
             self.last_status = "no_face"
@@ -259,18 +270,20 @@ class FaceLandmarker:
         best = max((FaceLandmarks.from_points(p, (width, height), self.blink_threshold)
                     for p in faces), key=lambda face: face.area)
         if self._mirror_mesh is not None:
-            best = self._with_mirror(best, frame, scale)
+            best = self._with_mirror(best, mirrored)
         self.last_status = "blink" if best.blink else "face"
         return best
 
-    def _with_mirror(self, face: FaceLandmarks, frame: np.ndarray, scale: float
-                     ) -> FaceLandmarks:
-        """``face`` averaged with the mirror pass's face nearest it (itself without one)."""
+    def _mirror_faces(self, frame: np.ndarray, scale: float) -> list[np.ndarray]:
+        """The faces of the mirrored frame, mirrored back to the frame's points."""
         from gazelearn.webcam.symmetry import mirror_points
 
         mirrored = np.ascontiguousarray(frame[:, ::-1])
         width = frame.shape[1] / scale
-        found = [mirror_points(p, width) for p in self._faces(self._mirror_mesh, mirrored, scale)]
+        return [mirror_points(p, width) for p in self._faces(self._mirror_mesh, mirrored, scale)]
+
+    def _with_mirror(self, face: FaceLandmarks, found: list[np.ndarray]) -> FaceLandmarks:
+        """``face`` averaged with the mirror pass's face nearest it (itself without one)."""
         if not found:
             return face
         centre = face.points[:, :2].mean(axis=0)
@@ -282,6 +295,8 @@ class FaceLandmarker:
 
     def close(self) -> None:
         """Release MediaPipe's graphs."""
+        if self._mirror_worker is not None:
+            self._mirror_worker.shutdown(wait=True)
         for mesh in (self._mesh, self._mirror_mesh):
             if mesh is not None:
                 with contextlib.suppress(Exception):
