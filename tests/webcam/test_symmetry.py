@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -51,7 +53,10 @@ def test_mirror_pass_of_a_real_face_agrees_and_is_averaged(astronaut):
         averaged = mirrored.detect(astronaut)
         assert mirrored.last_status in ("face", "blink")
         assert "mirror=True" in repr(mirrored)
+        assert [t for t in threading.enumerate() if t.name.startswith("gazelearn-mirror")]
     assert np.allclose(averaged.points, (face.points + back) / 2, atol=1e-3)
+    # the mirror pass ran in its worker thread, and closing the landmarker ended it
+    assert not [t for t in threading.enumerate() if t.name.startswith("gazelearn-mirror")]
 
 
 def test_tracker_mirrors_as_its_profile_was_calibrated():
