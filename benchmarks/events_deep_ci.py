@@ -18,7 +18,10 @@ The sources of the predictions:
   (``tools/train_default_detector.py`` uses all of it), so only a sanity check.
 
 ``--model FILE`` scores another model file (``tools/train_default_detector.py --output``, a
-candidate default; trained on the same files) instead of the shipped one.
+candidate default; trained on the same files) instead of the shipped one. ``--model A --model
+B`` (two or more) scores their ensemble: the mean of the models' class probabilities (softmax
+of each network's logits, each with its own features and chunks), then the arg-max and the
+shared post-processing as ``predict``'s defaults (:func:`ensemble_labels`).
 
 Cells below the human coder-vs-coder level of the issue (the double-coded Lund files) are
 named in the table.
@@ -31,6 +34,9 @@ Usage::
         --output benchmarks/results/events_deep_ci_gazecom.json
     .venv/bin/python benchmarks/events_deep_ci.py --shipped-gazecom \\
         --model /tmp/candidate/deep_detector.safetensors --output /tmp/candidate/ci_gazecom.json
+    .venv/bin/python benchmarks/events_deep_ci.py --shipped-gazecom \\
+        --model src/gazelearn/models/deep_detector.safetensors \\
+        --model /tmp/candidate/deep_detector.safetensors --output /tmp/candidate/ci_ensemble.json
 
 Writes ``benchmarks/results/events_deep_ci.json``.
 """
@@ -148,30 +154,52 @@ def from_predictions(path: Path, data: Path, key: str) -> dict[str, tuple[list, 
     return out
 
 
-def shipped_gazecom(data: Path, model: Path | None = None) -> dict[str, tuple[list, list, list]]:
-    """The labels (``predict``'s defaults) of the shipped model, or of the model file ``model``,
-    of the GazeCom files it never saw."""
+def ensemble_labels(runners: Sequence, recording) -> np.ndarray:
+    """Label codes of the mean of the runners' class probabilities, then the arg-max and the
+    shared post-processing as ``predict``'s defaults (one runner: its ``predict``)."""
+    from gazelearn.detection.deep_inference import labels_from_scores
+
+    if len(runners) == 1:
+        return runners[0].predict(recording)
+    rates = {runner.sampling_rate for runner in runners}
+    if len(rates) != 1:
+        raise SystemExit(f"the ensemble's models work at different rates: {sorted(rates)} Hz")
+    mean = np.mean([runner.scores(recording, probabilities=True) for runner in runners], axis=0)
+    return labels_from_scores(mean, recording, model_rate=rates.pop())
+
+
+def _runners(models: Path | Sequence[Path] | None) -> list:
+    """One ONNX Runtime runner per model file (none given: the shipped model), one thread."""
     from gazelearn.detection.deep_inference import load_runner
 
-    runner = load_runner(model, num_threads=1)
+    if models is None or isinstance(models, (str, Path)):
+        models = [models]
+    return [load_runner(model, num_threads=1) for model in models]
+
+
+def shipped_gazecom(data: Path, models: Path | Sequence[Path] | None = None
+                    ) -> dict[str, tuple[list, list, list]]:
+    """The labels (``predict``'s defaults) of the shipped model, or of the model files
+    ``models`` (two or more: their ensemble), of the GazeCom files it never saw."""
+    runners = _runners(models)
     recordings, _ = events_lund.gazecom_unseen_by_deep(data / "gazecom-dev")
     return {"gazecom": ([r.labels for r in recordings],
-                        [runner.predict(r) for r in recordings],
+                        [ensemble_labels(runners, r) for r in recordings],
                         [str(r.meta.subject) for r in recordings])}
 
 
-def shipped_lund(data: Path, model: Path | None = None) -> dict[str, tuple[list, list, list]]:
-    """The labels (``predict``'s defaults) of the shipped model, or of ``model``, of
-    lund2013-dev per stimulus kind (the default models' training data: a sanity check)."""
-    from gazelearn.detection.deep_inference import load_runner
-
-    runner = load_runner(model, num_threads=1)
+def shipped_lund(data: Path, models: Path | Sequence[Path] | None = None
+                 ) -> dict[str, tuple[list, list, list]]:
+    """The labels (``predict``'s defaults) of the shipped model, or of ``models`` (two or more:
+    their ensemble), of lund2013-dev per stimulus kind (the default models' training data: a
+    sanity check)."""
+    runners = _runners(models)
     recordings, kinds = events_lund.load_lund(data / "lund2013-dev")
     out: dict[str, tuple[list, list, list]] = {}
     for recording, kind in zip(recordings, kinds, strict=True):
         entry = out.setdefault(kind, ([], [], []))
         entry[0].append(recording.labels)
-        entry[1].append(runner.predict(recording))
+        entry[1].append(ensemble_labels(runners, recording))
         entry[2].append(str(recording.meta.subject))
     return {kind: out[kind] for kind in KINDS if kind in out}
 
@@ -199,8 +227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the shipped model on the GazeCom files it was not trained on")
     source.add_argument("--shipped-lund", action="store_true",
                         help="the shipped model on lund2013-dev (its training data)")
-    parser.add_argument("--model", type=Path, default=None,
-                        help="with --shipped-*: this model file instead of the shipped one")
+    parser.add_argument("--model", type=Path, action="append", default=None,
+                        help="with --shipped-*: this model file instead of the shipped one; "
+                             "given twice or more: the mean of their class probabilities")
     parser.add_argument("--by", choices=["recording", "subject"], default="recording")
     parser.add_argument("--n-boot", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=events_lund.SEED)
@@ -208,8 +237,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.model is not None and args.predictions:
         parser.error("--model goes with --shipped-gazecom or --shipped-lund")
-    if args.model is not None and not args.model.is_file():
-        parser.error(f"--model {args.model}: no such file")
+    for model in args.model or []:
+        if not model.is_file():
+            parser.error(f"--model {model}: no such file")
     started = time.process_time()
     sets = {}
     if args.predictions:
@@ -246,10 +276,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     record = {
         **report_header(__file__, benchmark="events_deep_ci"),
         "predictions": str(args.predictions) if args.predictions else (
-            ("shipped model" if args.model is None else f"model {args.model}") + (
+            ("shipped model" if args.model is None else
+             f"model {args.model[0]}" if len(args.model) == 1 else
+             "ensemble (mean class probabilities) of " + ", ".join(map(str, args.model))) + (
                 ", gazecom-dev files not used in its training (all but every 4th)"
                 if args.shipped_gazecom else ", lund2013-dev (its training data)")),
-        "model": None if args.model is None else str(args.model),
+        # one file: its path (as before); an ensemble: the list of paths
+        "model": None if args.model is None else (
+            str(args.model[0]) if len(args.model) == 1 else [str(m) for m in args.model]),
         "bootstrap": {"over": args.by, "n_boot": args.n_boot, "confidence": 0.95,
                       "seed": args.seed, "interval": "percentile"},
         "format": "[estimate, low, high]", "human_coder_vs_coder": HUMAN,

@@ -92,3 +92,21 @@ def test_ci_of_another_model_file_labels_with_that_model(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         events_deep_ci.main(["--shipped-gazecom", "--model", "no_such_model.safetensors"])
     assert "no such file" in capsys.readouterr().err
+
+
+def test_ci_of_an_ensemble_averages_the_class_probabilities(monkeypatch):
+    from gazelearn.detection.deep_inference import DEFAULT_MODEL, labels_from_scores, load_runner
+
+    other = Path(__file__).parent / "data" / "deep_detector_issue14.safetensors"
+    recordings = [simulate_recording(3.0, 500.0, seed=s) for s in range(2)]
+    monkeypatch.setattr(events_deep_ci.events_lund, "load_lund",
+                        lambda path: (recordings, ["img", "video"]))
+    single = events_deep_ci.shipped_lund(Path("unused"), [DEFAULT_MODEL])
+    twice = events_deep_ci.shipped_lund(Path("unused"), [DEFAULT_MODEL, DEFAULT_MODEL])
+    for kind in single:  # a model with itself: its own labels
+        np.testing.assert_array_equal(twice[kind][1][0], single[kind][1][0])
+    both = events_deep_ci.shipped_lund(Path("unused"), [DEFAULT_MODEL, other])
+    runners = [load_runner(m, num_threads=1) for m in (DEFAULT_MODEL, other)]
+    mean = np.mean([r.scores(recordings[1], probabilities=True) for r in runners], axis=0)
+    np.testing.assert_array_equal(both["video"][1][0],
+                                  labels_from_scores(mean, recordings[1], model_rate=500.0))
