@@ -174,8 +174,10 @@ def test_pursuit_calibration_labels_frames_with_the_moving_target(data_dir, loca
                                                                   face_at):
     from gazelearn.server import create_app
 
-    # frames go back to back here, faster than a page's 30 a second
-    client = local_client(create_app(data_dir, frame_rate=BACK_TO_BACK))
+    # frames go back to back here, faster than a page's 30 a second. The geometry alone: the
+    # drawn face moves with the target but its eyes do not turn, so eye-crop CNNs (which a
+    # pursuit's 209 frames would train by default) could learn nothing from them
+    client = local_client(create_app(data_dir, frame_rate=BACK_TO_BACK, appearance_frames=0))
     with client.websocket_connect("/ws/gaze") as socket:
         _hello(socket)
         targets = _control(socket, type="calibrate", points=0, validation=4, pursuit_s=8,
@@ -371,21 +373,52 @@ def test_a_session_carries_person_and_screen_and_events_detect_runs_on_it(
     assert "fixation" in types and "saccade" in types, events
 
 
-def test_the_default_mapper_is_the_eyeball_geometry(data_dir):
+def test_the_default_mapper_is_the_eyeball_geometry_blended_from_100_frames(data_dir):
     from gazelearn.errors import InputError
     from gazelearn.server import create_app
     from gazelearn.server.live import LiveSession, session_mapper
-    from gazelearn.webcam import EyeballGazeMapper, LandmarkGazeRegressor
+    from gazelearn.webcam import EyeballGazeMapper, HybridGazeMapper, LandmarkGazeRegressor
 
     session = LiveSession(SCREEN)
-    assert isinstance(session.mapper, EyeballGazeMapper)
+    # as gazelearn track --calibrate: the CNNs from 100 usable frames, at most 480 of them
+    assert isinstance(session.mapper, HybridGazeMapper)
+    assert (session.mapper.min_frames, session.mapper.max_frames) == (100, 480)
     # video mode; 3 faces for the faces that jump between the frames it sees (see live.py)
     marker = session._face_landmarker()
     assert marker.max_num_faces == 3 and not marker.static_image_mode
     session.close()
+    assert isinstance(session_mapper("geometry", appearance_frames=0), EyeballGazeMapper)
+    assert session_mapper("geometry", appearance_frames=600).max_frames == 600
     assert isinstance(session_mapper("landmarks"), LandmarkGazeRegressor)
     with pytest.raises(InputError, match="gaze_model must be one of geometry, landmarks"):
         create_app(data_dir, gaze_model="cnn")
+    with pytest.raises(InputError, match="appearance_frames must be an integer >= 0, got -1"):
+        create_app(data_dir, appearance_frames=-1)
+
+
+def test_a_session_with_many_frames_trains_the_cnns_beside_the_geometry():
+    from gazelearn.server.live import LiveSession
+    from gazelearn.webcam import HybridGazeMapper
+    from gazelearn.webcam.geometry_mapper import EyeballGazeMapper, synthetic_rows
+
+    def rows(targets, seed):
+        geometry = synthetic_rows(targets, EyeballGazeMapper(screen=SCREEN), eye_gain=0.8,
+                                  kappa=(2.0, -1.0))
+        n_crop = HybridGazeMapper().input_size - geometry.shape[1]
+        crops = np.random.default_rng(seed).uniform(0, 250, (len(targets), n_crop))
+        return np.hstack([geometry, crops])
+
+    mapper = HybridGazeMapper(networks=1, epochs=1, min_frames=30, max_frames=40,
+                              geometry_params={"second_stage": "none", "prior_weight": 0.0})
+    for frames, trained in ((2, False), (4, True)):  # 9 points x 2 = 18, x 4 = 36 frames
+        session = LiveSession(SCREEN, mapper=mapper)
+        targets = np.array(session.start_calibration(9, 5, seed=0)["calibration"])
+        for index, row in enumerate(rows(np.repeat(targets, frames, axis=0), frames)):
+            session.add_features("calibration", index // frames, row)
+        session.fit(max_error_pct=None)
+        fitted = session.profile.mapper
+        assert isinstance(fitted, HybridGazeMapper) and bool(fitted.networks_) is trained
+        assert fitted.screen["width_px"] == SCREEN[0]  # the session's screen, as the geometry
 
 
 @pytest.mark.parametrize("limit, accepted", [(0.0, False), (100.0, True)])

@@ -88,13 +88,36 @@ def test_model_file_round_trip_clone_and_copy(fitted, tmp_path):
     ({"weights": (0.5, 1.5)}, "weights must be two numbers in [0, 1]"),
     ({"networks": 0}, "networks must be an integer >= 1"),
     ({"geometry_params": {"screen": SCREEN}}, "must not hold 'screen'"),
+    ({"max_frames": 50}, "max_frames must be None or an integer >= min_frames (100)"),
 ])
 def test_bad_parameters_are_named(params, message):
     X, y = _data(10)
-    with pytest.raises(InputError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(InputError, match=message.replace("[", r"\[").replace("]", r"\]")
+                       .replace("(", r"\(").replace(")", r"\)")):
         HybridGazeMapper(**params).fit(X, y)
 
 
 def test_rows_of_the_wrong_length_are_refused():
     with pytest.raises(InputError, match="expected rows of"):
         HybridGazeMapper().fit(np.zeros((5, 22)), np.zeros((5, 2)))
+
+
+def test_max_frames_trains_the_cnns_on_evenly_spaced_frames_the_geometry_on_all(monkeypatch):
+    from gazelearn.webcam.crop_model import CropGazeModel
+
+    X, y = _data(40)
+    X[[5, 6, 20]] = np.nan  # no face: never a training frame
+    seen = []
+    original = CropGazeModel.fit
+
+    def spy(self, crops, targets, *args, **kwargs):
+        seen.append(np.asarray(targets).copy())
+        return original(self, crops, targets, *args, **kwargs)
+
+    monkeypatch.setattr(CropGazeModel, "fit", spy)
+    mapper = HybridGazeMapper(screen=SCREEN, geometry_params=GEOMETRY, networks=1, epochs=1,
+                              min_frames=10, max_frames=13).fit(X, y)
+    usable = np.delete(np.arange(40), [5, 6, 20])  # 37 frames, every 3rd of them kept: 13
+    np.testing.assert_array_equal(seen[0], y[usable[::3]])
+    full = EyeballGazeMapper(screen=SCREEN, **GEOMETRY).fit(X[usable, :22], y[usable])
+    np.testing.assert_allclose(mapper.geometry_.predict(X[:3, :22]), full.predict(X[:3, :22]))

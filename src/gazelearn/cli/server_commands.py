@@ -59,6 +59,11 @@ def server(
     gaze_model: Annotated[str, typer.Option(
         "--gaze-model", help="What a calibration fits: geometry (the eyeball model, as "
         "gazelearn track --calibrate) or landmarks (the landmark regressor).")] = "geometry",
+    appearance_frames: Annotated[int, typer.Option(
+        "--appearance-frames", help="With --gaze-model geometry: from this many usable "
+        "calibration frames (a pursuit gives them) the geometry is blended with eye-crop "
+        "CNNs trained on the session's frames, as gazelearn track --calibrate; the fit then "
+        "takes a minute or two. 0: never.")] = 100,
     verbose: bool = VerboseOption,
 ) -> None:
     """Run the browser app: collection, calibration, live gaze, recording.
@@ -85,7 +90,8 @@ def server(
 
     serve(data, host=host, port=port, token=token, max_upload_bytes=1000 * max_upload_kb,
           frame_rate=frame_rate, dots_per_measurement=dots, pipeline_workers=workers,
-          max_error_pct=max_validation_error_pct, gaze_model=gaze_model, announce=announce)
+          max_error_pct=max_validation_error_pct, gaze_model=gaze_model,
+          appearance_frames=appearance_frames, announce=announce)
 
 
 collection_app = typer.Typer(

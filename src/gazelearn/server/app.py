@@ -55,7 +55,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gazelearn.errors import InputError
 from gazelearn.server.guard import Guard, logger, served_names
-from gazelearn.server.live import decode_jpeg, screen_pixels, session_mapper
+from gazelearn.server.live import (
+    APPEARANCE_FRAMES,
+    decode_jpeg,
+    screen_pixels,
+    session_mapper,
+)
 from gazelearn.server.protocol import (  # noqa: F401 - frame_message is public here too
     GazeConnection,
     frame_message,
@@ -204,7 +209,8 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
                port: int | None = None, allowed_hosts: tuple[str, ...] = (),
                measurement_rate: float = 2.0, text_rate: float = 20.0,
                check_faces: bool = True, max_error_pct: float | None = 10.0,
-               gaze_model: str = "geometry") -> FastAPI:
+               gaze_model: str = "geometry",
+               appearance_frames: int = APPEARANCE_FRAMES) -> FastAPI:
     """Build the app.
 
     Parameters
@@ -247,8 +253,14 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
         What a session's calibration fits: the eyeball geometry (the default, as ``gazelearn
         track --calibrate``) or the landmark regressor (:func:`~gazelearn.server.live.
         session_mapper`).
+    appearance_frames : int
+        With ``geometry``: usable calibration frames (a pursuit gives them) from which the
+        geometry is blended with eye-crop CNNs trained on the session's frames, as
+        ``gazelearn track --calibrate --appearance-frames`` (0: never). Training them makes
+        the ``fit`` answer take a minute or two on a laptop's CPU.
     """
-    session_mapper(gaze_model)  # an unknown name is refused now, not at the first session
+    # an unknown name is refused now, not at the first session
+    session_mapper(gaze_model, appearance_frames)
     storage = Storage(data_dir)
     app = FastAPI(title="gazelearn", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.storage = storage
@@ -421,7 +433,8 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
             app.state.limiter = anyio.CapacityLimiter(workers)
         handler = GazeConnection(websocket, storage, max_upload_bytes, frame_rate,
                                  app.state.limiter, text_rate=text_rate,
-                                 max_error_pct=max_error_pct, gaze_model=gaze_model)
+                                 max_error_pct=max_error_pct, gaze_model=gaze_model,
+                                 appearance_frames=appearance_frames)
         try:
             await handler.run()
         except WebSocketDisconnect:

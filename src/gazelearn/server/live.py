@@ -175,17 +175,39 @@ def accepts(error_pct: float, max_error_pct: float) -> bool:
 
 #: The gaze mappers a session can calibrate (``gazelearn server --gaze-model``).
 GAZE_MODELS = ("geometry", "landmarks")
+#: Usable calibration frames from which a ``geometry`` session also trains the eye-crop CNNs
+#: (as ``gazelearn track --calibrate --appearance-frames``): a calibration with a pursuit.
+APPEARANCE_FRAMES = 100
+#: The CNNs train on at most this many of the calibration's frames, evenly spaced: the 479
+#: measured (docs/results.md). A page sends up to the frame rate's 60 per second, so a 25-s
+#: pursuit alone holds about 1500, most of them near copies of their neighbours, which would
+#: triple the training time for little.
+APPEARANCE_MAX_FRAMES = 480
 
 
-def session_mapper(name: str = "geometry") -> GazeMapper:
-    """A new mapper by name: ``geometry`` the :class:`~gazelearn.webcam.EyeballGazeMapper`
-    (the default, as in ``gazelearn track --calibrate``), ``landmarks`` the landmark regressor.
+def session_mapper(name: str = "geometry", appearance_frames: int = APPEARANCE_FRAMES
+                   ) -> GazeMapper:
+    """A new mapper by name: ``geometry`` the eyeball geometry, blended with eye-crop CNNs
+    from ``appearance_frames`` usable calibration frames
+    (:class:`~gazelearn.webcam.HybridGazeMapper`, as ``gazelearn track --calibrate``; 0: the
+    :class:`~gazelearn.webcam.EyeballGazeMapper` alone), ``landmarks`` the landmark regressor.
 
     Examples
     --------
     >>> type(session_mapper()).__name__, type(session_mapper("landmarks")).__name__
-    ('EyeballGazeMapper', 'LandmarkGazeRegressor')
+    ('HybridGazeMapper', 'LandmarkGazeRegressor')
+    >>> type(session_mapper("geometry", appearance_frames=0)).__name__
+    'EyeballGazeMapper'
     """
+    if isinstance(appearance_frames, bool) or not isinstance(appearance_frames, int) \
+            or appearance_frames < 0:
+        raise InputError(f"appearance_frames must be an integer >= 0, got "
+                         f"{appearance_frames!r}", field="appearance_frames")
+    if name == "geometry" and appearance_frames:
+        from gazelearn.webcam.hybrid_mapper import HybridGazeMapper
+
+        return HybridGazeMapper(min_frames=appearance_frames,
+                                max_frames=max(APPEARANCE_MAX_FRAMES, appearance_frames))
     if name == "geometry":
         return EyeballGazeMapper()
     if name == "landmarks":
@@ -207,10 +229,11 @@ class LiveSession:
     profile : CalibrationProfile, optional
         A saved calibration (landmark or CNN) to start live right away.
     mapper : GazeMapper, optional
-        What a calibration fits (a clone of it); by default the
-        :class:`~gazelearn.webcam.EyeballGazeMapper` (the default of ``gazelearn track
-        --calibrate``, the measured best after a 5-16-point calibration, docs/results.md),
-        which takes the session's screen when the calibration is fitted.
+        What a calibration fits (a clone of it); by default :func:`session_mapper`'s: the
+        eyeball geometry (the measured best after a 5-16-point calibration), blended with
+        eye-crop CNNs when the calibration has at least 100 usable frames (a pursuit; the
+        default of ``gazelearn track --calibrate``, docs/results.md); it takes the session's
+        screen when the calibration is fitted.
     """
 
     def __init__(self, screen=(1920, 1080), filter: str = "one_euro",

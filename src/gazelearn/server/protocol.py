@@ -36,6 +36,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 from gazelearn.errors import InputError
 from gazelearn.io.delimited import sidecar_path
 from gazelearn.server.live import (
+    APPEARANCE_FRAMES,
     MAX_ERROR_PCT,
     LiveSession,
     decode_jpeg,
@@ -191,10 +192,12 @@ class GazeConnection:
     def __init__(self, websocket: WebSocket, storage: Storage, max_bytes: int,
                  frame_rate: float, limiter=None, text_rate: float = 20.0,
                  max_error_pct: float | None = MAX_ERROR_PCT,
-                 gaze_model: str = "geometry") -> None:
+                 gaze_model: str = "geometry",
+                 appearance_frames: int = APPEARANCE_FRAMES) -> None:
         self.websocket = websocket
         self.max_error_pct = max_error_pct
         self.gaze_model = gaze_model
+        self.appearance_frames = appearance_frames
         self.limiter = limiter
         self.storage = storage
         self.max_bytes = max_bytes
@@ -368,7 +371,8 @@ class GazeConnection:
         self.close()  # a second hello: the former person's session and lease end
         self.lease = self.storage.open_lease(person)
         self.session = LiveSession(screen, filter=filter_name, profile=profile,
-                                   mapper=session_mapper(self.gaze_model))
+                                   mapper=session_mapper(self.gaze_model,
+                                                         self.appearance_frames))
         self.person = person
         await anyio.to_thread.run_sync(self.session.warm_up)
         await self.send({"type": "ready", "person": person, "profile": profile is not None,

@@ -80,6 +80,12 @@ class HybridGazeMapper(RegressorMixin, BaseEstimator):
     min_frames : int
         Usable calibration frames (with a face) from which the CNNs are trained; fewer:
         the geometry alone.
+    max_frames : int, optional
+        The CNNs train on at most this many usable frames, evenly spaced in the rows' order
+        (None: all). Training time grows with the frames; a browser calibration at 30-60
+        frames per second sends several times the 479 frames measured, most of them near
+        copies of their neighbours (``gazelearn server`` caps at 480). The geometry always
+        fits on every frame.
     weights : (float, float)
         Weight of the CNNs' mean on x and on y (0: geometry only, 1: CNNs only).
 
@@ -99,7 +105,8 @@ class HybridGazeMapper(RegressorMixin, BaseEstimator):
 
     def __init__(self, screen=None, geometry_params: dict | None = None, eyes: str = "both",
                  networks: int = 3, epochs: int = DEFAULT_EPOCHS, min_frames: int = 100,
-                 weights: tuple[float, float] = DEFAULT_WEIGHTS) -> None:
+                 weights: tuple[float, float] = DEFAULT_WEIGHTS,
+                 max_frames: int | None = None) -> None:
         self.screen = screen
         self.geometry_params = geometry_params
         self.eyes = eyes
@@ -107,6 +114,7 @@ class HybridGazeMapper(RegressorMixin, BaseEstimator):
         self.epochs = epochs
         self.min_frames = min_frames
         self.weights = weights
+        self.max_frames = max_frames
 
     # ------------------------------------------------------------------ rows
     def _geometry(self) -> EyeballGazeMapper:
@@ -159,6 +167,10 @@ class HybridGazeMapper(RegressorMixin, BaseEstimator):
         weights = self._weights()
         if not (isinstance(self.networks, int) and self.networks >= 1):
             raise InputError(f"networks must be an integer >= 1, got {self.networks!r}")
+        if self.max_frames is not None and not (isinstance(self.max_frames, int)
+                                                and self.max_frames >= max(self.min_frames, 1)):
+            raise InputError(f"max_frames must be None or an integer >= min_frames "
+                             f"({self.min_frames}), got {self.max_frames!r}")
         g = self.landmark_columns
         self.geometry_ = self._geometry().fit(X[:, :g], y)
         usable = np.isfinite(X).all(axis=1) & np.isfinite(np.asarray(y, np.float64)).all(axis=1)
@@ -167,6 +179,7 @@ class HybridGazeMapper(RegressorMixin, BaseEstimator):
         usable[usable] = _open_enough(X[usable, :g], self.geometry_.min_open_ratio)
         self.networks_ = []
         if usable.sum() >= self.min_frames and weights.any():
+            usable = _evenly_spaced(usable, self.max_frames)
             screen = self.geometry_.geometry().screen
             for seed in range(self.networks):
                 network = self._crops().set_params(seed=seed, screen_size=screen.size_px)
@@ -286,3 +299,19 @@ def _mean_graph(networks: list[CropGazeModel]) -> np.ndarray:
     spec = OnnxSpec(_Mean([s.module for s in specs]).eval(), specs[0].inputs,
                     specs[0].outputs, specs[0].metadata)
     return np.frombuffer(graph_bytes(spec), dtype=np.uint8).copy()
+
+
+def _evenly_spaced(mask: np.ndarray, limit: int | None) -> np.ndarray:
+    """``mask`` with at most ``limit`` of its True entries kept, evenly spaced (None: all).
+
+    Examples
+    --------
+    >>> _evenly_spaced(np.array([1, 1, 0, 1, 1, 1], bool), 3).astype(int).tolist()
+    [1, 0, 0, 1, 0, 1]
+    """
+    chosen = np.flatnonzero(mask)
+    if limit is None or len(chosen) <= limit:
+        return mask
+    out = np.zeros_like(mask)
+    out[chosen[np.round(np.linspace(0, len(chosen) - 1, limit)).astype(int)]] = True
+    return out

@@ -259,6 +259,7 @@ async function pursuit(path) {
 async function runCalibration() {
   for (let attempt = 0; ; attempt++) {
     relayout = false;
+    state.pursuitKept = 0;  // a new calibration: its own pursuit frames only
     await waitForFullscreen();
     state.phase = "calibration";
     const screen = screenSize();
@@ -298,7 +299,10 @@ async function calibrate() {
     await preview();
     await runCalibration();
     $("dot").hidden = true;
-    stageMessage("Fitting...");
+    // with a pursuit's frames the server also trains eye-image networks: a minute or two
+    stageMessage(state.pursuitKept >= 100
+      ? "Fitting: training the eye-image networks on your frames (a minute or two)..."
+      : "Fitting...");
     const fit = { type: "fit" };
     if (settings.maxErrorPct !== null) fit.max_error_pct = settings.maxErrorPct;
     const answer = await request(fit, "report");
