@@ -148,6 +148,10 @@ def test_server_command_refuses_to_start_open_without_token(tmp_path):
 
     run = CliRunner().invoke(app, ["server", "--host", "0.0.0.0", "--data", str(tmp_path)])
     assert run.exit_code == 1 and "--token" in run.output
+    run = CliRunner().invoke(app, ["server", "--appearance-frames", "-5", "--data",
+                                   str(tmp_path / "never")])
+    assert run.exit_code == 1 and "--appearance-frames must be 0 (never) or more, got -5" \
+        in run.output and not (tmp_path / "never").exists()
 
 
 def test_collection_commands_export_and_delete(client, data_dir, tmp_path):

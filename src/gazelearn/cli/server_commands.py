@@ -78,6 +78,8 @@ def server(
         raise InputError(f"--port must be 1..65535, got {port}")
     if max_upload_kb < 1 or frame_rate <= 0 or dots < 1 or (workers is not None and workers < 1):
         raise InputError("--max-upload-kb, --frame-rate, --dots and --workers must be positive")
+    if appearance_frames < 0:
+        raise InputError(f"--appearance-frames must be 0 (never) or more, got {appearance_frames}")
     if not 0 <= max_validation_error_pct <= 100:
         raise InputError(f"--max-validation-error-pct must be 0..100, got "
                          f"{max_validation_error_pct}")

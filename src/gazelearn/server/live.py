@@ -202,7 +202,7 @@ def session_mapper(name: str = "geometry", appearance_frames: int = APPEARANCE_F
     if isinstance(appearance_frames, bool) or not isinstance(appearance_frames, int) \
             or appearance_frames < 0:
         raise InputError(f"appearance_frames must be an integer >= 0, got "
-                         f"{appearance_frames!r}", field="appearance_frames")
+                         f"{appearance_frames!r}")
     if name == "geometry" and appearance_frames:
         from gazelearn.webcam.hybrid_mapper import HybridGazeMapper
 
