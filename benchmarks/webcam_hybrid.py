@@ -15,7 +15,13 @@ held-out errors of the geometry, of the CNNs' mean and of every per-axis blend w
 blinks (``track`` loses those). The weights with the lowest pool error are the
 default (:data:`gazelearn.webcam.hybrid_mapper.DEFAULT_WEIGHTS`); the test is then reported
 once, for the mapper fitted on the whole pool with those weights. ``--eyes`` compares the
-CNNs' inputs (``left``, ``right``, ``both``: two channels).
+CNNs' inputs (``left``, ``right``, ``both``: two channels); ``--networks`` and ``--epochs``
+the CNNs' number and training (by default the mapper's). The JSON keeps each quarter's
+held-out error (``by_fold_px``: at the best weights, at the default weights, the geometry, the
+CNNs), the fits' CPU and wall seconds; ``--predictions`` also saves the held-out predictions
+(geometry, the CNNs' mean and every network's own) to compare variants frame by frame or
+seed subsets of one run (training is deterministic: seed s gives the same network whatever
+``--networks`` is).
 
 With ``--cli`` it also runs ``gazelearn track --calibrate`` on the file with its defaults,
 as a user would (calibrated on the first 80 % of the targets, validated on the last 20 %);
@@ -25,6 +31,8 @@ Usage::
 
     .venv/bin/python benchmarks/webcam_hybrid.py --eyes left both   # ~12 / ~22 min of CPU
     .venv/bin/python benchmarks/webcam_hybrid.py --eyes --cli --latency   # the defaults only
+    .venv/bin/python benchmarks/webcam_hybrid.py --networks 5 --output /tmp/n5.json \
+        --predictions /tmp/n5   # a variant, its held-out predictions in /tmp/n5.both.npz
     .venv/bin/python benchmarks/webcam_hybrid.py --eyes --latency --cores 1 2 --epochs 5 \
         --output /tmp/latency.json   # latency only: the networks' size, not their epochs, sets it
 
@@ -85,21 +93,34 @@ def _defaults() -> dict:
 HYBRID_DEFAULTS = _defaults()
 
 
+def _default_weights() -> list[float]:
+    return [float(w) for w in HYBRID_DEFAULTS["weights"]]
+
+
 def pool_predictions(rows, targets, pool, eyes, networks, epochs) -> dict:
     """Held-out predictions of the geometry and of the CNNs' mean, 4 contiguous folds."""
     geometry = np.full((len(targets), 2), np.nan)
     cnn = np.full((len(targets), 2), np.nan)
-    seconds = []
-    for held in np.array_split(pool, 4):
+    fold = np.full(len(targets), -1)
+    each = np.full((networks, len(targets), 2), np.nan)  # every network's own prediction
+    seconds, wall = [], []
+    for k, held in enumerate(np.array_split(pool, 4)):
         rest = np.setdiff1d(pool, held)
-        t0 = time.process_time()
+        t0, w0 = time.process_time(), time.perf_counter()
         fitted = mapper(eyes, networks, epochs).set_params(min_frames=1).fit(rows[rest],
                                                                              targets[rest])
         seconds.append(time.process_time() - t0)
+        wall.append(time.perf_counter() - w0)
         geometry[held] = fitted.geometry_.predict(rows[held, :fitted.landmark_columns])
         cnn[held] = fitted._networks_mean(rows[held])
-        print(f"  {eyes}: fold from pair {held[0]}: {seconds[-1]:.0f} s CPU", flush=True)
-    return {"geometry": geometry, "cnn": cnn, "fit_cpu_s": seconds}
+        fold[held] = k
+        for i, network in enumerate(fitted.networks_):
+            each[i, held] = network.predict(rows[held, fitted.landmark_columns:])
+        print(f"  {eyes}: fold from pair {held[0]}: {seconds[-1]:.0f} s CPU, {wall[-1]:.0f} s "
+              "wall", flush=True)
+    return {"geometry": geometry, "cnn": cnn, "fold": fold, "networks": each,
+            "fit_cpu_s": seconds,
+            "fit_wall_s": wall}
 
 
 def _mean_px(pred, true) -> float:
@@ -117,23 +138,34 @@ def choose_weights(pred: dict, targets, pool, blink) -> dict:
             w = np.array([wx, wy])
             table[f"{wx:.1f},{wy:.1f}"] = _mean_px((1 - w) * geometry + w * cnn, true)
     best = min(table, key=table.get)
+    fold = pred["fold"][pool]
+
+    def by_fold(w) -> list[float]:  # the fold-to-fold spread of a blend's held-out error
+        blend = (1 - np.asarray(w)) * geometry + np.asarray(w) * cnn
+        return [_mean_px(blend[fold == k], true[fold == k]) for k in range(4)]
+
     return {"pool_px": table, "best": [float(v) for v in best.split(",")],
             "best_pool_px": table[best], "geometry_pool_px": table["0.0,0.0"],
             "cnn_pool_px": table["1.0,1.0"],
+            "by_fold_px": {"best": by_fold([float(v) for v in best.split(",")]),
+                           "default_weights": by_fold(_default_weights()),
+                           "geometry": by_fold([0.0, 0.0]), "cnn": by_fold([1.0, 1.0])},
             "error_correlation_x_y": [float(np.corrcoef((geometry - true)[:, a],
                                                         (cnn - true)[:, a])[0, 1])
                                       for a in (0, 1)]}
 
 
 def test_cells(rows, targets, pool, test, eyes, networks, epochs, weights) -> dict:
-    t0 = time.process_time()
+    t0, w0 = time.process_time(), time.perf_counter()
     fitted = mapper(eyes, networks, epochs, tuple(weights)).fit(rows[pool], targets[pool])
-    fit_s = time.process_time() - t0
+    fit_s, fit_wall = time.process_time() - t0, time.perf_counter() - w0
     true = targets[test]
     geometry = fitted.geometry_.predict(rows[test, :fitted.landmark_columns])
-    cnn = fitted._networks_mean(rows[test])
+    # weights (0, 0) train no CNN (a run with very few epochs)
+    cnn = (fitted._networks_mean(rows[test]) if fitted.networks_
+           else np.full((len(test), 2), np.nan))
     blend = fitted.predict(rows[test])
-    out = {"fit_cpu_s": fit_s, "weights": list(weights)}
+    out = {"fit_cpu_s": fit_s, "fit_wall_s": fit_wall, "weights": list(weights)}
     for name, pred in (("geometry", geometry), ("cnn_mean", cnn), ("blend", blend)):
         out[name] = wg.errors(pred, true)
     return out, fitted
@@ -189,8 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--eyes", nargs="*", default=["both"], choices=["left", "right", "both"],
                         help="the CNNs' inputs to compare (none: only --cli / --latency)")
-    parser.add_argument("--networks", type=int, default=3)
+    parser.add_argument("--networks", type=int, default=HYBRID_DEFAULTS["networks"])
     parser.add_argument("--epochs", type=int, default=HYBRID_DEFAULTS["epochs"])
+    parser.add_argument("--predictions", type=Path, default=None,
+                        help="also save the pool's held-out predictions (.npz, per --eyes)")
     parser.add_argument("--cli", action="store_true", help="also run track --calibrate")
     parser.add_argument("--latency", action="store_true", help="also time Tracker.step")
     parser.add_argument("--cores", type=int, nargs="+", default=[1],
@@ -216,8 +250,13 @@ def main(argv: list[str] | None = None) -> int:
                                    chosen["best"])
         entry = {"pool": {k: v for k, v in chosen.items() if k != "pool_px"},
                  "pool_px_by_weights": chosen["pool_px"], "pool_fit_cpu_s": pred["fit_cpu_s"],
+                 "pool_fit_wall_s": pred["fit_wall_s"],
                  "test": cells}
         result["eyes"][eyes] = entry
+        if args.predictions is not None:
+            np.savez(args.predictions.with_suffix(f".{eyes}.npz"), pool=pool, test=test,
+                     targets=targets, blink=wc.blink_flags(data), **{
+                         k: pred[k] for k in ("geometry", "cnn", "fold", "networks")})
         print(f"{eyes}: pool geometry {chosen['geometry_pool_px']:.1f} px, CNNs "
               f"{chosen['cnn_pool_px']:.1f} px, best blend {chosen['best']} "
               f"{chosen['best_pool_px']:.1f} px; test geometry "

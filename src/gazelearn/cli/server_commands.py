@@ -63,7 +63,7 @@ def server(
         "--appearance-frames", help="With --gaze-model geometry: from this many usable "
         "calibration frames (a pursuit gives them) the geometry is blended with eye-crop "
         "CNNs trained on the session's frames, as gazelearn track --calibrate; the fit then "
-        "takes a minute or two. 0: never.")] = 100,
+        "takes a few minutes. 0: never.")] = 100,
     verbose: bool = VerboseOption,
 ) -> None:
     """Run the browser app: collection, calibration, live gaze, recording.

@@ -257,7 +257,7 @@ def create_app(data_dir: str | Path, token: str | None = None, *,
         With ``geometry``: usable calibration frames (a pursuit gives them) from which the
         geometry is blended with eye-crop CNNs trained on the session's frames, as
         ``gazelearn track --calibrate --appearance-frames`` (0: never). Training them makes
-        the ``fit`` answer take a minute or two on a laptop's CPU.
+        the ``fit`` answer take a few minutes on a laptop's CPU.
     """
     # an unknown name is refused now, not at the first session
     session_mapper(gaze_model, appearance_frames)

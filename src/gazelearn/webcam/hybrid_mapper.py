@@ -50,11 +50,13 @@ from gazelearn.webcam.crops import EYE_CROP_SIZE
 from gazelearn.webcam.geometry_mapper import EyeballGazeMapper, _open_enough
 
 #: Per-axis weight of the CNNs' mean (x, y): chosen by pool cross-validation on
-#: ``webcam-crops-dev`` (benchmarks/webcam_hybrid.py, docs/results.md).
-DEFAULT_WEIGHTS = (0.4, 0.6)
-#: Training epochs of each CNN: on the pool 40 / 80 / 160 epochs gave the CNNs' mean 290 /
-#: 253 / 225 px and the best blend 201 / 192 / 184 px (the geometry alone 205 px).
-DEFAULT_EPOCHS = 160
+#: ``webcam-crops-dev`` with :data:`DEFAULT_EPOCHS` (benchmarks/webcam_hybrid.py,
+#: docs/results.md).
+DEFAULT_WEIGHTS = (0.5, 0.7)
+#: Training epochs of each CNN: on the pool 40 / 80 / 160 / 320 epochs gave the CNNs' mean
+#: 290 / 253 / 225 / 203 px and the best blend 201 / 192 / 185 / 172 px (the geometry alone
+#: 205 px; 5 networks of 160 epochs instead of 3: 183 px).
+DEFAULT_EPOCHS = 320
 
 
 class HybridGazeMapper(RegressorMixin, BaseEstimator):
@@ -76,7 +78,7 @@ class HybridGazeMapper(RegressorMixin, BaseEstimator):
         error varies a lot with its seed on a few hundred frames).
     epochs : int
         Training epochs of each CNN (:data:`DEFAULT_EPOCHS`: longer was better on the pool,
-        up to the 160 measured; about a minute of CPU per network for 480 frames).
+        up to the 320 measured; about two minutes of CPU per network for 480 frames).
     min_frames : int
         Usable calibration frames (with a face) from which the CNNs are trained; fewer:
         the geometry alone.

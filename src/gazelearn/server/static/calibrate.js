@@ -299,9 +299,9 @@ async function calibrate() {
     await preview();
     await runCalibration();
     $("dot").hidden = true;
-    // with a pursuit's frames the server also trains eye-image networks: a minute or two
+    // with a pursuit's frames the server also trains eye-image networks: a few minutes
     stageMessage(state.pursuitKept >= 100
-      ? "Fitting: training the eye-image networks on your frames (a minute or two)..."
+      ? "Fitting: training the eye-image networks on your frames (a few minutes)..."
       : "Fitting...");
     const fit = { type: "fit" };
     if (settings.maxErrorPct !== null) fit.max_error_pct = settings.maxErrorPct;
