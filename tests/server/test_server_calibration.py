@@ -179,7 +179,7 @@ def test_pursuit_calibration_labels_frames_with_the_moving_target(data_dir, loca
     # pursuit's 209 frames would train by default) could learn nothing from them
     client = local_client(create_app(data_dir, frame_rate=BACK_TO_BACK, appearance_frames=0))
     with client.websocket_connect("/ws/gaze") as socket:
-        _hello(socket)
+        assert _hello(socket)["appearance_frames"] == 0  # never: the page says so too
         targets = _control(socket, type="calibrate", points=0, validation=4, pursuit_s=8,
                            settle_s=1.0)
         path = targets["pursuit"]
@@ -430,7 +430,8 @@ def test_the_servers_limit_decides_when_the_page_names_none(data_dir, face_at, l
     with local_client(app) as client:
         assert client.get("/api/config").json()["max_validation_error_pct"] == limit
         with client.websocket_connect("/ws/gaze") as socket:
-            _hello(socket)
+            # the page learns the server's threshold for the eye-crop CNNs (the default)
+            assert _hello(socket)["appearance_frames"] == 100
             # the eyes elsewhere at validation: any error is above 0 %, and 100 % takes all
             _, answer = _calibrate(socket, face_at, mirror_validation=True)
             report = answer["report"]

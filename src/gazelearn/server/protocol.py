@@ -377,7 +377,11 @@ class GazeConnection:
         await anyio.to_thread.run_sync(self.session.warm_up)
         await self.send({"type": "ready", "person": person, "profile": profile is not None,
                          "report": self.session.report(),
-                         "profile_screen": None if profile is None else list(profile.screen_px)})
+                         "profile_screen": None if profile is None else list(profile.screen_px),
+                         # calibration frames from which the fit also trains eye-crop CNNs
+                         # (0: never), so the page can say why the fit takes minutes
+                         "appearance_frames": self.appearance_frames
+                         if self.gaze_model == "geometry" else 0})
 
     def save_profile(self) -> bool:
         """Save the session's profile as the person's unless its calibration was refused."""

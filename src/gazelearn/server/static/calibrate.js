@@ -25,7 +25,7 @@ const needFullscreen = P.get("fullscreen") !== "off";
 const state = { phase: "setup", sent: 0, acked: 0, faces: 0, kept: 0, gaze: 0, valid: 0,
                 lastGaze: null, report: null, session: null, latencies: [], errors: [],
                 layouts: [], advice: [], loops: 0, maxLoops: 0, liveStarts: 0, clicks: [],
-                drift: null, pursuitKept: 0, camera: false, screen: null };
+                drift: null, pursuitKept: 0, appearanceFrames: 0, camera: false, screen: null };
 window.gazelearnLive = state;
 
 let socket = null, seq = 0, stream = null, relayout = false;
@@ -294,13 +294,15 @@ async function calibrate() {
     await enterStage();  // first, while the click still counts as a user gesture
     panel(null);
     stageMessage("Starting the camera...");
-    await begin(false);
+    const ready = await begin(false);
+    // the server's own threshold (gazelearn server --appearance-frames; 0: never)
+    state.appearanceFrames = ready.appearance_frames || 0;
     stageMessage("");
     await preview();
     await runCalibration();
     $("dot").hidden = true;
     // with a pursuit's frames the server also trains eye-image networks: a few minutes
-    stageMessage(state.pursuitKept >= 100
+    stageMessage(state.appearanceFrames > 0 && state.pursuitKept >= state.appearanceFrames
       ? "Fitting: training the eye-image networks on your frames (a few minutes)..."
       : "Fitting...");
     const fit = { type: "fit" };
