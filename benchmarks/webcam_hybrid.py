@@ -179,7 +179,7 @@ def run_cli(path: Path) -> dict:
         t0 = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True)
         lines = [line for line in done.stdout.splitlines() if line.strip()]
-        return {"command": " ".join(["gazelearn", *command[1:4], "p.json", *command[6:]]),
+        return {"command": " ".join(["gazelearn", *command[1:5], "p.json", *command[6:]]),
                 "exit_code": done.returncode, "output": lines,
                 "wall_s": time.perf_counter() - t0}
 
