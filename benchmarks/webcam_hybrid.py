@@ -23,6 +23,12 @@ CNNs), the fits' CPU and wall seconds; ``--predictions`` also saves the held-out
 seed subsets of one run (training is deterministic: seed s gives the same network whatever
 ``--networks`` is).
 
+``--rescore-geometry NPZ`` blends the CNN predictions saved by ``--predictions`` (pool folds
+and test) with the geometry refitted under other parameters on the same folds
+(``--geometry-alpha``: the penalty of its ridge stage, which acts from 100 frames, and
+``none``: no ridge stage); the CNNs do not depend on the geometry, so no network is trained
+again, and the weights are chosen on the pool as above.
+
 With ``--cli`` it also runs ``gazelearn track --calibrate`` on the file with its defaults,
 as a user would (calibrated on the first 80 % of the targets, validated on the last 20 %);
 with ``--latency`` it times ``Tracker.step`` with the fitted profile on one core.
@@ -33,6 +39,8 @@ Usage::
     .venv/bin/python benchmarks/webcam_hybrid.py --eyes --cli --latency   # the defaults only
     .venv/bin/python benchmarks/webcam_hybrid.py --networks 5 --output /tmp/n5.json \
         --predictions /tmp/n5   # a variant, its held-out predictions in /tmp/n5.both.npz
+    .venv/bin/python benchmarks/webcam_hybrid.py --rescore-geometry /tmp/n5.both.npz \
+        --output /tmp/rescore.json   # geometry variants on the saved networks' predictions
     .venv/bin/python benchmarks/webcam_hybrid.py --eyes --latency --cores 1 2 --epochs 5 \
         --output /tmp/latency.json   # latency only: the networks' size, not their epochs, sets it
 
@@ -155,6 +163,50 @@ def choose_weights(pred: dict, targets, pool, blink) -> dict:
                                       for a in (0, 1)]}
 
 
+def rescore_geometry(saved: Path, data: dict, alphas: list[str]) -> dict:
+    """The geometry with each ridge-stage penalty in ``alphas`` (``none``: no ridge stage)
+    refitted on the saved run's folds and blended with its saved CNN predictions: pool error
+    of every weight pair, the best, per quarter, and the test at the pool's best."""
+    from gazelearn.screen import Screen
+    from gazelearn.webcam import EyeballGazeMapper
+
+    z = np.load(saved)
+    pool, test, targets, fold = z["pool"], z["test"], z["targets"], z["fold"]
+    rows = data["rows"]
+    if len(rows) != len(targets) or not np.allclose(data["targets"], targets):
+        raise SystemExit(f"error: {saved} was saved from other data than --data")
+    blink = wc.blink_flags(data)
+    screen = Screen(*wg.SCREEN).to_dict()
+    out = {}
+    for alpha in alphas:
+        params = {"second_stage": "none"} if alpha == "none" else {"alpha": float(alpha)}
+        held = np.full((len(targets), 2), np.nan)
+        for k in range(4):
+            part = pool[fold[pool] == k]
+            rest = np.setdiff1d(pool, part)
+            held[part] = EyeballGazeMapper(screen=screen, **params).fit(
+                rows[rest], targets[rest]).predict(rows[part])
+        chosen = choose_weights({"geometry": held, "cnn": z["cnn"], "fold": fold}, targets,
+                                pool, blink)
+        whole = EyeballGazeMapper(screen=screen, **params).fit(rows[pool], targets[pool])
+        geometry = whole.predict(rows[test])
+        w = np.asarray(chosen["best"])
+        out[f"alpha_{alpha}"] = {
+            "geometry_params": params,
+            "pool": {k: v for k, v in chosen.items() if k != "pool_px"},
+            "test": {"geometry": wg.errors(geometry, targets[test]),
+                     "blend": wg.errors((1 - w) * geometry + w * z["test_cnn"],
+                                        targets[test])}}
+        entry = out[f"alpha_{alpha}"]
+        print(f"geometry {params}: pool geometry {chosen['geometry_pool_px']:.1f} px, best "
+              f"blend {chosen['best']} {chosen['best_pool_px']:.1f} px (quarters "
+              + " / ".join(f"{v:.1f}" for v in chosen["by_fold_px"]["best"])
+              + f"); test geometry {entry['test']['geometry']['px']:.1f} px, blend "
+              f"{entry['test']['blend']['px']:.1f} px / {entry['test']['blend']['pct']:.2f} %",
+              flush=True)
+    return out
+
+
 def test_cells(rows, targets, pool, test, eyes, networks, epochs, weights) -> dict:
     t0, w0 = time.process_time(), time.perf_counter()
     fitted = mapper(eyes, networks, epochs, tuple(weights)).fit(rows[pool], targets[pool])
@@ -229,7 +281,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", action="store_true", help="also time Tracker.step")
     parser.add_argument("--cores", type=int, nargs="+", default=[1],
                         help="cores Tracker.step may use, one latency run each (default 1)")
+    parser.add_argument("--rescore-geometry", type=Path, default=None, metavar="NPZ",
+                        help="re-blend a --predictions file's CNNs with geometry variants")
+    parser.add_argument("--geometry-alpha", nargs="+", default=["1", "10", "100", "1000", "none"],
+                        help="ridge-stage penalties for --rescore-geometry (none: no stage)")
     args = parser.parse_args(argv)
+    if args.rescore_geometry is not None:
+        data = wc.load_webcam(args.data, mirror=True)
+        result = report_header("benchmarks/webcam_hybrid.py", argv, protocol={
+            "rescored": str(args.rescore_geometry), "pool_cv": "the saved run's 4 quarters"},
+            geometry=rescore_geometry(args.rescore_geometry, data, args.geometry_alpha))
+        write_report(args.output, result)
+        return 0
     import torch
 
     torch.set_num_threads(1)
@@ -253,9 +316,14 @@ def main(argv: list[str] | None = None) -> int:
                  "pool_fit_wall_s": pred["fit_wall_s"],
                  "test": cells}
         result["eyes"][eyes] = entry
-        if args.predictions is not None:
+        if args.predictions is not None:  # the test's too: a change of the geometry alone
+            # (it never moves the CNNs) is then re-scored on the same networks
+            g = fitted.landmark_columns
             np.savez(args.predictions.with_suffix(f".{eyes}.npz"), pool=pool, test=test,
-                     targets=targets, blink=wc.blink_flags(data), **{
+                     targets=targets, blink=wc.blink_flags(data),
+                     test_geometry=fitted.geometry_.predict(rows[test, :g]),
+                     test_cnn=(fitted._networks_mean(rows[test]) if fitted.networks_
+                               else np.full((len(test), 2), np.nan)), **{
                          k: pred[k] for k in ("geometry", "cnn", "fold", "networks")})
         print(f"{eyes}: pool geometry {chosen['geometry_pool_px']:.1f} px, CNNs "
               f"{chosen['cnn_pool_px']:.1f} px, best blend {chosen['best']} "
