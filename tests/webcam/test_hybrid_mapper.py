@@ -121,3 +121,15 @@ def test_max_frames_trains_the_cnns_on_evenly_spaced_frames_the_geometry_on_all(
     np.testing.assert_array_equal(seen[0], y[usable[::3]])
     full = EyeballGazeMapper(screen=SCREEN, **GEOMETRY).fit(X[usable, :22], y[usable])
     np.testing.assert_allclose(mapper.geometry_.predict(X[:3, :22]), full.predict(X[:3, :22]))
+
+
+def test_the_blends_geometry_shrinks_its_ridge_stage_unless_told_otherwise():
+    from gazelearn.webcam.hybrid_mapper import GEOMETRY_DEFAULTS
+
+    assert GEOMETRY_DEFAULTS == {"alpha": 100.0}
+    assert HybridGazeMapper()._geometry().alpha == 100.0
+    assert EyeballGazeMapper().alpha == 1.0  # the geometry alone keeps its own default
+    told = HybridGazeMapper(geometry_params={"alpha": 3.0, "eyelid": False})._geometry()
+    assert told.alpha == 3.0 and told.eyelid is False
+    other = HybridGazeMapper(geometry_params={"eyelid": False})._geometry()
+    assert other.alpha == 100.0 and other.eyelid is False

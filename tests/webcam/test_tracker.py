@@ -250,6 +250,18 @@ def test_cli_geometry_eyelid_option():
     assert "--no-eyelid" in result.output
 
 
+def test_cli_alpha_left_out_is_each_mappers_own_default():
+    from gazelearn.cli.track_commands import _regressor
+
+    alone = _regressor("geometry", None, "linear", None, (1920, 1080))
+    blend = _regressor("geometry", None, "linear", None, (1920, 1080), appearance_frames=100)
+    assert alone.alpha == 1.0 and blend._geometry().alpha == 100.0
+    given = _regressor("geometry", 5.0, "linear", None, (1920, 1080), appearance_frames=100)
+    assert given._geometry().alpha == 5.0
+    assert _regressor("geometry", 5.0, "linear", None, (1920, 1080)).alpha == 5.0
+    assert _regressor("landmarks", None, "linear", None, (1920, 1080)).alpha == 1.0
+
+
 def test_cli_track_prints_no_mediapipe_log_lines(video, profile, tmp_path):
     # glog and TensorFlow Lite write from C++ straight to file descriptor 2, which CliRunner
     # does not see: run the real console script
@@ -347,7 +359,8 @@ def test_cli_calibrate_blends_eye_crop_cnns_from_appearance_frames(astronaut, vi
     result = CliRunner().invoke(app, [*base, str(out), "--appearance-frames", "3"])
     assert result.exit_code == 0, result.output
     loaded = CalibrationProfile.load(out)
-    assert isinstance(loaded.mapper, HybridGazeMapper) and len(loaded.mapper.networks_) == 3
+    assert isinstance(loaded.mapper, HybridGazeMapper)
+    assert len(loaded.mapper.networks_) == 2  # DEFAULT_NETWORKS
     assert loaded.meta["gaze_model"] == "geometry+cnn"
     assert (tmp_path / "blend.hybrid.safetensors").is_file()
     rec = Tracker(loaded).process_timed(read_video(video), source=str(video))

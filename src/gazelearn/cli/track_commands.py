@@ -47,7 +47,7 @@ def _image_column(columns: list[str], wanted: str | None) -> str:
     return faces[0] if faces else columns[0]
 
 
-def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int | None, screen,
+def _regressor(gaze_model: str, alpha: float | None, kernel: str, epochs: int | None, screen,
                calibration_fit: str = "auto", camera_mm=None, eyelid: bool = True,
                appearance_frames: int = 0):
     """The model a calibration fits: eyeball geometry (blended with eye-crop CNNs from
@@ -64,16 +64,18 @@ def _regressor(gaze_model: str, alpha: float, kernel: str, epochs: int | None, s
         if calibration_fit not in CALIBRATIONS:
             raise InputError(f"--calibration-fit must be one of {', '.join(CALIBRATIONS)}, "
                              f"got {calibration_fit!r}")
-        params = {"calibration": calibration_fit, "alpha": alpha, "eyelid": eyelid,
+        params = {"calibration": calibration_fit, "eyelid": eyelid,
                   "camera_mm": DEFAULT_CAMERA_MM if camera_mm is None
                   else tuple(float(v) for v in camera_mm)}
+        if alpha is not None:  # else each mapper's own: 1 alone, 100 in the blend
+            params["alpha"] = alpha
         if appearance_frames > 0:
             blend = HybridGazeMapper(screen=Screen.coerce(screen).to_dict(),
                                      geometry_params=params, min_frames=appearance_frames)
             return blend if epochs is None else blend.set_params(epochs=epochs)
         return EyeballGazeMapper(screen=Screen.coerce(screen).to_dict(), **params)
     if gaze_model == "landmarks":
-        return LandmarkGazeRegressor(alpha=alpha, kernel=kernel)
+        return LandmarkGazeRegressor(alpha=1.0 if alpha is None else alpha, kernel=kernel)
     if gaze_model == "cnn":
         return CropGazeModel(epochs=40 if epochs is None else epochs,
                              screen_size=Screen.coerce(screen).size_px)
@@ -131,7 +133,8 @@ def _find_frame_lag(features, targets, validation_fraction: float, screen
 
 def calibrate_from_manifest(manifest: Path, output: Path, *, image_col: str | None = None,
                             validation_fraction: float = 0.2, screen=None,
-                            alpha: float = 1.0, kernel: str = "linear", min_side: int = 0,
+                            alpha: float | None = None, kernel: str = "linear",
+                            min_side: int = 0,
                             outlier_threshold: float | None = 3.5,
                             frame_lag: int | None = 0,
                             gaze_model: str = "geometry", epochs: int | None = None,
@@ -286,7 +289,8 @@ def track(
         "for validation.", rich_help_panel=_CAL)] = 0.2,
     alpha: Annotated[float | None, typer.Option(
         "--alpha", help="Ridge penalty of the regressor (of the geometry's ridge stage) "
-        "(default 1.0).", rich_help_panel=_CAL)] = None,
+        "(default 1.0; 100 for the geometry's stage beside the eye-image networks).",
+        rich_help_panel=_CAL)] = None,
     kernel: Annotated[str | None, typer.Option(
         "--kernel", help="Regressor: linear (ridge, the default) or rbf (kernel ridge); "
         "given without --gaze-model it selects the landmark regressor.",
@@ -374,7 +378,7 @@ def track(
             gaze_model = "landmarks" if kernel is not None or alpha is not None else "geometry"
         result = calibrate_from_manifest(
             calibrate, profile, image_col=image_col, validation_fraction=validation_fraction,
-            screen=screen, alpha=1.0 if alpha is None else alpha,
+            screen=screen, alpha=alpha,
             kernel="linear" if kernel is None else kernel, min_side=min_side,
             frame_lag=frame_lag_option(frame_lag), gaze_model=gaze_model, epochs=epochs,
             calibration_fit=calibration_fit, camera_mm=camera_mm, eyelid=eyelid,

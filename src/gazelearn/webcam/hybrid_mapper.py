@@ -50,13 +50,24 @@ from gazelearn.webcam.crops import EYE_CROP_SIZE
 from gazelearn.webcam.geometry_mapper import EyeballGazeMapper, _open_enough
 
 #: Per-axis weight of the CNNs' mean (x, y): chosen by pool cross-validation on
-#: ``webcam-crops-dev`` with :data:`DEFAULT_EPOCHS` (benchmarks/webcam_hybrid.py,
-#: docs/results.md).
-DEFAULT_WEIGHTS = (0.5, 0.7)
-#: Training epochs of each CNN: on the pool 40 / 80 / 160 / 320 epochs gave the CNNs' mean
-#: 290 / 253 / 225 / 203 px and the best blend 201 / 192 / 185 / 172 px (the geometry alone
-#: 205 px; 5 networks of 160 epochs instead of 3: 183 px).
-DEFAULT_EPOCHS = 320
+#: ``webcam-crops-dev`` with :data:`DEFAULT_NETWORKS`, :data:`DEFAULT_EPOCHS` and
+#: :data:`GEOMETRY_DEFAULTS` (benchmarks/webcam_hybrid.py, docs/results.md).
+DEFAULT_WEIGHTS = (0.4, 0.7)
+#: Training epochs of each CNN: on the pool 40 / 80 / 160 / 320 epochs (3 networks) gave the
+#: CNNs' mean 290 / 253 / 225 / 203 px and the best blend 201 / 192 / 185 / 172 px (the
+#: geometry alone 205 px; 5 networks of 160 epochs instead of 3: 183 px). For the same
+#: training time, 2 networks of 480 epochs beat 3 of 320 (blend 170.1 -> 166.7 px, both with
+#: the geometry's alpha 100) and 1 of 960 (171.8 px).
+DEFAULT_EPOCHS = 480
+#: CNNs trained (seeds 0 .. n - 1), their mean blended: see :data:`DEFAULT_EPOCHS`.
+DEFAULT_NETWORKS = 2
+#: What the blend's geometry gets unless ``geometry_params`` says otherwise: its ridge stage
+#: on the landmark features (from 100 frames, as the CNNs) shrunk 100 times harder than the
+#: geometry's own default (alpha 1). Beside CNNs that learn from the pixels, the linear stage
+#: on 14 landmark features mostly adds its own overfitting: by pool cross-validation the blend
+#: went from 172.5 to 170.1 px with 3 networks of 320 epochs and from 168.3 to 166.7 px with
+#: 2 of 480 (``benchmarks/webcam_hybrid.py --rescore-geometry``, docs/results.md).
+GEOMETRY_DEFAULTS = {"alpha": 100.0}
 
 
 class HybridGazeMapper(RegressorMixin, BaseEstimator):
@@ -69,16 +80,17 @@ class HybridGazeMapper(RegressorMixin, BaseEstimator):
         :func:`~gazelearn.webcam.fit_profile` from the profile's screen).
     geometry_params : dict, optional
         Further parameters of the :class:`~gazelearn.webcam.EyeballGazeMapper`
-        (``calibration``, ``camera_mm``, ``eyelid``, ``alpha``, ...).
+        (``calibration``, ``camera_mm``, ``eyelid``, ``alpha``, ...), over
+        :data:`GEOMETRY_DEFAULTS` (the ridge stage's ``alpha`` 100 in the blend).
     eyes : {"left", "right", "both"}
         The CNNs' input crops (:class:`~gazelearn.webcam.crop_model.CropGazeModel`; ``both``:
         two channels, better than the left eye alone on the pool, docs/results.md).
     networks : int
         CNNs trained, with seeds 0 .. networks - 1; their mean is blended (one network's
-        error varies a lot with its seed on a few hundred frames).
+        error varies a lot with its seed on a few hundred frames; :data:`DEFAULT_NETWORKS`).
     epochs : int
         Training epochs of each CNN (:data:`DEFAULT_EPOCHS`: longer was better on the pool,
-        up to the 320 measured; about two minutes of CPU per network for 480 frames).
+        up to the 480 measured; about two and a half minutes of CPU per network for 360 frames).
     min_frames : int
         Usable calibration frames (with a face) from which the CNNs are trained; fewer:
         the geometry alone.
@@ -106,7 +118,8 @@ class HybridGazeMapper(RegressorMixin, BaseEstimator):
     landmark_columns = EyeballGazeMapper.input_size
 
     def __init__(self, screen=None, geometry_params: dict | None = None, eyes: str = "both",
-                 networks: int = 3, epochs: int = DEFAULT_EPOCHS, min_frames: int = 100,
+                 networks: int = DEFAULT_NETWORKS, epochs: int = DEFAULT_EPOCHS,
+                 min_frames: int = 100,
                  weights: tuple[float, float] = DEFAULT_WEIGHTS,
                  max_frames: int | None = None) -> None:
         self.screen = screen
@@ -120,7 +133,7 @@ class HybridGazeMapper(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ rows
     def _geometry(self) -> EyeballGazeMapper:
-        params = dict(self.geometry_params or {})
+        params = {**GEOMETRY_DEFAULTS, **(self.geometry_params or {})}
         if "screen" in params:
             raise InputError("geometry_params must not hold 'screen': give it as screen")
         return EyeballGazeMapper(screen=self.screen, **params)
