@@ -65,10 +65,20 @@ def _with_defaults(cls, overrides: dict):
     return Patched
 
 
-def train(regressor: dict, augment: dict, rest: list[str]) -> int:
+def train(regressor: dict, augment: dict, rest: list[str], seed_offset: int = 0) -> int:
     import gazelearn.appearance as appearance
     import gazelearn.appearance.estimator as estimator
+    from gazelearn.webcam import crop_model
 
+    if seed_offset:  # network s trains with seed s + offset: other seeds, same code path
+        base_set_params = crop_model.CropGazeModel.set_params
+
+        def set_params(self, **params):
+            if "seed" in params:
+                params["seed"] = params["seed"] + seed_offset
+            return base_set_params(self, **params)
+
+        crop_model.CropGazeModel.set_params = set_params
     if regressor:
         appearance.GazeRegressor = _with_defaults(appearance.GazeRegressor, regressor)
     if augment:
@@ -158,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     t = sub.add_parser("train", help="webcam_hybrid.py with other training defaults")
     t.add_argument("--regressor", type=json.loads, default={}, help="GazeRegressor defaults")
     t.add_argument("--augment", type=json.loads, default={}, help="Augment defaults")
+    t.add_argument("--seed-offset", type=int, default=0,
+                   help="the networks' seeds start here instead of 0")
     t.add_argument("rest", nargs=argparse.REMAINDER, help="-- then webcam_hybrid.py's arguments")
     c = sub.add_parser("crop-tta", help="test-time shifted crops")
     c.add_argument("--epochs", type=int, default=160)
@@ -168,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.what == "train":
         rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
-        return train(args.regressor, args.augment, rest)
+        return train(args.regressor, args.augment, rest, args.seed_offset)
     result = (crop_tta(args.epochs, args.networks) if args.what == "crop-tta"
               else geometry_sweep())
     write_report(args.output, {**report_header(__file__, argv), "result": result})
