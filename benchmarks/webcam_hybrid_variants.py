@@ -24,7 +24,7 @@ held-out blink frames left out; the test, the last 120 pairs, reported but never
 Usage::
 
     .venv/bin/python benchmarks/webcam_hybrid_variants.py train --augment '{"shift": 1}' -- \
-        --eyes both --epochs 160 --output /tmp/s1.json --predictions /tmp/s1   # ~10 min CPU
+        --networks 3 --epochs 160 --output /tmp/s1.json --predictions /tmp/s1   # ~10 min CPU
     .venv/bin/python benchmarks/webcam_hybrid_variants.py crop-tta --epochs 160 \
         --output /tmp/tta.json   # ~9 min CPU
     .venv/bin/python benchmarks/webcam_hybrid_variants.py geometry-sweep \
