@@ -167,16 +167,12 @@ def rescore_geometry(saved: Path, data: dict, alphas: list[str]) -> dict:
     """The geometry with each ridge-stage penalty in ``alphas`` (``none``: no ridge stage)
     refitted on the saved run's folds and blended with its saved CNN predictions: pool error
     of every weight pair, the best, per quarter, and the test at the pool's best."""
-    from gazelearn.screen import Screen
-    from gazelearn.webcam import EyeballGazeMapper
-
     z = np.load(saved)
     pool, test, targets, fold = z["pool"], z["test"], z["targets"], z["fold"]
     rows = data["rows"]
     if len(rows) != len(targets) or not np.allclose(data["targets"], targets):
         raise SystemExit(f"error: {saved} was saved from other data than --data")
     blink = wc.blink_flags(data)
-    screen = Screen(*wg.SCREEN).to_dict()
     out = {}
     for alpha in alphas:
         params = {"second_stage": "none"} if alpha == "none" else {"alpha": float(alpha)}
@@ -184,11 +180,10 @@ def rescore_geometry(saved: Path, data: dict, alphas: list[str]) -> dict:
         for k in range(4):
             part = pool[fold[pool] == k]
             rest = np.setdiff1d(pool, part)
-            held[part] = EyeballGazeMapper(screen=screen, **params).fit(
-                rows[rest], targets[rest]).predict(rows[part])
+            held[part] = wg.mapper(**params).fit(rows[rest], targets[rest]).predict(rows[part])
         chosen = choose_weights({"geometry": held, "cnn": z["cnn"], "fold": fold}, targets,
                                 pool, blink)
-        whole = EyeballGazeMapper(screen=screen, **params).fit(rows[pool], targets[pool])
+        whole = wg.mapper(**params).fit(rows[pool], targets[pool])
         geometry = whole.predict(rows[test])
         w = np.asarray(chosen["best"])
         out[f"alpha_{alpha}"] = {
@@ -207,7 +202,9 @@ def rescore_geometry(saved: Path, data: dict, alphas: list[str]) -> dict:
     return out
 
 
-def test_cells(rows, targets, pool, test, eyes, networks, epochs, weights) -> dict:
+def test_cells(rows, targets, pool, test, eyes, networks, epochs, weights) -> tuple:
+    """The mapper fitted on the pool: its test errors, itself, and the test predictions of
+    its geometry and of its CNNs' mean (kept by ``--predictions``)."""
     t0, w0 = time.process_time(), time.perf_counter()
     fitted = mapper(eyes, networks, epochs, tuple(weights)).fit(rows[pool], targets[pool])
     fit_s, fit_wall = time.process_time() - t0, time.perf_counter() - w0
@@ -220,7 +217,7 @@ def test_cells(rows, targets, pool, test, eyes, networks, epochs, weights) -> di
     out = {"fit_cpu_s": fit_s, "fit_wall_s": fit_wall, "weights": list(weights)}
     for name, pred in (("geometry", geometry), ("cnn_mean", cnn), ("blend", blend)):
         out[name] = wg.errors(pred, true)
-    return out, fitted
+    return out, fitted, {"test_geometry": geometry, "test_cnn": cnn}
 
 
 def run_cli(path: Path) -> dict:
@@ -309,8 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = rows_with_crops(data, eyes)
         pred = pool_predictions(rows, targets, pool, eyes, args.networks, args.epochs)
         chosen = choose_weights(pred, targets, pool, wc.blink_flags(data))
-        cells, fitted = test_cells(rows, targets, pool, test, eyes, args.networks, args.epochs,
-                                   chosen["best"])
+        cells, fitted, test_pred = test_cells(rows, targets, pool, test, eyes, args.networks,
+                                              args.epochs, chosen["best"])
         entry = {"pool": {k: v for k, v in chosen.items() if k != "pool_px"},
                  "pool_px_by_weights": chosen["pool_px"], "pool_fit_cpu_s": pred["fit_cpu_s"],
                  "pool_fit_wall_s": pred["fit_wall_s"],
@@ -318,12 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         result["eyes"][eyes] = entry
         if args.predictions is not None:  # the test's too: a change of the geometry alone
             # (it never moves the CNNs) is then re-scored on the same networks
-            g = fitted.landmark_columns
             np.savez(args.predictions.with_suffix(f".{eyes}.npz"), pool=pool, test=test,
-                     targets=targets, blink=wc.blink_flags(data),
-                     test_geometry=fitted.geometry_.predict(rows[test, :g]),
-                     test_cnn=(fitted._networks_mean(rows[test]) if fitted.networks_
-                               else np.full((len(test), 2), np.nan)), **{
+                     targets=targets, blink=wc.blink_flags(data), **test_pred, **{
                          k: pred[k] for k in ("geometry", "cnn", "fold", "networks")})
         print(f"{eyes}: pool geometry {chosen['geometry_pool_px']:.1f} px, CNNs "
               f"{chosen['cnn_pool_px']:.1f} px, best blend {chosen['best']} "
