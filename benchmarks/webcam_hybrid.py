@@ -167,7 +167,16 @@ def rescore_geometry(saved: Path, data: dict, alphas: list[str]) -> dict:
     """The geometry with each ridge-stage penalty in ``alphas`` (``none``: no ridge stage)
     refitted on the saved run's folds and blended with its saved CNN predictions: pool error
     of every weight pair, the best, per quarter, and the test at the pool's best."""
-    z = np.load(saved)
+    needed = ("pool", "test", "targets", "fold", "cnn", "test_cnn")
+    try:
+        z = np.load(saved)
+        missing = [k for k in needed if k not in z.files]
+    except (OSError, ValueError, EOFError) as error:
+        raise SystemExit(f"error: {saved}: not a --predictions file of this script "
+                         f"({error})") from None
+    if missing:
+        raise SystemExit(f"error: {saved}: not a --predictions file of this script (no "
+                         f"{', '.join(missing)})")
     pool, test, targets, fold = z["pool"], z["test"], z["targets"], z["fold"]
     rows = data["rows"]
     if len(rows) != len(targets) or not np.allclose(data["targets"], targets):
@@ -264,6 +273,16 @@ def latency(fitted, data, test, cores: int = 1) -> dict:
             "load_average_before": list(load_before), "load_average_after": list(os.getloadavg())}
 
 
+def _penalty(text: str) -> str:
+    """A ``--geometry-alpha`` value: a positive number or ``none``."""
+    try:
+        if text == "none" or float(text) > 0:
+            return text
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"expected a positive number or 'none', got {text!r}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=wc.DEFAULT_DATA, help="eye_data.csv")
@@ -280,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="cores Tracker.step may use, one latency run each (default 1)")
     parser.add_argument("--rescore-geometry", type=Path, default=None, metavar="NPZ",
                         help="re-blend a --predictions file's CNNs with geometry variants")
-    parser.add_argument("--geometry-alpha", nargs="+", default=["1", "10", "100", "1000", "none"],
+    parser.add_argument("--geometry-alpha", nargs="+", type=_penalty,
+                        default=["1", "10", "100", "1000", "none"],
                         help="ridge-stage penalties for --rescore-geometry (none: no stage)")
     args = parser.parse_args(argv)
     if args.rescore_geometry is not None:

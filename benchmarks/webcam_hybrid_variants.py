@@ -56,6 +56,11 @@ SWEEP = {"prior_weight": [100.0, 300.0, 1000.0], "eyelid_prior_weight": [10.0, 3
 
 def _with_defaults(cls, overrides: dict):
     """``cls`` whose constructor takes ``overrides`` as its defaults (same signature)."""
+    known = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise SystemExit(f"error: {cls.__name__} has no parameter {', '.join(unknown)} "
+                         f"(it has {', '.join(sorted(known))})")
     class Patched(cls):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **{**kwargs, **overrides})
